@@ -1,0 +1,81 @@
+# neurodyn — build, test, demo. Targets: all test demo bench asan deps clean
+CC      ?= gcc
+ARCH    ?= -march=native
+OPT     ?= -O2
+HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/include/hdf5/serial)
+HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5)
+CFLAGS  ?= $(OPT) $(ARCH) -g
+ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp $(HDF5_CFLAGS) -Iinclude
+LDLIBS  = $(HDF5_LIBS) -lopenblas -lz -lm -fopenmp
+
+# Debian packages needed to build and test (make deps installs the missing ones when root)
+DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev
+
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/test_*.c)
+GRAD_SRC := $(wildcard tests/gradcheck_*.c)
+
+# BUILD is the object tree; the sanitizer build uses its own (make asan).
+BUILD ?= build
+LIBA  ?= lib/libneurodyn.a
+NDBIN ?= bin/neurodyn
+OBJ32 := $(LIB_SRC:%.c=$(BUILD)/f32/%.o)
+OBJ64 := $(LIB_SRC:%.c=$(BUILD)/f64/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/f32/%.o)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+GRAD_BIN := $(GRAD_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test demo bench asan deps clean
+all: $(LIBA) $(NDBIN)
+
+$(BUILD)/f32/%.o: %.c $(wildcard src/*/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+$(BUILD)/f64/%.o: %.c $(wildcard src/*/*.h include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DND_REAL_DOUBLE -c $< -o $@
+
+$(LIBA): $(OBJ32)
+	@mkdir -p $(dir $@)
+	rm -f $@; ar rcs $@ $^
+$(BUILD)/libneurodyn_f64.a: $(OBJ64)
+	rm -f $@; ar rcs $@ $^
+
+$(NDBIN): $(CLI_OBJ) $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
+
+$(BUILD)/tests/test_%: tests/test_%.c tests/test.h $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+$(BUILD)/tests/gradcheck_%: tests/gradcheck_%.c tests/test.h $(BUILD)/libneurodyn_f64.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -DND_REAL_DOUBLE -o $@ $< $(BUILD)/libneurodyn_f64.a $(LDLIBS)
+
+# The test suite: unit + gradient checks + CLI end-to-end (tests/cli.sh). Two threads, as on CI.
+test: deps all $(TEST_BIN) $(GRAD_BIN)
+	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh
+
+# Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
+asan: deps
+	$(MAKE) --no-print-directory BUILD=build/asan LIBA=build/asan/libneurodyn.a NDBIN=build/asan/neurodyn \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+demo: deps all
+	./tests/demo.sh
+
+bench: deps all
+	@echo "bench: see bench/README.md (speed targets arrive with the performance issue)"
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; \
+	    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing) >/dev/null || exit 1; \
+	  else echo "missing Debian packages; run: sudo apt-get install$$missing"; exit 1; fi; \
+	fi
+
+clean:
+	rm -rf build lib bin

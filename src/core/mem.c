@@ -1,0 +1,19 @@
+#include "mem.h"
+#include <stdlib.h>
+#include <string.h>
+
+void *nd_alloc(size_t bytes) {
+    if (bytes == 0) bytes = 64;
+    size_t rounded = (bytes + 63) & ~(size_t)63;
+    void *p = aligned_alloc(64, rounded);
+    if (p) memset(p, 0, rounded);
+    return p;
+}
+
+void nd_free(void *p) { free(p); }
+
+nd_status nd_alloc_or_fail(void **out, size_t bytes, const char *what, nd_error *err) {
+    *out = nd_alloc(bytes);
+    if (!*out) return nd_fail(err, ND_ERR_NOMEM, "out of memory allocating %zu bytes for %s", bytes, what);
+    return ND_OK;
+}

@@ -1,0 +1,30 @@
+/* Status codes and error reporting. The library never exits: every fallible
+ * function returns an nd_status and, on failure, fills an nd_error with one
+ * human-readable line naming the file, field and problem. */
+#ifndef ND_CORE_STATUS_H
+#define ND_CORE_STATUS_H
+#include <stddef.h>
+
+typedef enum {
+    ND_OK = 0,
+    ND_ERR_ARG,        /* bad argument or option value */
+    ND_ERR_IO,         /* cannot open/read/write a file */
+    ND_ERR_FORMAT,     /* file content is not what we expect */
+    ND_ERR_NOMEM,      /* allocation failed */
+    ND_ERR_NUMERIC,    /* NaN/Inf or divergence */
+    ND_ERR_CHECKPOINT, /* checkpoint missing, truncated or corrupt */
+    ND_ERR_INTERNAL
+} nd_status;
+
+typedef struct {
+    nd_status code;
+    char msg[1024];
+} nd_error;
+
+/* Fill err (if non-NULL) and return code. printf-style message, one line. */
+nd_status nd_fail(nd_error *err, nd_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *nd_status_name(nd_status s);
+void nd_error_clear(nd_error *err);
+
+#endif
