@@ -1,0 +1,81 @@
+/* The LFADS model: parameters in one contiguous buffer with named views,
+ * a workspace holding every activation the backward pass needs, and
+ * forward/backward over one mini-batch (time-major: X[t][b][n]). */
+#ifndef ND_MODELS_LFADS_H
+#define ND_MODELS_LFADS_H
+#include "../core/real.h"
+#include "../core/rng.h"
+#include "../core/status.h"
+#include "../nn/layers.h"
+#include "lfads_config.h"
+
+/* Named views into a parameter (or gradient) buffer. */
+typedef struct {
+    gru_params ic_f, ic_b;                /* IC encoder, forward / backward direction */
+    real *ic_h0_f, *ic_h0_b;              /* learned initial states [ic_enc_dim] */
+    real *ic_W, *ic_bias;                 /* [2*ic_enc][2*ic_dim] -> (mean | logvar) */
+    real *ic_prior_mean;                  /* [ic_dim] */
+    real *g0_W, *g0_bias;                 /* [ic_dim][gen_dim] */
+    gru_params ci_f, ci_b;                /* CI encoder (controller on) */
+    real *ci_h0_f, *ci_h0_b;              /* [ci_enc_dim] */
+    gru_params con;                       /* input [2*ci_enc + fac] */
+    real *con_h0;                         /* [con_dim] */
+    real *co_W, *co_bias;                 /* [con_dim][2*co_dim] -> (mean | logvar) */
+    real *ar_logtau, *ar_lognvar;         /* [co_dim] AR(1) prior */
+    gru_params gen;                       /* input [co_dim + ext_dim] */
+    real *fac_W;                          /* [fac_dim][gen_dim], rows normalised in forward */
+    real *ro_W, *ro_bias;                 /* [fac_dim][N], [N] */
+} nd_lfads_views;
+
+typedef struct {
+    nd_lfads_config cfg;
+    int N, E;         /* neurons, external-input dims */
+    int ctrl;         /* controller on */
+    size_t n_params;
+    real *params;
+    nd_lfads_views p;
+} nd_lfads_model;
+
+typedef struct {
+    int sample;   /* sample posteriors (IC, inferred inputs); else use means */
+    int dropout;  /* apply dropout and coordinated dropout */
+    double ramp_kl, ramp_l2;
+} nd_lfads_mode;
+
+typedef struct {
+    double recon;      /* Poisson NLL per trial over scored (non-sample-validation) entries */
+    double recon_sv;   /* NLL per trial over the sample-validation entries (0 if none) */
+    double kl_ic, kl_co, l2; /* unscaled KL per trial; L2 already scaled by l2_*_scale */
+    double total;      /* recon + ramped, scaled KL + ramped L2 */
+    double objective;  /* what the gradient is of (differs from total only with coordinated dropout) */
+} nd_lfads_loss;
+
+typedef struct nd_lfads_work nd_lfads_work;
+
+size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int E);
+nd_status nd_lfads_create(nd_lfads_model *m, const nd_lfads_config *c, int N, int E, nd_error *err);
+/* Random init; readout bias = log(mean_rate[n]) when mean_rate is given (counts per bin). */
+void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate);
+void nd_lfads_free(nd_lfads_model *m);
+/* Parameters that L2 regularises / sizes, for reporting */
+size_t nd_lfads_num_params(const nd_lfads_model *m);
+
+nd_status nd_lfads_work_create(nd_lfads_work **w, const nd_lfads_model *m, int Bmax, int T, nd_error *err);
+void nd_lfads_work_free(nd_lfads_work *w);
+
+/* Forward over a batch. X [T][B][N] counts; EXT [T][B][E] or NULL; SV [T][B][N] 1 marks sample-validation
+ * entries (or NULL). rng draws masks and posterior samples (required when mode->sample or mode->dropout). */
+void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *EXT, const real *SV,
+                      int B, const nd_lfads_mode *mode, nd_rng *rng, nd_lfads_loss *loss);
+/* Backward of loss->objective; ACCUMULATES into grads (same layout as params). */
+void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads);
+
+/* Views of the last forward pass's outputs (time-major, [T][B][dim]; *_init / ic [B][dim]). */
+typedef struct {
+    const real *log_rates, *factors, *gen_states, *con_states, *co_mean, *co_logvar, *gen_inputs;
+    const real *ic_mean, *ic_logvar, *gen_init;
+    int T, B;
+} nd_lfads_outputs;
+void nd_lfads_outputs_get(const nd_lfads_model *m, const nd_lfads_work *w, nd_lfads_outputs *o);
+
+#endif

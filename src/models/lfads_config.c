@@ -1,0 +1,195 @@
+#include "lfads_config.h"
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <ctype.h>
+
+#define K(name, type, def, help) {#name, type, offsetof(nd_lfads_config, name), def, help}
+static const nd_cfg_key keys[] = {
+    K(gen_dim, ND_CFG_INT, "100", "generator GRU units"),
+    K(con_dim, ND_CFG_INT, "80", "controller GRU units (0 turns the controller off)"),
+    K(co_dim, ND_CFG_INT, "4", "inferred-input dimensions (0 turns the controller off)"),
+    K(ic_enc_dim, ND_CFG_INT, "100", "initial-condition encoder GRU units per direction"),
+    K(ci_enc_dim, ND_CFG_INT, "80", "controller-input encoder GRU units per direction (0: controller off)"),
+    K(ci_lag, ND_CFG_INT, "1", "steps the controller lags the forward CI encoder"),
+    K(ic_dim, ND_CFG_INT, "100", "initial-condition latent dimensions"),
+    K(fac_dim, ND_CFG_INT, "40", "factor dimensions"),
+    K(cell_clip, ND_CFG_DOUBLE, "5.0", "GRU state clip value"),
+    K(ic_post_var_min, ND_CFG_DOUBLE, "1e-4", "minimum variance of the IC posterior"),
+    K(ic_prior_var, ND_CFG_DOUBLE, "0.1", "variance of the IC prior (its mean is learned)"),
+    K(co_prior_ar1, ND_CFG_BOOL, "1", "1: AR(1) prior on inferred inputs, 0: Gaussian N(0, co_prior_var)"),
+    K(co_prior_var, ND_CFG_DOUBLE, "0.1", "variance of the Gaussian inferred-input prior (co_prior_ar1=0)"),
+    K(ar_tau_init, ND_CFG_DOUBLE, "10", "initial AR(1) time constant, in bins (learned)"),
+    K(ar_nvar_init, ND_CFG_DOUBLE, "0.1", "initial AR(1) noise variance (learned)"),
+    K(dropout_rate, ND_CFG_DOUBLE, "0.05", "dropout on inputs, encoder outputs, generator states"),
+    K(cd_rate, ND_CFG_DOUBLE, "0.3", "coordinated-dropout rate (0 = off)"),
+    K(sv_rate, ND_CFG_DOUBLE, "0.0", "sample-validation rate: fraction of entries held out of the input"),
+    K(kl_ic_scale, ND_CFG_DOUBLE, "1.0", "weight of the IC KL (per-trial summed loss: 1 = ELBO)"),
+    K(kl_co_scale, ND_CFG_DOUBLE, "1.0", "weight of the inferred-input KL"),
+    K(l2_gen_scale, ND_CFG_DOUBLE, "2000", "weight of 0.5*|U_gen|^2/numel (per-trial summed loss)"),
+    K(l2_con_scale, ND_CFG_DOUBLE, "0", "weight of 0.5*|U_con|^2/numel"),
+    K(kl_start_epoch, ND_CFG_INT, "0", "epoch at which the KL ramp starts"),
+    K(kl_increase_epoch, ND_CFG_INT, "80", "epochs over which the KL weight ramps to 1"),
+    K(l2_start_epoch, ND_CFG_INT, "0", "epoch at which the L2 ramp starts"),
+    K(l2_increase_epoch, ND_CFG_INT, "80", "epochs over which the L2 weight ramps to 1"),
+    K(lr_init, ND_CFG_DOUBLE, "0.004", "initial Adam learning rate"),
+    K(lr_decay, ND_CFG_DOUBLE, "0.95", "learning-rate factor on a plateau"),
+    K(lr_patience, ND_CFG_INT, "6", "epochs without improvement of the smoothed valid loss before decay"),
+    K(lr_stop, ND_CFG_DOUBLE, "1e-5", "stop when the learning rate falls below this"),
+    K(adam_beta1, ND_CFG_DOUBLE, "0.9", "Adam beta1"),
+    K(adam_beta2, ND_CFG_DOUBLE, "0.999", "Adam beta2"),
+    K(adam_epsilon, ND_CFG_DOUBLE, "1e-8", "Adam epsilon"),
+    K(max_grad_norm, ND_CFG_DOUBLE, "200", "global gradient-norm clip"),
+    K(batch_size, ND_CFG_INT, "128", "trials per mini-batch"),
+    K(max_epochs, ND_CFG_INT, "1000", "maximum training epochs"),
+    K(es_patience, ND_CFG_INT, "200", "early stopping: epochs without a new best smoothed valid loss"),
+    K(loss_smoothing, ND_CFG_DOUBLE, "0.7", "smoothed = s*previous + (1-s)*current validation loss"),
+    K(valid_fraction, ND_CFG_DOUBLE, "0.2", "validation fraction when the file has no valid_data"),
+    {"seed", ND_CFG_INT, offsetof(nd_lfads_config, seed), "0", "random seed (init, split, batches)"},
+};
+#undef K
+
+const nd_cfg_key *nd_lfads_config_keys(int *n) {
+    *n = (int)(sizeof keys / sizeof keys[0]);
+    return keys;
+}
+
+static nd_status set_text(nd_lfads_config *c, const nd_cfg_key *k, const char *v, nd_error *err) {
+    char *end;
+    errno = 0;
+    char *p = (char *)c + k->offset;
+    if (k->type == ND_CFG_DOUBLE) {
+        double d = strtod(v, &end);
+        if (end == v || *end || errno || d != d)
+            return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' is not a number", k->name, v);
+        *(double *)p = d;
+    } else {
+        long long x = strtoll(v, &end, 10);
+        if (end == v || *end || errno)
+            return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' is not an integer", k->name, v);
+        if (k->type == ND_CFG_BOOL && x != 0 && x != 1)
+            return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' must be 0 or 1", k->name, v);
+        if (k->offset == offsetof(nd_lfads_config, seed)) *(int64_t *)p = x;
+        else {
+            if (x < -2147483647LL || x > 2147483647LL)
+                return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' is out of range", k->name, v);
+            *(int *)p = (int)x;
+        }
+    }
+    return ND_OK;
+}
+
+void nd_lfads_config_default(nd_lfads_config *c) {
+    memset(c, 0, sizeof *c);
+    int n;
+    const nd_cfg_key *k = nd_lfads_config_keys(&n);
+    for (int i = 0; i < n; i++) set_text(c, &k[i], k[i].def, NULL);
+}
+
+nd_status nd_lfads_config_set(nd_lfads_config *c, const char *key, const char *value, nd_error *err) {
+    int n;
+    const nd_cfg_key *k = nd_lfads_config_keys(&n);
+    for (int i = 0; i < n; i++)
+        if (!strcmp(k[i].name, key)) return set_text(c, &k[i], value, err);
+    return nd_fail(err, ND_ERR_ARG, "unknown config key '%s' (see 'neurodyn train --help')", key);
+}
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+nd_status nd_lfads_config_set_kv(nd_lfads_config *c, const char *kv, nd_error *err) {
+    char buf[512];
+    if (strlen(kv) >= sizeof buf) return nd_fail(err, ND_ERR_ARG, "--set value too long");
+    strcpy(buf, kv);
+    char *eq = strchr(buf, '=');
+    if (!eq) return nd_fail(err, ND_ERR_ARG, "--set '%s': expected key=value", kv);
+    *eq = 0;
+    return nd_lfads_config_set(c, trim(buf), trim(eq + 1), err);
+}
+
+nd_status nd_lfads_config_load(nd_lfads_config *c, const char *path, nd_error *err) {
+    FILE *f = fopen(path, "r");
+    if (!f) return nd_fail(err, ND_ERR_IO, "%s: cannot open config file", path);
+    char line[1024];
+    int lineno = 0;
+    nd_status st = ND_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *h = strchr(line, '#');
+        if (h) *h = 0;
+        char *s = trim(line);
+        if (!*s) continue;
+        char *sep = strchr(s, '=');
+        if (!sep) sep = strchr(s, ':');
+        if (!sep) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s:%d: expected 'key = value'", path, lineno);
+            break;
+        }
+        *sep = 0;
+        nd_error e2;
+        if (nd_lfads_config_set(c, trim(s), trim(sep + 1), &e2) != ND_OK) {
+            st = nd_fail(err, e2.code, "%s:%d: %s", path, lineno, e2.msg);
+            break;
+        }
+    }
+    fclose(f);
+    return st;
+}
+
+int nd_lfads_controller_on(const nd_lfads_config *c) {
+    return c->co_dim > 0 && c->con_dim > 0 && c->ci_enc_dim > 0;
+}
+
+nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
+#define NEED(cond, key, what) \
+    if (!(cond)) return nd_fail(err, ND_ERR_ARG, "config key '%s': %s", key, what)
+    NEED(c->gen_dim > 0, "gen_dim", "must be > 0");
+    NEED(c->ic_enc_dim > 0, "ic_enc_dim", "must be > 0");
+    NEED(c->ic_dim > 0, "ic_dim", "must be > 0");
+    NEED(c->fac_dim > 0, "fac_dim", "must be > 0");
+    NEED(c->con_dim >= 0 && c->co_dim >= 0 && c->ci_enc_dim >= 0, "con_dim", "sizes must be >= 0");
+    NEED(c->ci_lag >= 0, "ci_lag", "must be >= 0");
+    NEED(c->cell_clip > 0, "cell_clip", "must be > 0");
+    NEED(c->ic_post_var_min >= 0, "ic_post_var_min", "must be >= 0");
+    NEED(c->ic_prior_var > 0, "ic_prior_var", "must be > 0");
+    NEED(c->co_prior_var > 0, "co_prior_var", "must be > 0");
+    NEED(c->ar_tau_init > 0, "ar_tau_init", "must be > 0");
+    NEED(c->ar_nvar_init > 0, "ar_nvar_init", "must be > 0");
+    NEED(c->dropout_rate >= 0 && c->dropout_rate < 1, "dropout_rate", "must be in [0, 1)");
+    NEED(c->cd_rate >= 0 && c->cd_rate < 1, "cd_rate", "must be in [0, 1)");
+    NEED(c->sv_rate >= 0 && c->sv_rate < 1, "sv_rate", "must be in [0, 1)");
+    NEED(c->kl_ic_scale >= 0 && c->kl_co_scale >= 0, "kl_ic_scale", "KL scales must be >= 0");
+    NEED(c->l2_gen_scale >= 0 && c->l2_con_scale >= 0, "l2_gen_scale", "L2 scales must be >= 0");
+    NEED(c->kl_increase_epoch >= 0 && c->l2_increase_epoch >= 0, "kl_increase_epoch", "must be >= 0");
+    NEED(c->lr_init > 0, "lr_init", "must be > 0");
+    NEED(c->lr_decay > 0 && c->lr_decay <= 1, "lr_decay", "must be in (0, 1]");
+    NEED(c->lr_patience >= 0, "lr_patience", "must be >= 0");
+    NEED(c->adam_beta1 >= 0 && c->adam_beta1 < 1, "adam_beta1", "must be in [0, 1)");
+    NEED(c->adam_beta2 >= 0 && c->adam_beta2 < 1, "adam_beta2", "must be in [0, 1)");
+    NEED(c->adam_epsilon > 0, "adam_epsilon", "must be > 0");
+    NEED(c->max_grad_norm > 0, "max_grad_norm", "must be > 0");
+    NEED(c->batch_size > 0, "batch_size", "must be > 0");
+    NEED(c->max_epochs >= 0, "max_epochs", "must be >= 0");
+    NEED(c->es_patience > 0, "es_patience", "must be > 0");
+    NEED(c->loss_smoothing >= 0 && c->loss_smoothing < 1, "loss_smoothing", "must be in [0, 1)");
+    NEED(c->valid_fraction > 0 && c->valid_fraction < 1, "valid_fraction", "must be in (0, 1)");
+#undef NEED
+    return ND_OK;
+}
+
+void nd_lfads_config_write(FILE *f, const nd_lfads_config *c) {
+    int n;
+    const nd_cfg_key *k = nd_lfads_config_keys(&n);
+    for (int i = 0; i < n; i++) {
+        const char *p = (const char *)c + k[i].offset;
+        if (k[i].type == ND_CFG_DOUBLE) fprintf(f, "%s = %.17g\n", k[i].name, *(const double *)p);
+        else if (k[i].offset == offsetof(nd_lfads_config, seed))
+            fprintf(f, "%s = %lld\n", k[i].name, (long long)*(const int64_t *)p);
+        else fprintf(f, "%s = %d\n", k[i].name, *(const int *)p);
+    }
+}

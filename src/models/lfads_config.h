@@ -1,0 +1,48 @@
+/* LFADS hyperparameters. Names follow lfads-torch so configs carry over. */
+#ifndef ND_MODELS_LFADS_CONFIG_H
+#define ND_MODELS_LFADS_CONFIG_H
+#include <stdio.h>
+#include <stdint.h>
+#include "../core/status.h"
+
+typedef struct {
+    /* architecture */
+    int gen_dim, con_dim, co_dim, ic_enc_dim, ci_enc_dim, ci_lag, ic_dim, fac_dim;
+    double cell_clip, ic_post_var_min, ic_prior_var;
+    int co_prior_ar1;        /* 1: AR(1) prior on inferred inputs; 0: N(0, co_prior_var) */
+    double co_prior_var, ar_tau_init, ar_nvar_init;
+    /* regularisation */
+    double dropout_rate, cd_rate, sv_rate;
+    double kl_ic_scale, kl_co_scale, l2_gen_scale, l2_con_scale;
+    int kl_start_epoch, kl_increase_epoch, l2_start_epoch, l2_increase_epoch;
+    /* optimisation */
+    double lr_init, lr_decay, lr_stop, adam_beta1, adam_beta2, adam_epsilon, max_grad_norm;
+    int lr_patience, batch_size, max_epochs, es_patience;
+    double loss_smoothing; /* EMA weight of the previous smoothed validation loss */
+    /* data */
+    double valid_fraction;
+    int64_t seed;
+} nd_lfads_config;
+
+typedef enum { ND_CFG_INT, ND_CFG_DOUBLE, ND_CFG_BOOL } nd_cfg_type;
+typedef struct {
+    const char *name;
+    nd_cfg_type type;
+    size_t offset;
+    const char *def;  /* default, as text */
+    const char *help;
+} nd_cfg_key;
+
+void nd_lfads_config_default(nd_lfads_config *c);
+/* set one key from text; error names the key and the problem */
+nd_status nd_lfads_config_set(nd_lfads_config *c, const char *key, const char *value, nd_error *err);
+/* parse "key=value" */
+nd_status nd_lfads_config_set_kv(nd_lfads_config *c, const char *kv, nd_error *err);
+/* read a config file: "key = value" lines, '#' comments (also accepts "key: value") */
+nd_status nd_lfads_config_load(nd_lfads_config *c, const char *path, nd_error *err);
+nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err);
+void nd_lfads_config_write(FILE *f, const nd_lfads_config *c);
+const nd_cfg_key *nd_lfads_config_keys(int *n);
+int nd_lfads_controller_on(const nd_lfads_config *c);
+
+#endif
