@@ -112,31 +112,12 @@ nd_status nd_lfads_config_set_kv(nd_lfads_config *c, const char *kv, nd_error *e
     return nd_lfads_config_set(c, trim(buf), trim(eq + 1), err);
 }
 
+static nd_status parse_lines(nd_lfads_config *c, FILE *f, const char *origin, nd_error *err);
+
 nd_status nd_lfads_config_load(nd_lfads_config *c, const char *path, nd_error *err) {
     FILE *f = fopen(path, "r");
     if (!f) return nd_fail(err, ND_ERR_IO, "%s: cannot open config file", path);
-    char line[1024];
-    int lineno = 0;
-    nd_status st = ND_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *h = strchr(line, '#');
-        if (h) *h = 0;
-        char *s = trim(line);
-        if (!*s) continue;
-        char *sep = strchr(s, '=');
-        if (!sep) sep = strchr(s, ':');
-        if (!sep) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s:%d: expected 'key = value'", path, lineno);
-            break;
-        }
-        *sep = 0;
-        nd_error e2;
-        if (nd_lfads_config_set(c, trim(s), trim(sep + 1), &e2) != ND_OK) {
-            st = nd_fail(err, e2.code, "%s:%d: %s", path, lineno, e2.msg);
-            break;
-        }
-    }
+    nd_status st = parse_lines(c, f, path, err);
     fclose(f);
     return st;
 }
@@ -192,4 +173,42 @@ void nd_lfads_config_write(FILE *f, const nd_lfads_config *c) {
             fprintf(f, "%s = %lld\n", k[i].name, (long long)*(const int64_t *)p);
         else fprintf(f, "%s = %d\n", k[i].name, *(const int *)p);
     }
+}
+
+static nd_status parse_lines(nd_lfads_config *c, FILE *f, const char *origin, nd_error *err) {
+    char line[1024];
+    int lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *h = strchr(line, '#');
+        if (h) *h = 0;
+        char *s = trim(line);
+        if (!*s) continue;
+        char *sep = strchr(s, '=');
+        if (!sep) sep = strchr(s, ':');
+        if (!sep) return nd_fail(err, ND_ERR_FORMAT, "%s:%d: expected 'key = value'", origin, lineno);
+        *sep = 0;
+        nd_error e2;
+        if (nd_lfads_config_set(c, trim(s), trim(sep + 1), &e2) != ND_OK)
+            return nd_fail(err, e2.code, "%s:%d: %s", origin, lineno, e2.msg);
+    }
+    return ND_OK;
+}
+
+nd_status nd_lfads_config_parse_text(nd_lfads_config *c, const char *text, const char *origin, nd_error *err) {
+    FILE *f = fmemopen((void *)text, strlen(text), "r");
+    if (!f) return nd_fail(err, ND_ERR_NOMEM, "%s: cannot parse config text", origin);
+    nd_status st = parse_lines(c, f, origin, err);
+    fclose(f);
+    return st;
+}
+
+char *nd_lfads_config_to_text(const nd_lfads_config *c) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) return NULL;
+    nd_lfads_config_write(f, c);
+    fclose(f);
+    return buf;
 }

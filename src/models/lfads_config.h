@@ -45,4 +45,10 @@ void nd_lfads_config_write(FILE *f, const nd_lfads_config *c);
 const nd_cfg_key *nd_lfads_config_keys(int *n);
 int nd_lfads_controller_on(const nd_lfads_config *c);
 
+
+
+/* parse text of "key = value" lines (as written by nd_lfads_config_write) */
+nd_status nd_lfads_config_parse_text(nd_lfads_config *c, const char *text, const char *origin, nd_error *err);
+/* the config as text (malloc'd, caller frees) */
+char *nd_lfads_config_to_text(const nd_lfads_config *c);
 #endif
