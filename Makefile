@@ -6,10 +6,10 @@ HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/inclu
 HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5)
 CFLAGS  ?= $(OPT) $(ARCH) -g
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp $(HDF5_CFLAGS) -Iinclude
-LDLIBS  = $(HDF5_LIBS) -lopenblas -lz -lm -fopenmp
+LDLIBS  = $(HDF5_LIBS) -lcjson -llapacke -lopenblas -lz -lm -fopenmp
 
 # Debian packages needed to build and test (make deps installs the missing ones when root)
-DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev
+DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev
 
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
@@ -64,7 +64,7 @@ asan: deps
 	  LDFLAGS="-fsanitize=address,undefined" test
 
 demo: deps all
-	./tests/demo.sh
+	NEURODYN=$(NDBIN) ./scripts/demo.sh
 
 bench: deps all
 	@echo "bench: see bench/README.md (speed targets arrive with the performance issue)"

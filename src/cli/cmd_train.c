@@ -1,0 +1,108 @@
+#define _GNU_SOURCE
+#include "cli.h"
+#include "../models/lfads_train.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void train_usage(FILE *f) {
+    fprintf(f,
+            "usage: neurodyn train DATA.h5 --out RUN_DIR [options]\n\n"
+            "Trains LFADS on an LFADS-format HDF5 file (train_data / valid_data [trials x bins x neurons],\n"
+            "optional *_ext_input). Without valid_data, a seeded split holds out valid_fraction of the trials.\n"
+            "RUN_DIR receives config.txt (the effective configuration), last.ckpt (every epoch, atomic),\n"
+            "best.ckpt (best smoothed validation reconstruction once the KL/L2 ramps are done) and\n"
+            "train_log.tsv.\n\n"
+            "options:\n"
+            "  --out DIR            run directory (required)\n"
+            "  --seed N             random seed (default 0; same as --set seed=N)\n"
+            "  --threads N          threads (default 2)\n"
+            "  --max-epochs N       stop after N epochs in total (also extends a resumed run)\n"
+            "  --set KEY=VALUE      set a hyperparameter (repeatable); names as in lfads-torch\n"
+            "  --config FILE        read 'key = value' lines (e.g. a saved config.txt); --set wins\n"
+            "  --resume             continue RUN_DIR/last.ckpt exactly where it stopped\n"
+            "  --quiet              no per-epoch progress lines\n\n"
+            "hyperparameters (--set KEY=VALUE; default in brackets):\n");
+    int n;
+    const nd_cfg_key *k = nd_lfads_config_keys(&n);
+    for (int i = 0; i < n; i++) fprintf(f, "  %-18s [%s] %s\n", k[i].name, k[i].def, k[i].help);
+}
+
+int cmd_train(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'},     {"seed", required_argument, 0, 's'},
+        {"threads", required_argument, 0, 't'}, {"max-epochs", required_argument, 0, 'm'},
+        {"set", required_argument, 0, 'S'},     {"config", required_argument, 0, 'c'},
+        {"resume", no_argument, 0, 'r'},        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    const char *out = NULL, *config = NULL, *seed = NULL;
+    char **sets = calloc((size_t)argc + 1, sizeof *sets);
+    int nsets = 0, threads = 2, max_epochs = -1, resume = 0, quiet = 0, c;
+    if (!sets) return 1;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 's': seed = optarg; break;
+        case 't':
+            threads = (int)strtol(optarg, &end, 10);
+            if (*end || threads < 1 || threads > 1024) {
+                fprintf(stderr, "neurodyn train: --threads '%s' must be an integer in 1..1024\n", optarg);
+                free(sets);
+                return 2;
+            }
+            break;
+        case 'm':
+            max_epochs = (int)strtol(optarg, &end, 10);
+            if (*end || max_epochs < 0) {
+                fprintf(stderr, "neurodyn train: --max-epochs '%s' must be a non-negative integer\n", optarg);
+                free(sets);
+                return 2;
+            }
+            break;
+        case 'S': sets[nsets++] = optarg; break;
+        case 'c': config = optarg; break;
+        case 'r': resume = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': train_usage(stdout); free(sets); return 0;
+        default: cli_bad_option("train", argv); free(sets); return 2;
+        }
+    }
+    if (optind != argc - 1 || !out) {
+        fprintf(stderr, "neurodyn train: expected one DATA.h5 and --out RUN_DIR (see --help)\n");
+        free(sets);
+        return 2;
+    }
+    const char *data_path = argv[optind];
+    nd_lfads_config cfg;
+    nd_lfads_config_default(&cfg);
+    nd_error err;
+    int rc = 2;
+    if (config && nd_lfads_config_load(&cfg, config, &err) != ND_OK) goto usage_err;
+    if (seed && nd_lfads_config_set(&cfg, "seed", seed, &err) != ND_OK) goto usage_err;
+    for (int i = 0; i < nsets; i++)
+        if (nd_lfads_config_set_kv(&cfg, sets[i], &err) != ND_OK) goto usage_err;
+    if (nd_lfads_config_check(&cfg, &err) != ND_OK) goto usage_err;
+    free(sets);
+    nd_lfads_data d;
+    if (nd_lfads_data_read(data_path, (uint64_t)cfg.seed, cfg.valid_fraction, &d, &err) != ND_OK) {
+        fprintf(stderr, "neurodyn train: %s\n", err.msg);
+        return 1;
+    }
+    nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout};
+    nd_train_result res;
+    nd_status st = nd_lfads_train(&d, &cfg, &o, &res, &err);
+    nd_lfads_data_free(&d);
+    if (st) {
+        fprintf(stderr, "neurodyn train: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+usage_err:
+    fprintf(stderr, "neurodyn train: %s\n", err.msg);
+    free(sets);
+    return rc;
+}

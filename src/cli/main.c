@@ -1,0 +1,44 @@
+/* neurodyn <command> [options] — dispatch to the subcommands. */
+#include "cli.h"
+#include <stdio.h>
+#include <string.h>
+#include <getopt.h>
+
+#define ND_VERSION "0.1.0"
+
+static const struct { const char *name; int (*fn)(int, char **); const char *help; } commands[] = {
+    {"simulate", cmd_simulate, "make synthetic data with ground truth (lorenz, chaotic-rnn)"},
+    {"train", cmd_train, "train an LFADS model on an HDF5 data file"},
+    {"infer", cmd_infer, "infer rates, factors, initial conditions and inputs with a trained model"},
+    {"eval", cmd_eval, "score inferred rates (R^2 against the true rates; smoothing baseline)"},
+};
+
+void cli_bad_option(const char *cmd, char **argv) {
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (optopt && optopt < 256 && arg[0] == '-' && arg[1] != '-')
+        fprintf(stderr, "neurodyn %s: unknown option '-%c' (see 'neurodyn %s --help')\n", cmd, optopt, cmd);
+    else
+        fprintf(stderr, "neurodyn %s: unknown option or missing value: '%s' (see 'neurodyn %s --help')\n", cmd, arg,
+                cmd);
+}
+
+static void usage(FILE *f) {
+    fprintf(f, "neurodyn %s — latent dynamics of neural populations (LFADS) in C\n\n"
+               "usage: neurodyn <command> [options]    (neurodyn <command> --help for details)\n\ncommands:\n",
+            ND_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\nexample:\n  neurodyn simulate lorenz --out lorenz.h5\n  neurodyn train lorenz.h5 --out run/\n"
+               "  neurodyn infer run/ --data lorenz.h5 --out lorenz_out.h5\n"
+               "  neurodyn eval lorenz_out.h5 --data lorenz.h5\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
+    if (!strcmp(argv[1], "--version")) { printf("neurodyn %s\n", ND_VERSION); return 0; }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "neurodyn: unknown command '%s' (try 'neurodyn --help')\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,23 @@
+/* Evaluation metrics over float arrays. */
+#ifndef ND_EVAL_METRICS_H
+#define ND_EVAL_METRICS_H
+#include <stddef.h>
+
+/* Coefficient of determination, = sklearn.metrics.r2_score(truth, pred) with
+ * multioutput='uniform_average': arrays are [rows][cols] row-major; R^2 is computed per
+ * column, 1 - sum (truth - pred)^2 / sum (truth - mean(truth))^2, and averaged over
+ * columns. A constant truth column scores 1.0 if predicted exactly, else 0.0 (sklearn's
+ * force_finite convention). Returns NAN if rows < 2 or cols < 1 (sklearn: undefined).
+ * Accumulates in double. */
+double nd_r2_score(const float *pred, const float *truth, size_t rows, int cols);
+/* Same for [n][T][N] arrays: rows = n * T, cols = N. */
+double nd_r2_score_3d(const float *pred, const float *truth, int n, int T, int N);
+
+/* Acausal Gaussian smoothing along time of every (trial, neuron) series of counts
+ * [n][T][N] into out [n][T][N] (out must not alias counts). Kernel w_k = exp(-k^2 / (2 sigma^2))
+ * for |k| <= ceil(3 sigma); at each t the weights of the taps that fall inside [0, T) are
+ * renormalised to sum to 1, so the output stays in counts/bin (also near the edges).
+ * sigma_bins <= 0 (or not finite) copies the input. */
+void nd_smooth_gaussian(float *out, const float *counts, int n, int T, int N, double sigma_bins);
+
+#endif

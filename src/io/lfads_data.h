@@ -1,0 +1,51 @@
+/* The LFADS-format HDF5 dataset (see shared/spec/formats.md sections 1 and 2).
+ *
+ * Datasets read (shapes: trials x time x neurons):
+ *   train_data (required), valid_data (optional; if absent train_data is split with a
+ *   seeded shuffle), train_truth / valid_truth, train_ext_input / valid_ext_input,
+ *   train_inds / valid_inds, conversion_factor (scalar or 1-element array).
+ * lfads-torch files: when train_data is absent, train_encod_data / valid_encod_data are
+ * used, provided {split}_recon_data (if present) has the same shape (held-out neurons or
+ * forward-prediction bins are not supported yet and are rejected with a clear error).
+ *
+ * Truth is returned in counts per bin: stored truth / conversion_factor (the original
+ * LFADS convention: model rates * conversion_factor are comparable to the stored truth,
+ * e.g. chaotic-RNN truth in [0, 1] with conversion_factor = 1 / (max_rate * dt)).
+ *
+ * Optional datasets may be present for one split only: e.g. valid_truth is NULL when the
+ * file has train_truth but no valid_truth (ext inputs, however, must be in both or neither).
+ *
+ * Every validation failure is ND_ERR_FORMAT (ND_ERR_IO for a missing/unreadable file)
+ * with one line "<file>: dataset '<name>': <problem>". */
+#ifndef ND_IO_LFADS_DATA_H
+#define ND_IO_LFADS_DATA_H
+#include <stdint.h>
+#include "../core/status.h"
+
+typedef struct {
+    char path[1024];
+    int n_train, n_valid, T, N, E;    /* E = external input dims, 0 if none */
+    float *train, *valid;             /* counts [n][T][N] */
+    float *train_truth, *valid_truth; /* true rates in counts/bin, or NULL */
+    float *train_ext, *valid_ext;     /* [n][T][E] or NULL */
+    int *train_inds, *valid_inds;     /* original trial indices, or NULL */
+    int valid_from_file;              /* 1 if valid_data was in the file */
+    double conversion_factor;         /* 1 if absent */
+} nd_lfads_data;
+
+/* Read and validate. When the file has no validation split, trials are split with
+ * nd_rng seeded by split_seed: round(n * valid_fraction) trials (at least 1, at most
+ * n - 1) go to valid; both sides keep ascending original order; train_inds/valid_inds
+ * then hold the original indices (mapped through the file's train_inds if present).
+ * valid_fraction must be in (0, 1) when a split is needed (else ND_ERR_ARG).
+ * On failure *d is left zeroed (nothing to free). */
+nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid_fraction, nd_lfads_data *d,
+                             nd_error *err);
+void nd_lfads_data_free(nd_lfads_data *d);
+
+/* The split used when valid_data is absent, exposed for tests and tools: fills
+ * is_valid[0..n-1] with 0/1. Returns the number of validation trials, or -1 if n < 2
+ * or valid_fraction is not in (0, 1). */
+int nd_lfads_split(int n, uint64_t seed, double valid_fraction, unsigned char *is_valid);
+
+#endif

@@ -1,0 +1,214 @@
+#include "lfads_infer.h"
+#include "lfads_train.h"
+#include "../core/blas.h"
+#include "../core/mem.h"
+#include "../io/h5.h"
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { STREAM_INFER = 4 };
+
+void nd_lfads_result_free(nd_lfads_result *r) {
+    float **arrs[] = {&r->rates, &r->factors, &r->gen_states, &r->gen_init, &r->gen_inputs, &r->ic_mean,
+                      &r->ic_std, &r->co_means, &r->co_stds, &r->con_states};
+    for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) { nd_free(*arrs[i]); *arrs[i] = NULL; }
+}
+
+/* out[(start+b)][t][d] += w * f(src[t][b][d]) for a time-major batch */
+static void acc_seq(float *out, const real *src, int start, int B, int T, int D, float w, int op) {
+    if (!out || !src || D == 0) return;
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            const real *s = src + ((size_t)t * B + b) * D;
+            float *o = out + (((size_t)(start + b)) * T + t) * D;
+            for (int d = 0; d < D; d++) {
+                real v = s[d];
+                if (op == 1) v = REXP(v);                 /* log-rate -> rate */
+                else if (op == 2) v = REXP((real)0.5 * v); /* logvar -> std */
+                o[d] += w * (float)v;
+            }
+        }
+}
+
+static void acc_vec(float *out, const real *src, int start, int B, int D, float w, int op, real vmin) {
+    if (!out || !src) return;
+    for (int b = 0; b < B; b++)
+        for (int d = 0; d < D; d++) {
+            real v = src[(size_t)b * D + d];
+            if (op == 2) v = RSQRT(REXP(v) + vmin);
+            out[((size_t)(start + b)) * D + d] += w * (float)v;
+        }
+}
+
+nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const float *ext, int n, int T,
+                               const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err) {
+    memset(r, 0, sizeof *r);
+    const nd_lfads_config *c = &m->cfg;
+    int N = m->N, E = m->E, G = c->gen_dim, F = c->fac_dim, icd = c->ic_dim;
+    int C = m->ctrl ? c->con_dim : 0, K = m->ctrl ? c->co_dim : 0, KE = K + E;
+    r->n = n; r->T = T; r->N = N; r->F = F; r->G = G; r->C = C; r->K = K; r->KE = KE; r->icd = icd;
+    if (n <= 0) return ND_OK;
+    int Bmax = o->batch_size > 0 ? o->batch_size : c->batch_size;
+    if (Bmax > n) Bmax = n;
+    size_t nT = (size_t)n * T;
+    nd_status st = ND_OK;
+    nd_lfads_work *w = NULL;
+    real *X = NULL, *EXT = NULL;
+    st = ND_ALLOC(r->rates, nT * N, "rates", err);
+    if (!st) st = ND_ALLOC(r->factors, nT * F, "factors", err);
+    if (!st) st = ND_ALLOC(r->gen_states, nT * G, "generator states", err);
+    if (!st) st = ND_ALLOC(r->gen_init, (size_t)n * G, "generator initial states", err);
+    if (!st && KE) st = ND_ALLOC(r->gen_inputs, nT * KE, "generator inputs", err);
+    if (!st) st = ND_ALLOC(r->ic_mean, (size_t)n * icd, "IC means", err);
+    if (!st) st = ND_ALLOC(r->ic_std, (size_t)n * icd, "IC stds", err);
+    if (!st && K) st = ND_ALLOC(r->co_means, nT * K, "inferred-input means", err);
+    if (!st && K) st = ND_ALLOC(r->co_stds, nT * K, "inferred-input stds", err);
+    if (!st && C) st = ND_ALLOC(r->con_states, nT * C, "controller states", err);
+    if (!st) st = nd_lfads_work_create(&w, m, Bmax, T, err);
+    if (!st) st = ND_ALLOC(X, (size_t)T * Bmax * N, "batch", err);
+    if (!st) st = ND_ALLOC(EXT, (size_t)T * Bmax * (E ? E : 1), "batch", err);
+    if (st) goto done;
+    int S = o->samples > 0 ? o->samples : 1;
+    nd_lfads_mode mode = {o->samples > 0, 0, 1, 1};
+    float wgt = 1.0f / (float)S;
+    for (int start = 0, k = 0; start < n; start += Bmax, k++) {
+        int B = n - start < Bmax ? n - start : Bmax;
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) {
+                const float *xs = x + ((size_t)(start + b) * T + t) * N;
+                real *xd = X + ((size_t)t * B + b) * N;
+                for (int i = 0; i < N; i++) xd[i] = xs[i];
+                if (E) {
+                    const float *es = ext + ((size_t)(start + b) * T + t) * E;
+                    real *ed = EXT + ((size_t)t * B + b) * E;
+                    for (int i = 0; i < E; i++) ed[i] = es[i];
+                }
+            }
+        for (int s = 0; s < S; s++) {
+            nd_rng rng;
+            nd_rng_stream(&rng, o->seed, STREAM_INFER, ((uint64_t)split_id << 40) ^ ((uint64_t)k << 20) ^ (uint64_t)s);
+            nd_lfads_loss L;
+            nd_lfads_forward(m, w, X, EXT, NULL, B, &mode, &rng, &L);
+            nd_lfads_outputs out;
+            nd_lfads_outputs_get(m, w, &out);
+            acc_seq(r->rates, out.log_rates, start, B, T, N, wgt, 1);
+            acc_seq(r->factors, out.factors, start, B, T, F, wgt, 0);
+            acc_seq(r->gen_states, out.gen_states, start, B, T, G, wgt, 0);
+            acc_vec(r->gen_init, out.gen_init, start, B, G, wgt, 0, 0);
+            acc_seq(r->gen_inputs, out.gen_inputs, start, B, T, KE, wgt, 0);
+            acc_seq(r->co_means, out.co_mean, start, B, T, K, wgt, 0);
+            acc_seq(r->co_stds, out.co_logvar, start, B, T, K, wgt, 2);
+            acc_seq(r->con_states, out.con_states, start, B, T, C, wgt, 0);
+            acc_vec(r->ic_mean, out.ic_mean, start, B, icd, wgt, 0, 0);
+            acc_vec(r->ic_std, out.ic_logvar, start, B, icd, wgt, 2, (real)c->ic_post_var_min);
+        }
+        if (o->progress && (k % 10 == 9 || start + B >= n)) {
+            fprintf(o->progress, "\r  %s: %d/%d trials", split_id == 0 ? "train" : "valid", start + B, n);
+            if (start + B >= n) fprintf(o->progress, "\n");
+            fflush(o->progress);
+        }
+    }
+    for (size_t i = 0; i < nT * N; i++)
+        if (!isfinite(r->rates[i])) {
+            st = nd_fail(err, ND_ERR_NUMERIC, "inferred rates contain NaN/Inf (trial %zu): the model is unusable",
+                         i / ((size_t)T * N));
+            break;
+        }
+done:
+    nd_lfads_work_free(w);
+    nd_free(X);
+    nd_free(EXT);
+    if (st) nd_lfads_result_free(r);
+    return st;
+}
+
+nd_status nd_lfads_resolve_ckpt(const char *run, char *out, size_t cap, nd_error *err) {
+    struct stat sb;
+    if (stat(run, &sb) != 0) return nd_fail(err, ND_ERR_IO, "%s: no such run directory or checkpoint", run);
+    if (!S_ISDIR(sb.st_mode)) { snprintf(out, cap, "%s", run); return ND_OK; }
+    snprintf(out, cap, "%s/best.ckpt", run);
+    if (stat(out, &sb) == 0) return ND_OK;
+    snprintf(out, cap, "%s/last.ckpt", run);
+    if (stat(out, &sb) == 0) return ND_OK;
+    return nd_fail(err, ND_ERR_IO, "%s: run directory has no best.ckpt or last.ckpt (train it first)", run);
+}
+
+static nd_status write_split(nd_h5file *h, const char *split, const nd_lfads_result *r, nd_error *err) {
+    char name[128];
+    size_t d3[3] = {(size_t)r->n, (size_t)r->T, 0}, d2[2] = {(size_t)r->n, 0};
+    struct { const char *suffix; const float *a; int dim; int rank; } outs[] = {
+        {"output_params", r->rates, r->N, 3}, {"factors", r->factors, r->F, 3},
+        {"gen_states", r->gen_states, r->G, 3}, {"gen_init", r->gen_init, r->G, 2},
+        {"gen_inputs", r->gen_inputs, r->KE, 3}, {"ic_mean", r->ic_mean, r->icd, 2},
+        {"ic_std", r->ic_std, r->icd, 2}, {"co_means", r->co_means, r->K, 3},
+        {"co_stds", r->co_stds, r->K, 3}, {"con_states", r->con_states, r->C, 3},
+    };
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        if (!outs[i].a) continue;
+        snprintf(name, sizeof name, "%s_%s", split, outs[i].suffix);
+        d3[2] = (size_t)outs[i].dim;
+        d2[1] = (size_t)outs[i].dim;
+        nd_status st = nd_h5_write_float(h, name, outs[i].a, outs[i].rank, outs[i].rank == 3 ? d3 : d2, err);
+        if (st) return st;
+    }
+    return ND_OK;
+}
+
+nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const char *out_path, const nd_infer_opts *o,
+                              nd_error *err) {
+    char path[4096];
+    nd_status st = nd_lfads_resolve_ckpt(ckpt, path, sizeof path, err);
+    if (st) return st;
+    nd_lfads_model m;
+    int dims[3];
+    st = nd_lfads_load(path, &m, dims, err);
+    if (st) return st;
+    if (dims[0] != d->N || dims[2] != d->E) {
+        nd_lfads_free(&m);
+        return nd_fail(err, ND_ERR_ARG, "%s: model was trained with %d neurons and %d external inputs, %s has %d and %d",
+                       path, dims[0], dims[2], d->path, d->N, d->E);
+    }
+    int threads = o->threads > 0 ? o->threads : 1;
+    omp_set_num_threads(threads);
+    nd_blas_set_threads(threads);
+    if (o->progress)
+        fprintf(o->progress, "inferring with %s: %s\n", path,
+                o->samples > 0 ? "posterior sample-and-average" : "posterior mean");
+    nd_lfads_result rt, rv;
+    memset(&rv, 0, sizeof rv);
+    st = nd_lfads_infer_split(&m, d->train, d->train_ext, d->n_train, d->T, o, 0, &rt, err);
+    if (st) { nd_lfads_free(&m); return st; }
+    st = nd_lfads_infer_split(&m, d->valid, d->valid_ext, d->n_valid, d->T, o, 1, &rv, err);
+    nd_h5file *h = NULL;
+    if (!st) st = nd_h5_create(&h, out_path, err);
+    if (!st) st = write_split(h, "train", &rt, err);
+    if (!st) st = write_split(h, "valid", &rv, err);
+    if (!st && d->train_inds) {
+        size_t n1 = (size_t)d->n_train;
+        st = nd_h5_write_int(h, "train_inds", d->train_inds, 1, &n1, err);
+    }
+    if (!st && d->valid_inds) {
+        size_t n1 = (size_t)d->n_valid;
+        st = nd_h5_write_int(h, "valid_inds", d->valid_inds, 1, &n1, err);
+    }
+    if (!st) st = nd_h5_write_attr_string(h, "/", "checkpoint", path, err);
+    if (!st) st = nd_h5_write_attr_string(h, "/", "data", d->path, err);
+    if (!st) st = nd_h5_write_attr_string(h, "/", "mode", o->samples > 0 ? "posterior_sample_average" : "posterior_mean", err);
+    if (!st) st = nd_h5_write_attr_double(h, "/", "samples", o->samples, err);
+    /* the split the model was trained with, so eval can rebuild it when the data file has no valid_data */
+    if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", (double)m.cfg.seed, err);
+    if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", m.cfg.valid_fraction, err);
+    if (!st) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
+    if (h) {
+        nd_error e2;
+        nd_status cs = nd_h5_close(h, st == ND_OK, st ? &e2 : err);
+        if (!st) st = cs;
+    }
+    nd_lfads_result_free(&rt);
+    nd_lfads_result_free(&rv);
+    nd_lfads_free(&m);
+    return st;
+}

@@ -1,0 +1,35 @@
+/* LFADS inference: posterior mean or posterior sample-and-average, written to
+ * HDF5 under the lfads-torch output names. */
+#ifndef ND_MODELS_LFADS_INFER_H
+#define ND_MODELS_LFADS_INFER_H
+#include <stdio.h>
+#include "lfads.h"
+#include "../io/lfads_data.h"
+
+typedef struct {
+    int samples;      /* posterior samples to average; 0 = one pass with posterior means */
+    int threads;
+    int batch_size;   /* 0 = the model's batch_size */
+    uint64_t seed;
+    FILE *progress;   /* NULL = quiet */
+} nd_infer_opts;
+
+/* Outputs of one split, [n][T][dim] (ic_*, gen_init: [n][dim]); arrays absent for a model are NULL. */
+typedef struct {
+    int n, T, N, F, G, C, K, KE, icd;
+    float *rates, *factors, *gen_states, *gen_init, *gen_inputs, *ic_mean, *ic_std;
+    float *co_means, *co_stds, *con_states;
+} nd_lfads_result;
+
+nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const float *ext, int n, int T,
+                               const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err);
+void nd_lfads_result_free(nd_lfads_result *r);
+
+/* Runs both splits of d and writes out_path atomically. ckpt: a checkpoint file or a run directory
+ * (its best.ckpt, else last.ckpt). */
+nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const char *out_path, const nd_infer_opts *o,
+                              nd_error *err);
+/* resolve a run directory to its checkpoint path */
+nd_status nd_lfads_resolve_ckpt(const char *run, char *out, size_t cap, nd_error *err);
+
+#endif

@@ -1,0 +1,460 @@
+/* LFADS training loop. See lfads_train.h. */
+#include "lfads_train.h"
+#include "../core/blas.h"
+#include "../core/mem.h"
+#include "../io/checkpoint.h"
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+enum { STREAM_SHUFFLE = 1, STREAM_BATCH = 2, STREAM_VALID = 3, STREAM_SV = 5 };
+
+double nd_lfads_ramp(int epoch, int start, int increase) {
+    double r = (double)(epoch + 1 - start) / (double)(increase + 1);
+    return r < 0 ? 0 : (r > 1 ? 1 : r);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+/* ---- one split of the data, as the trainer sees it ---- */
+typedef struct {
+    int n, T, N, E;
+    const float *x, *ext;
+    float *sv; /* sample-validation entries (1) or NULL */
+} split_view;
+
+/* time-major batch from trials idx[0..B) */
+static void fill_batch(real *X, real *EXT, real *SV, const split_view *s, const int *idx, int B) {
+    int T = s->T, N = s->N, E = s->E;
+    for (int b = 0; b < B; b++) {
+        size_t src = (size_t)idx[b] * T;
+        for (int t = 0; t < T; t++) {
+            const float *xs = s->x + (src + t) * N;
+            real *xd = X + ((size_t)t * B + b) * N;
+            for (int n = 0; n < N; n++) xd[n] = xs[n];
+            if (SV && s->sv) {
+                const float *ss = s->sv + (src + t) * N;
+                real *sd = SV + ((size_t)t * B + b) * N;
+                for (int n = 0; n < N; n++) sd[n] = ss[n];
+            }
+            if (E) {
+                const float *es = s->ext + (src + t) * E;
+                real *ed = EXT + ((size_t)t * B + b) * E;
+                for (int e = 0; e < E; e++) ed[e] = es[e];
+            }
+        }
+    }
+}
+
+typedef struct {
+    double recon, recon_sv, kl_ic, kl_co, l2, total;
+} loss_sum;
+
+static void loss_add(loss_sum *a, const nd_lfads_loss *l, int B) {
+    a->recon += l->recon * B; a->recon_sv += l->recon_sv * B; a->kl_ic += l->kl_ic * B;
+    a->kl_co += l->kl_co * B; a->l2 += l->l2 * B; a->total += l->total * B;
+}
+static void loss_div(loss_sum *a, int n) {
+    a->recon /= n; a->recon_sv /= n; a->kl_ic /= n; a->kl_co /= n; a->l2 /= n; a->total /= n;
+}
+
+typedef struct {
+    nd_lfads_model m;
+    nd_lfads_work *w;
+    real *grad, *adam_m, *adam_v;
+    real *X, *EXT, *SV;
+    int *idx;
+} trainer;
+
+static void trainer_free(trainer *t) {
+    nd_lfads_work_free(t->w);
+    nd_free(t->grad); nd_free(t->adam_m); nd_free(t->adam_v);
+    nd_free(t->X); nd_free(t->EXT); nd_free(t->SV); nd_free(t->idx);
+    nd_lfads_free(&t->m);
+}
+
+static int all_finite(const real *g, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(g[i])) return 0;
+    return 1;
+}
+
+/* Adam with bias correction; returns the gradient norm before clipping */
+static double adam_step(trainer *t, const nd_lfads_config *c, double lr, int64_t step) {
+    size_t n = t->m.n_params;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) ss += (double)t->grad[i] * t->grad[i];
+    double norm = sqrt(ss), clipf = norm > c->max_grad_norm ? c->max_grad_norm / norm : 1.0;
+    double b1 = c->adam_beta1, b2 = c->adam_beta2;
+    double bc1 = 1 - pow(b1, (double)step), bc2 = 1 - pow(b2, (double)step);
+    real a = (real)(lr / bc1), eps = (real)c->adam_epsilon, rb2 = (real)(1 / sqrt(bc2));
+    real fb1 = (real)b1, fb2 = (real)b2, cf = (real)clipf;
+    real *p = t->m.params, *m = t->adam_m, *v = t->adam_v, *g = t->grad;
+    #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        real gi = g[i] * cf;
+        m[i] = fb1 * m[i] + (1 - fb1) * gi;
+        v[i] = fb2 * v[i] + (1 - fb2) * gi * gi;
+        p[i] -= a * m[i] / (RSQRT(v[i]) * rb2 + eps);
+    }
+    return norm;
+}
+
+/* evaluate a whole split with dropout off, posterior sampling on (fixed streams) */
+static void eval_split(trainer *t, const split_view *s, const nd_lfads_config *c, double rkl, double rl2,
+                       loss_sum *out) {
+    memset(out, 0, sizeof *out);
+    nd_lfads_mode mode = {1, 0, rkl, rl2};
+    int Bmax = c->batch_size;
+    for (int i = 0; i < s->n; i++) t->idx[i] = i;
+    for (int k = 0, start = 0; start < s->n; k++, start += Bmax) {
+        int B = s->n - start < Bmax ? s->n - start : Bmax;
+        fill_batch(t->X, t->EXT, s->sv ? t->SV : NULL, s, t->idx + start, B);
+        nd_rng r;
+        nd_rng_stream(&r, (uint64_t)c->seed, STREAM_VALID, (uint64_t)k);
+        nd_lfads_loss L;
+        nd_lfads_forward(&t->m, t->w, t->X, t->EXT, s->sv ? t->SV : NULL, B, &mode, &r, &L);
+        loss_add(out, &L, B);
+    }
+    loss_div(out, s->n);
+}
+
+/* ---- checkpoints ---- */
+static void to_f32(float *dst, const real *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = (float)src[i]; }
+static void from_f32(real *dst, const float *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = src[i]; }
+
+static nd_status save_ckpt(const char *path, const trainer *t, const int dims[5], const nd_train_state *st,
+                           nd_error *err) {
+    size_t n = t->m.n_params;
+    char *cfg = nd_lfads_config_to_text(&t->m.cfg);
+    float *buf = malloc(sizeof(float) * n * 3);
+    if (!cfg || !buf) { free(cfg); free(buf); return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path); }
+    to_f32(buf, t->m.params, n);
+    to_f32(buf + n, t->adam_m, n);
+    to_f32(buf + 2 * n, t->adam_v, n);
+    int32_t d[5] = {dims[0], dims[1], dims[2], dims[3], dims[4]};
+    nd_ckpt_section s[] = {
+        {"config", cfg, strlen(cfg) + 1},  {"dims", d, sizeof d},
+        {"params", buf, sizeof(float) * n}, {"adam_m", buf + n, sizeof(float) * n},
+        {"adam_v", buf + 2 * n, sizeof(float) * n}, {"state", st, sizeof *st},
+    };
+    nd_status r = nd_ckpt_write(path, s, (int)(sizeof s / sizeof s[0]), err);
+    free(cfg);
+    free(buf);
+    return r;
+}
+
+static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_model *m, int32_t d[5],
+                                 nd_error *err) {
+    const nd_ckpt_entry *ce = nd_ckpt_find(ck, "config");
+    if (!ce || ce->bytes == 0 || ((const char *)ce->data)[ce->bytes - 1] != 0)
+        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'config' missing or malformed", path);
+    nd_status st = nd_ckpt_get(ck, path, "dims", d, sizeof(int32_t) * 5, err);
+    if (st) return st;
+    nd_lfads_config c;
+    nd_lfads_config_default(&c);
+    st = nd_lfads_config_parse_text(&c, ce->data, path, err);
+    if (st) return st;
+    if (d[0] <= 0 || d[1] <= 0 || d[2] < 0)
+        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'dims' has impossible sizes", path);
+    st = nd_lfads_create(m, &c, d[0], d[2], err);
+    if (st) return st;
+    const nd_ckpt_entry *pe = nd_ckpt_find(ck, "params");
+    if (!pe || pe->bytes != sizeof(float) * m->n_params) {
+        nd_lfads_free(m);
+        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'params' missing or of the wrong size", path);
+    }
+    from_f32(m->params, pe->data, m->n_params);
+    if (!all_finite(m->params, m->n_params)) {
+        nd_lfads_free(m);
+        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: parameters contain NaN/Inf", path);
+    }
+    return ND_OK;
+}
+
+nd_status nd_lfads_load(const char *path, nd_lfads_model *m, int dims[3], nd_error *err) {
+    nd_ckpt ck;
+    nd_status st = nd_ckpt_read(path, &ck, err);
+    if (st) return st;
+    int32_t d[5];
+    st = load_model_from(&ck, path, m, d, err);
+    nd_ckpt_free(&ck);
+    if (!st) { dims[0] = d[0]; dims[1] = d[1]; dims[2] = d[2]; }
+    return st;
+}
+
+static nd_status resume_from(const char *path, trainer *t, const int dims[5], nd_train_state *s, nd_error *err) {
+    nd_ckpt ck;
+    nd_status st = nd_ckpt_read(path, &ck, err);
+    if (st) return st;
+    int32_t d[5];
+    st = load_model_from(&ck, path, &t->m, d, err);
+    if (!st) {
+        for (int i = 0; i < 5; i++)
+            if (d[i] != dims[i]) {
+                st = nd_fail(err, ND_ERR_ARG,
+                             "%s: checkpoint was trained on data of shape (%d+%d trials, %d bins, %d neurons, %d inputs), "
+                             "this data is (%d+%d, %d, %d, %d)", path, d[3], d[4], d[1], d[0], d[2], dims[3], dims[4],
+                             dims[1], dims[0], dims[2]);
+                break;
+            }
+    }
+    size_t n = t->m.n_params;
+    float *tmp = st ? NULL : malloc(sizeof(float) * (n ? n : 1));
+    if (!st && !tmp) st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    if (!st) st = ND_ALLOC(t->adam_m, n, "Adam state", err);
+    if (!st) st = ND_ALLOC(t->adam_v, n, "Adam state", err);
+    if (!st) st = nd_ckpt_get(&ck, path, "adam_m", tmp, sizeof(float) * n, err);
+    if (!st) from_f32(t->adam_m, tmp, n);
+    if (!st) st = nd_ckpt_get(&ck, path, "adam_v", tmp, sizeof(float) * n, err);
+    if (!st) from_f32(t->adam_v, tmp, n);
+    if (!st) st = nd_ckpt_get(&ck, path, "state", s, sizeof *s, err);
+    free(tmp);
+    nd_ckpt_free(&ck);
+    return st;
+}
+
+/* ---- log ---- */
+static void log_line(const char *run_dir, int64_t epoch, const loss_sum *tr, const loss_sum *va,
+                     const nd_train_state *s, double secs) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train_log.tsv", run_dir);
+    FILE *f = fopen(path, epoch == 0 ? "w" : "a");
+    if (!f) return;
+    if (epoch == 0)
+        fprintf(f, "epoch\ttrain_total\ttrain_recon\ttrain_kl_ic\ttrain_kl_co\ttrain_l2\tvalid_total\tvalid_recon\t"
+                   "valid_recon_sv\tsmoothed_valid_total\tsmoothed_valid_recon\tlr\tseconds\n");
+    fprintf(f, "%lld\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.3e\t%.2f\n", (long long)epoch,
+            tr->total, tr->recon, tr->kl_ic, tr->kl_co, tr->l2, va->total, va->recon, va->recon_sv,
+            s->smoothed_total, s->smoothed_recon, s->lr, secs);
+    fclose(f);
+}
+
+/* keep only the log lines of epochs < epoch (used on resume so lines are not duplicated) */
+static void log_truncate(const char *run_dir, int64_t epoch) {
+    char path[4096], line[4096];
+    snprintf(path, sizeof path, "%s/train_log.tsv", run_dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    char *out = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&out, &len);
+    if (!m) { fclose(f); return; }
+    while (fgets(line, sizeof line, f)) {
+        char *end;
+        long long e = strtoll(line, &end, 10);
+        if (end == line || e < epoch) fputs(line, m);
+    }
+    fclose(f);
+    fclose(m);
+    nd_write_file_atomic(path, out, len, NULL);
+    free(out);
+}
+
+static void fmt_dur(char *buf, size_t n, double s) {
+    if (s < 100) snprintf(buf, n, "%.0fs", s);
+    else if (s < 6000) snprintf(buf, n, "%.0fm%02.0fs", floor(s / 60), fmod(s, 60));
+    else snprintf(buf, n, "%.0fh%02.0fm", floor(s / 3600), fmod(floor(s / 60), 60));
+}
+
+static nd_status make_sv(float **out, const split_view *s, const nd_lfads_config *c, int which, nd_error *err) {
+    *out = NULL;
+    if (c->sv_rate <= 0) return ND_OK;
+    size_t n = (size_t)s->n * s->T * s->N;
+    nd_status st = ND_ALLOC(*out, n, "sample-validation mask", err);
+    if (st) return st;
+    nd_rng r;
+    nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SV, (uint64_t)which);
+    for (size_t i = 0; i < n; i++) (*out)[i] = nd_rng_uniform(&r) < c->sv_rate ? 1.0f : 0.0f;
+    return ND_OK;
+}
+
+nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg_in, const nd_train_opts *o,
+                         nd_train_result *res, nd_error *err) {
+    memset(res, 0, sizeof *res);
+    res->best_epoch = -1;
+    if (d->n_train <= 0 || d->n_valid <= 0)
+        return nd_fail(err, ND_ERR_ARG, "%s: need at least one training and one validation trial", d->path);
+    if (mkdir(o->run_dir, 0755) != 0 && errno != EEXIST)
+        return nd_fail(err, ND_ERR_IO, "%s: cannot create run directory: %s", o->run_dir, strerror(errno));
+    int threads = o->threads > 0 ? o->threads : 1;
+    omp_set_num_threads(threads);
+    nd_blas_set_threads(threads);
+
+    char last[4096], best[4096], cfgpath[4096];
+    snprintf(last, sizeof last, "%s/last.ckpt", o->run_dir);
+    snprintf(best, sizeof best, "%s/best.ckpt", o->run_dir);
+    snprintf(cfgpath, sizeof cfgpath, "%s/config.txt", o->run_dir);
+    int dims[5] = {d->N, d->T, d->E, d->n_train, d->n_valid};
+    trainer t;
+    memset(&t, 0, sizeof t);
+    nd_train_state s;
+    memset(&s, 0, sizeof s);
+    nd_status st;
+    struct stat sb;
+    int resuming = o->resume && stat(last, &sb) == 0;
+    if (o->resume && !resuming && o->progress)
+        fprintf(o->progress, "note: %s not found; starting a new run\n", last);
+    if (resuming) {
+        st = resume_from(last, &t, dims, &s, err);
+        if (st) { trainer_free(&t); return st; }
+    } else {
+        st = nd_lfads_create(&t.m, cfg_in, d->N, d->E, err);
+        if (st) return st;
+        float *mean_rate = calloc((size_t)d->N, sizeof(float));
+        if (!mean_rate) { trainer_free(&t); return nd_fail(err, ND_ERR_NOMEM, "out of memory"); }
+        for (size_t i = 0; i < (size_t)d->n_train * d->T; i++)
+            for (int n = 0; n < d->N; n++) mean_rate[n] += d->train[i * d->N + n];
+        for (int n = 0; n < d->N; n++) mean_rate[n] /= (float)((size_t)d->n_train * d->T);
+        nd_lfads_init(&t.m, (uint64_t)cfg_in->seed, mean_rate);
+        free(mean_rate);
+        st = ND_ALLOC(t.adam_m, t.m.n_params, "Adam state", err);
+        if (!st) st = ND_ALLOC(t.adam_v, t.m.n_params, "Adam state", err);
+        if (st) { trainer_free(&t); return st; }
+        s.lr = cfg_in->lr_init;
+        s.best_lr_loss = s.best_recon = INFINITY;
+        s.best_epoch = -1;
+    }
+    nd_lfads_config *c = &t.m.cfg;
+    if (o->max_epochs >= 0) c->max_epochs = o->max_epochs;
+    {
+        char *txt = nd_lfads_config_to_text(c);
+        st = txt ? nd_write_file_atomic(cfgpath, txt, strlen(txt), err) : nd_fail(err, ND_ERR_NOMEM, "out of memory");
+        free(txt);
+        if (st) { trainer_free(&t); return st; }
+    }
+    int Bmax = c->batch_size, T = d->T, N = d->N, E = d->E;
+    int nmax = d->n_train > d->n_valid ? d->n_train : d->n_valid;
+    if (Bmax > nmax) Bmax = nmax;
+    st = nd_lfads_work_create(&t.w, &t.m, Bmax, T, err);
+    if (!st) st = ND_ALLOC(t.grad, t.m.n_params, "gradients", err);
+    if (!st) st = ND_ALLOC(t.X, (size_t)T * Bmax * N, "batch", err);
+    if (!st) st = ND_ALLOC(t.EXT, (size_t)T * Bmax * (E ? E : 1), "batch", err);
+    if (!st) st = ND_ALLOC(t.SV, (size_t)T * Bmax * N, "batch", err);
+    if (!st) st = ND_ALLOC(t.idx, nmax, "batch indices", err);
+    split_view tr = {d->n_train, T, N, E, d->train, d->train_ext, NULL};
+    split_view va = {d->n_valid, T, N, E, d->valid, d->valid_ext, NULL};
+    if (!st) st = make_sv(&tr.sv, &tr, c, 0, err);
+    if (!st) st = make_sv(&va.sv, &va, c, 1, err);
+    if (st) { nd_free(tr.sv); nd_free(va.sv); trainer_free(&t); return st; }
+    c->batch_size = Bmax;
+    if (resuming) log_truncate(o->run_dir, s.epoch);
+    if (o->progress)
+        fprintf(o->progress, "%s LFADS: %d params | %d train + %d valid trials x %d bins x %d neurons%s | "
+                             "controller %s | %d thread%s\n", resuming ? "resuming" : "training", (int)t.m.n_params,
+                d->n_train, d->n_valid, T, N, E ? " + inputs" : "", t.m.ctrl ? "on" : "off", threads,
+                threads > 1 ? "s" : "");
+
+    double t_start = now_s() - s.elapsed;
+    const char *reason = s.stopped ? "already finished" : "max_epochs reached";
+    while (!s.stopped && s.epoch < c->max_epochs) {
+        double t_ep = now_s();
+        int e = (int)s.epoch;
+        double rkl = nd_lfads_ramp(e, c->kl_start_epoch, c->kl_increase_epoch);
+        double rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
+        nd_lfads_mode mode = {1, 1, rkl, rl2};
+        nd_rng r;
+        nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
+        for (int i = 0; i < d->n_train; i++) t.idx[i] = i;
+        nd_rng_shuffle(&r, t.idx, d->n_train);
+        loss_sum trs;
+        memset(&trs, 0, sizeof trs);
+        for (int k = 0, start = 0; start < d->n_train; k++, start += Bmax) {
+            int B = d->n_train - start < Bmax ? d->n_train - start : Bmax;
+            fill_batch(t.X, t.EXT, tr.sv ? t.SV : NULL, &tr, t.idx + start, B);
+            nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH, (uint64_t)e * 1000003u + (uint64_t)k);
+            nd_lfads_loss L;
+            nd_lfads_forward(&t.m, t.w, t.X, t.EXT, tr.sv ? t.SV : NULL, B, &mode, &r, &L);
+            memset(t.grad, 0, sizeof(real) * t.m.n_params);
+            nd_lfads_backward(&t.m, t.w, t.grad);
+            if (!isfinite(L.objective) || !all_finite(t.grad, t.m.n_params)) {
+                st = nd_fail(err, ND_ERR_NUMERIC,
+                             "training diverged (NaN/Inf loss or gradient) at epoch %d batch %d; the last good "
+                             "state is in %s; try a lower lr_init (now %g) or max_grad_norm",
+                             e, k, last, s.lr);
+                goto done;
+            }
+            s.step++;
+            adam_step(&t, c, s.lr, s.step);
+            loss_add(&trs, &L, B);
+        }
+        loss_div(&trs, d->n_train);
+        loss_sum vas;
+        eval_split(&t, &va, c, rkl, rl2, &vas);
+        double vrec = va.sv ? vas.recon_sv : vas.recon;
+        if (!isfinite(vas.total)) {
+            st = nd_fail(err, ND_ERR_NUMERIC, "validation loss is NaN/Inf at epoch %d; last good state in %s", e, last);
+            goto done;
+        }
+        if (!s.has_smoothed) { s.smoothed_total = vas.total; s.smoothed_recon = vrec; s.has_smoothed = 1; }
+        else {
+            double a = c->loss_smoothing;
+            s.smoothed_total = a * s.smoothed_total + (1 - a) * vas.total;
+            s.smoothed_recon = a * s.smoothed_recon + (1 - a) * vrec;
+        }
+        int ramps_done = rkl >= 1 && rl2 >= 1;
+        int new_best = 0;
+        if (ramps_done) {
+            if (s.smoothed_total < s.best_lr_loss) { s.best_lr_loss = s.smoothed_total; s.plateau = 0; }
+            else if (++s.plateau > c->lr_patience) { s.lr *= c->lr_decay; s.plateau = 0; }
+            if (s.smoothed_recon < s.best_recon) {
+                s.best_recon = s.smoothed_recon; s.best_epoch = e; s.es_count = 0; new_best = 1;
+            } else s.es_count++;
+        }
+        s.epoch = e + 1;
+        s.elapsed = now_s() - t_start;
+        if (s.lr < c->lr_stop) { s.stopped = 1; reason = "learning rate fell below lr_stop"; }
+        else if (s.es_count >= c->es_patience) { s.stopped = 1; reason = "early stopping (es_patience)"; }
+        if (new_best && (st = save_ckpt(best, &t, dims, &s, err))) goto done;
+        if ((st = save_ckpt(last, &t, dims, &s, err))) goto done;
+        log_line(o->run_dir, e, &trs, &vas, &s, now_s() - t_ep);
+        if (o->progress) {
+            char el[32], eta[32];
+            double per = s.elapsed / (double)(s.epoch > 0 ? s.epoch : 1);
+            fmt_dur(el, sizeof el, s.elapsed);
+            fmt_dur(eta, sizeof eta, per * (double)(c->max_epochs - s.epoch));
+            fprintf(o->progress,
+                    "epoch %4d/%d  train %.2f (recon %.2f kl_ic %.2f kl_co %.2f l2 %.2f)  valid %.2f recon %.2f "
+                    "smoothed %.2f%s  lr %.2e  %.1fs  elapsed %s  eta <= %s\n",
+                    e + 1, c->max_epochs, trs.total, trs.recon, trs.kl_ic, trs.kl_co, trs.l2, vas.total, vrec,
+                    s.smoothed_recon, new_best ? " *" : "", s.lr, now_s() - t_ep, el, eta);
+            fflush(o->progress);
+        }
+    }
+    if (s.epoch >= c->max_epochs && !s.stopped) reason = "max_epochs reached";
+    /* no best yet (ramps never finished): the final state is the best we have */
+    if (s.best_epoch < 0) {
+        struct stat b2;
+        if (stat(best, &b2) != 0 && (st = save_ckpt(best, &t, dims, &s, err))) goto done;
+        if (o->progress)
+            fprintf(o->progress, "note: the KL/L2 ramps did not finish; best.ckpt holds the last epoch\n");
+    }
+    res->epochs_run = (int)s.epoch;
+    res->best_epoch = (int)s.best_epoch;
+    res->best_valid_recon = s.best_recon;
+    res->seconds = s.elapsed;
+    snprintf(res->stop_reason, sizeof res->stop_reason, "%s", reason);
+    if (o->progress) {
+        char el[32];
+        fmt_dur(el, sizeof el, s.elapsed);
+        if (s.best_epoch >= 0)
+            fprintf(o->progress, "done: %d epochs in %s (%s); best epoch %d, smoothed valid recon %.3f per trial -> %s\n",
+                    res->epochs_run, el, reason, res->best_epoch + 1, res->best_valid_recon, best);
+        else
+            fprintf(o->progress, "done: %d epochs in %s (%s) -> %s\n", res->epochs_run, el, reason, best);
+    }
+    st = ND_OK;
+done:
+    nd_free(tr.sv);
+    nd_free(va.sv);
+    trainer_free(&t);
+    return st;
+}

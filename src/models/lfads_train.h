@@ -1,0 +1,45 @@
+/* Training LFADS: Adam, gradient-norm clipping, ramps, smoothed validation loss,
+ * lr decay on plateau, early stopping, atomic checkpoints and exact resume. */
+#ifndef ND_MODELS_LFADS_TRAIN_H
+#define ND_MODELS_LFADS_TRAIN_H
+#include <stdio.h>
+#include "lfads.h"
+#include "../io/lfads_data.h"
+
+typedef struct {
+    const char *run_dir;  /* created if missing */
+    int threads;          /* OpenMP + BLAS threads */
+    int resume;           /* continue from run_dir/last.ckpt */
+    int max_epochs;       /* >= 0 overrides cfg.max_epochs (also on resume); -1 keeps it */
+    FILE *progress;       /* one line per epoch; NULL = quiet */
+} nd_train_opts;
+
+typedef struct {
+    int epochs_run;        /* epochs completed in total (including before a resume) */
+    int best_epoch;        /* -1 if no best checkpoint yet (ramps not finished) */
+    double best_valid_recon; /* smoothed valid reconstruction NLL per trial at the best epoch */
+    double seconds;
+    char stop_reason[128];
+} nd_train_result;
+
+/* Trainer state saved in checkpoints (plain numbers; layout is part of checkpoint version 1). */
+typedef struct {
+    int64_t epoch;         /* next epoch to run */
+    int64_t step;          /* Adam steps taken */
+    double lr;
+    double smoothed_total, smoothed_recon;
+    double best_lr_loss;   /* best smoothed total seen (for the plateau rule) */
+    double best_recon;     /* best smoothed valid recon after the ramps */
+    int64_t best_epoch, plateau, es_count, has_smoothed, stopped;
+    double elapsed;        /* seconds of training so far */
+} nd_train_state;
+
+nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, const nd_train_opts *o,
+                         nd_train_result *res, nd_error *err);
+
+/* Load a model from a checkpoint (best.ckpt or last.ckpt). dims = {N, T, E}. */
+nd_status nd_lfads_load(const char *ckpt_path, nd_lfads_model *m, int dims[3], nd_error *err);
+
+double nd_lfads_ramp(int epoch, int start, int increase);
+
+#endif

@@ -1,0 +1,92 @@
+/* Synthetic benchmarks with ground truth (shared/spec/lfads.md "Synthetic benchmarks").
+ *
+ * Lorenz: per condition a random initial state (x, y ~ U(-15, 15), z ~ U(10, 40)) is
+ *   burnt in onto the attractor (1000 RK4 steps of 0.005), then integrated with RK4
+ *   (sigma 10, rho 28, beta 8/3), one sample per bin, 0.02 time units per bin (4 sub-steps
+ *   of 0.005). Each condition's trajectory is centred per dimension over time and divided
+ *   by its max |value|, giving z [T][3]. log-rate = W z + log(base_rate_hz * bin_ms / 1000),
+ *   W [N][3] with entries of magnitude U(1, 2) and random sign: base_rate_hz is the rate
+ *   (in Hz) of a neuron when W z = 0, i.e. at the trajectory's centre. Truth in counts/bin.
+ *   Poisson spikes drawn independently for every trial.
+ * Chaotic RNN: x_t = (1 - dt/tau) x_{t-1} + (dt/tau) (g W tanh(x_{t-1}) + Bin u_t),
+ *   W ~ N(0, 1/N), Bin ~ N(0, 1), x_{-1} = x0 ~ N(0, 1) per condition; bins t = 0..T-1
+ *   record tanh(x_t) (the latents). With input pulses, each TRIAL gets one pulse
+ *   u_t = pulse_magnitude at a random bin in [T/4, T/4 + T/2) (within [T/4, 3T/4)), zero
+ *   elsewhere, so trials of a condition differ; without, all trials of a condition share
+ *   one trajectory. rates = (tanh(x) - min) / (max - min) over the whole dataset, times
+ *   max_rate_hz * dt = counts per bin. Bin duration = dt. Poisson spikes.
+ *
+ * Train/valid split: within each condition, round(trials_per_condition * valid_fraction)
+ * trials (seeded shuffle) go to valid. Trials are numbered g = condition * tpc + k; the
+ * train/valid arrays hold them in increasing g and train_inds/valid_inds hold g.
+ *
+ * Random streams are nd_rng_stream(seed, purpose, index), so e.g. the spikes of trial g do
+ * not depend on how many conditions were generated. */
+#ifndef ND_MODELS_SYNTH_H
+#define ND_MODELS_SYNTH_H
+#include <stdint.h>
+#include "../core/status.h"
+#include "../io/lfads_data.h"
+
+typedef struct {
+    int conditions;           /* 65 */
+    int trials_per_condition; /* 24 */
+    int neurons;              /* 30 */
+    int bins;                 /* 50 */
+    double bin_ms;            /* 20 */
+    double base_rate_hz;      /* 10: rate at W z = 0 */
+    double valid_fraction;    /* 0.2 */
+    uint64_t seed;            /* 0 */
+} nd_lorenz_opts;
+
+typedef struct {
+    int conditions;           /* 400 */
+    int trials_per_condition; /* 10 */
+    int neurons;              /* 50: network size = observed neurons */
+    int bins;                 /* 100 */
+    double gain;              /* 1.5 */
+    double tau_s;             /* 0.025 */
+    double dt_s;              /* 0.01 (= bin duration) */
+    double max_rate_hz;       /* 30 */
+    int input_pulses;         /* 0 */
+    double pulse_magnitude;   /* 20 */
+    double valid_fraction;    /* 0.2 */
+    uint64_t seed;            /* 0 */
+} nd_crnn_opts;
+
+void nd_lorenz_opts_default(nd_lorenz_opts *o);
+void nd_crnn_opts_default(nd_crnn_opts *o);
+
+typedef enum { ND_SYNTH_LORENZ = 1, ND_SYNTH_CHAOTIC_RNN = 2 } nd_synth_kind;
+
+typedef struct {
+    nd_synth_kind kind;
+    nd_lorenz_opts lorenz;                  /* options used (kind == ND_SYNTH_LORENZ) */
+    nd_crnn_opts crnn;                      /* options used (kind == ND_SYNTH_CHAOTIC_RNN) */
+    nd_lfads_data data;                     /* counts, truth (counts/bin), inds; E = 0, conversion_factor 1 */
+    double bin_ms;
+    int n_conditions;
+    int L;                                  /* latent dims: 3 (Lorenz) or neurons (chaotic RNN) */
+    float *train_latents, *valid_latents;   /* [n][T][L] */
+    int U;                                  /* true input dims: 1 with pulses, else 0 */
+    float *train_inputs, *valid_inputs;     /* [n][T][U] or NULL */
+    int *train_condition, *valid_condition; /* [n] */
+} nd_synth;
+
+/* Generate. Errors: ND_ERR_ARG with a message naming the bad option. *s is zeroed on failure. */
+nd_status nd_synth_lorenz(const nd_lorenz_opts *o, nd_synth *s, nd_error *err);
+nd_status nd_synth_chaotic_rnn(const nd_crnn_opts *o, nd_synth *s, nd_error *err);
+void nd_synth_free(nd_synth *s);
+
+/* Mean firing rate over all trials, bins and neurons, in Hz (from the spike counts). */
+double nd_synth_mean_rate_hz(const nd_synth *s);
+
+/* Write in LFADS format, atomically (<path>.tmp renamed on success):
+ *   train_data, valid_data (int32 counts), train_truth, valid_truth (float32, counts/bin),
+ *   train_inds, valid_inds, train_condition, valid_condition (int32),
+ *   train_latents, valid_latents (float32), train_inputs, valid_inputs (float32, if U > 0),
+ *   conversion_factor = 1 (float64 scalar);
+ * root attributes: generator ("lorenz" | "chaotic_rnn"), bin_ms, seed and every option. */
+nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err);
+
+#endif

@@ -1,0 +1,80 @@
+#!/bin/sh
+# End-to-end tests of the neurodyn CLI: simulate -> train -> resume -> infer -> eval,
+# determinism, and clear errors on bad input. Prints ok/FAIL lines and a RESULT line.
+ND=${NEURODYN:-bin/neurodyn}
+case "$ND" in /*) ;; *) ND="$(pwd)/$ND" ;; esac
+T=$(mktemp -d /tmp/nd_cli_XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { echo "ok   $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1"; fail=$((fail + 1)); }
+check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
+
+# expect_error NAME PATTERN CMD...: exit status 1 or 2 (not a crash), one stderr line matching PATTERN
+expect_error() {
+    name=$1; pat=$2; shift 2
+    "$@" >"$T/out" 2>"$T/err"; rc=$?
+    lines=$(wc -l <"$T/err")
+    if [ "$rc" -ge 1 ] && [ "$rc" -le 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" "$T/err"; then
+        ok "$name"
+    else
+        bad "$name (exit $rc, stderr: $(head -c 300 "$T/err"))"
+    fi
+}
+
+SMALL="--set gen_dim=16 --set ic_enc_dim=8 --set ic_dim=8 --set fac_dim=6 --set con_dim=8 --set ci_enc_dim=8
+ --set co_dim=2 --set batch_size=16 --set kl_increase_epoch=1 --set l2_increase_epoch=1 --quiet --threads 2"
+
+check "simulate lorenz (small)" $ND simulate lorenz --out "$T/l.h5" --conditions 6 --trials-per-condition 10 \
+    --neurons 12 --bins 20 --seed 1
+check "simulate chaotic-rnn with input pulses (small)" $ND simulate chaotic-rnn --input-pulses --out "$T/c.h5" \
+    --conditions 4 --trials-per-condition 5 --bins 30 --seed 2
+check "help of every command" sh -c "$ND --help && $ND simulate --help && $ND train --help && $ND infer --help \
+    && $ND eval --help" >/dev/null
+
+# training, exact resume, determinism. Each run is trained in $T/run and then renamed, so that the
+# paths recorded in the outputs are identical and the files can be compared byte for byte.
+train_as() { name=$1; shift; rm -rf "$T/run"; [ -d "$T/$name" ] && mv "$T/$name" "$T/run"
+    $ND train "$T/l.h5" --out "$T/run" $SMALL "$@"; rc=$?; mv "$T/run" "$T/$name"; return $rc; }
+infer_as() { rm -rf "$T/run"; mv "$T/$1" "$T/run"
+    $ND infer "$T/run" --data "$T/l.h5" --out "$T/out.h5" --samples 3 --quiet; rc=$?
+    mv "$T/run" "$T/$1"; mv "$T/out.h5" "$T/out_$1.h5"; return $rc; }
+check "train 4 epochs" train_as a --max-epochs 4
+check "train 2 epochs" train_as b --max-epochs 2
+check "resume to 4 epochs" train_as b --max-epochs 4 --resume
+check "train again with the same seed" train_as c --max-epochs 4
+check "train with another seed" train_as d --max-epochs 4 --seed 5
+check "run directory holds config, checkpoints, log" test -s "$T/a/config.txt" -a -s "$T/a/last.ckpt" \
+    -a -s "$T/a/best.ckpt" -a -s "$T/a/train_log.tsv"
+check "log has one line per epoch after resume" test "$(wc -l <"$T/b/train_log.tsv")" -eq 5
+for r in a b c d; do check "infer run $r" infer_as $r; done
+check "resumed run == uninterrupted run (byte-identical outputs)" cmp -s "$T/out_a.h5" "$T/out_b.h5"
+check "same seed and threads -> byte-identical outputs" cmp -s "$T/out_a.h5" "$T/out_c.h5"
+check "another seed -> different outputs" sh -c "! cmp -s '$T/out_a.h5' '$T/out_d.h5'"
+check "infer --posterior-mean" $ND infer "$T/a" --data "$T/l.h5" --out "$T/pm.h5" --posterior-mean --quiet
+check "eval writes JSON with rate_r2" sh -c "$ND eval '$T/out_a.h5' --data '$T/l.h5' --json '$T/m.json' >/dev/null \
+    && grep -q '\"rate_r2\"' '$T/m.json'"
+check "train on chaotic-rnn data (controller on)" $ND train "$T/c.h5" --out "$T/e" $SMALL --max-epochs 2
+check "config file round trip (--config run/config.txt)" $ND train "$T/l.h5" --out "$T/f" --config "$T/a/config.txt" \
+    --max-epochs 1 --quiet
+
+# bad input -> one clear line, exit 1/2, never a crash
+echo "not hdf5" >"$T/text.h5"
+expect_error "missing data file" "nope.h5" $ND train "$T/nope.h5" --out "$T/x"
+expect_error "data file that is not HDF5" "text.h5" $ND train "$T/text.h5" --out "$T/x"
+expect_error "unknown --set key" "unknown config key 'gen_dimm'" $ND train "$T/l.h5" --out "$T/x" --set gen_dimm=3
+expect_error "bad --set value" "gen_dim" $ND train "$T/l.h5" --out "$T/x" --set gen_dim=abc
+expect_error "out-of-range value" "dropout_rate" $ND train "$T/l.h5" --out "$T/x" --set dropout_rate=1.5
+expect_error "missing --out" "out" $ND train "$T/l.h5"
+expect_error "unknown option" "" $ND train "$T/l.h5" --out "$T/x" --bogus
+expect_error "infer without a run" "no such run" $ND infer "$T/none" --data "$T/l.h5" --out "$T/x.h5"
+cp "$T/a/best.ckpt" "$T/trunc.ckpt"; truncate -s 1000 "$T/trunc.ckpt"
+expect_error "truncated checkpoint" "trunc.ckpt" $ND infer "$T/trunc.ckpt" --data "$T/l.h5" --out "$T/x.h5"
+expect_error "model/data mismatch" "neurons" $ND infer "$T/a" --data "$T/c.h5" --out "$T/x.h5"
+expect_error "resume on different data" "shape" $ND train "$T/c.h5" --out "$T/a" $SMALL --resume
+expect_error "unknown simulate generator" "generator" $ND simulate henon --out "$T/x.h5"
+expect_error "unknown command" "unknown command" $ND frobnicate
+check "failed runs left no output files" test ! -e "$T/x.h5"
+
+echo "RESULT $pass $fail 0"
+[ "$fail" -eq 0 ]
