@@ -129,7 +129,15 @@ static void eval_split(trainer *t, const split_view *s, const nd_lfads_config *c
 
 /* ---- checkpoints ---- */
 static void to_f32(float *dst, const real *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = (float)src[i]; }
-static void from_f32(real *dst, const float *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = src[i]; }
+/* checkpoint sections are not aligned: read element-wise through memcpy */
+static void from_f32(real *dst, const void *src, size_t n) {
+    const unsigned char *b = src;
+    for (size_t i = 0; i < n; i++) {
+        float v;
+        memcpy(&v, b + 4 * i, 4);
+        dst[i] = v;
+    }
+}
 
 static nd_status save_ckpt(const char *path, const trainer *t, const int dims[5], const nd_train_state *st,
                            nd_error *err) {
