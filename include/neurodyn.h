@@ -11,6 +11,7 @@
 
 #include "../src/core/status.h"
 #include "../src/core/rng.h"
+#include "../src/core/mem.h"
 #include "../src/io/h5.h"
 #include "../src/io/lfads_data.h"
 #include "../src/io/checkpoint.h"

@@ -9,14 +9,15 @@ typedef struct {
     const char *name;
     int ctrl, E, ar1, lag, sv;
     double cd, dropout, clip;
+    int extra_neurons, extra_bins; /* held-out neurons, forward-prediction bins */
 } gc_case;
 
-static double objective(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *EXT,
-                        const real *SV, int B, const nd_lfads_mode *mode) {
+static double objective(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
+                        const real *EXT, const real *SV, int B, const nd_lfads_mode *mode) {
     nd_rng r;
     nd_rng_seed(&r, 1234); /* same masks and posterior samples every evaluation */
     nd_lfads_loss L;
-    nd_lfads_forward(m, w, X, EXT, SV, B, mode, &r, &L);
+    nd_lfads_forward_recon(m, w, X, XR, EXT, SV, B, mode, &r, &L);
     return L.objective;
 }
 
@@ -28,37 +29,39 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
     c.ci_lag = gc->lag; c.co_prior_ar1 = gc->ar1; c.cd_rate = gc->cd; c.dropout_rate = gc->dropout;
     c.sv_rate = gc->sv ? 0.2 : 0; c.cell_clip = gc->clip; c.l2_con_scale = 3; c.l2_gen_scale = 5;
     c.kl_ic_scale = 0.7; c.kl_co_scale = 1.3;
-    const int N = 5, T = 6, B = 3;
+    const int N = 5, T = 6, B = 3, Nr = N + gc->extra_neurons, Tr = T + gc->extra_bins;
     nd_lfads_model m;
     nd_error err;
-    CHECK(ctx, nd_lfads_create(&m, &c, N, gc->E, &err) == ND_OK, "%s", err.msg);
-    float rate[5] = {0.5f, 1.0f, 2.0f, 0.2f, 1.5f};
+    CHECK(ctx, nd_lfads_create_heldout(&m, &c, N, Nr, gc->E, &err) == ND_OK, "%s", err.msg);
+    float rate[8] = {0.5f, 1.0f, 2.0f, 0.2f, 1.5f, 0.7f, 1.1f, 0.3f};
     nd_lfads_init(&m, 7, rate);
     /* perturb so that no parameter sits at a special value (zero biases, priors) */
     nd_rng r;
     nd_rng_seed(&r, 99);
     for (size_t i = 0; i < m.n_params; i++) m.params[i] += (real)(0.1 * nd_rng_normal(&r));
     nd_lfads_work *w;
-    CHECK(ctx, nd_lfads_work_create(&w, &m, B, T, &err) == ND_OK, "%s", err.msg);
-    real *X = nd_alloc(sizeof(real) * T * B * N), *EXT = nd_alloc(sizeof(real) * T * B * (gc->E + 1));
+    CHECK(ctx, nd_lfads_work_create2(&w, &m, B, T, Tr, &err) == ND_OK, "%s", err.msg);
+    real *X = nd_alloc(sizeof(real) * T * B * N), *EXT = nd_alloc(sizeof(real) * Tr * B * (gc->E + 1));
+    real *XR = nd_alloc(sizeof(real) * Tr * B * Nr);
     real *SV = nd_alloc(sizeof(real) * T * B * N);
-    for (int i = 0; i < T * B * N; i++) {
-        X[i] = (real)nd_rng_poisson(&r, 1.2);
-        SV[i] = gc->sv && nd_rng_uniform(&r) < 0.2;
-    }
-    for (int i = 0; i < T * B * gc->E; i++) EXT[i] = (real)nd_rng_normal(&r);
+    for (int i = 0; i < Tr * B * Nr; i++) XR[i] = (real)nd_rng_poisson(&r, 1.2);
+    for (int t = 0; t < T; t++) /* the encoder input is the held-in, observed part of the target */
+        for (int b = 0; b < B; b++)
+            for (int n = 0; n < N; n++) X[((size_t)t * B + b) * N + n] = XR[((size_t)t * B + b) * Nr + n];
+    for (int i = 0; i < T * B * N; i++) SV[i] = gc->sv && nd_rng_uniform(&r) < 0.2;
+    for (int i = 0; i < Tr * B * gc->E; i++) EXT[i] = (real)nd_rng_normal(&r);
     nd_lfads_mode mode = {1, 1, 0.7, 0.6};
     real *grad = nd_alloc(sizeof(real) * m.n_params);
-    objective(&m, w, X, EXT, gc->sv ? SV : NULL, B, &mode);
+    objective(&m, w, X, XR, EXT, gc->sv ? SV : NULL, B, &mode);
     nd_lfads_backward(&m, w, grad);
     double maxerr = 0, h = 1e-5;
     size_t worst = 0, nonzero = 0;
     for (size_t i = 0; i < m.n_params; i++) {
         real keep = m.params[i];
         m.params[i] = keep + h;
-        double fp = objective(&m, w, X, EXT, gc->sv ? SV : NULL, B, &mode);
+        double fp = objective(&m, w, X, XR, EXT, gc->sv ? SV : NULL, B, &mode);
         m.params[i] = keep - h;
-        double fm = objective(&m, w, X, EXT, gc->sv ? SV : NULL, B, &mode);
+        double fm = objective(&m, w, X, XR, EXT, gc->sv ? SV : NULL, B, &mode);
         m.params[i] = keep;
         double num = (fp - fm) / (2 * h), a = grad[i];
         double e = fabs(a - num) / fmax(1.0, fmax(fabs(a), fabs(num)));
@@ -69,30 +72,40 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
            maxerr, worst);
     CHECK(ctx, maxerr < 1e-6, "max err %.3e at param %zu", maxerr, worst);
     CHECK(ctx, nonzero > m.n_params / 2, "too few non-zero gradients: %zu of %zu", nonzero, m.n_params);
-    nd_free(grad); nd_free(X); nd_free(EXT); nd_free(SV);
+    nd_free(grad); nd_free(X); nd_free(XR); nd_free(EXT); nd_free(SV);
     nd_lfads_work_free(w);
     nd_lfads_free(&m);
 }
 
 static void test_controller_on_cd(nd_test_ctx *ctx) {
     gc_case gc = {"controller on, AR(1) prior, coordinated dropout 0.3, dropout 0.1, ext input 2", 1, 2, 1, 1, 0,
-                  0.3, 0.1, 5.0};
+                  0.3, 0.1, 5.0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_cd(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0};
+    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_ext(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0};
+    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_gauss_prior_lag2_sv(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0};
+    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_lag0(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0};
+    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0, 0, 0};
+    run_case(ctx, &gc);
+}
+
+static void test_heldout_fp(nd_test_ctx *ctx) {
+    gc_case gc = {"held-out neurons 3, forward-prediction bins 2, controller on, CD 0.3, sample validation, ext 1",
+                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 3, 2};
+    run_case(ctx, &gc);
+}
+static void test_heldout_ctrl_off(nd_test_ctx *ctx) {
+    gc_case gc = {"held-out neurons 2, forward-prediction bins 3, controller off", 0, 0, 1, 1, 0, 0.3, 0.0, 5.0, 2, 3};
     run_case(ctx, &gc);
 }
 
@@ -102,5 +115,7 @@ int main(void) {
     RUN(test_controller_off_ext);
     RUN(test_gauss_prior_lag2_sv);
     RUN(test_lag0);
+    RUN(test_heldout_fp);
+    RUN(test_heldout_ctrl_off);
     TEST_MAIN_END();
 }

@@ -319,24 +319,48 @@ static void test_lfads_torch_names(nd_test_ctx *ctx) {
     CHECK(ctx, d.n_train == 8 && d.n_valid == 2 && d.valid_from_file && d.N == 3 && d.T == 4, "torch dims");
     nd_lfads_data_free(&d);
 
-    /* held-out neurons: recon has more neurons than encod */
+    /* held-out neurons and forward-prediction bins: recon has more neurons and bins than encod */
     f = tf_create("torch_heldout.h5", p, sizeof p);
     put_counts(f, "train_encod_data", 8, 4, 3, -1, 0);
-    put_counts(f, "train_recon_data", 8, 4, 5, -1, 0);
+    put_counts(f, "train_recon_data", 8, 6, 5, -1, 0);
+    put_const3(f, "train_truth", 8, 6, 5, 0.5f);
     H5Fclose(f);
-    CHECK(ctx, nd_lfads_data_read(p, 0, 0.2, &d, &err) == ND_ERR_FORMAT && strstr(err.msg, p) &&
-                   strstr(err.msg, "'train_recon_data'") && strstr(err.msg, "held-out"),
-          "held-out: %s", err.msg);
-    if (getenv("ND_TEST_VERBOSE")) printf("    torch held-out -> %s\n", err.msg);
-    /* forward-prediction bins in valid */
+    CHECK(ctx, nd_lfads_data_read(p, 0, 0.25, &d, &err) == ND_OK, "held-out: %s", err.msg);
+    CHECK(ctx, d.N == 3 && d.T == 4 && d.Nr == 5 && d.Tr == 6 && d.train_recon && d.valid_recon &&
+                   d.n_train == 6 && d.n_valid == 2 && d.valid_truth,
+          "held-out dims N %d T %d Nr %d Tr %d", d.N, d.T, d.Nr, d.Tr);
+    if (d.train_recon && d.train_inds) {
+        /* the split keeps recon rows with their encoder rows: element (i, 5, 4) of the original file */
+        int orig = d.train_inds[1];
+        CHECK(ctx, d.train_recon[((size_t)1 * 6 + 5) * 5 + 4] == (float)((orig + 5 + 8) % 4), "recon gathered");
+        CHECK(ctx, nd_lfads_recon(&d, 0) == d.train_recon && nd_lfads_recon(&d, 1) == d.valid_recon, "accessor");
+    }
+    nd_lfads_data_free(&d);
+    /* recon whose held-in part is not the encoder data */
+    f = tf_create("torch_inconsistent.h5", p, sizeof p);
+    put_counts(f, "train_encod_data", 8, 4, 3, -1, 0);
+    put_counts(f, "train_recon_data", 8, 4, 5, 7, 3.0f);
+    H5Fclose(f);
+    CHECK(ctx, nd_lfads_data_read(p, 0, 0.2, &d, &err) == ND_ERR_FORMAT && strstr(err.msg, "'train_recon_data'") &&
+                   strstr(err.msg, "differs"),
+          "inconsistent recon: %s", err.msg);
+    if (getenv("ND_TEST_VERBOSE")) printf("    torch inconsistent -> %s\n", err.msg);
+    /* recon with fewer neurons than encod */
+    f = tf_create("torch_fewer.h5", p, sizeof p);
+    put_counts(f, "train_encod_data", 8, 4, 3, -1, 0);
+    put_counts(f, "train_recon_data", 8, 4, 2, -1, 0);
+    H5Fclose(f);
+    CHECK(ctx, nd_lfads_data_read(p, 0, 0.2, &d, &err) == ND_ERR_FORMAT && strstr(err.msg, "fewer neurons"),
+          "fewer neurons: %s", err.msg);
+    /* recon in valid only */
     f = tf_create("torch_fp.h5", p, sizeof p);
     put_counts(f, "train_encod_data", 8, 4, 3, -1, 0);
     put_counts(f, "valid_encod_data", 2, 4, 3, -1, 0);
     put_counts(f, "valid_recon_data", 2, 6, 3, -1, 0);
     H5Fclose(f);
-    CHECK(ctx, nd_lfads_data_read(p, 0, 0.2, &d, &err) == ND_ERR_FORMAT && strstr(err.msg, "'valid_recon_data'") &&
-                   strstr(err.msg, "not supported"),
-          "forward prediction: %s", err.msg);
+    CHECK(ctx, nd_lfads_data_read(p, 0, 0.2, &d, &err) == ND_ERR_FORMAT && strstr(err.msg, "'train_recon_data'") &&
+                   strstr(err.msg, "missing"),
+          "recon in valid only: %s", err.msg);
     /* no valid split in a torch file: split as usual */
     f = tf_create("torch_split.h5", p, sizeof p);
     put_counts(f, "train_encod_data", 10, 4, 3, -1, 0);

@@ -6,6 +6,14 @@ int cmd_simulate(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_rdm(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_jpca(int argc, char **argv);
+int cmd_fixedpoints(int argc, char **argv);
+int cmd_ablate(int argc, char **argv);
 
 /* one-line message for an option getopt_long rejected (call with opterr = 0) */
 void cli_bad_option(const char *cmd, char **argv);

@@ -93,9 +93,9 @@ int cmd_eval(int argc, char **argv) {
         fprintf(stderr, "neurodyn eval: %s\n", err.msg);
         goto done;
     }
-    if (rates.rank != 3 || (int)rates.dims[0] != d.n_valid || (int)rates.dims[1] != d.T || (int)rates.dims[2] != d.N) {
-        fprintf(stderr, "neurodyn eval: %s: dataset 'valid_output_params': shape does not match 'valid_data' of %s "
-                        "(%d, %d, %d)\n", out, data, d.n_valid, d.T, d.N);
+    if (rates.rank != 3 || (int)rates.dims[0] != d.n_valid || (int)rates.dims[1] != d.Tr || (int)rates.dims[2] != d.Nr) {
+        fprintf(stderr, "neurodyn eval: %s: dataset 'valid_output_params': shape does not match the validation "
+                        "targets of %s (%d, %d, %d)\n", out, data, d.n_valid, d.Tr, d.Nr);
         goto done;
     }
     cJSON_AddStringToObject(root, "outputs", out);
@@ -103,12 +103,18 @@ int cmd_eval(int argc, char **argv) {
     cJSON_AddNumberToObject(root, "valid_trials", d.n_valid);
     printf("%-28s %s\n", "metric (valid trials)", "value");
     if (d.valid_truth) {
-        double r2 = nd_r2_score_3d(rates.a, d.valid_truth, d.n_valid, d.T, d.N);
+        double r2 = nd_r2_score_3d(rates.a, d.valid_truth, d.n_valid, d.Tr, d.Nr);
         size_t n = (size_t)d.n_valid * d.T * d.N;
-        smooth = nd_alloc(sizeof(float) * n);
+        smooth = nd_alloc(sizeof(float) * n * 2);
         if (!smooth) { fprintf(stderr, "neurodyn eval: out of memory\n"); goto done; }
+        /* the baseline smooths the observed (held-in) spikes: score it on that block of the truth */
+        float *tin = smooth + n;
+        for (int i = 0; i < d.n_valid; i++)
+            for (int t = 0; t < d.T; t++)
+                memcpy(tin + ((size_t)i * d.T + t) * d.N, d.valid_truth + ((size_t)i * d.Tr + t) * d.Nr,
+                       sizeof(float) * d.N);
         nd_smooth_gaussian(smooth, d.valid, d.n_valid, d.T, d.N, kernel_ms / bin_ms);
-        double r2s = nd_r2_score_3d(smooth, d.valid_truth, d.n_valid, d.T, d.N);
+        double r2s = nd_r2_score_3d(smooth, tin, d.n_valid, d.T, d.N);
         printf("%-28s %.4f\n", "rate_r2", r2);
         printf("%-28s %.4f  (Gaussian kernel SD %.0f ms)\n", "smoothing_rate_r2", r2s, kernel_ms);
         cJSON_AddNumberToObject(root, "rate_r2", r2);
@@ -135,9 +141,9 @@ int cmd_eval(int argc, char **argv) {
     /* input pulses */
     if (read_opt(data, "valid_inputs", &u_va, &err) > 0 && read_opt(out, "valid_co_means", &co_va, &err) > 0 &&
         u_va.rank == 3 && co_va.rank == 3 && (int)u_va.dims[0] == d.n_valid && (int)co_va.dims[0] == d.n_valid &&
-        (int)u_va.dims[1] == d.T && (int)co_va.dims[1] == d.T) {
+        (int)u_va.dims[1] == d.Tr && (int)co_va.dims[1] == d.Tr) {
         double med, frac, mean;
-        int m = nd_pulse_timing(u_va.a, (int)u_va.dims[2], co_va.a, (int)co_va.dims[2], d.n_valid, d.T, 2, &med, &frac,
+        int m = nd_pulse_timing(u_va.a, (int)u_va.dims[2], co_va.a, (int)co_va.dims[2], d.n_valid, d.Tr, 2, &med, &frac,
                                 &mean);
         if (m > 0) {
             printf("%-28s %.1f bins  (%d trials; %.0f%% within 2 bins; mean signed %.2f)\n",

@@ -131,6 +131,8 @@ void nd_lfads_data_free(nd_lfads_data *d) {
     nd_free(d->valid_ext);
     nd_free(d->train_inds);
     nd_free(d->valid_inds);
+    nd_free(d->train_recon);
+    nd_free(d->valid_recon);
     memset(d, 0, sizeof *d);
     d->conversion_factor = 1.0;
 }
@@ -239,28 +241,55 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
         d->valid_from_file = 1;
     }
 
+    d->Nr = d->N;
+    d->Tr = d->T;
     if (torch) {
         static const char *const enc[2] = {"train_encod_data", "valid_encod_data"};
         static const char *const rec[2] = {"train_recon_data", "valid_recon_data"};
-        for (int s = 0; s < 2; s++) {
-            if (s == 1 && !d->valid_from_file) break;
-            if (!nd_h5_exists(path, rec[s])) continue;
-            int r;
-            size_t rd[ND_H5_MAX_RANK];
-            st = nd_h5_dims(path, rec[s], &r, rd, err);
-            if (st) return st;
+        int have[2] = {nd_h5_exists(path, rec[0]), d->valid_from_file && nd_h5_exists(path, rec[1])};
+        if (d->valid_from_file && have[0] != have[1])
+            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': missing although '%s' is present", path,
+                           rec[have[0] ? 1 : 0], rec[have[0] ? 0 : 1]);
+        for (int s = 0; s < 2 && have[s]; s++) {
+            farr r = {0};
+            st = read_counts(path, rec[s], &r, err);
+            if (st) { nd_free(r.x); return st; }
             const size_t *ed = s == 0 ? tr.dims : vdims;
-            if (r != 3 || rd[0] != ed[0] || rd[1] != ed[1] || rd[2] != ed[2]) {
+            const char *problem = NULL;
+            if (r.dims[0] != ed[0]) problem = "a different number of trials than";
+            else if (r.dims[1] < ed[1]) problem = "fewer bins than";
+            else if (r.dims[2] < ed[2]) problem = "fewer neurons than";
+            else if (s == 1 && (r.dims[1] != (size_t)d->Tr || r.dims[2] != (size_t)d->Nr))
+                problem = "a different number of bins or neurons than 'train_recon_data' while matching";
+            if (problem) {
                 char s1[256], s2[256];
-                shape_str(s1, sizeof s1, r, rd);
+                shape_str(s1, sizeof s1, 3, r.dims);
                 shape_str(s2, sizeof s2, 3, ed);
-                return nd_fail(err, ND_ERR_FORMAT,
-                               "%s: dataset '%s': shape %s differs from '%s' %s: held-out neurons / "
-                               "forward-prediction bins are not supported yet",
-                               path, rec[s], s1, enc[s], s2);
+                nd_free(r.x);
+                return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s has %s '%s' %s", path, rec[s], s1,
+                               problem, enc[s], s2);
             }
+            /* the held-in, observed part of the target must be the encoder input */
+            const float *e = s == 0 ? d->train : d->valid;
+            for (size_t i = 0; i < ed[0] && !problem; i++)
+                for (size_t t = 0; t < ed[1] && !problem; t++)
+                    for (size_t n = 0; n < ed[2]; n++)
+                        if (r.x[(i * r.dims[1] + t) * r.dims[2] + n] != e[(i * ed[1] + t) * ed[2] + n]) {
+                            nd_free(r.x);
+                            return nd_fail(err, ND_ERR_FORMAT,
+                                           "%s: dataset '%s': element (%zu, %zu, %zu) differs from '%s': the first "
+                                           "bins and neurons of the reconstruction must be the encoder data",
+                                           path, rec[s], i, t, n, enc[s]);
+                        }
+            if (s == 0) { d->Tr = (int)r.dims[1]; d->Nr = (int)r.dims[2]; }
+            if (d->Tr == d->T && d->Nr == d->N) nd_free(r.x); /* same as the encoder data */
+            else if (s == 0) d->train_recon = r.x;
+            else d->valid_recon = r.x;
         }
     }
+    /* truth and external inputs follow the reconstruction's shape */
+    size_t trd[3] = {tr.dims[0], (size_t)d->Tr, (size_t)d->Nr}, vrd[3] = {vdims[0], (size_t)d->Tr, (size_t)d->Nr};
+    const char *trn = d->train_recon ? "train_recon_data" : tn, *vrn = d->valid_recon ? "valid_recon_data" : vn;
 
     /* --- conversion factor --- */
     d->conversion_factor = 1.0;
@@ -295,11 +324,11 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
                                vn);
     }
     if (nd_h5_exists(path, truth[0])) {
-        st = read_truth(path, truth[0], tn, tr.dims, d->conversion_factor, &d->train_truth, err);
+        st = read_truth(path, truth[0], trn, trd, d->conversion_factor, &d->train_truth, err);
         if (st) return st;
     }
     if (d->valid_from_file && nd_h5_exists(path, truth[1])) {
-        st = read_truth(path, truth[1], vn, vdims, d->conversion_factor, &d->valid_truth, err);
+        st = read_truth(path, truth[1], vrn, vrd, d->conversion_factor, &d->valid_truth, err);
         if (st) return st;
     }
     int has_e0 = nd_h5_exists(path, ext[0]), has_e1 = d->valid_from_file && nd_h5_exists(path, ext[1]);
@@ -307,12 +336,12 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
         return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': missing although '%s' is present", path,
                        ext[has_e0 ? 1 : 0], ext[has_e0 ? 0 : 1]);
     if (has_e0) {
-        st = read_ext(path, ext[0], tn, tr.dims, &d->train_ext, &d->E, err);
+        st = read_ext(path, ext[0], trn, trd, &d->train_ext, &d->E, err);
         if (st) return st;
     }
     if (has_e1) {
         int E1 = 0;
-        st = read_ext(path, ext[1], vn, vdims, &d->valid_ext, &E1, err);
+        st = read_ext(path, ext[1], vrn, vrd, &d->valid_ext, &E1, err);
         if (st) return st;
         if (E1 != d->E) {
             size_t a[3] = {vdims[0], vdims[1], (size_t)E1}, b[3] = {tr.dims[0], tr.dims[1], (size_t)d->E};
@@ -347,14 +376,18 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     if (!mask) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory splitting trials", path);
     int nv = nd_lfads_split(n, split_seed, valid_fraction, mask);
     int nt = n - nv;
-    size_t dinner = (size_t)d->T * (size_t)d->N, einner = (size_t)d->T * (size_t)d->E;
+    size_t dinner = (size_t)d->T * (size_t)d->N, einner = (size_t)d->Tr * (size_t)d->E;
+    size_t rinner = (size_t)d->Tr * (size_t)d->Nr;
     nd_lfads_data s = {0};
     int ok = nv > 0;
     if (ok) {
         ok = (s.train = gather_f(d->train, dinner, mask, n, 0, nt)) && (s.valid = gather_f(d->train, dinner, mask, n, 1, nv));
         if (ok && d->train_truth)
-            ok = (s.train_truth = gather_f(d->train_truth, dinner, mask, n, 0, nt)) &&
-                 (s.valid_truth = gather_f(d->train_truth, dinner, mask, n, 1, nv));
+            ok = (s.train_truth = gather_f(d->train_truth, rinner, mask, n, 0, nt)) &&
+                 (s.valid_truth = gather_f(d->train_truth, rinner, mask, n, 1, nv));
+        if (ok && d->train_recon)
+            ok = (s.train_recon = gather_f(d->train_recon, rinner, mask, n, 0, nt)) &&
+                 (s.valid_recon = gather_f(d->train_recon, rinner, mask, n, 1, nv));
         if (ok && d->train_ext)
             ok = (s.train_ext = gather_f(d->train_ext, einner, mask, n, 0, nt)) &&
                  (s.valid_ext = gather_f(d->train_ext, einner, mask, n, 1, nv));
@@ -377,6 +410,8 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     s.T = d->T;
     s.N = d->N;
     s.E = d->E;
+    s.Nr = d->Nr;
+    s.Tr = d->Tr;
     s.valid_from_file = 0;
     s.conversion_factor = d->conversion_factor;
     memcpy(s.path, d->path, sizeof s.path);
@@ -397,4 +432,9 @@ nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid
     nd_status st = read_all(path, split_seed, valid_fraction, d, err);
     if (st) nd_lfads_data_free(d);
     return st;
+}
+
+const float *nd_lfads_recon(const nd_lfads_data *d, int split) { /* NULL recon: the targets are the data */
+    if (split == 0) return d->train_recon ? d->train_recon : d->train;
+    return d->valid_recon ? d->valid_recon : d->valid;
 }

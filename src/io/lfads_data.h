@@ -30,6 +30,12 @@ typedef struct {
     float *train_ext, *valid_ext;     /* [n][T][E] or NULL */
     int *train_inds, *valid_inds;     /* original trial indices, or NULL */
     int valid_from_file;              /* 1 if valid_data was in the file */
+    /* lfads-torch layout: what the model reconstructs may have more neurons (held-out, appended after the
+     * N held-in ones) and more bins (forward prediction, after the T observed ones) than what the encoder
+     * sees. Nr >= N, Tr >= T. When equal, train_recon/valid_recon are NULL: the targets are train/valid.
+     * Truth, when present, has the reconstruction's shape; external inputs span Tr bins. */
+    int Nr, Tr;
+    float *train_recon, *valid_recon; /* [n][Tr][Nr] or NULL */
     double conversion_factor;         /* 1 if absent */
 } nd_lfads_data;
 
@@ -42,6 +48,8 @@ typedef struct {
 nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid_fraction, nd_lfads_data *d,
                              nd_error *err);
 void nd_lfads_data_free(nd_lfads_data *d);
+/* reconstruction targets of a split (0 train, 1 valid): [n][Tr][Nr] */
+const float *nd_lfads_recon(const nd_lfads_data *d, int split);
 
 /* The split used when valid_data is absent, exposed for tests and tools: fills
  * is_valid[0..n-1] with 0/1. Returns the number of validation trials, or -1 if n < 2

@@ -8,12 +8,13 @@
 #include <string.h>
 
 struct nd_lfads_work {
-    int Bmax, T, B;
+    int Bmax, T, Tr, B;   /* T: encoder bins; Tr >= T: generator / reconstruction bins */
     nd_lfads_mode mode;
-    const real *X, *EXT, *SV;
+    const real *X, *XR, *EXT, *SV;
     nd_lfads_loss loss;
-    /* inputs and masks [T][B][N] */
-    real *m_in, *gmask, *wmask, *Xenc;
+    /* encoder input mask [T][B][N]; encoder input [Tr][B][N] (zero past T, seen by the CI encoder);
+     * loss weights / gradient mask / sample-validation entries over the reconstruction [Tr][B][Nr] */
+    real *m_in, *Xenc, *gmask, *wmask, *svw;
     /* IC encoder */
     gru_seq_acts icf, icb;
     real *hic, *m_hic, *hic_d, *icp, *IC_MU, *IC_LV, *eps_ic, *z0;
@@ -30,7 +31,7 @@ struct nd_lfads_work {
     real *block;
 };
 
-size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int E) {
+size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int Nr, int E) {
     real *p = base;
     size_t n = 0;
 #define TAKE(ptr, count) do { (ptr) = p ? p + n : NULL; n += (size_t)(count); } while (0)
@@ -63,28 +64,36 @@ size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, in
     }
     TAKE_GRU(v->gen, K + E, G);
     TAKE(v->fac_W, F * G);
-    TAKE(v->ro_W, F * N);
-    TAKE(v->ro_bias, N);
+    TAKE(v->ro_W, F * Nr);
+    TAKE(v->ro_bias, Nr);
 #undef TAKE
 #undef TAKE_GRU
     return n;
 }
 
-nd_status nd_lfads_create(nd_lfads_model *m, const nd_lfads_config *c, int N, int E, nd_error *err) {
+nd_status nd_lfads_create_heldout(nd_lfads_model *m, const nd_lfads_config *c, int N, int Nr, int E,
+                                  nd_error *err) {
     memset(m, 0, sizeof *m);
     nd_status st = nd_lfads_config_check(c, err);
     if (st) return st;
     if (N <= 0) return nd_fail(err, ND_ERR_ARG, "model needs at least one neuron");
+    if (Nr < N) return nd_fail(err, ND_ERR_ARG, "model reconstructs %d neurons, fewer than its %d inputs", Nr, N);
+    if (E < 0) return nd_fail(err, ND_ERR_ARG, "negative external-input dimension");
     m->cfg = *c;
     m->N = N;
+    m->Nr = Nr;
     m->E = E;
     m->ctrl = nd_lfads_controller_on(c);
     nd_lfads_views tmp;
-    m->n_params = nd_lfads_bind(&tmp, NULL, c, N, E);
+    m->n_params = nd_lfads_bind(&tmp, NULL, c, N, Nr, E);
     st = ND_ALLOC(m->params, m->n_params, "model parameters", err);
     if (st) return st;
-    nd_lfads_bind(&m->p, m->params, c, N, E);
+    nd_lfads_bind(&m->p, m->params, c, N, Nr, E);
     return ND_OK;
+}
+
+nd_status nd_lfads_create(nd_lfads_model *m, const nd_lfads_config *c, int N, int E, nd_error *err) {
+    return nd_lfads_create_heldout(m, c, N, N, E, err);
 }
 
 void nd_lfads_free(nd_lfads_model *m) {
@@ -122,8 +131,8 @@ void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
     }
     gru_init(&v->gen, (m->ctrl ? c->co_dim : 0) + E, G, &r);
     init_normal(v->fac_W, (size_t)F * G, 1 / sqrt((double)G), &r);
-    init_normal(v->ro_W, (size_t)F * N, 1 / sqrt((double)F), &r);
-    for (int n = 0; n < N; n++) {
+    init_normal(v->ro_W, (size_t)F * m->Nr, 1 / sqrt((double)F), &r);
+    for (int n = 0; n < m->Nr; n++) {
         double mr = mean_rate ? mean_rate[n] : 1.0;
         v->ro_bias[n] = (real)log(mr > 1e-3 ? mr : 1e-3);
     }
@@ -134,14 +143,15 @@ void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
 static size_t carve(nd_lfads_work *w, const nd_lfads_model *m, real *base) {
     const nd_lfads_config *c = &m->cfg;
     size_t n = 0;
-    int B = w->Bmax, T = w->T, N = m->N, E = m->E;
+    int B = w->Bmax, T = w->T, Tr = w->Tr, N = m->N, Nr = m->Nr, E = m->E;
     int Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim, F = c->fac_dim;
     int Hci = m->ctrl ? c->ci_enc_dim : 0, C = m->ctrl ? c->con_dim : 0, K = m->ctrl ? c->co_dim : 0;
-    size_t TB = (size_t)T * B, T1B = (size_t)(T + 1) * B;
+    size_t TB = (size_t)Tr * B, TeB = (size_t)T * B, T1B = (size_t)(Tr + 1) * B;
 #define TAKE(ptr, count) do { (ptr) = base ? base + n : NULL; n += ((size_t)(count) + 15) & ~(size_t)15; } while (0)
 #define TAKE_SEQ(a, I, H) do { TAKE((a).XP, TB * 3 * (H)); TAKE((a).Z, TB * (H)); TAKE((a).R, TB * (H)); \
                                TAKE((a).N, TB * (H)); TAKE((a).Hs, TB * (H)); } while (0)
-    TAKE(w->m_in, TB * N); TAKE(w->gmask, TB * N); TAKE(w->wmask, TB * N); TAKE(w->Xenc, TB * N);
+    TAKE(w->m_in, TeB * N); TAKE(w->Xenc, TB * N);
+    TAKE(w->gmask, TB * Nr); TAKE(w->wmask, TB * Nr); TAKE(w->svw, TB * Nr);
     TAKE_SEQ(w->icf, N, Hic); TAKE_SEQ(w->icb, N, Hic);
     TAKE(w->hic, B * 2 * Hic); TAKE(w->m_hic, B * 2 * Hic); TAKE(w->hic_d, B * 2 * Hic);
     TAKE(w->icp, B * 2 * icd); TAKE(w->IC_MU, B * icd); TAKE(w->IC_LV, B * icd);
@@ -159,10 +169,10 @@ static size_t carve(nd_lfads_work *w, const nd_lfads_model *m, real *base) {
     }
     TAKE(w->GI, TB * (K + E)); TAKE(w->Gs, T1B * G); TAKE(w->Zg, TB * G); TAKE(w->Rg, TB * G);
     TAKE(w->Ng, TB * G); TAKE(w->m_g, T1B * G); TAKE(w->Gd, T1B * G); TAKE(w->F, T1B * F);
-    TAKE(w->LR, TB * N); TAKE(w->Wn, F * G); TAKE(w->norms, F);
+    TAKE(w->LR, TB * Nr); TAKE(w->Wn, F * G); TAKE(w->norms, F);
     int H3 = 3 * (G > C ? G : C);
     TAKE(w->xp, B * H3);
-    TAKE(w->dLR, TB * N); TAKE(w->dF, T1B * F); TAKE(w->dWn, F * G);
+    TAKE(w->dLR, TB * Nr); TAKE(w->dF, T1B * F); TAKE(w->dWn, F * G);
     TAKE(w->dg, B * G); TAKE(w->dgp, B * G); TAKE(w->dgxp, B * 3 * G); TAKE(w->dGI, B * (K + E + 1));
     TAKE(w->dz0, B * icd); TAKE(w->dICMU, B * icd); TAKE(w->dICLV, B * icd); TAKE(w->dicp, B * 2 * icd);
     TAKE(w->dhic, B * 2 * Hic); TAKE(w->dhic_d, B * 2 * Hic); TAKE(w->tmpBG, B * (G > F ? G : F));
@@ -178,19 +188,26 @@ static size_t carve(nd_lfads_work *w, const nd_lfads_model *m, real *base) {
     return n;
 }
 
-nd_status nd_lfads_work_create(nd_lfads_work **out, const nd_lfads_model *m, int Bmax, int T, nd_error *err) {
+nd_status nd_lfads_work_create2(nd_lfads_work **out, const nd_lfads_model *m, int Bmax, int T, int Tr,
+                                nd_error *err) {
     *out = NULL;
     if (Bmax <= 0 || T <= 0) return nd_fail(err, ND_ERR_ARG, "workspace needs B > 0 and T > 0");
+    if (Tr < T) return nd_fail(err, ND_ERR_ARG, "reconstruction bins (%d) fewer than encoder bins (%d)", Tr, T);
     nd_lfads_work *w = nd_alloc(sizeof *w);
     if (!w) return nd_fail(err, ND_ERR_NOMEM, "out of memory allocating the LFADS workspace");
     w->Bmax = Bmax;
     w->T = T;
+    w->Tr = Tr;
     size_t n = carve(w, m, NULL);
     nd_status st = ND_ALLOC(w->block, n, "LFADS activations (reduce batch_size)", err);
     if (st) { nd_free(w); return st; }
     carve(w, m, w->block);
     *out = w;
     return ND_OK;
+}
+
+nd_status nd_lfads_work_create(nd_lfads_work **out, const nd_lfads_model *m, int Bmax, int T, nd_error *err) {
+    return nd_lfads_work_create2(out, m, Bmax, T, T, err);
 }
 
 void nd_lfads_work_free(nd_lfads_work *w) {
@@ -205,19 +222,22 @@ static void mask_fill(real *mask, size_t n, double p, int active, nd_rng *rng) {
     dropout_mask(mask, n, active ? (real)p : 0, rng);
 }
 
-void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *EXT, const real *SV,
-                      int B, const nd_lfads_mode *mode, nd_rng *rng, nd_lfads_loss *loss) {
+void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
+                            const real *EXT, const real *SV, int B, const nd_lfads_mode *mode, nd_rng *rng,
+                            nd_lfads_loss *loss) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_views *p = &m->p;
-    const int T = w->T, N = m->N, E = m->E, Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim;
+    const int T = w->T, Tr = w->Tr, N = m->N, Nr = m->Nr, E = m->E, Hic = c->ic_enc_dim, icd = c->ic_dim;
+    const int G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
     const int KE = K + E, lag = c->ci_lag;
     const real clip = (real)c->cell_clip;
-    const size_t TBN = (size_t)T * B * N;
+    const size_t TBNr = (size_t)Tr * B * Nr;
     w->B = B;
     w->mode = *mode;
     w->X = X;
+    w->XR = XR;
     w->EXT = E ? EXT : NULL;
     w->SV = SV;
 
@@ -225,17 +245,25 @@ void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, 
     int drop = mode->dropout;
     double cd = drop ? c->cd_rate : 0, sv_keep = SV && c->sv_rate > 0 ? 1 / (1 - c->sv_rate) : 1;
     double pd = drop ? c->dropout_rate : 0;
-    for (size_t i = 0; i < TBN; i++) {
-        int is_sv = SV && SV[i] != 0;
-        double keep_cd = 1;
-        if (cd > 0) keep_cd = nd_rng_uniform(rng) < cd ? 0 : 1 / (1 - cd);
-        double keep_d = 1;
-        if (pd > 0) keep_d = nd_rng_uniform(rng) < pd ? 0 : 1 / (1 - pd);
-        w->m_in[i] = is_sv ? 0 : (real)(keep_cd * sv_keep * keep_d);
-        w->wmask[i] = is_sv ? 0 : 1;
-        w->gmask[i] = is_sv ? 0 : (cd > 0 ? (keep_cd == 0) : 1);
-        w->Xenc[i] = X[i] * w->m_in[i];
-    }
+    /* reconstruction entries that are never input (held-out neurons, forward-prediction bins) are always
+     * scored and always back-propagated */
+    for (size_t i = 0; i < TBNr; i++) { w->wmask[i] = 1; w->gmask[i] = 1; w->svw[i] = 0; }
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++)
+            for (int n = 0; n < N; n++) {
+                size_t i = ((size_t)t * B + b) * N + n, ir = ((size_t)t * B + b) * Nr + n;
+                int is_sv = SV && SV[i] != 0;
+                double keep_cd = 1;
+                if (cd > 0) keep_cd = nd_rng_uniform(rng) < cd ? 0 : 1 / (1 - cd);
+                double keep_d = 1;
+                if (pd > 0) keep_d = nd_rng_uniform(rng) < pd ? 0 : 1 / (1 - pd);
+                w->m_in[i] = is_sv ? 0 : (real)(keep_cd * sv_keep * keep_d);
+                w->wmask[ir] = is_sv ? 0 : 1;
+                w->svw[ir] = is_sv ? 1 : 0;
+                w->gmask[ir] = is_sv ? 0 : (cd > 0 ? (keep_cd == 0) : 1);
+                w->Xenc[i] = X[i] * w->m_in[i];
+            }
+    memset(w->Xenc + (size_t)T * B * N, 0, sizeof(real) * (size_t)(Tr - T) * B * N);
 
     /* IC encoder -> posterior over g0 */
     gru_seq_forward(&w->icf, w->Xenc, p->ic_h0_f, &p->ic_f, T, B, N, Hic, 0, clip, w->scratch);
@@ -265,26 +293,26 @@ void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, 
 
     /* CI encoder: controller inputs [fwd(t - lag), bwd(t + lag)] */
     if (ctrl) {
-        gru_seq_forward(&w->cif, w->Xenc, p->ci_h0_f, &p->ci_f, T, B, N, Hci, 0, clip, w->scratch);
-        gru_seq_forward(&w->cib, w->Xenc, p->ci_h0_b, &p->ci_b, T, B, N, Hci, 1, clip, w->scratch);
-        for (int t = 0; t < T; t++)
+        gru_seq_forward(&w->cif, w->Xenc, p->ci_h0_f, &p->ci_f, Tr, B, N, Hci, 0, clip, w->scratch);
+        gru_seq_forward(&w->cib, w->Xenc, p->ci_h0_b, &p->ci_b, Tr, B, N, Hci, 1, clip, w->scratch);
+        for (int t = 0; t < Tr; t++)
             for (int b = 0; b < B; b++) {
                 real *dst = w->CI + ((size_t)t * B + b) * 2 * Hci;
                 if (t - lag >= 0) memcpy(dst, w->cif.Hs + ((size_t)(t - lag) * B + b) * Hci, sizeof(real) * Hci);
                 else memset(dst, 0, sizeof(real) * Hci);
-                if (t + lag < T)
+                if (t + lag < Tr)
                     memcpy(dst + Hci, w->cib.Hs + ((size_t)(t + lag) * B + b) * Hci, sizeof(real) * Hci);
                 else memset(dst + Hci, 0, sizeof(real) * Hci);
             }
-        mask_fill(w->m_ci, (size_t)T * B * 2 * Hci, pd, drop, rng);
-        dropout_apply(w->CId, w->CI, w->m_ci, (size_t)T * B * 2 * Hci);
-        linear_forward(w->CXP, w->CId, p->con.Wx, p->con.bx, T * B, 2 * Hci, 3 * C);
+        mask_fill(w->m_ci, (size_t)Tr * B * 2 * Hci, pd, drop, rng);
+        dropout_apply(w->CId, w->CI, w->m_ci, (size_t)Tr * B * 2 * Hci);
+        linear_forward(w->CXP, w->CId, p->con.Wx, p->con.bx, Tr * B, 2 * Hci, 3 * C);
         for (int b = 0; b < B; b++) memcpy(w->Cs + (size_t)b * C, p->con_h0, sizeof(real) * C);
     }
 
     /* decoder loop */
     const real *Wx_f = ctrl ? p->con.Wx + (size_t)2 * Hci * 3 * C : NULL;
-    for (int t = 0; t < T; t++) {
+    for (int t = 0; t < Tr; t++) {
         size_t tB = (size_t)t * B;
         if (ctrl) {
             real *fc = w->FCd + tB * F;
@@ -318,19 +346,22 @@ void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, 
         nd_gemm(0, 1, B, F, G, 1, w->Gd + (tB + B) * G, G, w->Wn, G, 0, w->F + (tB + B) * F, F);
     }
     /* read-out: log-rates of all steps in one GEMM */
-    linear_forward(w->LR, w->F + (size_t)B * F, p->ro_W, p->ro_bias, T * B, F, N);
+    linear_forward(w->LR, w->F + (size_t)B * F, p->ro_W, p->ro_bias, Tr * B, F, Nr);
 
     /* losses, per trial */
     nd_lfads_loss L;
     memset(&L, 0, sizeof L);
-    L.recon = poisson_nll_forward(w->LR, X, w->wmask, TBN) / B;
-    if (SV) L.recon_sv = poisson_nll_forward(w->LR, X, SV, TBN) / B;
-    double recon_grad = cd > 0 ? poisson_nll_forward(w->LR, X, w->gmask, TBN) / B : L.recon;
+    double recon_grad = 0;
+    if (XR) {
+        L.recon = poisson_nll_forward(w->LR, XR, w->wmask, TBNr) / B;
+        if (SV) L.recon_sv = poisson_nll_forward(w->LR, XR, w->svw, TBNr) / B;
+        recon_grad = cd > 0 ? poisson_nll_forward(w->LR, XR, w->gmask, TBNr) / B : L.recon;
+    }
     L.kl_ic = kl_gauss_forward(w->IC_MU, w->IC_LV, p->ic_prior_mean, (real)c->ic_prior_var,
                                (real)c->ic_post_var_min, B, icd) / B;
     if (ctrl) {
-        if (c->co_prior_ar1) L.kl_co = kl_ar1_forward(w->U, w->UMU, w->ULV, p->ar_logtau, p->ar_lognvar, T, B, K) / B;
-        else L.kl_co = kl_gauss_sampled_forward(w->U, w->UMU, w->ULV, (real)c->co_prior_var, (size_t)T * B * K) / B;
+        if (c->co_prior_ar1) L.kl_co = kl_ar1_forward(w->U, w->UMU, w->ULV, p->ar_logtau, p->ar_lognvar, Tr, B, K) / B;
+        else L.kl_co = kl_gauss_sampled_forward(w->U, w->UMU, w->ULV, (real)c->co_prior_var, (size_t)Tr * B * K) / B;
         L.l2 += l2_forward(p->con.Uzr, gru_num_recurrent(C), (real)c->l2_con_scale, gru_num_recurrent(C));
     }
     L.l2 += l2_forward(p->gen.Uzr, gru_num_recurrent(G), (real)c->l2_gen_scale, gru_num_recurrent(G));
@@ -341,27 +372,33 @@ void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, 
     if (loss) *loss = L;
 }
 
+void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *EXT, const real *SV,
+                      int B, const nd_lfads_mode *mode, nd_rng *rng, nd_lfads_loss *loss) {
+    nd_lfads_forward_recon(m, w, X, X, EXT, SV, B, mode, rng, loss);
+}
+
 /* ---------------- backward ---------------- */
 
 void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_views *p = &m->p;
     nd_lfads_views g;
-    nd_lfads_bind(&g, grads, c, m->N, m->E);
-    const int B = w->B, T = w->T, N = m->N, Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim;
+    nd_lfads_bind(&g, grads, c, m->N, m->Nr, m->E);
+    const int B = w->B, Te = w->T, T = w->Tr, N = m->N, Nr = m->Nr, Hic = c->ic_enc_dim, icd = c->ic_dim;
+    const int G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
     const int KE = K + m->E, lag = c->ci_lag;
     const real clip = (real)c->cell_clip, invB = (real)1 / B;
-    const size_t TB = (size_t)T * B, TBN = TB * N;
+    const size_t TB = (size_t)T * B, TBNr = TB * Nr, TeB = (size_t)Te * B;
     const real kl_ic_w = (real)(w->mode.ramp_kl * c->kl_ic_scale) * invB;
     const real kl_co_w = (real)(w->mode.ramp_kl * c->kl_co_scale) * invB;
 
     /* reconstruction -> read-out */
-    memset(w->dLR, 0, sizeof(real) * TBN);
-    poisson_nll_backward(w->dLR, w->LR, w->X, w->gmask, invB, TBN);
+    memset(w->dLR, 0, sizeof(real) * TBNr);
+    if (w->XR) poisson_nll_backward(w->dLR, w->LR, w->XR, w->gmask, invB, TBNr);
     memset(w->dF, 0, sizeof(real) * (TB + B) * F);
-    linear_backward(w->dF + (size_t)B * F, g.ro_W, g.ro_bias, w->dLR, w->F + (size_t)B * F, p->ro_W, T * B, F, N);
+    linear_backward(w->dF + (size_t)B * F, g.ro_W, g.ro_bias, w->dLR, w->F + (size_t)B * F, p->ro_W, T * B, F, Nr);
 
     if (ctrl) {
         size_t n = TB * K;
@@ -438,15 +475,15 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     dropout_backward(w->dhic, dhic_d, w->m_hic, (size_t)B * 2 * Hic);
 
     /* IC encoder: gradient only on the final states */
-    memset(w->dHs1, 0, sizeof(real) * TB * Hic);
+    memset(w->dHs1, 0, sizeof(real) * TeB * Hic);
     for (int b = 0; b < B; b++)
-        memcpy(w->dHs1 + ((size_t)(T - 1) * B + b) * Hic, w->dhic + (size_t)b * 2 * Hic, sizeof(real) * Hic);
-    gru_seq_backward(NULL, g.ic_h0_f, w->dHs1, &w->icf, w->Xenc, p->ic_h0_f, &p->ic_f, &g.ic_f, T, B, N, Hic, 0,
+        memcpy(w->dHs1 + ((size_t)(Te - 1) * B + b) * Hic, w->dhic + (size_t)b * 2 * Hic, sizeof(real) * Hic);
+    gru_seq_backward(NULL, g.ic_h0_f, w->dHs1, &w->icf, w->Xenc, p->ic_h0_f, &p->ic_f, &g.ic_f, Te, B, N, Hic, 0,
                      clip, w->scratch);
-    memset(w->dHs1, 0, sizeof(real) * TB * Hic);
+    memset(w->dHs1, 0, sizeof(real) * TeB * Hic);
     for (int b = 0; b < B; b++)
         memcpy(w->dHs1 + (size_t)b * Hic, w->dhic + (size_t)b * 2 * Hic + Hic, sizeof(real) * Hic);
-    gru_seq_backward(NULL, g.ic_h0_b, w->dHs1, &w->icb, w->Xenc, p->ic_h0_b, &p->ic_b, &g.ic_b, T, B, N, Hic, 1,
+    gru_seq_backward(NULL, g.ic_h0_b, w->dHs1, &w->icb, w->Xenc, p->ic_h0_b, &p->ic_b, &g.ic_b, Te, B, N, Hic, 1,
                      clip, w->scratch);
 
     if (ctrl) {
@@ -485,7 +522,7 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
 void nd_lfads_outputs_get(const nd_lfads_model *m, const nd_lfads_work *w, nd_lfads_outputs *o) {
     size_t B = (size_t)w->B;
     memset(o, 0, sizeof *o);
-    o->T = w->T;
+    o->T = w->Tr;
     o->B = w->B;
     o->log_rates = w->LR;
     o->factors = w->F + B * m->cfg.fac_dim;

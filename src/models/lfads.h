@@ -29,8 +29,9 @@ typedef struct {
 
 typedef struct {
     nd_lfads_config cfg;
-    int N, E;         /* neurons, external-input dims */
+    int N, Nr, E;     /* input neurons, reconstructed neurons (Nr >= N: held-out ones last), ext-input dims */
     int ctrl;         /* controller on */
+    int T, Tr;        /* encoder / reconstruction bins of the training data (0 if unknown) */
     size_t n_params;
     real *params;
     nd_lfads_views p;
@@ -52,8 +53,11 @@ typedef struct {
 
 typedef struct nd_lfads_work nd_lfads_work;
 
-size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int E);
+size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int Nr, int E);
 nd_status nd_lfads_create(nd_lfads_model *m, const nd_lfads_config *c, int N, int E, nd_error *err);
+/* A model whose read-out predicts Nr >= N neurons: the N input neurons first, then held-out ones. */
+nd_status nd_lfads_create_heldout(nd_lfads_model *m, const nd_lfads_config *c, int N, int Nr, int E,
+                                  nd_error *err);
 /* Random init; readout bias = log(mean_rate[n]) when mean_rate is given (counts per bin). */
 void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate);
 void nd_lfads_free(nd_lfads_model *m);
@@ -61,12 +65,20 @@ void nd_lfads_free(nd_lfads_model *m);
 size_t nd_lfads_num_params(const nd_lfads_model *m);
 
 nd_status nd_lfads_work_create(nd_lfads_work **w, const nd_lfads_model *m, int Bmax, int T, nd_error *err);
+/* Encoders see T bins; the generator and read-out run Tr >= T bins (forward prediction). */
+nd_status nd_lfads_work_create2(nd_lfads_work **w, const nd_lfads_model *m, int Bmax, int T, int Tr,
+                                nd_error *err);
 void nd_lfads_work_free(nd_lfads_work *w);
 
 /* Forward over a batch. X [T][B][N] counts; EXT [T][B][E] or NULL; SV [T][B][N] 1 marks sample-validation
  * entries (or NULL). rng draws masks and posterior samples (required when mode->sample or mode->dropout). */
 void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *EXT, const real *SV,
                       int B, const nd_lfads_mode *mode, nd_rng *rng, nd_lfads_loss *loss);
+/* General form: X [T][B][N] encoder input; XR [Tr][B][Nr] reconstruction targets (NULL: no loss, e.g. test
+ * trials); EXT [Tr][B][E]; SV [T][B][N]. X and XR must agree on the first T bins and N neurons. */
+void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
+                            const real *EXT, const real *SV, int B, const nd_lfads_mode *mode, nd_rng *rng,
+                            nd_lfads_loss *loss);
 /* Backward of loss->objective; ACCUMULATES into grads (same layout as params). */
 void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads);
 

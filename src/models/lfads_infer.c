@@ -45,12 +45,18 @@ static void acc_vec(float *out, const real *src, int start, int B, int D, float 
 
 nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const float *ext, int n, int T,
                                const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err) {
+    return nd_lfads_infer_split2(m, x, ext, n, T, T, o, split_id, r, err);
+}
+
+nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const float *ext, int n, int Te, int T,
+                                const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err) {
     memset(r, 0, sizeof *r);
     const nd_lfads_config *c = &m->cfg;
-    int N = m->N, E = m->E, G = c->gen_dim, F = c->fac_dim, icd = c->ic_dim;
+    int N = m->Nr, Nin = m->N, E = m->E, G = c->gen_dim, F = c->fac_dim, icd = c->ic_dim;
     int C = m->ctrl ? c->con_dim : 0, K = m->ctrl ? c->co_dim : 0, KE = K + E;
     r->n = n; r->T = T; r->N = N; r->F = F; r->G = G; r->C = C; r->K = K; r->KE = KE; r->icd = icd;
     if (n <= 0) return ND_OK;
+    if (Te > T) return nd_fail(err, ND_ERR_ARG, "inference: %d encoder bins but only %d generator bins", Te, T);
     int Bmax = o->batch_size > 0 ? o->batch_size : c->batch_size;
     if (Bmax > n) Bmax = n;
     size_t nT = (size_t)n * T;
@@ -67,8 +73,8 @@ nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const fl
     if (!st && K) st = ND_ALLOC(r->co_means, nT * K, "inferred-input means", err);
     if (!st && K) st = ND_ALLOC(r->co_stds, nT * K, "inferred-input stds", err);
     if (!st && C) st = ND_ALLOC(r->con_states, nT * C, "controller states", err);
-    if (!st) st = nd_lfads_work_create(&w, m, Bmax, T, err);
-    if (!st) st = ND_ALLOC(X, (size_t)T * Bmax * N, "batch", err);
+    if (!st) st = nd_lfads_work_create2(&w, m, Bmax, Te, T, err);
+    if (!st) st = ND_ALLOC(X, (size_t)Te * Bmax * Nin, "batch", err);
     if (!st) st = ND_ALLOC(EXT, (size_t)T * Bmax * (E ? E : 1), "batch", err);
     if (st) goto done;
     int S = o->samples > 0 ? o->samples : 1;
@@ -77,10 +83,13 @@ nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const fl
     for (int start = 0, k = 0; start < n; start += Bmax, k++) {
         int B = n - start < Bmax ? n - start : Bmax;
         for (int b = 0; b < B; b++)
+            for (int t = 0; t < Te; t++) {
+                const float *xs = x + ((size_t)(start + b) * Te + t) * Nin;
+                real *xd = X + ((size_t)t * B + b) * Nin;
+                for (int i = 0; i < Nin; i++) xd[i] = xs[i];
+            }
+        for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++) {
-                const float *xs = x + ((size_t)(start + b) * T + t) * N;
-                real *xd = X + ((size_t)t * B + b) * N;
-                for (int i = 0; i < N; i++) xd[i] = xs[i];
                 if (E) {
                     const float *es = ext + ((size_t)(start + b) * T + t) * E;
                     real *ed = EXT + ((size_t)t * B + b) * E;
@@ -91,7 +100,7 @@ nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const fl
             nd_rng rng;
             nd_rng_stream(&rng, o->seed, STREAM_INFER, ((uint64_t)split_id << 40) ^ ((uint64_t)k << 20) ^ (uint64_t)s);
             nd_lfads_loss L;
-            nd_lfads_forward(m, w, X, EXT, NULL, B, &mode, &rng, &L);
+            nd_lfads_forward_recon(m, w, X, NULL, EXT, NULL, B, &mode, &rng, &L);
             nd_lfads_outputs out;
             nd_lfads_outputs_get(m, w, &out);
             acc_seq(r->rates, out.log_rates, start, B, T, N, wgt, 1);
@@ -157,8 +166,11 @@ static nd_status write_split(nd_h5file *h, const char *split, const nd_lfads_res
     return ND_OK;
 }
 
-nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const char *out_path, const nd_infer_opts *o,
-                              nd_error *err) {
+nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const char *out_path,
+                              const nd_infer_opts *o, nd_error *err) {
+    nd_lfads_data dd = *d_in, *d = &dd;
+    if (d->Nr <= 0) d->Nr = d->N;
+    if (d->Tr <= 0) d->Tr = d->T;
     char path[4096];
     nd_status st = nd_lfads_resolve_ckpt(ckpt, path, sizeof path, err);
     if (st) return st;
@@ -166,10 +178,12 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const ch
     int dims[3];
     st = nd_lfads_load(path, &m, dims, err);
     if (st) return st;
-    if (dims[0] != d->N || dims[2] != d->E) {
+    if (dims[0] != d->N || dims[2] != d->E || m.Nr != d->Nr || (m.Tr - m.T) != (d->Tr - d->T)) {
         nd_lfads_free(&m);
-        return nd_fail(err, ND_ERR_ARG, "%s: model was trained with %d neurons and %d external inputs, %s has %d and %d",
-                       path, dims[0], dims[2], d->path, d->N, d->E);
+        return nd_fail(err, ND_ERR_ARG,
+                       "%s: model was trained with %d input neurons (%d reconstructed), %d forward bins and %d external "
+                       "inputs; %s has %d (%d), %d and %d", path, dims[0], m.Nr, m.Tr - m.T, dims[2], d->path, d->N,
+                       d->Nr, d->Tr - d->T, d->E);
     }
     int threads = o->threads > 0 ? o->threads : 1;
     omp_set_num_threads(threads);
@@ -179,9 +193,9 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const ch
                 o->samples > 0 ? "posterior sample-and-average" : "posterior mean");
     nd_lfads_result rt, rv;
     memset(&rv, 0, sizeof rv);
-    st = nd_lfads_infer_split(&m, d->train, d->train_ext, d->n_train, d->T, o, 0, &rt, err);
+    st = nd_lfads_infer_split2(&m, d->train, d->train_ext, d->n_train, d->T, d->Tr, o, 0, &rt, err);
     if (st) { nd_lfads_free(&m); return st; }
-    st = nd_lfads_infer_split(&m, d->valid, d->valid_ext, d->n_valid, d->T, o, 1, &rv, err);
+    st = nd_lfads_infer_split2(&m, d->valid, d->valid_ext, d->n_valid, d->T, d->Tr, o, 1, &rv, err);
     nd_h5file *h = NULL;
     if (!st) st = nd_h5_create(&h, out_path, err);
     if (!st) st = write_split(h, "train", &rt, err);

@@ -23,6 +23,10 @@ typedef struct {
 
 nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const float *ext, int n, int T,
                                const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err);
+/* General form: encoder input x [n][Te][N]; the generator runs T >= Te bins (forward prediction);
+ * ext [n][T][E]. Outputs have T bins and the model's Nr reconstructed neurons. */
+nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const float *ext, int n, int Te, int T,
+                                const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err);
 void nd_lfads_result_free(nd_lfads_result *r);
 
 /* Runs both splits of d and writes out_path atomically. ckpt: a checkpoint file or a run directory

@@ -26,16 +26,17 @@ static double now_s(void) {
 
 /* ---- one split of the data, as the trainer sees it ---- */
 typedef struct {
-    int n, T, N, E;
-    const float *x, *ext;
-    float *sv; /* sample-validation entries (1) or NULL */
+    int n, T, N, E, Tr, Nr;
+    const float *x, *ext; /* encoder input [n][T][N]; external inputs [n][Tr][E] */
+    const float *xr;      /* reconstruction targets [n][Tr][Nr] */
+    float *sv;            /* sample-validation entries (1) [n][T][N], or NULL */
 } split_view;
 
 /* time-major batch from trials idx[0..B) */
-static void fill_batch(real *X, real *EXT, real *SV, const split_view *s, const int *idx, int B) {
-    int T = s->T, N = s->N, E = s->E;
+static void fill_batch(real *X, real *XR, real *EXT, real *SV, const split_view *s, const int *idx, int B) {
+    int T = s->T, N = s->N, E = s->E, Tr = s->Tr, Nr = s->Nr;
     for (int b = 0; b < B; b++) {
-        size_t src = (size_t)idx[b] * T;
+        size_t src = (size_t)idx[b] * T, srcr = (size_t)idx[b] * Tr;
         for (int t = 0; t < T; t++) {
             const float *xs = s->x + (src + t) * N;
             real *xd = X + ((size_t)t * B + b) * N;
@@ -45,8 +46,13 @@ static void fill_batch(real *X, real *EXT, real *SV, const split_view *s, const 
                 real *sd = SV + ((size_t)t * B + b) * N;
                 for (int n = 0; n < N; n++) sd[n] = ss[n];
             }
+        }
+        for (int t = 0; t < Tr; t++) {
+            const float *rs = s->xr + (srcr + t) * Nr;
+            real *rd = XR + ((size_t)t * B + b) * Nr;
+            for (int n = 0; n < Nr; n++) rd[n] = rs[n];
             if (E) {
-                const float *es = s->ext + (src + t) * E;
+                const float *es = s->ext + (srcr + t) * E;
                 real *ed = EXT + ((size_t)t * B + b) * E;
                 for (int e = 0; e < E; e++) ed[e] = es[e];
             }
@@ -70,14 +76,14 @@ typedef struct {
     nd_lfads_model m;
     nd_lfads_work *w;
     real *grad, *adam_m, *adam_v;
-    real *X, *EXT, *SV;
+    real *X, *XR, *EXT, *SV;
     int *idx;
 } trainer;
 
 static void trainer_free(trainer *t) {
     nd_lfads_work_free(t->w);
     nd_free(t->grad); nd_free(t->adam_m); nd_free(t->adam_v);
-    nd_free(t->X); nd_free(t->EXT); nd_free(t->SV); nd_free(t->idx);
+    nd_free(t->X); nd_free(t->XR); nd_free(t->EXT); nd_free(t->SV); nd_free(t->idx);
     nd_lfads_free(&t->m);
 }
 
@@ -117,11 +123,11 @@ static void eval_split(trainer *t, const split_view *s, const nd_lfads_config *c
     for (int i = 0; i < s->n; i++) t->idx[i] = i;
     for (int k = 0, start = 0; start < s->n; k++, start += Bmax) {
         int B = s->n - start < Bmax ? s->n - start : Bmax;
-        fill_batch(t->X, t->EXT, s->sv ? t->SV : NULL, s, t->idx + start, B);
+        fill_batch(t->X, t->XR, t->EXT, s->sv ? t->SV : NULL, s, t->idx + start, B);
         nd_rng r;
         nd_rng_stream(&r, (uint64_t)c->seed, STREAM_VALID, (uint64_t)k);
         nd_lfads_loss L;
-        nd_lfads_forward(&t->m, t->w, t->X, t->EXT, s->sv ? t->SV : NULL, B, &mode, &r, &L);
+        nd_lfads_forward_recon(&t->m, t->w, t->X, t->XR, t->EXT, s->sv ? t->SV : NULL, B, &mode, &r, &L);
         loss_add(out, &L, B);
     }
     loss_div(out, s->n);
@@ -139,7 +145,7 @@ static void from_f32(real *dst, const void *src, size_t n) {
     }
 }
 
-static nd_status save_ckpt(const char *path, const trainer *t, const int dims[5], const nd_train_state *st,
+static nd_status save_ckpt(const char *path, const trainer *t, const int dims[7], const nd_train_state *st,
                            nd_error *err) {
     size_t n = t->m.n_params;
     char *cfg = nd_lfads_config_to_text(&t->m.cfg);
@@ -148,7 +154,7 @@ static nd_status save_ckpt(const char *path, const trainer *t, const int dims[5]
     to_f32(buf, t->m.params, n);
     to_f32(buf + n, t->adam_m, n);
     to_f32(buf + 2 * n, t->adam_v, n);
-    int32_t d[5] = {dims[0], dims[1], dims[2], dims[3], dims[4]};
+    int32_t d[7] = {dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6]};
     nd_ckpt_section s[] = {
         {"config", cfg, strlen(cfg) + 1},  {"dims", d, sizeof d},
         {"params", buf, sizeof(float) * n}, {"adam_m", buf + n, sizeof(float) * n},
@@ -160,21 +166,24 @@ static nd_status save_ckpt(const char *path, const trainer *t, const int dims[5]
     return r;
 }
 
-static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_model *m, int32_t d[5],
+/* dims section: N, T, E, n_train, n_valid, Nr, Tr */
+static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_model *m, int32_t d[7],
                                  nd_error *err) {
     const nd_ckpt_entry *ce = nd_ckpt_find(ck, "config");
     if (!ce || ce->bytes == 0 || ((const char *)ce->data)[ce->bytes - 1] != 0)
         return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'config' missing or malformed", path);
-    nd_status st = nd_ckpt_get(ck, path, "dims", d, sizeof(int32_t) * 5, err);
+    nd_status st = nd_ckpt_get(ck, path, "dims", d, sizeof(int32_t) * 7, err);
     if (st) return st;
     nd_lfads_config c;
     nd_lfads_config_default(&c);
     st = nd_lfads_config_parse_text(&c, ce->data, path, err);
     if (st) return st;
-    if (d[0] <= 0 || d[1] <= 0 || d[2] < 0)
+    if (d[0] <= 0 || d[1] <= 0 || d[2] < 0 || d[5] < d[0] || d[6] < d[1])
         return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'dims' has impossible sizes", path);
-    st = nd_lfads_create(m, &c, d[0], d[2], err);
+    st = nd_lfads_create_heldout(m, &c, d[0], d[5], d[2], err);
     if (st) return st;
+    m->T = d[1];
+    m->Tr = d[6];
     const nd_ckpt_entry *pe = nd_ckpt_find(ck, "params");
     if (!pe || pe->bytes != sizeof(float) * m->n_params) {
         nd_lfads_free(m);
@@ -192,26 +201,26 @@ nd_status nd_lfads_load(const char *path, nd_lfads_model *m, int dims[3], nd_err
     nd_ckpt ck;
     nd_status st = nd_ckpt_read(path, &ck, err);
     if (st) return st;
-    int32_t d[5];
+    int32_t d[7];
     st = load_model_from(&ck, path, m, d, err);
     nd_ckpt_free(&ck);
     if (!st) { dims[0] = d[0]; dims[1] = d[1]; dims[2] = d[2]; }
     return st;
 }
 
-static nd_status resume_from(const char *path, trainer *t, const int dims[5], nd_train_state *s, nd_error *err) {
+static nd_status resume_from(const char *path, trainer *t, const int dims[7], nd_train_state *s, nd_error *err) {
     nd_ckpt ck;
     nd_status st = nd_ckpt_read(path, &ck, err);
     if (st) return st;
-    int32_t d[5];
+    int32_t d[7];
     st = load_model_from(&ck, path, &t->m, d, err);
     if (!st) {
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 7; i++)
             if (d[i] != dims[i]) {
                 st = nd_fail(err, ND_ERR_ARG,
-                             "%s: checkpoint was trained on data of shape (%d+%d trials, %d bins, %d neurons, %d inputs), "
-                             "this data is (%d+%d, %d, %d, %d)", path, d[3], d[4], d[1], d[0], d[2], dims[3], dims[4],
-                             dims[1], dims[0], dims[2]);
+                             "%s: checkpoint was trained on data of shape (%d+%d trials, %d/%d bins, %d/%d neurons, "
+                             "%d inputs), this data is (%d+%d, %d/%d, %d/%d, %d)", path, d[3], d[4], d[1], d[6], d[0],
+                             d[5], d[2], dims[3], dims[4], dims[1], dims[6], dims[0], dims[5], dims[2]);
                 break;
             }
     }
@@ -285,9 +294,12 @@ static nd_status make_sv(float **out, const split_view *s, const nd_lfads_config
     return ND_OK;
 }
 
-nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg_in, const nd_train_opts *o,
+nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_in, const nd_train_opts *o,
                          nd_train_result *res, nd_error *err) {
     memset(res, 0, sizeof *res);
+    nd_lfads_data dd = *d_in, *d = &dd;
+    if (d->Nr <= 0) d->Nr = d->N; /* data built by hand without the reconstruction fields */
+    if (d->Tr <= 0) d->Tr = d->T;
     res->best_epoch = -1;
     if (d->n_train <= 0 || d->n_valid <= 0)
         return nd_fail(err, ND_ERR_ARG, "%s: need at least one training and one validation trial", d->path);
@@ -301,7 +313,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg_in, 
     snprintf(last, sizeof last, "%s/last.ckpt", o->run_dir);
     snprintf(best, sizeof best, "%s/best.ckpt", o->run_dir);
     snprintf(cfgpath, sizeof cfgpath, "%s/config.txt", o->run_dir);
-    int dims[5] = {d->N, d->T, d->E, d->n_train, d->n_valid};
+    int dims[7] = {d->N, d->T, d->E, d->n_train, d->n_valid, d->Nr, d->Tr};
     trainer t;
     memset(&t, 0, sizeof t);
     nd_train_state s;
@@ -315,13 +327,14 @@ nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg_in, 
         st = resume_from(last, &t, dims, &s, err);
         if (st) { trainer_free(&t); return st; }
     } else {
-        st = nd_lfads_create(&t.m, cfg_in, d->N, d->E, err);
+        st = nd_lfads_create_heldout(&t.m, cfg_in, d->N, d->Nr, d->E, err);
         if (st) return st;
-        float *mean_rate = calloc((size_t)d->N, sizeof(float));
+        float *mean_rate = calloc((size_t)d->Nr, sizeof(float));
         if (!mean_rate) { trainer_free(&t); return nd_fail(err, ND_ERR_NOMEM, "out of memory"); }
-        for (size_t i = 0; i < (size_t)d->n_train * d->T; i++)
-            for (int n = 0; n < d->N; n++) mean_rate[n] += d->train[i * d->N + n];
-        for (int n = 0; n < d->N; n++) mean_rate[n] /= (float)((size_t)d->n_train * d->T);
+        const float *rec = nd_lfads_recon(d, 0);
+        for (size_t i = 0; i < (size_t)d->n_train * d->Tr; i++)
+            for (int n = 0; n < d->Nr; n++) mean_rate[n] += rec[i * d->Nr + n];
+        for (int n = 0; n < d->Nr; n++) mean_rate[n] /= (float)((size_t)d->n_train * d->Tr);
         nd_lfads_init(&t.m, (uint64_t)cfg_in->seed, mean_rate);
         free(mean_rate);
         st = ND_ALLOC(t.adam_m, t.m.n_params, "Adam state", err);
@@ -339,27 +352,34 @@ nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg_in, 
         free(txt);
         if (st) { trainer_free(&t); return st; }
     }
-    int Bmax = c->batch_size, T = d->T, N = d->N, E = d->E;
+    int Bmax = c->batch_size, T = d->T, N = d->N, E = d->E, Tr = d->Tr, Nr = d->Nr;
+    t.m.T = T;
+    t.m.Tr = Tr;
     int nmax = d->n_train > d->n_valid ? d->n_train : d->n_valid;
     if (Bmax > nmax) Bmax = nmax;
-    st = nd_lfads_work_create(&t.w, &t.m, Bmax, T, err);
+    st = nd_lfads_work_create2(&t.w, &t.m, Bmax, T, Tr, err);
     if (!st) st = ND_ALLOC(t.grad, t.m.n_params, "gradients", err);
     if (!st) st = ND_ALLOC(t.X, (size_t)T * Bmax * N, "batch", err);
-    if (!st) st = ND_ALLOC(t.EXT, (size_t)T * Bmax * (E ? E : 1), "batch", err);
+    if (!st) st = ND_ALLOC(t.XR, (size_t)Tr * Bmax * Nr, "batch", err);
+    if (!st) st = ND_ALLOC(t.EXT, (size_t)Tr * Bmax * (E ? E : 1), "batch", err);
     if (!st) st = ND_ALLOC(t.SV, (size_t)T * Bmax * N, "batch", err);
     if (!st) st = ND_ALLOC(t.idx, nmax, "batch indices", err);
-    split_view tr = {d->n_train, T, N, E, d->train, d->train_ext, NULL};
-    split_view va = {d->n_valid, T, N, E, d->valid, d->valid_ext, NULL};
+    split_view tr = {d->n_train, T, N, E, Tr, Nr, d->train, d->train_ext, nd_lfads_recon(d, 0), NULL};
+    split_view va = {d->n_valid, T, N, E, Tr, Nr, d->valid, d->valid_ext, nd_lfads_recon(d, 1), NULL};
     if (!st) st = make_sv(&tr.sv, &tr, c, 0, err);
     if (!st) st = make_sv(&va.sv, &va, c, 1, err);
     if (st) { nd_free(tr.sv); nd_free(va.sv); trainer_free(&t); return st; }
     c->batch_size = Bmax;
     if (resuming) log_truncate(o->run_dir, s.epoch);
     if (o->progress)
-        fprintf(o->progress, "%s LFADS: %d params | %d train + %d valid trials x %d bins x %d neurons%s | "
+        fprintf(o->progress, "%s LFADS: %d params | %d train + %d valid trials x %d bins x %d neurons%s%s | "
                              "controller %s | %d thread%s\n", resuming ? "resuming" : "training", (int)t.m.n_params,
-                d->n_train, d->n_valid, T, N, E ? " + inputs" : "", t.m.ctrl ? "on" : "off", threads,
+                d->n_train, d->n_valid, T, N, E ? " + inputs" : "",
+                Nr > N || Tr > T ? " (reconstructing more: see below)" : "", t.m.ctrl ? "on" : "off", threads,
                 threads > 1 ? "s" : "");
+    if (o->progress && (Nr > N || Tr > T))
+        fprintf(o->progress, "  the read-out predicts %d neurons (%d held out) over %d bins (%d forward-prediction)\n",
+                Nr, Nr - N, Tr, Tr - T);
 
     double t_start = now_s() - s.elapsed;
     const char *reason = s.stopped ? "already finished" : "max_epochs reached";
@@ -377,10 +397,10 @@ nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg_in, 
         memset(&trs, 0, sizeof trs);
         for (int k = 0, start = 0; start < d->n_train; k++, start += Bmax) {
             int B = d->n_train - start < Bmax ? d->n_train - start : Bmax;
-            fill_batch(t.X, t.EXT, tr.sv ? t.SV : NULL, &tr, t.idx + start, B);
+            fill_batch(t.X, t.XR, t.EXT, tr.sv ? t.SV : NULL, &tr, t.idx + start, B);
             nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH, (uint64_t)e * 1000003u + (uint64_t)k);
             nd_lfads_loss L;
-            nd_lfads_forward(&t.m, t.w, t.X, t.EXT, tr.sv ? t.SV : NULL, B, &mode, &r, &L);
+            nd_lfads_forward_recon(&t.m, t.w, t.X, t.XR, t.EXT, tr.sv ? t.SV : NULL, B, &mode, &r, &L);
             memset(t.grad, 0, sizeof(real) * t.m.n_params);
             nd_lfads_backward(&t.m, t.w, t.grad);
             if (!isfinite(L.objective) || !all_finite(t.grad, t.m.n_params)) {

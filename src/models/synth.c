@@ -113,6 +113,8 @@ static nd_status make_layout(const char *gen, layout *L, int C, int K, int T, in
     d->n_valid = nv;
     d->T = T;
     d->N = N;
+    d->Nr = N;
+    d->Tr = T;
     d->E = 0;
     d->conversion_factor = 1.0;
     d->valid_from_file = 1;
