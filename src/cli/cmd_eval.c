@@ -21,7 +21,8 @@ static void eval_usage(FILE *f) {
             "  rate_r2          R^2 of valid rates vs valid_truth (mean over neurons, as sklearn r2_score)\n"
             "  smoothing_rate_r2  the same for Gaussian-smoothed spikes (--kernel-ms), a baseline\n"
             "  latent_r2        R^2 of a linear map factors -> true latents (fit on train, scored on valid)\n"
-            "  input_peak_*     timing of inferred-input peaks vs true input pulses (chaotic-rnn --input-pulses)\n"
+            "  input_peak_*     timing of inferred-input peaks vs true input pulses (chaotic-rnn --input-pulses);\n"
+            "                   the first and last 5 bins are not searched (start-of-trial transient)\n"
             "co_bps, fp_bps, vel_r2, psth_r2 need held-out neurons/bins/behaviour; when not computable they are\n"
             "listed with the reason under \"not_computed\" in the JSON.\n\n"
             "options:\n"
@@ -143,10 +144,11 @@ int cmd_eval(int argc, char **argv) {
         u_va.rank == 3 && co_va.rank == 3 && (int)u_va.dims[0] == d.n_valid && (int)co_va.dims[0] == d.n_valid &&
         (int)u_va.dims[1] == d.Tr && (int)co_va.dims[1] == d.Tr) {
         double med, frac, mean;
-        int m = nd_pulse_timing(u_va.a, (int)u_va.dims[2], co_va.a, (int)co_va.dims[2], d.n_valid, d.Tr, 2, &med, &frac,
+        int m = nd_pulse_timing(u_va.a, (int)u_va.dims[2], co_va.a, (int)co_va.dims[2], d.n_valid, d.Tr, 2, 5, &med, &frac,
                                 &mean);
         if (m > 0) {
-            printf("%-28s %.1f bins  (%d trials; %.0f%% within 2 bins; mean signed %.2f)\n",
+            printf("%-28s %.1f bins  (%d trials; %.0f%% within 2 bins; mean signed %.2f; first/last 5 bins not "
+                   "searched)\n",
                    "input_peak_median_offset", med, m, 100 * frac, mean);
             cJSON_AddNumberToObject(root, "input_peak_median_abs_offset_bins", med);
             cJSON_AddNumberToObject(root, "input_peak_frac_within_2_bins", frac);

@@ -40,7 +40,7 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-int nd_pulse_timing(const float *true_u, int U, const float *inferred, int K, int n, int T, int tol,
+int nd_pulse_timing(const float *true_u, int U, const float *inferred, int K, int n, int T, int tol, int edge,
                     double *median_abs_offset, double *frac_within, double *mean_signed_offset) {
     double *offs = malloc(sizeof(double) * (n > 0 ? n : 1)), *col = malloc(sizeof(double) * (T > 0 ? T : 1));
     int m = 0;
@@ -66,7 +66,8 @@ int nd_pulse_timing(const float *true_u, int U, const float *inferred, int K, in
             double med = col[T / 2];
             for (int t = 0; t < T; t++) dev[t] += fabs(inferred[((size_t)b * T + t) * K + k] - med);
         }
-        for (int t = 0; t < T; t++)
+        int lo = edge < T / 2 ? edge : 0;
+        for (int t = lo; t < T - lo; t++)
             if (dev[t] > score_best) { score_best = dev[t]; ti = t; }
         free(dev);
         offs[m++] = (double)(ti - tp);

@@ -172,7 +172,14 @@ static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_m
     const nd_ckpt_entry *ce = nd_ckpt_find(ck, "config");
     if (!ce || ce->bytes == 0 || ((const char *)ce->data)[ce->bytes - 1] != 0)
         return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'config' missing or malformed", path);
-    nd_status st = nd_ckpt_get(ck, path, "dims", d, sizeof(int32_t) * 7, err);
+    const nd_ckpt_entry *de = nd_ckpt_find(ck, "dims");
+    nd_status st;
+    if (de && de->bytes == sizeof(int32_t) * 5) { /* written before held-out neurons existed: Nr = N, Tr = T */
+        memcpy(d, de->data, sizeof(int32_t) * 5);
+        d[5] = d[0];
+        d[6] = d[1];
+        st = ND_OK;
+    } else st = nd_ckpt_get(ck, path, "dims", d, sizeof(int32_t) * 7, err);
     if (st) return st;
     nd_lfads_config c;
     nd_lfads_config_default(&c);
