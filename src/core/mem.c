@@ -1,8 +1,10 @@
 #include "mem.h"
+#include "fault.h"
 #include <stdlib.h>
 #include <string.h>
 
 void *nd_alloc(size_t bytes) {
+    if (nd_fault_hit("ND_FAULT_ALLOC")) return NULL; /* allocation-failure injection (tests) */
     if (bytes == 0) bytes = 64;
     size_t rounded = (bytes + 63) & ~(size_t)63;
     void *p = aligned_alloc(64, rounded);

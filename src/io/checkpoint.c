@@ -1,4 +1,6 @@
 #include "checkpoint.h"
+#include "../core/fault.h"
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -23,6 +25,14 @@ static nd_status write_all(int fd, const void *p, size_t n, uLong *crc, const ch
             left -= chunk;
         }
     }
+    if (n > 1 && nd_fault_hit("ND_FAULT_WRITE_ENOSPC")) { /* disk-full injection (tests) */
+        errno = ENOSPC;
+        return nd_fail(err, ND_ERR_IO, "%s: write failed: %s", path, strerror(errno));
+    }
+    if (n > 1 && nd_fault_hit("ND_FAULT_WRITE_KILL")) { /* die half-way through a write (crash tests) */
+        if (write(fd, b, n / 2) < 0) { /* the kill below is the point */ }
+        raise(SIGKILL);
+    }
     while (n) {
         ssize_t w = write(fd, b, n);
         if (w < 0) {
@@ -44,7 +54,8 @@ static void fsync_dir_of(const char *path) {
 
 typedef struct { const void *data; size_t bytes; } piece;
 
-static nd_status write_atomic_pieces(const char *path, const nd_ckpt_section *s, int n, int framed, nd_error *err) {
+static nd_status write_atomic_pieces(const char *path, const nd_ckpt_section *s, int n, int framed,
+                                     const char *keep_prev, nd_error *err) {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return nd_fail(err, ND_ERR_ARG, "%s: path too long", path);
@@ -74,6 +85,11 @@ static nd_status write_atomic_pieces(const char *path, const nd_ckpt_section *s,
     }
     if (!st && fsync(fd) != 0) st = nd_fail(err, ND_ERR_IO, "%s: fsync failed: %s", tmp, strerror(errno));
     if (close(fd) != 0 && !st) st = nd_fail(err, ND_ERR_IO, "%s: close failed: %s", tmp, strerror(errno));
+    /* keep the previous version: if we die between the two renames, both the previous file and the
+     * complete temp file exist, and a reader falls back to the previous one */
+    if (!st && keep_prev && access(path, F_OK) == 0 && rename(path, keep_prev) != 0)
+        st = nd_fail(err, ND_ERR_IO, "%s: cannot keep the previous version as %s: %s", path, keep_prev,
+                     strerror(errno));
     if (!st && rename(tmp, path) != 0)
         st = nd_fail(err, ND_ERR_IO, "%s: cannot rename into place: %s", path, strerror(errno));
     if (st) unlink(tmp);
@@ -82,12 +98,17 @@ static nd_status write_atomic_pieces(const char *path, const nd_ckpt_section *s,
 }
 
 nd_status nd_ckpt_write(const char *path, const nd_ckpt_section *s, int n, nd_error *err) {
-    return write_atomic_pieces(path, s, n, 1, err);
+    return write_atomic_pieces(path, s, n, 1, NULL, err);
+}
+
+nd_status nd_ckpt_write_keep(const char *path, const char *prev_path, const nd_ckpt_section *s, int n,
+                             nd_error *err) {
+    return write_atomic_pieces(path, s, n, 1, prev_path, err);
 }
 
 nd_status nd_write_file_atomic(const char *path, const void *data, size_t bytes, nd_error *err) {
     nd_ckpt_section s = {"", data, bytes};
-    return write_atomic_pieces(path, &s, 1, 0, err);
+    return write_atomic_pieces(path, &s, 1, 0, NULL, err);
 }
 
 nd_status nd_ckpt_read(const char *path, nd_ckpt *c, nd_error *err) {

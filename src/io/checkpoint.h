@@ -30,6 +30,9 @@ typedef struct {
 } nd_ckpt;
 
 nd_status nd_ckpt_write(const char *path, const nd_ckpt_section *s, int n, nd_error *err);
+/* Same, but an existing `path` is first renamed to `prev_path` (the last two versions are kept). */
+nd_status nd_ckpt_write_keep(const char *path, const char *prev_path, const nd_ckpt_section *s, int n,
+                             nd_error *err);
 nd_status nd_ckpt_read(const char *path, nd_ckpt *c, nd_error *err);
 /* the named section, or NULL */
 const nd_ckpt_entry *nd_ckpt_find(const nd_ckpt *c, const char *name);

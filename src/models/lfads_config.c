@@ -45,6 +45,7 @@ static const nd_cfg_key keys[] = {
     K(max_epochs, ND_CFG_INT, "1000", "maximum training epochs"),
     K(es_patience, ND_CFG_INT, "200", "early stopping: epochs without a new best smoothed valid loss"),
     K(loss_smoothing, ND_CFG_DOUBLE, "0.7", "smoothed = s*previous + (1-s)*current validation loss"),
+    K(max_nan_restarts, ND_CFG_INT, "5", "on NaN/Inf: roll back to the epoch start, halve lr; give up after this many"),
     K(valid_fraction, ND_CFG_DOUBLE, "0.2", "validation fraction when the file has no valid_data"),
     {"seed", ND_CFG_INT, offsetof(nd_lfads_config, seed), "0", "random seed (init, split, batches)"},
 };
@@ -158,6 +159,7 @@ nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
     NEED(c->max_epochs >= 0, "max_epochs", "must be >= 0");
     NEED(c->es_patience > 0, "es_patience", "must be > 0");
     NEED(c->loss_smoothing >= 0 && c->loss_smoothing < 1, "loss_smoothing", "must be in [0, 1)");
+    NEED(c->max_nan_restarts >= 0, "max_nan_restarts", "must be >= 0");
     NEED(c->valid_fraction > 0 && c->valid_fraction < 1, "valid_fraction", "must be in (0, 1)");
 #undef NEED
     return ND_OK;

@@ -19,6 +19,7 @@ typedef struct {
     double lr_init, lr_decay, lr_stop, adam_beta1, adam_beta2, adam_epsilon, max_grad_norm;
     int lr_patience, batch_size, max_epochs, es_patience;
     double loss_smoothing; /* EMA weight of the previous smoothed validation loss */
+    int max_nan_restarts;  /* roll-backs after NaN/Inf before giving up */
     /* data */
     double valid_fraction;
     int64_t seed;

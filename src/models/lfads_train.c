@@ -3,6 +3,7 @@
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../io/checkpoint.h"
+#include "../core/fault.h"
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -145,8 +146,8 @@ static void from_f32(real *dst, const void *src, size_t n) {
     }
 }
 
-static nd_status save_ckpt(const char *path, const trainer *t, const int dims[7], const nd_train_state *st,
-                           nd_error *err) {
+static nd_status save_ckpt(const char *path, const char *prev, const trainer *t, const int dims[7],
+                           const nd_train_state *st, nd_error *err) {
     size_t n = t->m.n_params;
     char *cfg = nd_lfads_config_to_text(&t->m.cfg);
     float *buf = malloc(sizeof(float) * n * 3);
@@ -160,7 +161,8 @@ static nd_status save_ckpt(const char *path, const trainer *t, const int dims[7]
         {"params", buf, sizeof(float) * n}, {"adam_m", buf + n, sizeof(float) * n},
         {"adam_v", buf + 2 * n, sizeof(float) * n}, {"state", st, sizeof *st},
     };
-    nd_status r = nd_ckpt_write(path, s, (int)(sizeof s / sizeof s[0]), err);
+    int ns = (int)(sizeof s / sizeof s[0]);
+    nd_status r = prev ? nd_ckpt_write_keep(path, prev, s, ns, err) : nd_ckpt_write(path, s, ns, err);
     free(cfg);
     free(buf);
     return r;
@@ -246,6 +248,27 @@ static nd_status resume_from(const char *path, trainer *t, const int dims[7], nd
     return st;
 }
 
+/* Training time lives outside the checkpoints so that an interrupted and an uninterrupted run
+ * write byte-identical checkpoints. */
+static double read_elapsed(const char *run_dir) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/train_time.txt", run_dir);
+    FILE *f = fopen(path, "r");
+    double v = 0;
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1 || !(v >= 0)) v = 0;
+        fclose(f);
+    }
+    return v;
+}
+
+static void write_elapsed(const char *run_dir, double v) {
+    char path[4096], buf[64];
+    snprintf(path, sizeof path, "%s/train_time.txt", run_dir);
+    int n = snprintf(buf, sizeof buf, "%.3f\n", v);
+    nd_write_file_atomic(path, buf, (size_t)n, NULL);
+}
+
 /* ---- log ---- */
 static void log_line(const char *run_dir, int64_t epoch, const loss_sum *tr, const loss_sum *va,
                      const nd_train_state *s, double secs) {
@@ -327,11 +350,26 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
     memset(&s, 0, sizeof s);
     nd_status st;
     struct stat sb;
-    int resuming = o->resume && stat(last, &sb) == 0;
+    char prev[4096];
+    snprintf(prev, sizeof prev, "%s/last.prev.ckpt", o->run_dir);
+    int have_last = stat(last, &sb) == 0, have_prev = stat(prev, &sb) == 0;
+    int resuming = o->resume && (have_last || have_prev);
     if (o->resume && !resuming && o->progress)
         fprintf(o->progress, "note: %s not found; starting a new run\n", last);
     if (resuming) {
-        st = resume_from(last, &t, dims, &s, err);
+        st = have_last ? resume_from(last, &t, dims, &s, err) : ND_ERR_IO;
+        if (st && have_prev && st != ND_ERR_ARG) { /* last.ckpt damaged or missing: the previous one */
+            nd_error e2;
+            nd_lfads_free(&t.m);
+            nd_free(t.adam_m); nd_free(t.adam_v);
+            t.adam_m = t.adam_v = NULL;
+            memset(&s, 0, sizeof s);
+            if (o->progress)
+                fprintf(o->progress, "warning: %s; resuming from the previous checkpoint %s\n",
+                        have_last ? err->msg : "last.ckpt is missing", prev);
+            st = resume_from(prev, &t, dims, &s, &e2);
+            if (st) *err = e2;
+        }
         if (st) { trainer_free(&t); return st; }
     } else {
         st = nd_lfads_create_heldout(&t.m, cfg_in, d->N, d->Nr, d->E, err);
@@ -388,11 +426,22 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
         fprintf(o->progress, "  the read-out predicts %d neurons (%d held out) over %d bins (%d forward-prediction)\n",
                 Nr, Nr - N, Tr, Tr - T);
 
-    double t_start = now_s() - s.elapsed;
+    double elapsed = resuming ? read_elapsed(o->run_dir) : 0, t_start = now_s() - elapsed;
     const char *reason = s.stopped ? "already finished" : "max_epochs reached";
+    /* the state at the start of the epoch, to roll back to after a NaN/Inf */
+    size_t np = t.m.n_params;
+    real *snap = nd_alloc(sizeof(real) * np * 3);
+    if (!snap) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory for the roll-back copy of the model"); goto done; }
+    nd_train_state snap_s;
     while (!s.stopped && s.epoch < c->max_epochs) {
+        memcpy(snap, t.m.params, sizeof(real) * np);
+        memcpy(snap + np, t.adam_m, sizeof(real) * np);
+        memcpy(snap + 2 * np, t.adam_v, sizeof(real) * np);
+        snap_s = s;
+    retry_epoch:;
         double t_ep = now_s();
         int e = (int)s.epoch;
+        int bad_batch = -1;
         double rkl = nd_lfads_ramp(e, c->kl_start_epoch, c->kl_increase_epoch);
         double rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
         nd_lfads_mode mode = {1, 1, rkl, rl2};
@@ -410,25 +459,43 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
             nd_lfads_forward_recon(&t.m, t.w, t.X, t.XR, t.EXT, tr.sv ? t.SV : NULL, B, &mode, &r, &L);
             memset(t.grad, 0, sizeof(real) * t.m.n_params);
             nd_lfads_backward(&t.m, t.w, t.grad);
-            if (!isfinite(L.objective) || !all_finite(t.grad, t.m.n_params)) {
-                st = nd_fail(err, ND_ERR_NUMERIC,
-                             "training diverged (NaN/Inf loss or gradient) at epoch %d batch %d; the last good "
-                             "state is in %s; try a lower lr_init (now %g) or max_grad_norm",
-                             e, k, last, s.lr);
-                goto done;
-            }
+            if (nd_fault_hit("ND_FAULT_NAN_STEP")) t.grad[0] = NAN; /* divergence injection (tests) */
+            if (!isfinite(L.objective) || !all_finite(t.grad, t.m.n_params)) { bad_batch = k; break; }
             s.step++;
             adam_step(&t, c, s.lr, s.step);
             loss_add(&trs, &L, B);
         }
-        loss_div(&trs, d->n_train);
         loss_sum vas;
-        eval_split(&t, &va, c, rkl, rl2, &vas);
-        double vrec = va.sv ? vas.recon_sv : vas.recon;
-        if (!isfinite(vas.total)) {
-            st = nd_fail(err, ND_ERR_NUMERIC, "validation loss is NaN/Inf at epoch %d; last good state in %s", e, last);
-            goto done;
+        memset(&vas, 0, sizeof vas);
+        if (bad_batch < 0) {
+            loss_div(&trs, d->n_train);
+            eval_split(&t, &va, c, rkl, rl2, &vas);
+            if (!isfinite(vas.total) || !all_finite(t.m.params, np)) bad_batch = d->n_train; /* after the epoch */
         }
+        if (bad_batch >= 0) { /* NaN/Inf: roll back to the start of the epoch with half the learning rate */
+            int64_t restarts = s.nan_restarts + 1;
+            if (restarts > c->max_nan_restarts) {
+                st = nd_fail(err, ND_ERR_NUMERIC,
+                             "training diverged: NaN/Inf at epoch %d %s%d after %d roll-backs with halved learning "
+                             "rates (max_nan_restarts); the last good state is in %s", e + 1,
+                             bad_batch < d->n_train ? "batch " : "validation ", bad_batch < d->n_train ? bad_batch : 0,
+                             (int)s.nan_restarts, last);
+                goto done;
+            }
+            memcpy(t.m.params, snap, sizeof(real) * np);
+            memcpy(t.adam_m, snap + np, sizeof(real) * np);
+            memcpy(t.adam_v, snap + 2 * np, sizeof(real) * np);
+            s = snap_s;
+            s.nan_restarts = restarts;
+            s.lr = snap_s.lr * 0.5;
+            snap_s.nan_restarts = restarts;
+            snap_s.lr = s.lr;
+            if (o->progress)
+                fprintf(o->progress, "warning: NaN/Inf in epoch %d; rolled back to the start of the epoch, lr %.2e "
+                                     "(roll-back %d of at most %d)\n", e + 1, s.lr, (int)restarts, c->max_nan_restarts);
+            goto retry_epoch;
+        }
+        double vrec = va.sv ? vas.recon_sv : vas.recon;
         if (!s.has_smoothed) { s.smoothed_total = vas.total; s.smoothed_recon = vrec; s.has_smoothed = 1; }
         else {
             double a = c->loss_smoothing;
@@ -445,16 +512,18 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
             } else s.es_count++;
         }
         s.epoch = e + 1;
-        s.elapsed = now_s() - t_start;
+        elapsed = now_s() - t_start;
         if (s.lr < c->lr_stop) { s.stopped = 1; reason = "learning rate fell below lr_stop"; }
         else if (s.es_count >= c->es_patience) { s.stopped = 1; reason = "early stopping (es_patience)"; }
-        if (new_best && (st = save_ckpt(best, &t, dims, &s, err))) goto done;
-        if ((st = save_ckpt(last, &t, dims, &s, err))) goto done;
+        /* log first: a resume truncates log lines of epochs it redoes */
         log_line(o->run_dir, e, &trs, &vas, &s, now_s() - t_ep);
+        if (new_best && (st = save_ckpt(best, NULL, &t, dims, &s, err))) goto done;
+        if ((st = save_ckpt(last, prev, &t, dims, &s, err))) goto done;
+        write_elapsed(o->run_dir, elapsed);
         if (o->progress) {
             char el[32], eta[32];
-            double per = s.elapsed / (double)(s.epoch > 0 ? s.epoch : 1);
-            fmt_dur(el, sizeof el, s.elapsed);
+            double per = elapsed / (double)(s.epoch > 0 ? s.epoch : 1);
+            fmt_dur(el, sizeof el, elapsed);
             fmt_dur(eta, sizeof eta, per * (double)(c->max_epochs - s.epoch));
             fprintf(o->progress,
                     "epoch %4d/%d  train %.2f (recon %.2f kl_ic %.2f kl_co %.2f l2 %.2f)  valid %.2f recon %.2f "
@@ -468,18 +537,18 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
     /* no best yet (ramps never finished): the final state is the best we have */
     if (s.best_epoch < 0) {
         struct stat b2;
-        if (stat(best, &b2) != 0 && (st = save_ckpt(best, &t, dims, &s, err))) goto done;
+        if (stat(best, &b2) != 0 && (st = save_ckpt(best, NULL, &t, dims, &s, err))) goto done;
         if (o->progress)
             fprintf(o->progress, "note: the KL/L2 ramps did not finish; best.ckpt holds the last epoch\n");
     }
     res->epochs_run = (int)s.epoch;
     res->best_epoch = (int)s.best_epoch;
     res->best_valid_recon = s.best_recon;
-    res->seconds = s.elapsed;
+    res->seconds = elapsed;
     snprintf(res->stop_reason, sizeof res->stop_reason, "%s", reason);
     if (o->progress) {
         char el[32];
-        fmt_dur(el, sizeof el, s.elapsed);
+        fmt_dur(el, sizeof el, elapsed);
         if (s.best_epoch >= 0)
             fprintf(o->progress, "done: %d epochs in %s (%s); best epoch %d, smoothed valid recon %.3f per trial -> %s\n",
                     res->epochs_run, el, reason, res->best_epoch + 1, res->best_valid_recon, best);
@@ -488,6 +557,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
     }
     st = ND_OK;
 done:
+    nd_free(snap);
     nd_free(tr.sv);
     nd_free(va.sv);
     trainer_free(&t);

@@ -31,7 +31,7 @@ typedef struct {
     double best_lr_loss;   /* best smoothed total seen (for the plateau rule) */
     double best_recon;     /* best smoothed valid recon after the ramps */
     int64_t best_epoch, plateau, es_count, has_smoothed, stopped;
-    double elapsed;        /* seconds of training so far */
+    int64_t nan_restarts;  /* times training rolled back after a NaN/Inf */
 } nd_train_state;
 
 nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, const nd_train_opts *o,
