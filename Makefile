@@ -11,7 +11,7 @@ LDLIBS  = $(HDF5_LIBS) -lcjson -llapacke -lopenblas -lz -lm -fopenmp
 # Debian packages needed to build and test (make deps installs the missing ones when root)
 DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev
 
-LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c)
+LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c src/analysis/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 GRAD_SRC := $(wildcard tests/gradcheck_*.c)
