@@ -22,5 +22,10 @@
 #include "../src/models/synth.h"
 #include "../src/eval/metrics.h"
 #include "../src/eval/regress.h"
+#include "../src/analysis/pca.h"
+#include "../src/analysis/compare.h"
+#include "../src/analysis/rsa.h"
+#include "../src/analysis/predict.h"
+#include "../src/analysis/data.h"
 
 #endif

@@ -32,6 +32,31 @@ check "simulate chaotic-rnn with input pulses (small)" $ND simulate chaotic-rnn 
 check "help of every command" sh -c "$ND --help && $ND simulate --help && $ND train --help && $ND infer --help \
     && $ND eval --help" >/dev/null
 
+# --- analysis commands (compare, rdm, predict) on the simulated Lorenz file ---
+L="$T/l.h5"
+check "compare: CKA of a representation with itself is 1" sh -c \
+    "$ND compare $L:train_truth $L:train_truth --method cka | grep -q 'cka (linear): 1.000000'"
+for m in cca svcca pwcca cka cka-rbf cka-debiased procrustes rsa; do
+    check "compare --method $m" sh -c "$ND compare $L:train_latents $L:train_truth --method $m >/dev/null"
+done
+check "compare --condition-average" sh -c "$ND compare $L:train_latents $L:train_truth --method cca \
+    --condition-average --conditions $L:train_condition --json >/dev/null"
+check "rdm (condition average) writes rdm and rdm_square" sh -c "$ND rdm $L:train_truth --out $T/rdm.h5 \
+    --distance euclidean --condition-average --conditions $L:train_condition >/dev/null && test -s $T/rdm.h5"
+check "rdm crossnobis" sh -c "$ND rdm $L:train_data --out $T/xn.h5 --distance crossnobis \
+    --conditions $L:train_condition >/dev/null"
+check "predict (ridge) with noise ceiling" sh -c "$ND predict $L:train_latents $L:train_truth --ridge 1 \
+    --ceiling $L:train_truth --json >/dev/null"
+check "predict (pls)" sh -c "$ND predict $L:train_latents $L:train_truth --pls 3 --folds 4 >/dev/null"
+check "help of the analysis commands" sh -c "$ND compare --help && $ND rdm --help && $ND predict --help" >/dev/null
+expect_error "compare: different sample counts" "same samples" $ND compare $L:train_truth $L:valid_truth
+expect_error "compare: missing dataset" "no dataset 'nope'" $ND compare $L:nope $L:train_truth
+expect_error "compare: not FILE:DATASET" "FILE:DATASET" $ND compare $L $L:train_truth
+expect_error "compare: unknown method" "unknown method" $ND compare $L:train_truth $L:train_truth --method foo
+expect_error "rdm: crossnobis without conditions" "needs --conditions" $ND rdm $L:train_data --out $T/x.h5 \
+    --distance crossnobis
+expect_error "predict: bad --pls" "bad value" $ND predict $L:train_latents $L:train_truth --pls x
+
 # training, exact resume, determinism. Each run is trained in $T/run and then renamed, so that the
 # paths recorded in the outputs are identical and the files can be compared byte for byte.
 train_as() { name=$1; shift; rm -rf "$T/run"; [ -d "$T/$name" ] && mv "$T/$name" "$T/run"

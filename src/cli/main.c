@@ -11,6 +11,9 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"train", cmd_train, "train an LFADS model on an HDF5 data file"},
     {"infer", cmd_infer, "infer rates, factors, initial conditions and inputs with a trained model"},
     {"eval", cmd_eval, "score inferred rates (R^2 against the true rates; smoothing baseline)"},
+    {"compare", cmd_compare, "compare two representations (CCA, SVCCA, PWCCA, CKA, Procrustes, RSA)"},
+    {"rdm", cmd_rdm, "representational dissimilarity matrix of condition patterns (RSA)"},
+    {"predict", cmd_predict, "neural predictivity: cross-validated ridge / PLS from model units to neurons"},
 };
 
 void cli_bad_option(const char *cmd, char **argv) {
@@ -27,7 +30,7 @@ static void usage(FILE *f) {
                "usage: neurodyn <command> [options]    (neurodyn <command> --help for details)\n\ncommands:\n",
             ND_VERSION);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+        fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nexample:\n  neurodyn simulate lorenz --out lorenz.h5\n  neurodyn train lorenz.h5 --out run/\n"
                "  neurodyn infer run/ --data lorenz.h5 --out lorenz_out.h5\n"
                "  neurodyn eval lorenz_out.h5 --data lorenz.h5\n");
