@@ -66,8 +66,15 @@ asan: deps
 demo: deps all
 	NEURODYN=$(NDBIN) ./scripts/demo.sh
 
-bench: deps all
-	@echo "bench: see bench/README.md (speed targets arrive with the performance issue)"
+$(BUILD)/bench/%: bench/%.c $(LIBA)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
+
+# Speed figures, measured against references in the same run (see bench/README.md).
+bench: deps all $(BUILD)/bench/bench_train $(BUILD)/bench/bench_analysis
+	$(BUILD)/bench/bench_train 1
+	$(BUILD)/bench/bench_train 2
+	$(BUILD)/bench/bench_analysis
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
