@@ -27,5 +27,8 @@
 #include "../src/analysis/rsa.h"
 #include "../src/analysis/predict.h"
 #include "../src/analysis/data.h"
+#include "../src/analysis/jpca.h"
+#include "../src/analysis/fixedpoints.h"
+#include "../src/analysis/ablate.h"
 
 #endif

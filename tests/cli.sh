@@ -77,6 +77,12 @@ check "resumed run == uninterrupted run (byte-identical outputs)" cmp -s "$T/out
 check "same seed and threads -> byte-identical outputs" cmp -s "$T/out_a.h5" "$T/out_c.h5"
 check "another seed -> different outputs" sh -c "! cmp -s '$T/out_a.h5' '$T/out_d.h5'"
 check "infer --posterior-mean" $ND infer "$T/a" --data "$T/l.h5" --out "$T/pm.h5" --posterior-mean --quiet
+check "jpca on condition-averaged factors" sh -c "$ND jpca '$T/pm.h5' --data '$T/l.h5' --dims 4 >/dev/null"
+check "fixedpoints of the trained generator" sh -c "$ND fixedpoints '$T/a' --outputs '$T/pm.h5' --starts 32 >/dev/null"
+check "ablate factors" sh -c "$ND ablate '$T/a' --data '$T/l.h5' --orders 2 >/dev/null"
+check "help of the dynamics commands" sh -c "$ND jpca --help && $ND fixedpoints --help && $ND ablate --help" >/dev/null
+expect_error "jpca: odd --dims" "dims" $ND jpca "$T/pm.h5" --data "$T/l.h5" --dims 5
+expect_error "fixedpoints: outputs without gen states" "valid_gen_states" $ND fixedpoints "$T/a" --outputs "$T/l.h5"
 check "eval writes JSON with rate_r2" sh -c "$ND eval '$T/out_a.h5' --data '$T/l.h5' --json '$T/m.json' >/dev/null \
     && grep -q '\"rate_r2\"' '$T/m.json'"
 check "train on chaotic-rnn data (controller on)" $ND train "$T/c.h5" --out "$T/e" $SMALL --max-epochs 2

@@ -14,6 +14,9 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"compare", cmd_compare, "compare two representations (CCA, SVCCA, PWCCA, CKA, Procrustes, RSA)"},
     {"rdm", cmd_rdm, "representational dissimilarity matrix of condition patterns (RSA)"},
     {"predict", cmd_predict, "neural predictivity: cross-validated ridge / PLS from model units to neurons"},
+    {"jpca", cmd_jpca, "rotational dynamics (jPCA) of condition-averaged factors"},
+    {"fixedpoints", cmd_fixedpoints, "fixed points of a trained generator and their stability"},
+    {"ablate", cmd_ablate, "silence factors at the read-out: NLL / rate R^2 vs number silenced"},
 };
 
 void cli_bad_option(const char *cmd, char **argv) {
