@@ -105,6 +105,11 @@ expect_error "model/data mismatch" "neurons" $ND infer "$T/a" --data "$T/c.h5" -
 expect_error "resume on different data" "shape" $ND train "$T/c.h5" --out "$T/a" $SMALL --resume
 expect_error "unknown simulate generator" "generator" $ND simulate henon --out "$T/x.h5"
 expect_error "unknown command" "unknown command" $ND frobnicate
+check "inspect an LFADS file" sh -c "$ND inspect '$T/l.h5' | grep -q 'format: *LFADS'"
+check "help of convert and inspect" sh -c "$ND convert --help && $ND inspect --help" >/dev/null
+expect_error "convert an LFADS file" "already an LFADS file" $ND convert "$T/l.h5" --out "$T/x.h5" --bin-ms 20
+expect_error "convert a text file" "text.h5" $ND convert "$T/text.h5" --out "$T/x.h5" --bin-ms 20
+expect_error "convert without --bin-ms" "bin-ms" $ND convert "$T/l.h5" --out "$T/x.h5"
 check "failed runs left no output files" test ! -e "$T/x.h5"
 
 echo "RESULT $pass $fail 0"

@@ -11,6 +11,8 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"train", cmd_train, "train an LFADS model on an HDF5 data file"},
     {"infer", cmd_infer, "infer rates, factors, initial conditions and inputs with a trained model"},
     {"eval", cmd_eval, "score inferred rates (R^2 against the true rates; smoothing baseline)"},
+    {"convert", cmd_convert, "bin NWB / MATLAB / spike-time files into trials (lfads-torch HDF5 layout)"},
+    {"inspect", cmd_inspect, "describe a data file: datasets, trials, splits, neurons, rates, warnings"},
     {"compare", cmd_compare, "compare two representations (CCA, SVCCA, PWCCA, CKA, Procrustes, RSA)"},
     {"rdm", cmd_rdm, "representational dissimilarity matrix of condition patterns (RSA)"},
     {"predict", cmd_predict, "neural predictivity: cross-validated ridge / PLS from model units to neurons"},

@@ -1,0 +1,688 @@
+#include "h5x.h"
+#include <errno.h>
+#include <hdf5.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include "../core/mem.h"
+
+struct nd_h5r {
+    hid_t fid;
+    char *path;
+};
+
+/* ---------- silence HDF5's automatic error printing for the duration of a call ---------- */
+typedef struct {
+    H5E_auto2_t func;
+    void *data;
+} quiet_t;
+static void quiet_on(quiet_t *q) {
+    q->func = NULL;
+    q->data = NULL;
+    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+static void quiet_off(const quiet_t *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
+
+/* "/a/b" for "a/b" or "/a/b" */
+static const char *disp(const char *obj, char *buf, size_t cap) {
+    if (!obj) return "?";
+    if (obj[0] == '/') return obj;
+    snprintf(buf, cap, "/%s", obj);
+    return buf;
+}
+#define DISP(obj) disp((obj), dbuf_, sizeof dbuf_)
+
+const char *nd_h5r_file(const nd_h5r *r) { return r ? r->path : "?"; }
+
+nd_status nd_h5r_open(const char *path, nd_h5r **out, nd_error *err) {
+    *out = NULL;
+    if (!path || !*path) return nd_fail(err, ND_ERR_ARG, "empty input path");
+    struct stat sb;
+    if (stat(path, &sb) != 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode)) return nd_fail(err, ND_ERR_IO, "%s: cannot open: is a directory", path);
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return nd_fail(err, ND_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    fclose(fp);
+    quiet_t q;
+    quiet_on(&q);
+#if H5_VERSION_GE(1, 12, 0)
+    htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
+#else
+    htri_t is_h5 = H5Fis_hdf5(path);
+#endif
+    hid_t fid = is_h5 > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : H5I_INVALID_HID;
+    quiet_off(&q);
+    if (is_h5 <= 0) return nd_fail(err, ND_ERR_FORMAT, "%s: not an HDF5 file", path);
+    if (fid < 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open as HDF5 (corrupt, truncated or locked?)", path);
+    nd_h5r *r = calloc(1, sizeof *r);
+    if (r) r->path = strdup(path);
+    if (!r || !r->path) {
+        free(r);
+        H5Fclose(fid);
+        return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
+    }
+    r->fid = fid;
+    *out = r;
+    return ND_OK;
+}
+
+void nd_h5r_close(nd_h5r *r) {
+    if (!r) return;
+    quiet_t q;
+    quiet_on(&q);
+    if (r->fid >= 0) H5Fclose(r->fid);
+    quiet_off(&q);
+    free(r->path);
+    free(r);
+}
+
+/* quiet must be on: 1 if every prefix of obj is a link */
+static int links_exist(hid_t fid, const char *obj) {
+    char buf[2048];
+    size_t n = strlen(obj);
+    if (n == 0 || n >= sizeof buf) return 0;
+    if (strcmp(obj, "/") == 0) return 1;
+    memcpy(buf, obj, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (i == n || buf[i] == '/') {
+            char c = buf[i];
+            buf[i] = 0;
+            int ok = H5Lexists(fid, buf, H5P_DEFAULT) > 0;
+            buf[i] = c;
+            if (!ok) return 0;
+        }
+    }
+    return 1;
+}
+
+static int kind_quiet(hid_t fid, const char *obj) {
+    if (!obj || !*obj) return ND_H5R_MISSING;
+    if (!links_exist(fid, obj)) return ND_H5R_MISSING;
+    hid_t o = H5Oopen(fid, obj, H5P_DEFAULT);
+    if (o < 0) return ND_H5R_OTHER;
+    H5I_type_t t = H5Iget_type(o);
+    H5Oclose(o);
+    return t == H5I_GROUP ? ND_H5R_GROUP : t == H5I_DATASET ? ND_H5R_DATASET : ND_H5R_OTHER;
+}
+
+int nd_h5r_kind(nd_h5r *r, const char *obj) {
+    quiet_t q;
+    quiet_on(&q);
+    int k = kind_quiet(r->fid, obj);
+    quiet_off(&q);
+    return k;
+}
+
+nd_status nd_h5r_require_group(nd_h5r *r, const char *obj, const char *why, nd_error *err) {
+    char dbuf_[1100];
+    int k = nd_h5r_kind(r, obj);
+    if (k == ND_H5R_GROUP) return ND_OK;
+    if (k == ND_H5R_MISSING)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: missing group%s%s%s", r->path, DISP(obj), why ? " (" : "",
+                       why ? why : "", why ? ")" : "");
+    return nd_fail(err, ND_ERR_FORMAT, "%s: %s: is not a group", r->path, DISP(obj));
+}
+
+/* ---------- types ---------- */
+static int is_bool_enum(hid_t t) {
+    int n = H5Tget_nmembers(t);
+    if (n != 2) return 0;
+    int ok = 1;
+    for (int i = 0; i < 2; i++) {
+        char *nm = H5Tget_member_name(t, (unsigned)i);
+        if (!nm) return 0;
+        if (strcasecmp(nm, "FALSE") != 0 && strcasecmp(nm, "TRUE") != 0) ok = 0;
+        H5free_memory(nm);
+    }
+    return ok;
+}
+
+static void describe_type(hid_t t, nd_h5r_info *in) {
+    H5T_class_t c = H5Tget_class(t);
+    in->size = H5Tget_size(t);
+    in->is_signed = 0;
+    switch (c) {
+    case H5T_INTEGER:
+        in->cls = ND_H5R_INT;
+        in->is_signed = H5Tget_sign(t) == H5T_SGN_2;
+        snprintf(in->dtype, sizeof in->dtype, "%sint%zu", in->is_signed ? "" : "u", in->size * 8);
+        break;
+    case H5T_FLOAT:
+        in->cls = ND_H5R_FLOAT;
+        snprintf(in->dtype, sizeof in->dtype, "float%zu", in->size * 8);
+        break;
+    case H5T_STRING:
+        in->cls = ND_H5R_STRING;
+        if (H5Tis_variable_str(t) > 0) snprintf(in->dtype, sizeof in->dtype, "string");
+        else snprintf(in->dtype, sizeof in->dtype, "string[%zu]", in->size);
+        break;
+    case H5T_ENUM:
+        in->cls = is_bool_enum(t) ? ND_H5R_BOOL : ND_H5R_OTHERTYPE;
+        snprintf(in->dtype, sizeof in->dtype, "%s", in->cls == ND_H5R_BOOL ? "bool" : "enum");
+        if (in->cls != ND_H5R_BOOL) in->cls = ND_H5R_INT; /* other enums: read their integer values */
+        {
+            hid_t s = H5Tget_super(t);
+            if (s >= 0) {
+                in->is_signed = H5Tget_sign(s) == H5T_SGN_2;
+                H5Tclose(s);
+            }
+        }
+        break;
+    case H5T_REFERENCE:
+        in->cls = ND_H5R_REF;
+        snprintf(in->dtype, sizeof in->dtype, "reference");
+        break;
+    case H5T_COMPOUND:
+        in->cls = ND_H5R_COMPOUND;
+        snprintf(in->dtype, sizeof in->dtype, "compound");
+        break;
+    case H5T_VLEN:
+        in->cls = ND_H5R_OTHERTYPE;
+        snprintf(in->dtype, sizeof in->dtype, "variable-length");
+        break;
+    default:
+        in->cls = ND_H5R_OTHERTYPE;
+        snprintf(in->dtype, sizeof in->dtype, "%s",
+                 c == H5T_OPAQUE ? "opaque" : c == H5T_BITFIELD ? "bitfield" : c == H5T_ARRAY ? "array" : "unknown");
+    }
+}
+
+/* quiet must be on; fills info from an open dataset */
+static int info_quiet(hid_t ds, nd_h5r_info *in) {
+    memset(in, 0, sizeof *in);
+    hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
+    int ok = t >= 0 && sp >= 0;
+    if (ok) {
+        describe_type(t, in);
+        int r = H5Sget_simple_extent_type(sp) == H5S_NULL ? 0 : H5Sget_simple_extent_ndims(sp);
+        if (r < 0 || r > ND_H5R_MAX_RANK) ok = 0;
+        else {
+            hsize_t hd[ND_H5R_MAX_RANK];
+            if (r > 0) H5Sget_simple_extent_dims(sp, hd, NULL);
+            in->rank = r;
+            in->numel = H5Sget_simple_extent_type(sp) == H5S_NULL ? 0 : 1;
+            for (int i = 0; i < r; i++) {
+                in->dims[i] = (size_t)hd[i];
+                in->numel *= (size_t)hd[i];
+            }
+        }
+    }
+    if (t >= 0) H5Tclose(t);
+    if (sp >= 0) H5Sclose(sp);
+    return ok;
+}
+
+/* quiet must be on: open dataset obj or fail with a message */
+static nd_status open_ds(nd_h5r *r, const char *obj, hid_t *ds, nd_h5r_info *in, nd_error *err) {
+    char dbuf_[1100];
+    *ds = H5I_INVALID_HID;
+    int k = kind_quiet(r->fid, obj);
+    if (k == ND_H5R_MISSING) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: missing dataset", r->path, DISP(obj));
+    if (k != ND_H5R_DATASET)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: is a %s, expected a dataset", r->path, DISP(obj),
+                       k == ND_H5R_GROUP ? "group" : "non-dataset object");
+    *ds = H5Dopen2(r->fid, obj, H5P_DEFAULT);
+    if (*ds < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: cannot open dataset", r->path, DISP(obj));
+    if (!info_quiet(*ds, in)) {
+        H5Dclose(*ds);
+        *ds = H5I_INVALID_HID;
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: unsupported shape (rank > %d?)", r->path, DISP(obj),
+                       ND_H5R_MAX_RANK);
+    }
+    return ND_OK;
+}
+
+nd_status nd_h5r_info_of(nd_h5r *r, const char *obj, nd_h5r_info *info, nd_error *err) {
+    quiet_t q;
+    quiet_on(&q);
+    hid_t ds;
+    nd_status st = open_ds(r, obj, &ds, info, err);
+    if (ds >= 0) H5Dclose(ds);
+    quiet_off(&q);
+    return st;
+}
+
+/* read the whole dataset as an enum's raw integer values, converted to int64 */
+static int read_enum_i64(hid_t ds, const nd_h5r_info *in, int64_t *out) {
+    hid_t ft = H5Dget_type(ds);
+    hid_t mt = ft >= 0 ? H5Tget_native_type(ft, H5T_DIR_ASCEND) : H5I_INVALID_HID;
+    int ok = 0;
+    size_t sz = mt >= 0 ? H5Tget_size(mt) : 0;
+    unsigned char *raw = sz ? malloc(sz * (in->numel ? in->numel : 1)) : NULL;
+    if (raw && (in->numel == 0 || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)) {
+        ok = 1;
+        for (size_t i = 0; i < in->numel; i++) {
+            const unsigned char *p = raw + i * sz;
+            int64_t v = 0;
+            if (sz == 1) v = in->is_signed ? (int64_t)(int8_t)p[0] : (int64_t)p[0];
+            else if (sz == 2) {
+                uint16_t u;
+                memcpy(&u, p, 2);
+                v = in->is_signed ? (int64_t)(int16_t)u : (int64_t)u;
+            } else if (sz == 4) {
+                uint32_t u;
+                memcpy(&u, p, 4);
+                v = in->is_signed ? (int64_t)(int32_t)u : (int64_t)u;
+            } else if (sz == 8) {
+                memcpy(&v, p, 8);
+            } else ok = 0;
+            out[i] = v;
+        }
+    }
+    free(raw);
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    return ok;
+}
+
+static int is_enum_ds(hid_t ds) {
+    hid_t t = H5Dget_type(ds);
+    int e = t >= 0 && H5Tget_class(t) == H5T_ENUM;
+    if (t >= 0) H5Tclose(t);
+    return e;
+}
+
+nd_status nd_h5r_read_f64(nd_h5r *r, const char *obj, double **x, nd_h5r_info *info, nd_error *err) {
+    char dbuf_[1100];
+    nd_h5r_info tmp;
+    if (!info) info = &tmp;
+    *x = NULL;
+    quiet_t q;
+    quiet_on(&q);
+    hid_t ds;
+    nd_status st = open_ds(r, obj, &ds, info, err);
+    double *buf = NULL;
+    if (st) goto done;
+    if (info->cls != ND_H5R_INT && info->cls != ND_H5R_FLOAT && info->cls != ND_H5R_BOOL) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s is not numeric", r->path, DISP(obj), info->dtype);
+        goto done;
+    }
+    buf = nd_alloc((info->numel ? info->numel : 1) * sizeof(double));
+    if (!buf) {
+        st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory (%zu elements)", r->path, DISP(obj), info->numel);
+        goto done;
+    }
+    if (is_enum_ds(ds)) {
+        int64_t *iv = nd_alloc((info->numel ? info->numel : 1) * sizeof(int64_t));
+        int ok = iv && read_enum_i64(ds, info, iv);
+        for (size_t i = 0; ok && i < info->numel; i++) buf[i] = (double)iv[i];
+        nd_free(iv);
+        if (!ok) st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
+    } else if (info->numel > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed (corrupt file or unavailable filter)", r->path,
+                     DISP(obj));
+    }
+done:
+    if (ds >= 0) H5Dclose(ds);
+    quiet_off(&q);
+    if (st) nd_free(buf);
+    else *x = buf;
+    return st;
+}
+
+nd_status nd_h5r_read_i64(nd_h5r *r, const char *obj, int64_t **x, nd_h5r_info *info, nd_error *err) {
+    char dbuf_[1100];
+    nd_h5r_info tmp;
+    if (!info) info = &tmp;
+    *x = NULL;
+    quiet_t q;
+    quiet_on(&q);
+    hid_t ds;
+    nd_status st = open_ds(r, obj, &ds, info, err);
+    int64_t *buf = NULL;
+    double *dbuf = NULL;
+    if (st) goto done;
+    if (info->cls != ND_H5R_INT && info->cls != ND_H5R_FLOAT && info->cls != ND_H5R_BOOL) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s is not an integer type", r->path, DISP(obj), info->dtype);
+        goto done;
+    }
+    size_t n = info->numel ? info->numel : 1;
+    buf = nd_alloc(n * sizeof(int64_t));
+    if (!buf) {
+        st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory (%zu elements)", r->path, DISP(obj), info->numel);
+        goto done;
+    }
+    if (is_enum_ds(ds)) {
+        if (!read_enum_i64(ds, info, buf)) st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
+    } else if (info->cls == ND_H5R_FLOAT) {
+        dbuf = nd_alloc(n * sizeof(double));
+        if (!dbuf) {
+            st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
+            goto done;
+        }
+        if (info->numel > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, dbuf) < 0) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
+            goto done;
+        }
+        for (size_t i = 0; i < info->numel; i++) {
+            double v = dbuf[i];
+            if (!isfinite(v) || v != floor(v) || fabs(v) > 9.0e15) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: element %zu = %g is not a whole number", r->path,
+                             DISP(obj), i, v);
+                goto done;
+            }
+            buf[i] = (int64_t)v;
+        }
+    } else if (info->numel > 0 && H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed (corrupt file or unavailable filter)", r->path,
+                     DISP(obj));
+    }
+done:
+    nd_free(dbuf);
+    if (ds >= 0) H5Dclose(ds);
+    quiet_off(&q);
+    if (st) nd_free(buf);
+    else *x = buf;
+    return st;
+}
+
+void nd_h5r_free_strings(char **s, size_t n) {
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+nd_status nd_h5r_read_strings(nd_h5r *r, const char *obj, char ***out, size_t *nout, nd_error *err) {
+    char dbuf_[1100];
+    *out = NULL;
+    *nout = 0;
+    nd_h5r_info in;
+    quiet_t q;
+    quiet_on(&q);
+    hid_t ds, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    char **res = NULL;
+    nd_status st = open_ds(r, obj, &ds, &in, err);
+    if (st) goto done;
+    if (in.cls != ND_H5R_STRING) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s, expected strings", r->path, DISP(obj), in.dtype);
+        goto done;
+    }
+    res = calloc(in.numel ? in.numel : 1, sizeof *res);
+    if (!res) {
+        st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
+        goto done;
+    }
+    ft = H5Dget_type(ds);
+    sp = H5Dget_space(ds);
+    mt = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mt, H5Tget_cset(ft));
+    if (H5Tis_variable_str(ft) > 0) {
+        H5Tset_size(mt, H5T_VARIABLE);
+        char **v = calloc(in.numel ? in.numel : 1, sizeof *v);
+        if (!v || (in.numel && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)) {
+            free(v);
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
+            goto done;
+        }
+        for (size_t i = 0; i < in.numel; i++) res[i] = strdup(v[i] ? v[i] : "");
+#if H5_VERSION_GE(1, 12, 0)
+        H5Treclaim(mt, sp, H5P_DEFAULT, v);
+#else
+        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+#endif
+        free(v);
+    } else {
+        size_t sz = H5Tget_size(ft);
+        H5Tset_size(mt, sz);
+        H5Tset_strpad(mt, H5Tget_strpad(ft));
+        char *raw = malloc(sz * (in.numel ? in.numel : 1) + 1);
+        if (!raw || (in.numel && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)) {
+            free(raw);
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
+            goto done;
+        }
+        for (size_t i = 0; i < in.numel; i++) {
+            const char *p = raw + i * sz;
+            size_t len = 0;
+            while (len < sz && p[len]) len++;
+            while (len > 0 && p[len - 1] == ' ') len--; /* space-padded */
+            res[i] = malloc(len + 1);
+            if (res[i]) {
+                memcpy(res[i], p, len);
+                res[i][len] = 0;
+            }
+        }
+        free(raw);
+    }
+    for (size_t i = 0; i < in.numel; i++)
+        if (!res[i]) {
+            st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
+            goto done;
+        }
+done:
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (sp >= 0) H5Sclose(sp);
+    if (ds >= 0) H5Dclose(ds);
+    quiet_off(&q);
+    if (st) nd_h5r_free_strings(res, in.numel);
+    else {
+        *out = res;
+        *nout = in.numel;
+    }
+    return st;
+}
+
+nd_status nd_h5r_read_refs(nd_h5r *r, const char *obj, char ***out, size_t *nout, nd_error *err) {
+    char dbuf_[1100];
+    *out = NULL;
+    *nout = 0;
+    nd_h5r_info in;
+    quiet_t q;
+    quiet_on(&q);
+    hid_t ds;
+    char **res = NULL;
+    hobj_ref_t *refs = NULL;
+    nd_status st = open_ds(r, obj, &ds, &in, err);
+    if (st) goto done;
+    if (in.cls != ND_H5R_REF) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s, expected object references", r->path, DISP(obj),
+                     in.dtype);
+        goto done;
+    }
+    res = calloc(in.numel ? in.numel : 1, sizeof *res);
+    refs = calloc(in.numel ? in.numel : 1, sizeof *refs);
+    if (!res || !refs) {
+        st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
+        goto done;
+    }
+    if (in.numel && H5Dread(ds, H5T_STD_REF_OBJ, H5S_ALL, H5S_ALL, H5P_DEFAULT, refs) < 0) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: cannot read object references", r->path, DISP(obj));
+        goto done;
+    }
+    for (size_t i = 0; i < in.numel; i++) {
+        hid_t o = H5Rdereference2(ds, H5P_DEFAULT, H5R_OBJECT, &refs[i]);
+        char name[1024] = "";
+        ssize_t len = o >= 0 ? H5Iget_name(o, name, sizeof name) : -1;
+        if (o >= 0) H5Oclose(o);
+        if (len <= 0) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: element %zu is a dangling or anonymous reference", r->path,
+                         DISP(obj), i);
+            goto done;
+        }
+        res[i] = strdup(name);
+        if (!res[i]) {
+            st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
+            goto done;
+        }
+    }
+done:
+    free(refs);
+    if (ds >= 0) H5Dclose(ds);
+    quiet_off(&q);
+    if (st) nd_h5r_free_strings(res, in.numel);
+    else {
+        *out = res;
+        *nout = in.numel;
+    }
+    return st;
+}
+
+int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap) {
+    if (!buf || cap == 0) return 0;
+    buf[0] = 0;
+    quiet_t q;
+    quiet_on(&q);
+    int ok = 0;
+    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, mt = H5I_INVALID_HID;
+    if (!links_exist(r->fid, obj) || H5Aexists_by_name(r->fid, obj, attr, H5P_DEFAULT) <= 0) goto done;
+    a = H5Aopen_by_name(r->fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) goto done;
+    t = H5Aget_type(a);
+    if (t < 0 || H5Tget_class(t) != H5T_STRING) goto done;
+    mt = H5Tcopy(H5T_C_S1);
+    H5Tset_cset(mt, H5Tget_cset(t));
+    if (H5Tis_variable_str(t) > 0) {
+        H5Tset_size(mt, H5T_VARIABLE);
+        hid_t sp = H5Aget_space(a);
+        hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+        if (np >= 1) {
+            char **v = calloc((size_t)np, sizeof *v);
+            if (v && H5Aread(a, mt, v) >= 0) {
+                snprintf(buf, cap, "%s", v[0] ? v[0] : "");
+                ok = 1;
+#if H5_VERSION_GE(1, 12, 0)
+                H5Treclaim(mt, sp, H5P_DEFAULT, v);
+#else
+                H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
+#endif
+            }
+            free(v);
+        }
+        if (sp >= 0) H5Sclose(sp);
+    } else {
+        size_t sz = H5Tget_size(t);
+        hid_t sp = H5Aget_space(a);
+        hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+        if (sp >= 0) H5Sclose(sp);
+        char *tmp = np >= 1 ? calloc(sz * (size_t)np + 1, 1) : NULL;
+        H5Tset_size(mt, sz);
+        H5Tset_strpad(mt, H5Tget_strpad(t));
+        if (tmp && H5Aread(a, mt, tmp) >= 0) {
+            size_t len = 0;
+            while (len < sz && tmp[len]) len++;
+            tmp[len] = 0;
+            snprintf(buf, cap, "%s", tmp);
+            ok = 1;
+        }
+        free(tmp);
+    }
+done:
+    if (mt >= 0) H5Tclose(mt);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    quiet_off(&q);
+    return ok;
+}
+
+int nd_h5r_attr_f64(nd_h5r *r, const char *obj, const char *attr, double *v) {
+    quiet_t q;
+    quiet_on(&q);
+    int ok = 0;
+    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
+    if (!links_exist(r->fid, obj) || H5Aexists_by_name(r->fid, obj, attr, H5P_DEFAULT) <= 0) goto done;
+    a = H5Aopen_by_name(r->fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (a < 0) goto done;
+    t = H5Aget_type(a);
+    sp = H5Aget_space(a);
+    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
+    if ((c == H5T_INTEGER || c == H5T_FLOAT) && sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1)
+        ok = H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
+done:
+    if (sp >= 0) H5Sclose(sp);
+    if (t >= 0) H5Tclose(t);
+    if (a >= 0) H5Aclose(a);
+    quiet_off(&q);
+    return ok;
+}
+
+/* ---------- listings ---------- */
+typedef struct {
+    char **names;
+    size_t n, cap;
+    int fail;
+} namelist;
+
+static int push_name(namelist *l, const char *name) {
+    if (l->n == l->cap) {
+        size_t c = l->cap ? 2 * l->cap : 16;
+        char **p = realloc(l->names, c * sizeof *p);
+        if (!p) return -1;
+        l->names = p;
+        l->cap = c;
+    }
+    l->names[l->n] = strdup(name);
+    if (!l->names[l->n]) return -1;
+    l->n++;
+    return 0;
+}
+
+static herr_t child_cb(hid_t g, const char *name, const H5L_info_t *info, void *ud) {
+    (void)g;
+    (void)info;
+    namelist *l = ud;
+    if (push_name(l, name)) {
+        l->fail = 1;
+        return -1;
+    }
+    return 0;
+}
+
+nd_status nd_h5r_children(nd_h5r *r, const char *group, char ***names, size_t *n, nd_error *err) {
+    *names = NULL;
+    *n = 0;
+    nd_status st = nd_h5r_require_group(r, group, NULL, err);
+    if (st) return st;
+    quiet_t q;
+    quiet_on(&q);
+    namelist l = {0};
+    hid_t g = H5Gopen2(r->fid, group, H5P_DEFAULT);
+    hsize_t idx = 0;
+    if (g >= 0) H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, child_cb, &l);
+    if (g >= 0) H5Gclose(g);
+    quiet_off(&q);
+    if (l.fail) {
+        nd_h5r_free_strings(l.names, l.n);
+        return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory listing a group", r->path);
+    }
+    *names = l.names;
+    *n = l.n;
+    return ND_OK;
+}
+
+typedef struct {
+    int (*cb)(const char *, const nd_h5r_info *, void *);
+    void *ud;
+    int stop;
+} visit_ud;
+
+static herr_t visit_cb(hid_t g, const char *name, const H5L_info_t *info, void *p) {
+    visit_ud *v = p;
+    if (info->type != H5L_TYPE_HARD) return 0;
+    hid_t o = H5Oopen(g, name, H5P_DEFAULT);
+    if (o < 0) return 0;
+    if (H5Iget_type(o) == H5I_DATASET) {
+        nd_h5r_info in;
+        if (info_quiet(o, &in)) {
+            char path[2048];
+            snprintf(path, sizeof path, "/%s", name);
+            if (v->cb(path, &in, v->ud)) v->stop = 1;
+        }
+    }
+    H5Oclose(o);
+    return v->stop ? 1 : 0;
+}
+
+nd_status nd_h5r_visit(nd_h5r *r, int (*cb)(const char *, const nd_h5r_info *, void *), void *ud, nd_error *err) {
+    quiet_t q;
+    quiet_on(&q);
+    visit_ud v = {cb, ud, 0};
+    herr_t e = H5Lvisit(r->fid, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v);
+    quiet_off(&q);
+    if (e < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: cannot list the file's contents", r->path);
+    return ND_OK;
+}

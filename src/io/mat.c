@@ -1,0 +1,299 @@
+/* MATLAB v5 struct-array reader through libmatio (the only file that needs -lmatio).
+ *
+ * Build with -DND_HAVE_LIBMATIO and link -lmatio: ordinary (strong) references to libmatio.
+ * Without ND_HAVE_LIBMATIO, libmatio is referenced weakly, so a program linked without -lmatio
+ * still links and nd_mat5_available() returns 0 (note that with the linker's --as-needed, which
+ * Debian's gcc passes, weak references alone do not keep -lmatio: define ND_HAVE_LIBMATIO when
+ * linking it). Built without matio.h at all (libmatio-dev not installed), the reader reports
+ * that it is unavailable. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../core/mem.h"
+#include "mat.h"
+
+#if defined(__has_include)
+#if __has_include(<matio.h>)
+#include <matio.h>
+#define ND_HAVE_MATIO_H 1
+#endif
+#endif
+
+#ifdef ND_HAVE_MATIO_H
+#ifndef ND_HAVE_LIBMATIO
+#pragma weak Mat_Open
+#pragma weak Mat_Close
+#pragma weak Mat_VarRead
+#pragma weak Mat_VarFree
+#pragma weak Mat_VarGetStructFieldByName
+#pragma weak Mat_LogInitFunc
+#pragma weak Mat_GetDir
+#pragma weak Mat_VarReadNextInfo
+#define LINKED(f) ((f) != NULL)
+#else
+#define LINKED(f) 1
+#endif
+
+int nd_mat5_available(void) { return LINKED(Mat_Open) && LINKED(Mat_VarRead) && LINKED(Mat_VarReadNextInfo); }
+
+static void quiet_log(int level, char *msg) {
+    (void)level;
+    (void)msg;
+}
+
+/* element e of a numeric matvar as double; 0 if the type is not numeric */
+static int get_num(const matvar_t *v, size_t e, double *out) {
+    const void *d = v->data;
+    switch (v->data_type) {
+    case MAT_T_DOUBLE: *out = ((const double *)d)[e]; return 1;
+    case MAT_T_SINGLE: *out = ((const float *)d)[e]; return 1;
+    case MAT_T_INT8: *out = ((const int8_t *)d)[e]; return 1;
+    case MAT_T_UINT8: *out = ((const uint8_t *)d)[e]; return 1;
+    case MAT_T_INT16: *out = ((const int16_t *)d)[e]; return 1;
+    case MAT_T_UINT16: *out = ((const uint16_t *)d)[e]; return 1;
+    case MAT_T_INT32: *out = ((const int32_t *)d)[e]; return 1;
+    case MAT_T_UINT32: *out = ((const uint32_t *)d)[e]; return 1;
+    case MAT_T_INT64: *out = (double)((const int64_t *)d)[e]; return 1;
+    case MAT_T_UINT64: *out = (double)((const uint64_t *)d)[e]; return 1;
+    default: return 0;
+    }
+}
+
+static const char *class_name(enum matio_classes c) {
+    switch (c) {
+    case MAT_C_EMPTY: return "empty";
+    case MAT_C_CELL: return "cell";
+    case MAT_C_STRUCT: return "struct";
+    case MAT_C_OBJECT: return "object";
+    case MAT_C_CHAR: return "char";
+    case MAT_C_SPARSE: return "sparse";
+    case MAT_C_FUNCTION: return "function";
+    case MAT_C_OPAQUE: return "opaque";
+    default: return "numeric";
+    }
+}
+
+static size_t numel(const matvar_t *v) {
+    size_t n = 1;
+    for (int i = 0; i < v->rank; i++) n *= v->dims[i];
+    return n;
+}
+
+static char *label_of(const matvar_t *v) {
+    char buf[64];
+    if (!v || !v->data || numel(v) == 0) return strdup("");
+    size_t n = numel(v);
+    if (v->class_type == MAT_C_CHAR) {
+        char *s = malloc(n * 3 + 1);
+        if (!s) return NULL;
+        size_t o = 0;
+        for (size_t i = 0; i < n; i++) {
+            unsigned c;
+            if (v->data_size == 2 || v->data_type == MAT_T_UINT16 || v->data_type == MAT_T_UTF16)
+                c = ((const uint16_t *)v->data)[i];
+            else c = ((const unsigned char *)v->data)[i];
+            if (c < 0x80) s[o++] = (char)c;
+            else if (c < 0x800) {
+                s[o++] = (char)(0xC0 | (c >> 6));
+                s[o++] = (char)(0x80 | (c & 0x3F));
+            } else {
+                s[o++] = (char)(0xE0 | (c >> 12));
+                s[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+                s[o++] = (char)(0x80 | (c & 0x3F));
+            }
+        }
+        s[o] = 0;
+        return s;
+    }
+    double x;
+    if (!get_num(v, 0, &x)) return strdup("?");
+    snprintf(buf, sizeof buf, "%.15g", x);
+    return strdup(buf);
+}
+
+nd_status nd_mat5_load(const char *path, const char *var, const char *condfield, nd_mat_trials *m, nd_error *err) {
+    memset(m, 0, sizeof *m);
+    if (!nd_mat5_available())
+        return nd_fail(err, ND_ERR_FORMAT, "%s: MATLAB v5 files need libmatio, which this build does not link (install "
+                                           "libmatio-dev and rebuild)", path);
+    if (LINKED(Mat_LogInitFunc)) Mat_LogInitFunc("neurodyn", quiet_log);
+    FILE *probe = fopen(path, "rb");
+    if (!probe) return nd_fail(err, ND_ERR_IO, "%s: cannot open", path);
+    fclose(probe);
+    mat_t *mf = Mat_Open(path, MAT_ACC_RDONLY);
+    if (!mf) return nd_fail(err, ND_ERR_FORMAT, "%s: not a MATLAB v5 MAT-file libmatio can read", path);
+    matvar_t *v = NULL;
+    nd_status st = ND_OK;
+    if (var) {
+        snprintf(m->var, sizeof m->var, "%s", var);
+        v = Mat_VarRead(mf, var);
+    } else {
+        snprintf(m->var, sizeof m->var, "D");
+        v = Mat_VarRead(mf, "D");
+        if (!v) {
+            v = Mat_VarRead(mf, "dat");
+            if (v) snprintf(m->var, sizeof m->var, "dat");
+            else snprintf(m->var, sizeof m->var, "D");
+        }
+    }
+    if (!v) {
+        st = nd_fail(err, ND_ERR_FORMAT,
+                     "%s: %s: missing variable (expected a struct array %s(i).data, the DataHigh / GPFA convention; "
+                     "--group names another variable)",
+                     path, m->var, m->var);
+        goto done;
+    }
+    if (v->class_type != MAT_C_STRUCT) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: is a MATLAB %s, expected a struct array", path, m->var,
+                     class_name(v->class_type));
+        goto done;
+    }
+    size_t n = numel(v);
+    if (n == 0) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: the struct array is empty", path, m->var);
+        goto done;
+    }
+    const char *fields[2] = {"data", "spikes"};
+    for (int i = 0; i < 2 && !m->field[0]; i++)
+        if (Mat_VarGetStructFieldByName(v, fields[i], 0)) snprintf(m->field, sizeof m->field, "%s", fields[i]);
+    if (!m->field[0]) {
+        /* an element whose field is empty still names the field; check the field list */
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: struct has no field 'data' (or 'spikes')", path, m->var);
+        goto done;
+    }
+    const char *cf = condfield ? condfield : "condition";
+    int has_cond = 0;
+    for (size_t i = 0; i < n && !has_cond; i++) has_cond = Mat_VarGetStructFieldByName(v, cf, i) != NULL;
+    if (has_cond) snprintf(m->condfield, sizeof m->condfield, "%s", cf);
+    else if (condfield) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: struct has no field '%s'", path, m->var, condfield);
+        goto done;
+    }
+    m->n = (int)n;
+    m->len = calloc(n, sizeof(int));
+    m->data = calloc(n, sizeof(double *));
+    if (has_cond) m->cond = calloc(n, sizeof(char *));
+    if (!m->len || !m->data || (has_cond && !m->cond)) {
+        st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        matvar_t *d = Mat_VarGetStructFieldByName(v, m->field, i);
+        char label[256];
+        snprintf(label, sizeof label, "%s(%zu).%s", m->var, i + 1, m->field);
+        if (!d || numel(d) == 0 || d->class_type == MAT_C_EMPTY || !d->data) {
+            m->len[i] = 0;
+        } else {
+            if (d->class_type == MAT_C_SPARSE) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: sparse matrices are not supported (save full(...) instead)",
+                             path, label);
+                goto done;
+            }
+            if (d->isComplex) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: is complex, expected spike counts", path, label);
+                goto done;
+            }
+            double probe_v;
+            if (d->class_type == MAT_C_CHAR || d->class_type == MAT_C_CELL || d->class_type == MAT_C_STRUCT ||
+                !get_num(d, 0, &probe_v)) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: is a MATLAB %s, expected a numeric matrix", path, label,
+                             class_name(d->class_type));
+                goto done;
+            }
+            if (d->rank != 2) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %d dimensions, expected a neurons x time matrix", path,
+                             label, d->rank);
+                goto done;
+            }
+            int rows = (int)d->dims[0], cols = (int)d->dims[1];
+            if (m->N == 0) m->N = rows;
+            if (rows != m->N) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %d rows (neurons), an earlier trial has %d", path, label,
+                             rows, m->N);
+                goto done;
+            }
+            m->len[i] = cols;
+            size_t cnt = (size_t)rows * (size_t)cols;
+            m->data[i] = nd_alloc(cnt * sizeof(double));
+            if (!m->data[i]) {
+                st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", path, label);
+                goto done;
+            }
+            for (size_t e = 0; e < cnt; e++) get_num(d, e, &m->data[i][e]); /* both column-major */
+        }
+        if (has_cond) {
+            matvar_t *c = Mat_VarGetStructFieldByName(v, cf, i);
+            m->cond[i] = label_of(c);
+            if (!m->cond[i]) {
+                st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
+                goto done;
+            }
+        }
+    }
+done:
+    if (v) Mat_VarFree(v);
+    Mat_Close(mf);
+    if (st) nd_mat_trials_free(m);
+    return st;
+}
+
+nd_status nd_mat5_list(const char *path, char ***lines, size_t *n, nd_error *err) {
+    *lines = NULL;
+    *n = 0;
+    if (!nd_mat5_available())
+        return nd_fail(err, ND_ERR_FORMAT, "%s: MATLAB v5 files need libmatio, which this build does not link", path);
+    if (LINKED(Mat_LogInitFunc)) Mat_LogInitFunc("neurodyn", quiet_log);
+    mat_t *mf = Mat_Open(path, MAT_ACC_RDONLY);
+    if (!mf) return nd_fail(err, ND_ERR_FORMAT, "%s: not a MATLAB v5 MAT-file libmatio can read", path);
+    size_t cap = 0;
+    char **out = NULL;
+    matvar_t *v;
+    while ((v = Mat_VarReadNextInfo(mf)) != NULL) {
+        char dims[128] = "";
+        size_t o = 0;
+        for (int i = 0; i < v->rank && o < sizeof dims; i++)
+            o += (size_t)snprintf(dims + o, sizeof dims - o, i ? "x%zu" : "%zu", v->dims[i]);
+        char line[512];
+        const char *cls = class_name(v->class_type);
+        if (!strcmp(cls, "numeric")) {
+            static const char *const nm[] = {"", "", "", "", "", "", "double", "single", "int8", "uint8", "int16",
+                                             "uint16", "int32", "uint32", "int64", "uint64"};
+            cls = v->class_type <= MAT_C_UINT64 ? nm[v->class_type] : "numeric";
+            if (v->isLogical) cls = "logical";
+        }
+        snprintf(line, sizeof line, "%-24s %-8s %s", v->name ? v->name : "?", cls, dims);
+        Mat_VarFree(v);
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 8;
+            char **p = realloc(out, cap * sizeof *p);
+            if (!p) break;
+            out = p;
+        }
+        out[*n] = strdup(line);
+        if (out[*n]) (*n)++;
+    }
+    Mat_Close(mf);
+    *lines = out;
+    return ND_OK;
+}
+
+#else /* built without matio.h */
+
+nd_status nd_mat5_list(const char *path, char ***lines, size_t *n, nd_error *err) {
+    *lines = NULL;
+    *n = 0;
+    return nd_fail(err, ND_ERR_FORMAT, "%s: MATLAB v5 files need libmatio, which this build lacks", path);
+}
+
+int nd_mat5_available(void) { return 0; }
+
+nd_status nd_mat5_load(const char *path, const char *var, const char *condfield, nd_mat_trials *m, nd_error *err) {
+    (void)var;
+    (void)condfield;
+    memset(m, 0, sizeof *m);
+    return nd_fail(err, ND_ERR_FORMAT, "%s: MATLAB v5 files need libmatio, which this build lacks (install "
+                                       "libmatio-dev and rebuild)", path);
+}
+
+#endif
