@@ -13,7 +13,10 @@
  *   - an error leaves a non-empty, NUL-terminated one-line message. */
 #ifndef ND_FUZZ_COMMON_H
 #define ND_FUZZ_COMMON_H
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,7 +38,32 @@ const char *__asan_default_options(void) { return "allocator_may_return_null=1";
 static char nd_fuzz_path_buf[512];
 
 static void nd_fuzz_cleanup(void) {
-    if (nd_fuzz_path_buf[0]) unlink(nd_fuzz_path_buf);
+    if (!nd_fuzz_path_buf[0]) return;
+    char p[600];
+    unlink(nd_fuzz_path_buf);
+    snprintf(p, sizeof p, "%s.lfads", nd_fuzz_path_buf); /* binned_check.h's converted file */
+    unlink(p);
+    snprintf(p, sizeof p, "%s.lfads.tmp", nd_fuzz_path_buf);
+    unlink(p);
+}
+
+/* A crashed harness leaves its file behind (atexit does not run): remove ndfuzz-<pid>* files
+ * of processes that no longer exist. */
+static void nd_fuzz_sweep(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "ndfuzz-", 7) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + 7, &end, 10);
+        if (end == e->d_name + 7 || pid <= 0 || pid == (long)getpid()) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char p[1024];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
 }
 
 /* The per-process temp file path (suffix e.g. ".h5"), created on first use. */
@@ -45,6 +73,7 @@ static const char *nd_fuzz_path(const char *suffix) {
         if (access(dir, W_OK) != 0) dir = getenv("TMPDIR");
         if (!dir || access(dir, W_OK) != 0) dir = "/tmp";
         snprintf(nd_fuzz_path_buf, sizeof nd_fuzz_path_buf, "%s/ndfuzz-%ld%s", dir, (long)getpid(), suffix);
+        nd_fuzz_sweep(dir);
         atexit(nd_fuzz_cleanup);
     }
     return nd_fuzz_path_buf;
@@ -120,6 +149,31 @@ static herr_t nd_fuzz_h5_printed(hid_t estack, void *data) {
 static void nd_fuzz_h5_init(void) {
     H5open();
     H5Eset_auto2(H5E_DEFAULT, nd_fuzz_h5_printed, NULL);
+}
+
+/* libmatio reads v7.3 files through HDF5 itself and can leave ids open on corrupt files
+ * (libmatio-internal, see README): close whatever is left and say so once, so that the leak does
+ * not pile up over the run. Returns the number closed. */
+static ssize_t nd_fuzz_h5_close_leftovers(const char *who) {
+    ssize_t n = H5Fget_obj_count((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL);
+    if (n <= 0) return 0;
+    hid_t *ids = calloc((size_t)n, sizeof *ids);
+    if (!ids) return 0;
+    n = H5Fget_obj_ids((hid_t)H5F_OBJ_ALL, H5F_OBJ_ALL, (size_t)n, ids);
+    for (ssize_t i = 0; i < n; i++) {
+        switch (H5Iget_type(ids[i])) {
+        case H5I_DATASET: H5Dclose(ids[i]); break;
+        case H5I_GROUP: H5Gclose(ids[i]); break;
+        case H5I_DATATYPE: H5Tclose(ids[i]); break;
+        case H5I_ATTR: H5Aclose(ids[i]); break;
+        case H5I_FILE: H5Fclose(ids[i]); break;
+        default: break;
+        }
+    }
+    free(ids);
+    static int said;
+    if (!said++) fprintf(stderr, "fuzz: %s left %zd HDF5 object(s) open (library-internal); closed them\n", who, n);
+    return n;
 }
 
 /* No HDF5 object (file, group, dataset, named datatype, attribute) may stay open after a reader

@@ -20,7 +20,9 @@ case $1 in
     h=$2
     make -C "$here" -s "$FUZZ_BUILD/$h" || exit 1
     mkdir -p "$here/corpus/$h" "$FUZZ_BUILD/work/$h"
-    "$FUZZ_BUILD/$h" -merge=1 -rss_limit_mb=2048 -timeout=10 "$here/corpus/$h" "$FUZZ_BUILD/work/$h"
+    mkdir -p "$FUZZ_BUILD/art/$h"
+    (cd "$FUZZ_BUILD" && "$FUZZ_BUILD/$h" -merge=1 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="$FUZZ_BUILD/art/$h/" \
+        "$here/corpus/$h" "$FUZZ_BUILD/work/$h")
     # keep the repository small: drop the largest merged (non-seed) inputs until the harness's
     # corpus fits FUZZ_CORPUS_BUDGET bytes (default 180000; 10 harnesses stay under 2 MB)
     budget=${FUZZ_CORPUS_BUDGET:-180000}
@@ -42,8 +44,9 @@ case $1 in
     h=$2 f=$3
     make -C "$here" -s "$FUZZ_BUILD/$h" || exit 1
     mkdir -p "$FUZZ_BUILD/min"
-    "$FUZZ_BUILD/$h" -minimize_crash=1 -max_total_time=60 -rss_limit_mb=2048 \
-        -exact_artifact_path="$FUZZ_BUILD/min/$(basename "$f").min" "$f"
+    f=$(cd "$(dirname "$f")" && pwd)/$(basename "$f")
+    (cd "$FUZZ_BUILD" && "$FUZZ_BUILD/$h" -minimize_crash=1 -max_total_time=60 -rss_limit_mb=2048 \
+        -exact_artifact_path="$FUZZ_BUILD/min/$(basename "$f").min" "$f")
     echo "minimised: $FUZZ_BUILD/min/$(basename "$f").min"
     ;;
 *)
@@ -54,6 +57,7 @@ case $1 in
     dict=$(fuzz_dict "$h")
     log=$FUZZ_BUILD/long_$h.log
     echo "fuzzing $h for ${t}s (log: $log, artifacts: $FUZZ_BUILD/art/$h/)"
+    cd "$FUZZ_BUILD" || exit 1 # libFuzzer writes fuzz-N.log files into the current directory
     "$FUZZ_BUILD/$h" -fork=1 -ignore_crashes=1 -ignore_ooms=1 -ignore_timeouts=1 -max_total_time="$t" \
         -timeout=10 -rss_limit_mb=2048 ${dict:+-dict="$dict"} -artifact_prefix="$FUZZ_BUILD/art/$h/" \
         "$FUZZ_BUILD/work/$h" "$here/corpus/$h" >"$log" 2>&1

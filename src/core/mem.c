@@ -2,10 +2,12 @@
 #include "fault.h"
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 
 void *nd_alloc(size_t bytes) {
     if (nd_fault_hit("ND_FAULT_ALLOC")) return NULL; /* allocation-failure injection (tests) */
     if (bytes == 0) bytes = 64;
+    if (bytes > SIZE_MAX - 64) return NULL; /* rounding up would wrap (found by fuzz_lfads_h5) */
     size_t rounded = (bytes + 63) & ~(size_t)63;
     void *p = aligned_alloc(64, rounded);
     if (p) memset(p, 0, rounded);
