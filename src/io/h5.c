@@ -1,3 +1,4 @@
+#include "h5_quiet.h"
 #include "h5.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -11,19 +12,6 @@
 #include <unistd.h>
 #include "../core/mem.h"
 
-/* ---------- silence HDF5's automatic error printing for the duration of a call ---------- */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} h5_quiet;
-
-static void quiet_on(h5_quiet *q) {
-    q->func = NULL;
-    q->data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-static void quiet_off(const h5_quiet *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
 
 static char *dup_str(const char *s, const char *suffix) {
     size_t a = strlen(s), b = suffix ? strlen(suffix) : 0;
@@ -69,13 +57,13 @@ nd_status nd_h5_create(nd_h5file **out, const char *path, nd_error *err) {
         return s;
     }
     fclose(fp);
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t fcpl = H5Pcreate(H5P_FILE_CREATE);
     if (fcpl >= 0) H5Pset_obj_track_times(fcpl, 0);
     f->fid = H5Fcreate(f->tmp, H5F_ACC_TRUNC, fcpl >= 0 ? fcpl : H5P_DEFAULT, H5P_DEFAULT);
     if (fcpl >= 0) H5Pclose(fcpl);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (f->fid < 0) {
         remove(f->tmp);
         nd_status s = nd_fail(err, ND_ERR_IO, "%s: cannot create HDF5 file '%s'", path, f->tmp);
@@ -97,15 +85,15 @@ static void fsync_path(const char *p, int dir) {
 nd_status nd_h5_close(nd_h5file *f, int commit, nd_error *err) {
     if (!f) return ND_OK;
     nd_status st = ND_OK;
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     int bad = 0;
     if (f->fid >= 0) {
         if (commit && H5Fflush(f->fid, H5F_SCOPE_GLOBAL) < 0) bad = 1;
         if (H5Fclose(f->fid) < 0) bad = 1;
         f->fid = H5I_INVALID_HID;
     }
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (!commit) {
         remove(f->tmp);
     } else if (bad) {
@@ -159,8 +147,8 @@ static nd_status write_dataset(nd_h5file *f, const char *name, const void *data,
     }
     if (numel > 0 && !data) return nd_fail(err, ND_ERR_ARG, "%s: dataset '%s': NULL data", f->path, name);
 
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t space = H5I_INVALID_HID, lcpl = H5I_INVALID_HID, dcpl = H5I_INVALID_HID, ds = H5I_INVALID_HID;
     const char *what = NULL;
     if (H5Lexists(f->fid, name, H5P_DEFAULT) > 0) {
@@ -210,7 +198,7 @@ done:
     if (dcpl >= 0) H5Pclose(dcpl);
     if (lcpl >= 0) H5Pclose(lcpl);
     if (space >= 0) H5Sclose(space);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (what)
         return nd_fail(err, strcmp(what, "already exists") == 0 ? ND_ERR_ARG : ND_ERR_IO, "%s: dataset '%s': %s",
                        f->path, name, what);
@@ -236,8 +224,8 @@ static nd_status write_attr(nd_h5file *f, const char *obj, const char *attr, hid
     nd_status st = check_writer(f, obj, err);
     if (st) return st;
     if (!attr || !*attr) return nd_fail(err, ND_ERR_ARG, "%s: object '%s': empty attribute name", f->path, obj);
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     const char *what = NULL;
     hid_t oid = H5I_INVALID_HID, space = H5I_INVALID_HID, a = H5I_INVALID_HID;
     if (strcmp(obj, "/") != 0 && H5Lexists(f->fid, obj, H5P_DEFAULT) <= 0) {
@@ -264,7 +252,7 @@ done:
     if (a >= 0) H5Aclose(a);
     if (space >= 0) H5Sclose(space);
     if (oid >= 0) H5Oclose(oid);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (what) return nd_fail(err, ND_ERR_IO, "%s: object '%s': attribute '%s': %s", f->path, obj, attr, what);
     return ND_OK;
 }
@@ -275,20 +263,20 @@ nd_status nd_h5_write_attr_double(nd_h5file *f, const char *obj, const char *att
 
 nd_status nd_h5_write_attr_string(nd_h5file *f, const char *obj, const char *attr, const char *value,
                                   nd_error *err) {
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t t = H5Tcopy(H5T_C_S1);
     if (t >= 0) {
         H5Tset_size(t, H5T_VARIABLE);
         H5Tset_cset(t, H5T_CSET_UTF8);
     }
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (t < 0) return nd_fail(err, ND_ERR_INTERNAL, "HDF5: cannot create a string type");
     const char *buf[1] = {value ? value : ""};
     nd_status st = write_attr(f, obj, attr, t, t, buf, err);
-    quiet_on(&q);
+    nd_h5_quiet_on(&q);
     H5Tclose(t);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return st;
 }
 
@@ -311,10 +299,10 @@ static nd_status check_file_quiet(const char *path, nd_error *err) {
 }
 
 nd_status nd_h5_check_file(const char *path, nd_error *err) {
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     nd_status st = check_file_quiet(path, err);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return st;
 }
 
@@ -348,8 +336,8 @@ static int link_exists(hid_t fid, const char *name) {
 
 int nd_h5_exists(const char *path, const char *name) {
     if (!path || !name || !*name) return 0;
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     int found = 0;
     hid_t fid = H5I_INVALID_HID;
     nd_error e;
@@ -361,19 +349,19 @@ int nd_h5_exists(const char *path, const char *name) {
         }
     }
     if (fid >= 0) H5Fclose(fid);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return found;
 }
 
 nd_status nd_h5_dims(const char *path, const char *name, int *rank, size_t dims[ND_H5_MAX_RANK], nd_error *err) {
     *rank = 0;
     if (!name || !*name) return nd_fail(err, ND_ERR_ARG, "%s: empty dataset name", path ? path : "?");
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t fid, ds = H5I_INVALID_HID, space = H5I_INVALID_HID;
     nd_status st = open_file(path, &fid, err);
     if (st) {
-        quiet_off(&q);
+        nd_h5_quiet_off(&q);
         return st;
     }
     if (!link_exists(fid, name)) st = nd_fail(err, ND_ERR_FORMAT, "%s: no dataset '%s'", path, name);
@@ -396,7 +384,7 @@ nd_status nd_h5_dims(const char *path, const char *name, int *rank, size_t dims[
     if (space >= 0) H5Sclose(space);
     if (ds >= 0) H5Dclose(ds);
     H5Fclose(fid);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return st;
 }
 
@@ -487,12 +475,12 @@ done:
 
 nd_status nd_h5_read_float(const char *path, const char *name, float **data, int *rank,
                            size_t dims[ND_H5_MAX_RANK], nd_error *err) {
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     H5T_class_t cls;
     void *buf;
     nd_status st = read_dataset(path, name, H5T_NATIVE_FLOAT, sizeof(float), &buf, rank, dims, &cls, err);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     *data = buf;
     return st;
 }
@@ -506,8 +494,8 @@ static size_t numel_of(int rank, const size_t *dims) {
 nd_status nd_h5_read_int(const char *path, const char *name, int **data, int *rank, size_t dims[ND_H5_MAX_RANK],
                          nd_error *err) {
     *data = NULL;
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     H5T_class_t cls = H5T_NO_CLASS;
     void *buf = NULL;
     /* integers via long long (HDF5 clips silently on overflow, so range-check ourselves); floats via double */
@@ -517,7 +505,7 @@ nd_status nd_h5_read_int(const char *path, const char *name, int **data, int *ra
         buf = NULL;
         st = read_dataset(path, name, H5T_NATIVE_DOUBLE, sizeof(double), &buf, rank, dims, &cls, err);
     }
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (st) return st;
     size_t n = numel_of(*rank, dims);
     int *out = nd_alloc(n * sizeof(int));
@@ -570,12 +558,12 @@ static nd_status open_attr(const char *path, const char *obj, const char *attr, 
 
 nd_status nd_h5_read_attr_double(const char *path, const char *obj, const char *attr, double *value,
                                  nd_error *err) {
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t fid, a, type = H5I_INVALID_HID, space = H5I_INVALID_HID;
     nd_status st = open_attr(path, obj, attr, &fid, &a, err);
     if (st) {
-        quiet_off(&q);
+        nd_h5_quiet_off(&q);
         return st;
     }
     type = H5Aget_type(a);
@@ -593,7 +581,7 @@ nd_status nd_h5_read_attr_double(const char *path, const char *obj, const char *
     if (type >= 0) H5Tclose(type);
     H5Aclose(a);
     H5Fclose(fid);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return st;
 }
 
@@ -601,12 +589,12 @@ nd_status nd_h5_read_attr_string(const char *path, const char *obj, const char *
                                  nd_error *err) {
     if (!buf || cap == 0) return nd_fail(err, ND_ERR_ARG, "nd_h5_read_attr_string: no buffer");
     buf[0] = 0;
-    h5_quiet q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t fid, a, type = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     nd_status st = open_attr(path, obj, attr, &fid, &a, err);
     if (st) {
-        quiet_off(&q);
+        nd_h5_quiet_off(&q);
         return st;
     }
     type = H5Aget_type(a);
@@ -640,6 +628,6 @@ nd_status nd_h5_read_attr_string(const char *path, const char *obj, const char *
     if (type >= 0) H5Tclose(type);
     H5Aclose(a);
     H5Fclose(fid);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return st;
 }

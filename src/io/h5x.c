@@ -1,3 +1,4 @@
+#include "h5_quiet.h"
 #include "h5x.h"
 #include <errno.h>
 #include <hdf5.h>
@@ -14,18 +15,6 @@ struct nd_h5r {
     char *path;
 };
 
-/* ---------- silence HDF5's automatic error printing for the duration of a call ---------- */
-typedef struct {
-    H5E_auto2_t func;
-    void *data;
-} quiet_t;
-static void quiet_on(quiet_t *q) {
-    q->func = NULL;
-    q->data = NULL;
-    H5Eget_auto2(H5E_DEFAULT, &q->func, &q->data);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-}
-static void quiet_off(const quiet_t *q) { H5Eset_auto2(H5E_DEFAULT, q->func, q->data); }
 
 /* "/a/b" for "a/b" or "/a/b" */
 static const char *disp(const char *obj, char *buf, size_t cap) {
@@ -47,15 +36,15 @@ nd_status nd_h5r_open(const char *path, nd_h5r **out, nd_error *err) {
     FILE *fp = fopen(path, "rb");
     if (!fp) return nd_fail(err, ND_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     fclose(fp);
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
 #else
     htri_t is_h5 = H5Fis_hdf5(path);
 #endif
     hid_t fid = is_h5 > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : H5I_INVALID_HID;
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (is_h5 <= 0) return nd_fail(err, ND_ERR_FORMAT, "%s: not an HDF5 file", path);
     if (fid < 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open as HDF5 (corrupt, truncated or locked?)", path);
     nd_h5r *r = calloc(1, sizeof *r);
@@ -72,10 +61,10 @@ nd_status nd_h5r_open(const char *path, nd_h5r **out, nd_error *err) {
 
 void nd_h5r_close(nd_h5r *r) {
     if (!r) return;
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     if (r->fid >= 0) H5Fclose(r->fid);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     free(r->path);
     free(r);
 }
@@ -110,10 +99,10 @@ static int kind_quiet(hid_t fid, const char *obj) {
 }
 
 int nd_h5r_kind(nd_h5r *r, const char *obj) {
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     int k = kind_quiet(r->fid, obj);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return k;
 }
 
@@ -237,12 +226,12 @@ static nd_status open_ds(nd_h5r *r, const char *obj, hid_t *ds, nd_h5r_info *in,
 }
 
 nd_status nd_h5r_info_of(nd_h5r *r, const char *obj, nd_h5r_info *info, nd_error *err) {
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t ds;
     nd_status st = open_ds(r, obj, &ds, info, err);
     if (ds >= 0) H5Dclose(ds);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return st;
 }
 
@@ -291,8 +280,8 @@ nd_status nd_h5r_read_f64(nd_h5r *r, const char *obj, double **x, nd_h5r_info *i
     nd_h5r_info tmp;
     if (!info) info = &tmp;
     *x = NULL;
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t ds;
     nd_status st = open_ds(r, obj, &ds, info, err);
     double *buf = NULL;
@@ -318,7 +307,7 @@ nd_status nd_h5r_read_f64(nd_h5r *r, const char *obj, double **x, nd_h5r_info *i
     }
 done:
     if (ds >= 0) H5Dclose(ds);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (st) nd_free(buf);
     else *x = buf;
     return st;
@@ -329,8 +318,8 @@ nd_status nd_h5r_read_i64(nd_h5r *r, const char *obj, int64_t **x, nd_h5r_info *
     nd_h5r_info tmp;
     if (!info) info = &tmp;
     *x = NULL;
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t ds;
     nd_status st = open_ds(r, obj, &ds, info, err);
     int64_t *buf = NULL;
@@ -374,7 +363,7 @@ nd_status nd_h5r_read_i64(nd_h5r *r, const char *obj, int64_t **x, nd_h5r_info *
 done:
     nd_free(dbuf);
     if (ds >= 0) H5Dclose(ds);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (st) nd_free(buf);
     else *x = buf;
     return st;
@@ -391,8 +380,8 @@ nd_status nd_h5r_read_strings(nd_h5r *r, const char *obj, char ***out, size_t *n
     *out = NULL;
     *nout = 0;
     nd_h5r_info in;
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t ds, ft = H5I_INVALID_HID, mt = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     char **res = NULL;
     nd_status st = open_ds(r, obj, &ds, &in, err);
@@ -458,7 +447,7 @@ done:
     if (ft >= 0) H5Tclose(ft);
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (st) nd_h5r_free_strings(res, in.numel);
     else {
         *out = res;
@@ -472,8 +461,8 @@ nd_status nd_h5r_read_refs(nd_h5r *r, const char *obj, char ***out, size_t *nout
     *out = NULL;
     *nout = 0;
     nd_h5r_info in;
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     hid_t ds;
     char **res = NULL;
     hobj_ref_t *refs = NULL;
@@ -513,7 +502,7 @@ nd_status nd_h5r_read_refs(nd_h5r *r, const char *obj, char ***out, size_t *nout
 done:
     free(refs);
     if (ds >= 0) H5Dclose(ds);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (st) nd_h5r_free_strings(res, in.numel);
     else {
         *out = res;
@@ -525,8 +514,8 @@ done:
 int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap) {
     if (!buf || cap == 0) return 0;
     buf[0] = 0;
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     int ok = 0;
     hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, mt = H5I_INVALID_HID;
     if (!links_exist(r->fid, obj) || H5Aexists_by_name(r->fid, obj, attr, H5P_DEFAULT) <= 0) goto done;
@@ -575,13 +564,13 @@ done:
     if (mt >= 0) H5Tclose(mt);
     if (t >= 0) H5Tclose(t);
     if (a >= 0) H5Aclose(a);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return ok;
 }
 
 int nd_h5r_attr_f64(nd_h5r *r, const char *obj, const char *attr, double *v) {
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     int ok = 0;
     hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
     if (!links_exist(r->fid, obj) || H5Aexists_by_name(r->fid, obj, attr, H5P_DEFAULT) <= 0) goto done;
@@ -596,7 +585,7 @@ done:
     if (sp >= 0) H5Sclose(sp);
     if (t >= 0) H5Tclose(t);
     if (a >= 0) H5Aclose(a);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     return ok;
 }
 
@@ -637,14 +626,14 @@ nd_status nd_h5r_children(nd_h5r *r, const char *group, char ***names, size_t *n
     *n = 0;
     nd_status st = nd_h5r_require_group(r, group, NULL, err);
     if (st) return st;
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     namelist l = {0};
     hid_t g = H5Gopen2(r->fid, group, H5P_DEFAULT);
     hsize_t idx = 0;
     if (g >= 0) H5Literate(g, H5_INDEX_NAME, H5_ITER_INC, &idx, child_cb, &l);
     if (g >= 0) H5Gclose(g);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (l.fail) {
         nd_h5r_free_strings(l.names, l.n);
         return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory listing a group", r->path);
@@ -678,11 +667,11 @@ static herr_t visit_cb(hid_t g, const char *name, const H5L_info_t *info, void *
 }
 
 nd_status nd_h5r_visit(nd_h5r *r, int (*cb)(const char *, const nd_h5r_info *, void *), void *ud, nd_error *err) {
-    quiet_t q;
-    quiet_on(&q);
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
     visit_ud v = {cb, ud, 0};
     herr_t e = H5Lvisit(r->fid, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v);
-    quiet_off(&q);
+    nd_h5_quiet_off(&q);
     if (e < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: cannot list the file's contents", r->path);
     return ND_OK;
 }
