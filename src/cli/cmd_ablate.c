@@ -88,10 +88,9 @@ int cmd_ablate(int argc, char **argv) {
     }
     nd_error err;
     char ckpt[4096];
-    if (nd_lfads_resolve_ckpt(argv[optind], ckpt, sizeof ckpt, &err)) { fprintf(stderr, "neurodyn ablate: %s\n", err.msg); return 1; }
     nd_lfads_model m;
     int mdims[3];
-    if (nd_lfads_load(ckpt, &m, mdims, &err)) { fprintf(stderr, "neurodyn ablate: %s\n", err.msg); return 1; }
+    if (cli_load_run("ablate", argv[optind], ckpt, sizeof ckpt, &m, mdims)) return 1;
     nd_lfads_data d;
     if (nd_lfads_data_read(data, (uint64_t)m.cfg.seed, m.cfg.valid_fraction, &d, &err)) {
         fprintf(stderr, "neurodyn ablate: %s\n", err.msg);
@@ -163,14 +162,7 @@ int cmd_ablate(int argc, char **argv) {
         }
     }
     rc = 0;
-    if (json_stdout || json_path) {
-        char *txt = cJSON_Print(root);
-        if (!txt) { fprintf(stderr, "neurodyn ablate: out of memory\n"); rc = 1; }
-        else if (json_path) {
-            if (nd_write_file_atomic(json_path, txt, strlen(txt), &err)) { fprintf(stderr, "neurodyn ablate: %s\n", err.msg); rc = 1; }
-        } else printf("%s\n", txt);
-        free(txt);
-    }
+    if ((json_stdout || json_path) && cli_write_json("ablate", root, json_path)) rc = 1;
 done:
     cJSON_Delete(root);
     nd_ablate_result_free(&r);

@@ -298,10 +298,7 @@ int cmd_compare(int argc, char **argv) {
         if (!json) printf("note: %s\n", line);
     }
     if (json) {
-        char *txt = cJSON_Print(root);
-        if (!txt) { fprintf(stderr, "neurodyn compare: out of memory\n"); goto done; }
-        printf("%s\n", txt);
-        free(txt);
+        if (cli_write_json("compare", root, NULL)) goto done;
     }
     rc = 0;
 done:

@@ -128,10 +128,9 @@ int cmd_fixedpoints(int argc, char **argv) {
     }
     nd_error err;
     char ckpt[4096];
-    if (nd_lfads_resolve_ckpt(argv[optind], ckpt, sizeof ckpt, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); return 1; }
     nd_lfads_model m;
     int mdims[3];
-    if (nd_lfads_load(ckpt, &m, mdims, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); return 1; }
+    if (cli_load_run("fixedpoints", argv[optind], ckpt, sizeof ckpt, &m, mdims)) return 1;
     omp_set_num_threads((int)threads);
     nd_blas_set_threads((int)threads);
     int H = m.cfg.gen_dim, K = m.ctrl ? m.cfg.co_dim : 0, nin = K + m.E, rc = 1, n_states = 0;
@@ -287,14 +286,7 @@ int cmd_fixedpoints(int argc, char **argv) {
         }
     }
     rc = 0;
-    if (json_stdout || json_path) {
-        char *txt = cJSON_Print(root);
-        if (!txt) { fprintf(stderr, "neurodyn fixedpoints: out of memory\n"); rc = 1; }
-        else if (json_path) {
-            if (nd_write_file_atomic(json_path, txt, strlen(txt), &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); rc = 1; }
-        } else printf("%s\n", txt);
-        free(txt);
-    }
+    if ((json_stdout || json_path) && cli_write_json("fixedpoints", root, json_path)) rc = 1;
     if (outp) {
         nd_h5file *h = NULL;
         nd_status st = nd_h5_create(&h, outp, &err);

@@ -249,14 +249,7 @@ int cmd_jpca(int argc, char **argv) {
                r.r2_best > 0 ? r.r2_skew / r.r2_best : NAN);
     }
     rc = 0;
-    if (json_stdout || json_path) {
-        char *txt = cJSON_Print(root);
-        if (!txt) { fprintf(stderr, "neurodyn jpca: out of memory\n"); rc = 1; }
-        else if (json_path) {
-            if (nd_write_file_atomic(json_path, txt, strlen(txt), &err)) { fprintf(stderr, "neurodyn jpca: %s\n", err.msg); rc = 1; }
-        } else printf("%s\n", txt);
-        free(txt);
-    }
+    if ((json_stdout || json_path) && cli_write_json("jpca", root, json_path)) rc = 1;
     if (outp) {
         char src[1200];
         snprintf(src, sizeof src, "%s", out);

@@ -187,10 +187,7 @@ int cmd_predict(int argc, char **argv) {
             cJSON_AddNumberToObject(root, "ceiled_median_r", res.median_r / cmed);
             cJSON_AddItemToObject(root, "ceiling", json_array(ceil, q));
         }
-        char *txt = cJSON_Print(root);
-        if (!txt) { fprintf(stderr, "neurodyn predict: out of memory\n"); goto done; }
-        printf("%s\n", txt);
-        free(txt);
+        if (cli_write_json("predict", root, NULL)) goto done;
     } else {
         printf("predictivity %s -> %s (%s, %s; %d samples, %d units -> %d neurons)\n", sx, sy, map, folds, n, p, q);
         if (capped) printf("note: --pls %d capped at the %d model units\n", capped, p);

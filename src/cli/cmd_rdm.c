@@ -165,10 +165,7 @@ int cmd_rdm(int argc, char **argv) {
         cJSON_AddNumberToObject(root, "mean", mean);
         cJSON_AddNumberToObject(root, "min", mn);
         cJSON_AddNumberToObject(root, "max", mx);
-        char *txt = cJSON_Print(root);
-        if (!txt) { fprintf(stderr, "neurodyn rdm: out of memory\n"); goto done; }
-        printf("%s\n", txt);
-        free(txt);
+        if (cli_write_json("rdm", root, NULL)) goto done;
     } else {
         printf("wrote %s: %s RDM of %d %s (%d channels", out, dname, n, ids ? "conditions" : "patterns", ch);
         if (xnobis) printf(", %d folds", F);
