@@ -81,6 +81,13 @@ check "jpca on condition-averaged factors" sh -c "$ND jpca '$T/pm.h5' --data '$T
 check "fixedpoints of the trained generator" sh -c "$ND fixedpoints '$T/a' --outputs '$T/pm.h5' --starts 32 >/dev/null"
 check "ablate factors" sh -c "$ND ablate '$T/a' --data '$T/l.h5' --orders 2 >/dev/null"
 check "help of the dynamics commands" sh -c "$ND jpca --help && $ND fixedpoints --help && $ND ablate --help" >/dev/null
+check "decode the condition from the spikes (above chance)" sh -c "$ND decode '$T/l.h5' --dataset data --target condition \
+    --folds 3 --json > '$T/dec.json' && /usr/bin/env awk '/\"accuracy\"/{a=\$2} /\"chance\"/{c=\$2} END{exit !(a+0 > c+0)}' '$T/dec.json'"
+check "decode the condition from the factors" sh -c "$ND decode '$T/pm.h5' --data '$T/l.h5' --dataset factors \
+    --target condition --folds 3 | grep -q 'accuracy'"
+expect_error "decode: missing target" "train_nosuch" $ND decode "$T/pm.h5" --data "$T/l.h5" --target nosuch
+expect_error "decode: FILE:DATASET needs trial indices" "train_inds" $ND decode "$T/l.h5" --dataset data \
+    --target "$T/l.h5:train_condition"
 expect_error "jpca: odd --dims" "dims" $ND jpca "$T/pm.h5" --data "$T/l.h5" --dims 5
 expect_error "fixedpoints: outputs without gen states" "valid_gen_states" $ND fixedpoints "$T/a" --outputs "$T/l.h5"
 check "eval writes JSON with rate_r2" sh -c "$ND eval '$T/out_a.h5' --data '$T/l.h5' --json '$T/m.json' >/dev/null \

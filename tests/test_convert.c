@@ -704,6 +704,98 @@ done:
     nd_binned_free(&b);
 }
 
+/* ---------------------------------------------------------------- binned counts */
+static void attr_double(hid_t f, const char *obj, const char *name, double v) {
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate_by_name(f, obj, name, H5T_IEEE_F64LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    H5Awrite(a, H5T_NATIVE_DOUBLE, &v);
+    H5Aclose(a);
+    H5Sclose(sp);
+}
+
+/* 4 trials x 7 bins of 10 ms x 2 units, count(i, t, u) = i + t + u (trial 1: one 0.5 when frac);
+ * split train, val, none, test; condition 5, 7, 5, 9 */
+static void make_counts(const char *path, int with_bin_ms, int frac) {
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    double x[4 * 7 * 2];
+    for (int i = 0; i < 4; i++)
+        for (int t = 0; t < 7; t++)
+            for (int u = 0; u < 2; u++) x[(i * 7 + t) * 2 + u] = i + t + u;
+    if (frac) x[17] = 0.5;
+    hsize_t d[3] = {4, 7, 2};
+    put(f, "spikes", H5T_NATIVE_DOUBLE, frac ? H5T_IEEE_F64LE : H5T_STD_U16LE, 3, d, x);
+    if (with_bin_ms) attr_double(f, "/", "bin_ms", 10);
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, 5);
+    const char sp[4][5] = {"train", "val", "none", "test"};
+    hsize_t n4 = 4;
+    put(f, "split", t, t, 1, &n4, sp);
+    H5Tclose(t);
+    int cond[4] = {5, 7, 5, 9};
+    put_i(f, "sound", cond, 4);
+    H5Fclose(f);
+}
+
+static void test_counts(nd_test_ctx *ctx) {
+    char p[512];
+    path_in(p, sizeof p, "counts.h5");
+    make_counts(p, 1, 0);
+    nd_error err = {0};
+    CHECK(ctx, nd_detect_format(p, NULL, &err) == ND_FMT_COUNTS, "format");
+    nd_bin_opts o;
+    nd_bin_opts_default(&o);
+    o.bin_ms = 20;
+    o.condition = "sound";
+    nd_binned b;
+    nd_status st = nd_read_binned(p, &o, &b, &err);
+    CHECK(ctx, st == ND_OK, "%s", err.msg);
+    if (st) return;
+    /* 7 bins of 10 ms -> 3 of 20 ms (the 7th dropped, with a warning); trial 2 ('none') dropped */
+    CHECK(ctx, b.n == 3 && b.T == 3 && b.N == 2 && b.n_warnings == 2, "n %d T %d N %d warnings %d", b.n, b.T, b.N,
+          b.n_warnings);
+    int ids[3] = {0, 1, 3};
+    for (int k = 0; k < b.n && k < 3; k++) {
+        int i = ids[k];
+        CHECK(ctx, b.trial_ids[k] == i && b.split[k] == (k == 2 ? 2 : k), "trial %d id %d split %d", k, b.trial_ids[k],
+              b.split[k]);
+        for (int t = 0; t < 3; t++)
+            for (int u = 0; u < 2; u++)
+                CHECK(ctx, C3(&b, k, t, u) == (float)(2 * (i + u) + 4 * t + 1), "count (%d, %d, %d) = %g", k, t, u,
+                      C3(&b, k, t, u));
+    }
+    CHECK(ctx, b.n_conditions == 3 && b.condition[0] == 0 && b.condition[1] == 1 && b.condition[2] == 2 &&
+                   !strcmp(b.condition_names[2], "9"), "conditions %d", b.n_conditions);
+    nd_binned_free(&b);
+    /* a window of 10-ms bins [20, 50) plus 1 forward bin */
+    o.bin_ms = 10;
+    o.has_window = 1;
+    o.win_start_ms = 20;
+    o.win_end_ms = 50;
+    o.fp_bins = 1;
+    st = nd_read_binned(p, &o, &b, &err);
+    CHECK(ctx, st == ND_OK && b.T == 3 && b.fp == 1 && C3(&b, 0, 0, 1) == 3 && C3(&b, 0, 3, 0) == 5, "window: %s",
+          err.msg);
+    if (!st) nd_binned_free(&b);
+    /* bad input: one line naming the file, the dataset and the problem */
+    o.has_window = 0;
+    o.fp_bins = 0;
+    o.bin_ms = 15;
+    CHECK(ctx, nd_read_binned(p, &o, &b, &err) == ND_ERR_ARG && msg_ok(err.msg, p, "spikes", "whole multiple"), "%s",
+          err.msg);
+    o.bin_ms = 10;
+    o.has_window = 1;
+    o.win_start_ms = 20;
+    o.win_end_ms = 90;
+    CHECK(ctx, nd_read_binned(p, &o, &b, &err) == ND_ERR_ARG && msg_ok(err.msg, p, "spikes", "outside"), "%s", err.msg);
+    o.has_window = 0;
+    make_counts(p, 0, 0);
+    CHECK(ctx, nd_read_binned(p, &o, &b, &err) == ND_ERR_FORMAT && msg_ok(err.msg, p, "spikes", "bin_ms"), "%s",
+          err.msg);
+    make_counts(p, 1, 1);
+    CHECK(ctx, nd_read_binned(p, &o, &b, &err) == ND_ERR_FORMAT && msg_ok(err.msg, p, "(1, 1, 1)", "spike count"),
+          "%s", err.msg);
+}
+
 /* ---------------------------------------------------------------- the real recording */
 static void test_real_rat_lever(nd_test_ctx *ctx) {
     const char *shared = getenv("ND_SHARED_DIR") ? getenv("ND_SHARED_DIR") : "../shared";
@@ -787,6 +879,7 @@ int main(void) {
     RUN(test_mat73_bad);
     RUN(test_mat5);
     RUN(test_assign_and_write);
+    RUN(test_counts);
     RUN(test_real_rat_lever);
     cleanup();
     TEST_MAIN_END();

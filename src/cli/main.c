@@ -18,6 +18,7 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"predict", cmd_predict, "neural predictivity: cross-validated ridge / PLS from model units to neurons"},
     {"jpca", cmd_jpca, "rotational dynamics (jPCA) of condition-averaged factors"},
     {"fixedpoints", cmd_fixedpoints, "fixed points of a trained generator and their stability"},
+    {"decode", cmd_decode, "decode a per-trial behaviour or stimulus from model outputs (cross-validated ridge)"},
     {"ablate", cmd_ablate, "silence factors at the read-out: NLL / rate R^2 vs number silenced"},
 };
 

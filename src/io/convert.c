@@ -10,6 +10,7 @@
 #include "mat.h"
 #include "nwb.h"
 #include "triplets.h"
+#include "counts.h"
 
 const char *nd_format_name(nd_format f) {
     switch (f) {
@@ -17,6 +18,7 @@ const char *nd_format_name(nd_format f) {
     case ND_FMT_MAT73: return "MATLAB v7.3";
     case ND_FMT_MAT5: return "MATLAB v5";
     case ND_FMT_TRIPLETS: return "spike-time triplets";
+    case ND_FMT_COUNTS: return "binned counts";
     case ND_FMT_LFADS_TORCH: return "lfads-torch";
     case ND_FMT_LFADS: return "LFADS";
     case ND_FMT_HDF5: return "HDF5";
@@ -71,6 +73,7 @@ nd_format nd_detect_format(const char *path, const char *group, nd_error *err) {
     else if (nd_triplets_detect(r, group, g, sizeof g)) f = ND_FMT_TRIPLETS;
     else if (nd_h5r_kind(r, "/train_encod_data") == ND_H5R_DATASET) f = ND_FMT_LFADS_TORCH;
     else if (nd_h5r_kind(r, "/train_data") == ND_H5R_DATASET) f = ND_FMT_LFADS;
+    else if (nd_counts_detect(r, group, g, sizeof g)) f = ND_FMT_COUNTS;
     nd_h5r_close(r);
     return f;
 }
@@ -84,6 +87,7 @@ nd_status nd_read_binned(const char *path, const nd_bin_opts *o, nd_binned *b, n
     case ND_FMT_MAT73:
     case ND_FMT_MAT5: return nd_mat_read(path, o, b, err);
     case ND_FMT_TRIPLETS: return nd_triplets_read(path, o, b, err);
+    case ND_FMT_COUNTS: return nd_counts_read(path, o, b, err);
     case ND_FMT_LFADS_TORCH:
     case ND_FMT_LFADS:
         return nd_fail(err, ND_ERR_FORMAT, "%s: is already an %s file (train_data / train_encod_data): 'neurodyn train' "
@@ -92,8 +96,8 @@ nd_status nd_read_binned(const char *path, const nd_bin_opts *o, nd_binned *b, n
     case ND_FMT_HDF5:
         if (o->group) return nd_triplets_read(path, o, b, err); /* names the missing dataset */
         return nd_fail(err, ND_ERR_FORMAT,
-                       "%s: /: no /units (NWB), MATLAB struct array or spike_times/{time_ms,neuron,trial} group "
-                       "found (--group names the triplets group)",
+                       "%s: /: no /units (NWB), MATLAB struct array, spike_times/{time_ms,neuron,trial} group or "
+                       "3-D 'spikes' counts found (--group names the triplets group or counts dataset)",
                        path);
     default: return nd_fail(err, e.code ? e.code : ND_ERR_FORMAT, "%s", e.msg);
     }

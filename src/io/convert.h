@@ -42,6 +42,7 @@ typedef enum {
     ND_FMT_MAT73,
     ND_FMT_MAT5,
     ND_FMT_TRIPLETS,
+    ND_FMT_COUNTS,   /* already binned: a 3-D 'spikes' dataset (counts.h) */
     ND_FMT_LFADS_TORCH,
     ND_FMT_LFADS,
     ND_FMT_HDF5 /* some other HDF5 file */
@@ -52,7 +53,7 @@ typedef enum {
 nd_format nd_detect_format(const char *path, const char *group, nd_error *err);
 const char *nd_format_name(nd_format f);
 
-/* Read and bin any supported recording (NWB, MATLAB v7.3 / v5, triplets). */
+/* Read and bin any supported recording (NWB, MATLAB v7.3 / v5, triplets, binned counts). */
 nd_status nd_read_binned(const char *path, const nd_bin_opts *o, nd_binned *b, nd_error *err);
 
 typedef struct {

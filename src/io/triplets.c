@@ -36,6 +36,47 @@ int nd_triplets_detect(nd_h5r *r, const char *group, char *out, size_t cap) {
     return 0;
 }
 
+nd_status nd_binned_read_condition(nd_h5r *r, const char *path, const char *group, const char *name, nd_binned *b,
+                                   nd_error *err) {
+    char pc[600];
+    int n = b->n;
+    char **keys = NULL;
+    nd_status st = ND_OK;
+    join(pc, sizeof pc, group, name);
+    if (nd_h5r_kind(r, pc) != ND_H5R_DATASET) join(pc, sizeof pc, "/", name);
+    if (nd_h5r_kind(r, pc) != ND_H5R_DATASET)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: missing condition dataset (one value per trial)", path, pc);
+    nd_h5r_info ic;
+    if ((st = nd_h5r_info_of(r, pc, &ic, err))) return st;
+    if (ic.rank != 1 || ic.numel != (size_t)n)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %zu elements, there are %d trials", path, pc, ic.numel, n);
+    size_t m = 0;
+    if (ic.cls == ND_H5R_STRING) {
+        if ((st = nd_h5r_read_strings(r, pc, &keys, &m, err))) return st;
+    } else {
+        double *x;
+        if ((st = nd_h5r_read_f64(r, pc, &x, &ic, err))) return st;
+        keys = calloc((size_t)n, sizeof *keys);
+        for (int i = 0; keys && i < n; i++) {
+            char v[64];
+            snprintf(v, sizeof v, "%.15g", x[i]);
+            keys[i] = strdup(v);
+        }
+        nd_free(x);
+        if (!keys) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
+        for (int i = 0; i < n; i++)
+            if (!keys[i]) {
+                st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
+                goto done;
+            }
+    }
+    if ((st = nd_binned_set_conditions(b, keys, err))) goto done;
+    snprintf(b->condition_source, sizeof b->condition_source, "%s", pc);
+done:
+    nd_h5r_free_strings(keys, (size_t)n);
+    return st;
+}
+
 nd_status nd_triplets_read(const char *path, const nd_bin_opts *o, nd_binned *b, nd_error *err) {
     memset(b, 0, sizeof *b);
     snprintf(b->source, sizeof b->source, "%s", path);
@@ -52,7 +93,6 @@ nd_status nd_triplets_read(const char *path, const nd_bin_opts *o, nd_binned *b,
     if (st) return st;
     double *t = NULL;
     int64_t *nu = NULL, *tr = NULL;
-    char **keys = NULL;
     int n = 0;
     char g[512], pt[600], pn[600], ptr[600];
     if (!nd_triplets_detect(r, o->group, g, sizeof g)) {
@@ -181,48 +221,8 @@ nd_status nd_triplets_read(const char *path, const nd_bin_opts *o, nd_binned *b,
             free(per);
         }
     }
-    if (o->condition && *o->condition) {
-        char pc[600];
-        join(pc, sizeof pc, g, o->condition);
-        if (nd_h5r_kind(r, pc) != ND_H5R_DATASET) join(pc, sizeof pc, "/", o->condition);
-        if (nd_h5r_kind(r, pc) != ND_H5R_DATASET) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: missing condition dataset (one value per trial)", path, pc);
-            goto done;
-        }
-        nd_h5r_info ic;
-        if ((st = nd_h5r_info_of(r, pc, &ic, err))) goto done;
-        if (ic.rank != 1 || ic.numel != (size_t)n) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %zu elements, there are %d trials", path, pc, ic.numel, n);
-            goto done;
-        }
-        size_t m = 0;
-        if (ic.cls == ND_H5R_STRING) {
-            if ((st = nd_h5r_read_strings(r, pc, &keys, &m, err))) goto done;
-        } else {
-            double *x;
-            if ((st = nd_h5r_read_f64(r, pc, &x, &ic, err))) goto done;
-            keys = calloc((size_t)n, sizeof *keys);
-            for (int i = 0; keys && i < n; i++) {
-                char v[64];
-                snprintf(v, sizeof v, "%.15g", x[i]);
-                keys[i] = strdup(v);
-            }
-            nd_free(x);
-            if (!keys) {
-                st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
-            for (int i = 0; i < n; i++)
-                if (!keys[i]) {
-                    st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
-                    goto done;
-                }
-        }
-        if ((st = nd_binned_set_conditions(b, keys, err))) goto done;
-        snprintf(b->condition_source, sizeof b->condition_source, "%s", pc);
-    }
+    if (o->condition && *o->condition && (st = nd_binned_read_condition(r, path, g, o->condition, b, err))) goto done;
 done:
-    if (keys) nd_h5r_free_strings(keys, (size_t)n);
     nd_free(t);
     nd_free(nu);
     nd_free(tr);

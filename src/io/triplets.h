@@ -21,5 +21,9 @@
  * the root. Copies it into out (cap bytes) and returns 1, or 0 if there is none. */
 int nd_triplets_detect(nd_h5r *r, const char *group, char *out, size_t cap);
 nd_status nd_triplets_read(const char *path, const nd_bin_opts *o, nd_binned *b, nd_error *err);
+/* Condition ids of b's b->n trials from a 1-D dataset (numbers or strings) named `name`, looked up in
+ * `group`, then at the root; sets b->condition, condition_names and condition_source. */
+nd_status nd_binned_read_condition(nd_h5r *r, const char *path, const char *group, const char *name, nd_binned *b,
+                                   nd_error *err);
 
 #endif
