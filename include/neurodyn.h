@@ -15,6 +15,7 @@
 #include "../src/io/h5.h"
 #include "../src/io/lfads_data.h"
 #include "../src/io/checkpoint.h"
+#include "../src/io/convert.h"
 #include "../src/models/lfads_config.h"
 #include "../src/models/lfads.h"
 #include "../src/models/lfads_train.h"
@@ -30,5 +31,6 @@
 #include "../src/analysis/jpca.h"
 #include "../src/analysis/fixedpoints.h"
 #include "../src/analysis/ablate.h"
+#include "../src/analysis/decode.h"
 
 #endif
