@@ -265,7 +265,7 @@ static void test_baselines_heldout_and_forward(nd_test_ctx *ctx) {
         printf("    %s: held-out R^2 %.3f, co-bps %.3f, forward-bin R^2 %.3f\n", g ? "gpfa" : "smoothing", r2_ho, bps, r2_fp);
         CHECK(ctx, r2_ho > 0.3, "held-out R^2 %.3f", r2_ho);
         CHECK(ctx, bps > 0.05, "co-bps %.3f", bps);
-        if (g) CHECK(ctx, r2_fp > 0.0, "GPFA forward-bin R^2 %.3f", r2_fp);
+        if (g) CHECK(ctx, r2_fp > 0.3, "GPFA forward-bin R^2 %.3f", r2_fp);
         nd_free(p_ho); nd_free(t_ho); nd_free(c_ho); nd_free(p_fp); nd_free(t_fp);
         nd_baseline_result_free(&r);
     }

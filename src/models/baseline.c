@@ -198,6 +198,44 @@ static nd_status linreg(const double *X, const float *Y, size_t ldy, size_t rows
     return st;
 }
 
+/* GPFA forward-prediction bins: one Poisson GLM per neuron (all Nr) from the GP-extrapolated latents, fitted
+ * on the forward bins of the train trials (their targets), applied to every split's forward bins. */
+static nd_status forward_glm(const nd_lfads_data *d, const nd_baseline_opts *o, double *const X[2], int p,
+                             nd_baseline_result *r, nd_error *err) {
+    const int T = r->T, Nr = r->Nr, Tr = r->Tr, Tf = Tr - T, n0 = r->n[0];
+    const float *rec = nd_lfads_recon(d, 0);
+    size_t rows = (size_t)n0 * Tf;
+    double *Xf = NULL, *W = NULL, *B = NULL;
+    float *Yf = NULL;
+    nd_status st = ND_ALLOC(Xf, rows * p + 1, "GLM regressors", err);
+    if (!st) st = ND_ALLOC(Yf, rows * Nr + 1, "forward-bin counts", err);
+    if (!st) st = ND_ALLOC(W, (size_t)Nr * p, "GLM weights", err);
+    if (!st) st = ND_ALLOC(B, Nr, "GLM intercepts", err);
+    if (st) goto done;
+    for (int b = 0; b < n0; b++)
+        for (int t = 0; t < Tf; t++) {
+            size_t row = (size_t)b * Tf + t;
+            memcpy(Xf + row * p, X[0] + ((size_t)b * Tr + T + t) * p, sizeof(double) * p);
+            memcpy(Yf + row * Nr, rec + ((size_t)b * Tr + T + t) * Nr, sizeof(float) * Nr);
+        }
+    if (o->progress) { fprintf(o->progress, "  Poisson GLM for %d neurons in %d forward bins\n", Nr, Tf); fflush(o->progress); }
+    nd_glm_opts go;
+    nd_glm_opts_default(&go);
+    go.alpha = o->alpha;
+    st = nd_poisson_glm_fit_many(Xf, Yf, Nr, rows, p, Nr, &go, W, B, err);
+    if (st) goto done;
+    for (int s = 0; s < 2; s++)
+        for (int b = 0; b < r->n[s]; b++)
+            for (int t = T; t < Tr; t++) {
+                const double *x = X[s] + ((size_t)b * Tr + t) * p;
+                float *out = r->rates[s] + ((size_t)b * Tr + t) * Nr;
+                for (int j = 0; j < Nr; j++) out[j] = (float)nd_poisson_glm_rate(x, W + (size_t)j * p, B[j], p);
+            }
+done:
+    nd_free(Xf); nd_free(Yf); nd_free(W); nd_free(B);
+    return st;
+}
+
 nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd_baseline_result *r, nd_error *err) {
     if (!(o->bin_ms > 0) || !(o->alpha >= 0))
         return nd_fail(err, ND_ERR_ARG, "GPFA baseline: bin %g ms and alpha %g (need > 0 and >= 0)", o->bin_ms, o->alpha);
@@ -285,6 +323,7 @@ nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd
             }
         }
     st = heldout_glm(d, o, X, Tr, p, r, err);
+    if (!st && Tr > T) st = forward_glm(d, o, X, p, r, err);
 done:
     nd_free(Y); nd_free(lat); nd_free(Tm); nd_free(X[0]); nd_free(X[1]); nd_free(W); nd_free(bb); nd_free(act);
     if (st) nd_baseline_result_free(r);

@@ -16,7 +16,9 @@
  *   observed bins. As in nlb_tools' GPFA baseline, held-in rates are a least-squares linear read-out of the
  *   latents to held-in counts (fitted on train trials' observed bins; clipped >= 1e-9), and held-out rates a
  *   Poisson GLM per held-out neuron (nlb_tools regresses on the held-in rates, an affine function of the
- *   latents; here the latents themselves are the regressors). */
+ *   latents; here the latents themselves are the regressors). Forward-prediction bins (all neurons): a Poisson
+ *   GLM per neuron from the extrapolated latents, fitted on the forward bins of the train trials (which are
+ *   training targets, as for LFADS). */
 #ifndef ND_MODELS_BASELINE_H
 #define ND_MODELS_BASELINE_H
 #include <stdio.h>

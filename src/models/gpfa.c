@@ -298,13 +298,11 @@ static nd_status gpfa_init(const double *Y, size_t rows, int q, const nd_gpfa_op
     for (int k = 0; k < q; k++) diag[k] = S[(size_t)k * q + k];
     lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'L', q, S, q, w); /* ascending; vectors in columns */
     if (info != 0) { st = nd_fail(err, ND_ERR_NUMERIC, "GPFA: eigendecomposition failed (info %d)", (int)info); goto done; }
-    double s2 = 0;
-    for (int k = 0; k < q - p; k++) s2 += w[k];
-    s2 = q > p ? s2 / (q - p) : 0;
+    /* PCA loadings C = U_p sqrt(lambda); R = what C C' leaves of each variance (floored). Subtracting the
+     * PPCA noise level from lambda would start latents of a flat spectrum at ~0 loadings, where EM stalls. */
     for (int i = 0; i < p; i++) {
         int col = q - 1 - i;
-        double lam = w[col] - s2;
-        if (lam < 1e-6 * w[q - 1]) lam = 1e-6 * w[q - 1];
+        double lam = w[col] > 1e-12 * w[q - 1] ? w[col] : 1e-12 * w[q - 1];
         for (int k = 0; k < q; k++) m->C[(size_t)k * p + i] = S[(size_t)k * q + col] * sqrt(lam);
     }
     for (int k = 0; k < q; k++) {

@@ -76,8 +76,8 @@ typedef struct {
 
 void nd_gpfa_opts_default(nd_gpfa_opts *o);
 
-/* Initialise (probabilistic PCA of Y: d = mean, C = top-p eigenvectors scaled by sqrt(eigenvalue - sigma^2),
- * R = diag(cov) - diag(C C') floored) and run EM. Y [n][T][q]; every neuron must vary (var > 0), else
+/* Initialise (PCA of Y: d = mean, C = top-p eigenvectors of the covariance scaled by sqrt(eigenvalue),
+ * R = diag(cov) - diag(C C') floored at min_var_frac * var) and run EM. Y [n][T][q]; every neuron must vary (var > 0), else
  * ND_ERR_ARG naming it. ll receives a newly allocated trace of the log-likelihood at each E-step
  * (*iters entries); free with nd_free. */
 nd_status nd_gpfa_fit(const double *Y, int n, int T, int q, const nd_gpfa_opts *o, nd_gpfa_params *m, double **ll,

@@ -104,19 +104,24 @@ nd_status nd_poisson_glm_fit(const double *X, const double *y, size_t n, int p, 
         }
         double slope = 0;
         for (int j = 0; j < P; j++) slope += g[j] * dl[j];
+        /* Newton decrement -slope = g' H^-1 g: once it is at the level of rounding in f, the full Newton step
+         * is taken without a line search (f can no longer resolve the decrease) and the fit has converged */
+        if (-slope < 1e-13 * (fabs(f) > 1 ? fabs(f) : 1)) {
+            for (int j = 0; j < P; j++) th[j] += dl[j];
+            it++;
+            break;
+        }
         double s = 1, f2 = f;
         int accepted = 0;
         for (int ls = 0; ls < 60; ls++, s *= 0.5) {
             for (int j = 0; j < P; j++) th2[j] = th[j] + s * dl[j];
             f2 = objective(X, y, n, p, o->alpha, th2, eta2);
-            if (f2 <= f + 1e-4 * s * slope) { accepted = 1; break; }
+            if (f2 < f + 1e-4 * s * slope) { accepted = 1; break; }
         }
-        if (!accepted) break; /* no further decrease representable: converged to rounding */
+        if (!accepted) break; /* no decrease representable: converged to rounding */
         memcpy(th, th2, sizeof(double) * P);
         double *tmp = eta; eta = eta2; eta2 = tmp;
-        int done_now = f - f2 <= 1e-16 * fabs(f);
         f = f2;
-        if (done_now && s == 1) { it++; break; }
     }
     if (iters) *iters = it;
     memcpy(w, th, sizeof(double) * (size_t)p);

@@ -14,7 +14,8 @@
 typedef struct {
     double alpha;  /* L2 penalty on the weights (sklearn's alpha) */
     int max_iter;  /* Newton iterations (default 100) */
-    double tol;    /* stop when the largest gradient component is below tol (default 1e-10) */
+    double tol;    /* stop when the largest gradient component is below tol (default 1e-10), or when the
+                      Newton decrement g'H^-1 g falls to rounding level (1e-13 |f|; one last full step) */
 } nd_glm_opts;
 
 void nd_glm_opts_default(nd_glm_opts *o); /* alpha 0.01, max_iter 100, tol 1e-10 */
