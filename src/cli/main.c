@@ -10,6 +10,7 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"simulate", cmd_simulate, "make synthetic data with ground truth (lorenz, chaotic-rnn)"},
     {"train", cmd_train, "train an LFADS model on an HDF5 data file"},
     {"infer", cmd_infer, "infer rates, factors, initial conditions and inputs with a trained model"},
+    {"baseline", cmd_baseline, "spike smoothing + Poisson GLM, or GPFA: rates in infer's layout, for eval"},
     {"eval", cmd_eval, "score inferred rates (R^2 against the true rates; smoothing baseline)"},
     {"convert", cmd_convert, "bin NWB / MATLAB / spike-time files into trials (lfads-torch HDF5 layout)"},
     {"inspect", cmd_inspect, "describe a data file: datasets, trials, splits, neurons, rates, warnings"},
