@@ -55,7 +55,7 @@ $(BUILD)/tests/gradcheck_%: tests/gradcheck_%.c tests/test.h $(BUILD)/libneurody
 
 # The test suite: unit + gradient checks + CLI end-to-end (tests/cli.sh). Two threads, as on CI.
 test: deps all $(TEST_BIN) $(GRAD_BIN)
-	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh tests/crash.sh tests/reliability.sh
+	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh tests/nlb_cli.sh tests/crash.sh tests/reliability.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 asan: deps

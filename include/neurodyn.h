@@ -26,6 +26,7 @@
 #include "../src/models/baseline.h"
 #include "../src/eval/metrics.h"
 #include "../src/eval/regress.h"
+#include "../src/eval/nlb.h"
 #include "../src/analysis/pca.h"
 #include "../src/analysis/compare.h"
 #include "../src/analysis/rsa.h"

@@ -92,6 +92,11 @@ expect_error "jpca: odd --dims" "dims" $ND jpca "$T/pm.h5" --data "$T/l.h5" --di
 expect_error "fixedpoints: outputs without gen states" "valid_gen_states" $ND fixedpoints "$T/a" --outputs "$T/l.h5"
 check "eval writes JSON with rate_r2" sh -c "$ND eval '$T/out_a.h5' --data '$T/l.h5' --json '$T/m.json' >/dev/null \
     && grep -q '\"rate_r2\"' '$T/m.json'"
+nlb_nc=1
+for k in co_bps fp_bps vel_r2; do grep -q "\"$k\":	\"no " "$T/m.json" || nlb_nc=0; done
+grep -q '^	"psth_r2":	-*[0-9]' "$T/m.json" || nlb_nc=0
+check "eval: plain LFADS data: co_bps/fp_bps/vel_r2 not_computed with a reason, psth_r2 from its conditions" \
+    [ "$nlb_nc" -eq 1 ]
 check "train on chaotic-rnn data (controller on)" $ND train "$T/c.h5" --out "$T/e" $SMALL --max-epochs 2
 check "config file round trip (--config run/config.txt)" $ND train "$T/l.h5" --out "$T/f" --config "$T/a/config.txt" \
     --max-epochs 1 --quiet

@@ -85,3 +85,27 @@ void nd_smooth_gaussian(float *out, const float *counts, int n, int T, int N, do
     free(w);
     free(acc);
 }
+
+void nd_smooth_gaussian_d(double *out, const double *x, int n, int T, int N, double sigma_bins) {
+    if (n <= 0 || T <= 0 || N <= 0) return;
+    if (!(sigma_bins > 0) || !isfinite(sigma_bins)) {
+        memcpy(out, x, (size_t)n * T * N * sizeof *out);
+        return;
+    }
+    int half = (int)ceil(3.0 * sigma_bins);
+    if (half > T - 1) half = T - 1;
+    for (int b = 0; b < n; b++)
+        for (int t = 0; t < T; t++) {
+            double *y = out + ((size_t)b * T + t) * N, ws = 0;
+            for (int j = 0; j < N; j++) y[j] = 0;
+            for (int k = -half; k <= half; k++) {
+                int u = t + k;
+                if (u < 0 || u >= T) continue;
+                double wk = exp(-(double)k * k / (2 * sigma_bins * sigma_bins));
+                const double *xr = x + ((size_t)b * T + u) * N;
+                ws += wk;
+                for (int j = 0; j < N; j++) y[j] += wk * xr[j];
+            }
+            for (int j = 0; j < N; j++) y[j] /= ws;
+        }
+}

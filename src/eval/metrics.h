@@ -19,5 +19,7 @@ double nd_r2_score_3d(const float *pred, const float *truth, int n, int T, int N
  * renormalised to sum to 1, so the output stays in counts/bin (also near the edges).
  * sigma_bins <= 0 (or not finite) copies the input. */
 void nd_smooth_gaussian(float *out, const float *counts, int n, int T, int N, double sigma_bins);
+/* The same smoothing in double precision (out must not alias x). */
+void nd_smooth_gaussian_d(double *out, const double *x, int n, int T, int N, double sigma_bins);
 
 #endif

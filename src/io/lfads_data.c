@@ -133,6 +133,17 @@ void nd_lfads_data_free(nd_lfads_data *d) {
     nd_free(d->valid_inds);
     nd_free(d->train_recon);
     nd_free(d->valid_recon);
+    nd_free(d->test);
+    nd_free(d->test_recon);
+    nd_free(d->test_truth);
+    nd_free(d->test_ext);
+    nd_free(d->test_inds);
+    nd_free(d->train_beh);
+    nd_free(d->valid_beh);
+    nd_free(d->test_beh);
+    nd_free(d->train_cond);
+    nd_free(d->valid_cond);
+    nd_free(d->test_cond);
     memset(d, 0, sizeof *d);
     d->conversion_factor = 1.0;
 }
@@ -175,8 +186,8 @@ static nd_status read_ext(const char *path, const char *name, const char *dname,
     return ND_OK;
 }
 
-static nd_status read_inds(const char *path, const char *name, const char *dname, size_t n, int **out,
-                           nd_error *err) {
+static nd_status read_ivec(const char *path, const char *name, const char *dname, size_t n, const char *what,
+                           int **out, nd_error *err) {
     int rank;
     size_t dims[ND_H5_MAX_RANK];
     int *x = NULL;
@@ -190,12 +201,132 @@ static nd_status read_inds(const char *path, const char *name, const char *dname
         shape_str(s, sizeof s, rank, dims);
         nd_free(x);
         if (!vector_like)
-            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s, expected a 1-D array of %zu trial indices",
-                           path, name, s, n);
+            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s, expected a 1-D array of %zu %s", path,
+                           name, s, n, what);
         return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': length %zu does not match %zu trials in '%s'", path,
                        name, len, n, dname);
     }
     *out = x;
+    return ND_OK;
+}
+
+static nd_status read_inds(const char *path, const char *name, const char *dname, size_t n, int **out,
+                           nd_error *err) {
+    return read_ivec(path, name, dname, n, "trial indices", out, err);
+}
+
+/* {split}_behavior: [n][T or Tr][B], finite; B must agree with what was read before (*B > 0) */
+static nd_status read_beh(const char *path, const char *name, const char *dname, size_t n, int T, int Tr,
+                          float **out, int *B, int *Tb, nd_error *err) {
+    farr a = {0};
+    nd_status st = read3(path, name, &a, err);
+    char s[256];
+    if (!st) shape_str(s, sizeof s, 3, a.dims);
+    if (!st && a.dims[0] != n)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s has %zu trials but '%s' has %zu", path, name, s,
+                     a.dims[0], dname, n);
+    else if (!st && a.dims[1] != (size_t)T && a.dims[1] != (size_t)Tr)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s has %zu bins, expected %d (the observed bins)%s",
+                     path, name, s, a.dims[1], T, Tr != T ? " or the reconstruction's bins" : "");
+    else if (!st && a.dims[2] == 0)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s has no behaviour dimensions", path, name, s);
+    else if (!st && *B > 0 && (a.dims[2] != (size_t)*B || a.dims[1] != (size_t)*Tb))
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s does not match the train split's (%d bins, %d "
+                     "dimensions)", path, name, s, *Tb, *B);
+    if (!st) st = check_values(path, name, a.x, a.dims, VAL_REAL, err);
+    if (st) {
+        nd_free(a.x);
+        return st;
+    }
+    *out = a.x;
+    *B = (int)a.dims[2];
+    *Tb = (int)a.dims[1];
+    return ND_OK;
+}
+
+static nd_status read_test(const char *path, nd_lfads_data *d, nd_error *err) {
+    const char *en = "test_encod_data";
+    farr te = {0};
+    nd_status st = read_counts(path, en, &te, err);
+    d->test = te.x;
+    if (st) return st;
+    if (te.dims[1] != (size_t)d->T || te.dims[2] != (size_t)d->N) {
+        size_t ref[3] = {te.dims[0], (size_t)d->T, (size_t)d->N};
+        return shape_mismatch(path, en, te.dims, 3, "train_encod_data", ref, 6, DIM_LABELS, err);
+    }
+    d->n_test = (int)te.dims[0];
+    size_t rd[3] = {te.dims[0], (size_t)d->Tr, (size_t)d->Nr};
+    const char *rn = nd_h5_exists(path, "test_recon_data") ? "test_recon_data"
+                     : nd_h5_exists(path, "test_recon_data_eval") ? "test_recon_data_eval" : NULL;
+    if (rn) {
+        farr r = {0};
+        st = read_counts(path, rn, &r, err);
+        d->test_recon = r.x;
+        if (st) return st;
+        if (r.dims[0] != rd[0] || r.dims[1] != rd[1] || r.dims[2] != rd[2])
+            return shape_mismatch(path, rn, r.dims, 3, "train_recon_data (bins, neurons) / test_encod_data (trials)",
+                                  rd, 7, DIM_LABELS, err);
+        for (size_t i = 0; i < rd[0]; i++)
+            for (size_t t = 0; t < (size_t)d->T; t++)
+                for (size_t n = 0; n < (size_t)d->N; n++)
+                    if (r.x[(i * rd[1] + t) * rd[2] + n] != d->test[(i * d->T + t) * d->N + n])
+                        return nd_fail(err, ND_ERR_FORMAT,
+                                       "%s: dataset '%s': element (%zu, %zu, %zu) differs from '%s': the first bins "
+                                       "and neurons of the reconstruction must be the encoder data",
+                                       path, rn, i, t, n, en);
+    }
+    if (nd_h5_exists(path, "test_truth")) {
+        st = read_truth(path, "test_truth", rn ? rn : en, rd, d->conversion_factor, &d->test_truth, err);
+        if (st) return st;
+    }
+    int has_e = nd_h5_exists(path, "test_ext_input");
+    if (d->E > 0 && !has_e)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: dataset 'test_ext_input': missing although 'train_ext_input' is present",
+                       path);
+    if (has_e) {
+        int E = 0;
+        if (!nd_h5_exists(path, "train_ext_input"))
+            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset 'test_ext_input': present but 'train_ext_input' is missing",
+                           path);
+        size_t ed[3] = {te.dims[0], (size_t)d->Tr, 0};
+        st = read_ext(path, "test_ext_input", en, ed, &d->test_ext, &E, err);
+        if (st) return st;
+        if (E != d->E) {
+            size_t a[3] = {te.dims[0], (size_t)d->Tr, (size_t)E}, b[3] = {te.dims[0], (size_t)d->Tr, (size_t)d->E};
+            return shape_mismatch(path, "test_ext_input", a, 3, "train_ext_input", b, 4, EXT_LABELS, err);
+        }
+        if (E == 0) { nd_free(d->test_ext); d->test_ext = NULL; }
+    }
+    if (nd_h5_exists(path, "test_inds")) {
+        st = read_inds(path, "test_inds", en, te.dims[0], &d->test_inds, err);
+        if (st) return st;
+    }
+    return ND_OK;
+}
+
+/* behaviour and condition ids of every split present */
+static nd_status read_beh_cond(const char *path, const char *const dnames[3], nd_lfads_data *d, nd_error *err) {
+    static const char *const bn[3] = {"train_behavior", "valid_behavior", "test_behavior"};
+    static const char *const cn[3] = {"train_condition", "valid_condition", "test_condition"};
+    const int n[3] = {d->n_train, d->valid_from_file ? d->n_valid : 0, d->n_test};
+    float **beh[3] = {&d->train_beh, &d->valid_beh, &d->test_beh};
+    int **cond[3] = {&d->train_cond, &d->valid_cond, &d->test_cond};
+    for (int s = 0; s < 3; s++) {
+        if (n[s] == 0) continue;
+        if (nd_h5_exists(path, bn[s])) {
+            if (s > 0 && !d->train_beh)
+                return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': present but 'train_behavior' is missing", path,
+                               bn[s]);
+            nd_status st = read_beh(path, bn[s], dnames[s], (size_t)n[s], d->T, d->Tr, beh[s], &d->B, &d->Tb, err);
+            if (st) return st;
+        } else if (s > 0 && d->train_beh)
+            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': missing although 'train_behavior' is present", path,
+                           bn[s]);
+        if (nd_h5_exists(path, cn[s])) {
+            nd_status st = read_ivec(path, cn[s], dnames[s], (size_t)n[s], "condition ids", cond[s], err);
+            if (st) return st;
+        }
+    }
     return ND_OK;
 }
 
@@ -317,8 +448,8 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     const char *ext[2] = {"train_ext_input", "valid_ext_input"};
     const char *inds[2] = {"train_inds", "valid_inds"};
     if (!d->valid_from_file) {
-        const char *orphans[3] = {truth[1], ext[1], inds[1]};
-        for (int i = 0; i < 3; i++)
+        const char *orphans[5] = {truth[1], ext[1], inds[1], "valid_behavior", "valid_condition"};
+        for (int i = 0; i < 5; i++)
             if (nd_h5_exists(path, orphans[i]))
                 return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': present but '%s' is missing", path, orphans[i],
                                vn);
@@ -361,6 +492,15 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
         st = read_inds(path, inds[1], vn, vdims[0], &d->valid_inds, err);
         if (st) return st;
     }
+    if (torch && nd_h5_exists(path, "test_encod_data")) {
+        st = read_test(path, d, err);
+        if (st) return st;
+    }
+    {
+        const char *dn[3] = {tn, vn, "test_encod_data"};
+        st = read_beh_cond(path, dn, d, err);
+        if (st) return st;
+    }
     if (d->valid_from_file) return ND_OK;
 
     /* --- no validation data in the file: seeded split of train --- */
@@ -391,7 +531,14 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
         if (ok && d->train_ext)
             ok = (s.train_ext = gather_f(d->train_ext, einner, mask, n, 0, nt)) &&
                  (s.valid_ext = gather_f(d->train_ext, einner, mask, n, 1, nv));
+        if (ok && d->train_beh) {
+            size_t binner = (size_t)d->Tb * (size_t)d->B;
+            ok = (s.train_beh = gather_f(d->train_beh, binner, mask, n, 0, nt)) &&
+                 (s.valid_beh = gather_f(d->train_beh, binner, mask, n, 1, nv));
+        }
         if (ok) ok = (s.train_inds = nd_alloc((size_t)nt * sizeof(int))) && (s.valid_inds = nd_alloc((size_t)nv * sizeof(int)));
+        if (ok && d->train_cond)
+            ok = (s.train_cond = nd_alloc((size_t)nt * sizeof(int))) && (s.valid_cond = nd_alloc((size_t)nv * sizeof(int)));
     }
     if (!ok) {
         free(mask);
@@ -401,8 +548,13 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     int kt = 0, kv = 0;
     for (int i = 0; i < n; i++) {
         int orig = d->train_inds ? d->train_inds[i] : i;
-        if (mask[i]) s.valid_inds[kv++] = orig;
-        else s.train_inds[kt++] = orig;
+        if (mask[i]) {
+            if (d->train_cond) s.valid_cond[kv] = d->train_cond[i];
+            s.valid_inds[kv++] = orig;
+        } else {
+            if (d->train_cond) s.train_cond[kt] = d->train_cond[i];
+            s.train_inds[kt++] = orig;
+        }
     }
     free(mask);
     s.n_train = nt;
@@ -414,6 +566,14 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     s.Tr = d->Tr;
     s.valid_from_file = 0;
     s.conversion_factor = d->conversion_factor;
+    s.B = d->B;
+    s.Tb = d->Tb;
+    /* the test split is not part of the train/valid split: move it over */
+    s.n_test = d->n_test;
+    s.test = d->test; s.test_recon = d->test_recon; s.test_truth = d->test_truth; s.test_ext = d->test_ext;
+    s.test_inds = d->test_inds; s.test_beh = d->test_beh; s.test_cond = d->test_cond;
+    d->test = d->test_recon = d->test_truth = d->test_ext = d->test_beh = NULL;
+    d->test_inds = d->test_cond = NULL;
     memcpy(s.path, d->path, sizeof s.path);
     nd_lfads_data_free(d);
     *d = s;
@@ -436,5 +596,6 @@ nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid
 
 const float *nd_lfads_recon(const nd_lfads_data *d, int split) { /* NULL recon: the targets are the data */
     if (split == 0) return d->train_recon ? d->train_recon : d->train;
+    if (split == 2) return d->test_recon;
     return d->valid_recon ? d->valid_recon : d->valid;
 }

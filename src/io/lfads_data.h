@@ -5,8 +5,11 @@
  *   seeded shuffle), train_truth / valid_truth, train_ext_input / valid_ext_input,
  *   train_inds / valid_inds, conversion_factor (scalar or 1-element array).
  * lfads-torch files: when train_data is absent, train_encod_data / valid_encod_data are
- * used, provided {split}_recon_data (if present) has the same shape (held-out neurons or
- * forward-prediction bins are not supported yet and are rejected with a clear error).
+ * used; {split}_recon_data (if present) may add held-out neurons and forward-prediction bins
+ * (see Nr, Tr below). They may also have a test split (test_encod_data, its targets in
+ * test_recon_data or neurodyn convert's test_recon_data_eval, test_truth, test_ext_input,
+ * test_inds), behaviour ({split}_behavior [n][T or Tr][B], finite) and condition ids
+ * ({split}_condition, 1-D integers; negative = no condition).
  *
  * Truth is returned in counts per bin: stored truth / conversion_factor (the original
  * LFADS convention: model rates * conversion_factor are comparable to the stored truth,
@@ -37,6 +40,15 @@ typedef struct {
     int Nr, Tr;
     float *train_recon, *valid_recon; /* [n][Tr][Nr] or NULL */
     double conversion_factor;         /* 1 if absent */
+    /* lfads-torch test split (never split off train): n_test = 0 when the file has none. test_recon holds the
+     * targets [n_test][Tr][Nr] when the file has them (always a separate copy), else NULL. */
+    int n_test;
+    float *test, *test_recon, *test_truth, *test_ext;
+    int *test_inds;
+    /* behaviour [n][Tb][B] (Tb = T or Tr) and condition ids, per split; NULL / B = 0 when absent */
+    int B, Tb;
+    float *train_beh, *valid_beh, *test_beh;
+    int *train_cond, *valid_cond, *test_cond;
 } nd_lfads_data;
 
 /* Read and validate. When the file has no validation split, trials are split with
@@ -48,7 +60,8 @@ typedef struct {
 nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid_fraction, nd_lfads_data *d,
                              nd_error *err);
 void nd_lfads_data_free(nd_lfads_data *d);
-/* reconstruction targets of a split (0 train, 1 valid): [n][Tr][Nr] */
+/* reconstruction targets of a split (0 train, 1 valid, 2 test): [n][Tr][Nr]; NULL for a test split
+ * without targets */
 const float *nd_lfads_recon(const nd_lfads_data *d, int split);
 
 /* The split used when valid_data is absent, exposed for tests and tools: fills

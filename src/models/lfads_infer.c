@@ -115,7 +115,7 @@ nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const f
             acc_vec(r->ic_std, out.ic_logvar, start, B, icd, wgt, 2, (real)c->ic_post_var_min);
         }
         if (o->progress && (k % 10 == 9 || start + B >= n)) {
-            fprintf(o->progress, "\r  %s: %d/%d trials", split_id == 0 ? "train" : "valid", start + B, n);
+            fprintf(o->progress, "\r  %s: %d/%d trials", split_id == 0 ? "train" : split_id == 1 ? "valid" : "test", start + B, n);
             if (start + B >= n) fprintf(o->progress, "\n");
             fflush(o->progress);
         }
@@ -191,15 +191,19 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     if (o->progress)
         fprintf(o->progress, "inferring with %s: %s\n", path,
                 o->samples > 0 ? "posterior sample-and-average" : "posterior mean");
-    nd_lfads_result rt, rv;
+    nd_lfads_result rt, rv, rs;
     memset(&rv, 0, sizeof rv);
+    memset(&rs, 0, sizeof rs);
     st = nd_lfads_infer_split2(&m, d->train, d->train_ext, d->n_train, d->T, d->Tr, o, 0, &rt, err);
     if (st) { nd_lfads_free(&m); return st; }
     st = nd_lfads_infer_split2(&m, d->valid, d->valid_ext, d->n_valid, d->T, d->Tr, o, 1, &rv, err);
+    /* lfads-torch's test split (encoder data only): its rates are what a held-out evaluation scores */
+    if (!st && d->n_test > 0) st = nd_lfads_infer_split2(&m, d->test, d->test_ext, d->n_test, d->T, d->Tr, o, 2, &rs, err);
     nd_h5file *h = NULL;
     if (!st) st = nd_h5_create(&h, out_path, err);
     if (!st) st = write_split(h, "train", &rt, err);
     if (!st) st = write_split(h, "valid", &rv, err);
+    if (!st && d->n_test > 0) st = write_split(h, "test", &rs, err);
     if (!st && d->train_inds) {
         size_t n1 = (size_t)d->n_train;
         st = nd_h5_write_int(h, "train_inds", d->train_inds, 1, &n1, err);
@@ -207,6 +211,10 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     if (!st && d->valid_inds) {
         size_t n1 = (size_t)d->n_valid;
         st = nd_h5_write_int(h, "valid_inds", d->valid_inds, 1, &n1, err);
+    }
+    if (!st && d->n_test > 0 && d->test_inds) {
+        size_t n1 = (size_t)d->n_test;
+        st = nd_h5_write_int(h, "test_inds", d->test_inds, 1, &n1, err);
     }
     if (!st) st = nd_h5_write_attr_string(h, "/", "checkpoint", path, err);
     if (!st) st = nd_h5_write_attr_string(h, "/", "data", d->path, err);
@@ -223,6 +231,7 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     }
     nd_lfads_result_free(&rt);
     nd_lfads_result_free(&rv);
+    nd_lfads_result_free(&rs);
     nd_lfads_free(&m);
     return st;
 }

@@ -29,7 +29,8 @@ nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const f
                                 const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err);
 void nd_lfads_result_free(nd_lfads_result *r);
 
-/* Runs both splits of d and writes out_path atomically. ckpt: a checkpoint file or a run directory
+/* Runs the train and valid splits of d, and its test split when it has one (n_test > 0), and writes
+ * {train,valid,test}_* to out_path atomically. ckpt: a checkpoint file or a run directory
  * (its best.ckpt, else last.ckpt). */
 nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const char *out_path, const nd_infer_opts *o,
                               nd_error *err);
