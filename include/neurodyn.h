@@ -20,6 +20,7 @@
 #include "../src/models/lfads_train.h"
 #include "../src/models/lfads_infer.h"
 #include "../src/models/synth.h"
+#include "../src/models/pbt.h"
 #include "../src/eval/metrics.h"
 #include "../src/eval/regress.h"
 #include "../src/analysis/pca.h"
