@@ -70,6 +70,13 @@ else bad "random kills (landed $killed)"; cat kr.err; fi
 if [ -z "$(pgrep -f "search d.h5 .* --out kr" 2>/dev/null)" ]; then ok "no worker outlives a killed search"
 else bad "orphan workers"; fi
 
+# a search that reached --generations 2, extended to 4 with --resume, == one run for 4 generations
+$ND search ${A/--generations 4/--generations 2} --out ext 2>/dev/null
+$ND search $A --out ext --resume 2>ext.err
+if grep -q 'resuming the search in ext after generation 2 of at most 4' ext.err && same ref ext; then
+    ok "--generations extended on --resume == a longer search from the start"
+else bad "extended search differs"; cat ext.err; fi
+
 # a different option on resume is refused
 $ND search ${A/--epochs-per-generation 3/--epochs-per-generation 4} --out ref --resume 2>e.err
 if [ $? -ne 0 ] && grep -q -- '--epochs-per-generation differs' e.err; then ok "resume with other options refused"

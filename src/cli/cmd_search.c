@@ -288,7 +288,6 @@ static nd_status state_write(const search_opts *o, const search_state *S, const 
     cJSON_AddNumberToObject(r, "workers", W);
     cJSON_AddNumberToObject(r, "epochs_per_generation", o->epg);
     cJSON_AddNumberToObject(r, "burn_in", o->burn_in);
-    cJSON_AddNumberToObject(r, "max_generations", o->generations);
     cJSON_AddNumberToObject(r, "patience", o->patience);
     cJSON_AddItemToObject(r, "min_improvement", num_or_null(o->min_improvement));
     cJSON *dd = cJSON_AddObjectToObject(r, "data");
@@ -785,15 +784,18 @@ static int coordinate(const search_opts *o, const transport *tp) {
             S.finished = 1;
             snprintf(S.stop_reason, sizeof S.stop_reason, "the best score improved by a ratio %.3g < %g over the "
                      "last %d generations", x->ratio, o->min_improvement, o->patience);
-        } else if (g + 1 >= maxg) {
-            S.finished = 1;
-            snprintf(S.stop_reason, sizeof S.stop_reason, "--generations %d reached", maxg);
         } else {
+            /* also after the last generation: a search extended later with a larger --generations then goes on
+             * exactly as one started with it */
             int n = nd_pbt_exploit(&o->space, (uint64_t)o->base.seed, g + 1, W, S.score, S.hp, S.src);
             if (n < 0) { fprintf(stderr, "neurodyn search: out of memory\n"); goto out; }
             x->exploited = n;
             if (stage_copies(o, S.src, &err)) { fprintf(stderr, "neurodyn search: %s\n", err.msg); goto out; }
             for (int i = 0; i < W; i++) S.pending[i] = S.src[i] >= 0;
+            if (g + 1 >= maxg) {
+                S.finished = 1;
+                snprintf(S.stop_reason, sizeof S.stop_reason, "--generations %d reached", maxg);
+            }
         }
         S.gen = g + 1;
         S.timing[S.nhist - 1] = now_s() - t0; /* timing first: a later generation's line is ignored on resume */
