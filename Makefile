@@ -9,12 +9,19 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp
 LDLIBS  = $(HDF5_LIBS) -lcjson -llapacke -lopenblas -lmatio -lz -lm -fopenmp
 
 # Debian packages needed to build and test (make deps installs the missing ones when root)
-DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libmatio-dev
+DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libmatio-dev libopenmpi-dev openmpi-bin
 
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c src/analysis/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/test_*.c)
 GRAD_SRC := $(wildcard tests/gradcheck_*.c)
+
+# MPI for 'neurodyn search' under mpirun: only src/cli/search_mpi.c sees mpi.h; without mpicc it builds stubs.
+MPICC := $(shell command -v mpicc 2>/dev/null)
+ifneq ($(MPICC),)
+MPI_CFLAGS := -DND_HAVE_MPI $(shell mpicc --showme:compile)
+MPI_LIBS   := $(shell mpicc --showme:link)
+endif
 
 # BUILD is the object tree; the sanitizer build uses its own (make asan).
 BUILD ?= build
@@ -42,9 +49,10 @@ $(LIBA): $(OBJ32)
 $(BUILD)/libneurodyn_f64.a: $(OBJ64)
 	rm -f $@; ar rcs $@ $^
 
+$(BUILD)/f32/src/cli/search_mpi.o: ALL_CFLAGS += $(MPI_CFLAGS)
 $(NDBIN): $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS) $(MPI_LIBS)
 
 $(BUILD)/tests/test_%: tests/test_%.c tests/test.h $(LIBA)
 	@mkdir -p $(dir $@)
@@ -55,7 +63,7 @@ $(BUILD)/tests/gradcheck_%: tests/gradcheck_%.c tests/test.h $(BUILD)/libneurody
 
 # The test suite: unit + gradient checks + CLI end-to-end (tests/cli.sh). Two threads, as on CI.
 test: deps all $(TEST_BIN) $(GRAD_BIN)
-	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh tests/nlb_cli.sh tests/crash.sh tests/reliability.sh
+	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 asan: deps

@@ -24,6 +24,7 @@
 #include "../src/models/poisson_glm.h"
 #include "../src/models/gpfa.h"
 #include "../src/models/baseline.h"
+#include "../src/models/pbt.h"
 #include "../src/eval/metrics.h"
 #include "../src/eval/regress.h"
 #include "../src/eval/nlb.h"

@@ -92,7 +92,7 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "neurodyn train: %s\n", err.msg);
         return 1;
     }
-    nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout};
+    nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0};
     nd_train_result res;
     nd_status st = nd_lfads_train(&d, &cfg, &o, &res, &err);
     nd_lfads_data_free(&d);

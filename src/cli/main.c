@@ -9,6 +9,7 @@
 static const struct { const char *name; int (*fn)(int, char **); const char *help; } commands[] = {
     {"simulate", cmd_simulate, "make synthetic data with ground truth (lorenz, chaotic-rnn)"},
     {"train", cmd_train, "train an LFADS model on an HDF5 data file"},
+    {"search", cmd_search, "hyperparameter search: population-based training (AutoLFADS), local or MPI"},
     {"infer", cmd_infer, "infer rates, factors, initial conditions and inputs with a trained model"},
     {"baseline", cmd_baseline, "spike smoothing + Poisson GLM, or GPFA: rates in infer's layout, for eval"},
     {"eval", cmd_eval, "score inferred rates (R^2 against the true rates; smoothing baseline)"},

@@ -5,6 +5,7 @@
 #include "../io/checkpoint.h"
 #include "../core/fault.h"
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -217,6 +218,34 @@ nd_status nd_lfads_load(const char *path, nd_lfads_model *m, int dims[3], nd_err
     return st;
 }
 
+nd_status nd_lfads_ckpt_state(const char *path, nd_train_state *s, nd_error *err) {
+    nd_ckpt ck;
+    nd_status st = nd_ckpt_read(path, &ck, err);
+    if (st) return st;
+    st = nd_ckpt_get(&ck, path, "state", s, sizeof *s, err);
+    nd_ckpt_free(&ck);
+    return st;
+}
+
+/* new hyperparameters for a resumed run (new_hparams): everything but the architecture may change */
+static nd_status adopt_hparams(nd_lfads_config *c, const nd_lfads_config *n, const char *path, nd_error *err) {
+    static const struct { const char *name; size_t off; } arch[] = {
+        {"gen_dim", offsetof(nd_lfads_config, gen_dim)},       {"con_dim", offsetof(nd_lfads_config, con_dim)},
+        {"co_dim", offsetof(nd_lfads_config, co_dim)},         {"ic_enc_dim", offsetof(nd_lfads_config, ic_enc_dim)},
+        {"ci_enc_dim", offsetof(nd_lfads_config, ci_enc_dim)}, {"ci_lag", offsetof(nd_lfads_config, ci_lag)},
+        {"ic_dim", offsetof(nd_lfads_config, ic_dim)},         {"fac_dim", offsetof(nd_lfads_config, fac_dim)},
+        {"co_prior_ar1", offsetof(nd_lfads_config, co_prior_ar1)},
+    };
+    for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
+        int a = *(const int *)((const char *)c + arch[i].off), b = *(const int *)((const char *)n + arch[i].off);
+        if (a != b)
+            return nd_fail(err, ND_ERR_ARG, "%s: checkpoint has %s = %d, the new configuration %d (the architecture "
+                                            "cannot change on resume)", path, arch[i].name, a, b);
+    }
+    *c = *n;
+    return ND_OK;
+}
+
 static nd_status resume_from(const char *path, trainer *t, const int dims[7], nd_train_state *s, nd_error *err) {
     nd_ckpt ck;
     nd_status st = nd_ckpt_read(path, &ck, err);
@@ -369,6 +398,13 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
                         have_last ? err->msg : "last.ckpt is missing", prev);
             st = resume_from(prev, &t, dims, &s, &e2);
             if (st) *err = e2;
+        }
+        if (!st && o->new_hparams) {
+            st = adopt_hparams(&t.m.cfg, cfg_in, last, err);
+            s.lr = cfg_in->lr_init;
+            s.stopped = 0;
+            s.plateau = 0;
+            s.es_count = 0;
         }
         if (st) { trainer_free(&t); return st; }
     } else {

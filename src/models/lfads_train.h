@@ -12,6 +12,9 @@ typedef struct {
     int resume;           /* continue from run_dir/last.ckpt */
     int max_epochs;       /* >= 0 overrides cfg.max_epochs (also on resume); -1 keeps it */
     FILE *progress;       /* one line per epoch; NULL = quiet */
+    int new_hparams;      /* with resume: go on with cfg's hyperparameters instead of the checkpoint's (same
+                             architecture required) and restart the learning rate at cfg->lr_init; used by the
+                             PBT search at the start of each generation */
 } nd_train_opts;
 
 typedef struct {
@@ -39,6 +42,9 @@ nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, con
 
 /* Load a model from a checkpoint (best.ckpt or last.ckpt). dims = {N, T, E}. */
 nd_status nd_lfads_load(const char *ckpt_path, nd_lfads_model *m, int dims[3], nd_error *err);
+
+/* The trainer counters stored in a checkpoint (epoch reached, smoothed validation losses, ...). */
+nd_status nd_lfads_ckpt_state(const char *ckpt_path, nd_train_state *s, nd_error *err);
 
 double nd_lfads_ramp(int epoch, int start, int increase);
 
