@@ -46,6 +46,12 @@ check "vel_r2 not computed for a lag of half a bin" sh -c "$ND eval '$O' --data 
 # uniform averaging is accepted and gives a number
 check "--vel-r2-average uniform" sh -c "$ND eval '$O' --data '$D' --vel-r2-average uniform --json '$T/u.json' \
     >/dev/null && grep -q '\"vel_r2_average\":	\"uniform\"' '$T/u.json'"
+# infer writes the test split of an lfads-torch file (test_output_params), which eval then scores
+check "train + infer on the tiny file, eval scores valid + test" sh -c "$ND train '$D' --out '$T/run' --max-epochs 2 \
+    --quiet --threads 1 --set gen_dim=8 --set ic_enc_dim=4 --set ic_dim=4 --set fac_dim=3 --set con_dim=0 \
+    --set co_dim=0 --set ci_enc_dim=0 --set batch_size=8 && $ND infer '$T/run' --data '$D' --out '$T/inf.h5' \
+    --posterior-mean >/dev/null && $ND eval '$T/inf.h5' --data '$D' --json '$T/i.json' >/dev/null \
+    && grep -q '\"eval_splits\":	\"valid+test\"' '$T/i.json' && grep -q '\"co_bps\":	-*[0-9]' '$T/i.json'"
 "$ND" simulate lorenz --out "$T/l.h5" --conditions 2 --trials-per-condition 5 --neurons 6 --bins 10 >/dev/null 2>&1
 # eval needs valid_output_params: a simulate file has none -> clear error, exit 1
 "$ND" eval "$T/l.h5" --data "$T/l.h5" >"$T/out" 2>"$T/err"; rc=$?

@@ -2,8 +2,11 @@
  * tests/fixtures/nlb_reference.py, whose values are in tests/fixtures/nlb_fixture.h; plus degenerate inputs. */
 #include "test.h"
 #include "../src/eval/nlb.h"
+#include "../src/io/h5.h"
+#include "../src/io/lfads_data.h"
 #include "fixtures/nlb_fixture.h"
 #include <stdlib.h>
+#include <unistd.h>
 
 #define NEAR(a, b, tol) (fabs((a) - (b)) <= (tol) * (1.0 + fabs(b)))
 
@@ -174,6 +177,76 @@ static void test_psth_r2(nd_test_ctx *c) {
     CHECK(c, st == ND_ERR_ARG && strstr(e.msg, "no condition"), "no shared condition: %s", e.msg);
 }
 
+/* What eval reads from an lfads-torch file besides the counts: the test split with its targets, behaviour and
+ * condition ids, carried through the seeded train/valid split; and clear errors for inconsistent files. */
+enum { LN = 10, LT = 4, LTR = 5, LNI = 2, LNR = 3, LNT = 3, LB = 2 };
+static void write_file(const char *path, int variant) {
+    float rec[LN * LTR * LNR], enc[LN * LT * LNI], trec[LNT * LTR * LNR], tenc[LNT * LT * LNI], beh[LN * LT * LB];
+    int cond[LN];
+    for (int i = 0; i < LN * LTR * LNR; i++) rec[i] = (float)((i * 7) % 5);
+    for (int i = 0; i < LNT * LTR * LNR; i++) trec[i] = (float)((i * 3) % 4);
+    for (int i = 0; i < LN; i++)
+        for (int t = 0; t < LT; t++)
+            for (int j = 0; j < LNI; j++) enc[(i * LT + t) * LNI + j] = rec[(i * LTR + t) * LNR + j];
+    for (int i = 0; i < LNT; i++)
+        for (int t = 0; t < LT; t++)
+            for (int j = 0; j < LNI; j++) tenc[(i * LT + t) * LNI + j] = trec[(i * LTR + t) * LNR + j];
+    for (int i = 0; i < LN * LT * LB; i++) beh[i] = (float)i / 8;
+    for (int i = 0; i < LN; i++) cond[i] = 100 + i;
+    nd_h5file *f;
+    nd_error e;
+    nd_h5_create(&f, path, &e);
+    size_t dr[3] = {LN, LTR, LNR}, de[3] = {LN, LT, LNI}, dtr[3] = {LNT, LTR, LNR}, dte[3] = {LNT, LT, variant == 1 ? 1 : LNI},
+           db[3] = {variant == 2 ? LN - 1 : LN, LT, LB}, dc = LN, dtb[3] = {LNT, LT, LB};
+    nd_h5_write_float(f, "train_recon_data", rec, 3, dr, &e);
+    nd_h5_write_float(f, "train_encod_data", enc, 3, de, &e);
+    nd_h5_write_float(f, "test_recon_data_eval", trec, 3, dtr, &e);
+    nd_h5_write_float(f, "test_encod_data", tenc, 3, dte, &e);
+    if (variant != 3) nd_h5_write_float(f, "train_behavior", beh, 3, db, &e);
+    nd_h5_write_float(f, "test_behavior", beh, 3, dtb, &e);
+    nd_h5_write_int(f, "train_condition", cond, 1, &dc, &e);
+    nd_h5_close(f, 1, &e);
+}
+
+static void test_lfads_data_nlb_fields(nd_test_ctx *c) {
+    char path[] = "/tmp/nd_nlb_data_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(c, fd >= 0, "mkstemp");
+    close(fd);
+    write_file(path, 0);
+    nd_lfads_data d;
+    nd_error e;
+    nd_status st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
+    CHECK(c, st == ND_OK, "%s", e.msg);
+    if (st == ND_OK) {
+        CHECK(c, d.n_train + d.n_valid == LN && d.n_test == LNT && d.Tr == LTR && d.Nr == LNR, "shapes");
+        CHECK(c, d.test_recon && d.test_recon[LTR * LNR + 1] == (float)(((LTR * LNR + 1) * 3) % 4), "test targets");
+        CHECK(c, d.B == LB && d.Tb == LT && d.train_beh && d.valid_beh && d.test_beh, "behaviour read");
+        CHECK(c, d.train_cond && d.valid_cond && !d.test_cond, "conditions read");
+        int okc = 1, okb = 1;
+        for (int k = 0; k < d.n_valid; k++) {
+            int i = d.valid_inds[k];
+            okc &= d.valid_cond[k] == 100 + i;
+            okb &= d.valid_beh[(size_t)k * LT * LB + 3] == (float)(i * LT * LB + 3) / 8;
+        }
+        for (int k = 0; k < d.n_train; k++) okc &= d.train_cond[k] == 100 + d.train_inds[k];
+        CHECK(c, okc && okb, "conditions and behaviour follow the seeded split");
+        CHECK(c, nd_lfads_recon(&d, 2) == d.test_recon, "nd_lfads_recon(test)");
+        nd_lfads_data_free(&d);
+    }
+    write_file(path, 1);
+    st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
+    CHECK(c, st == ND_ERR_FORMAT && strstr(e.msg, "'test_encod_data'") && strstr(e.msg, "neurons"), "test N: %s", e.msg);
+    write_file(path, 2);
+    st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
+    CHECK(c, st == ND_ERR_FORMAT && strstr(e.msg, "'train_behavior'") && strstr(e.msg, "trials"), "beh n: %s", e.msg);
+    write_file(path, 3);
+    st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
+    CHECK(c, st == ND_ERR_FORMAT && strstr(e.msg, "'test_behavior'") && strstr(e.msg, "train_behavior"),
+          "orphan test behaviour: %s", e.msg);
+    unlink(path);
+}
+
 int main(void) {
     RUN(test_r2_conventions);
     RUN(test_bits_per_spike);
@@ -181,5 +254,6 @@ int main(void) {
     RUN(test_vel_r2);
     RUN(test_vel_degenerate);
     RUN(test_psth_r2);
+    RUN(test_lfads_data_nlb_fields);
     TEST_MAIN_END();
 }

@@ -406,15 +406,15 @@ int cmd_eval(int argc, char **argv) {
     if (have && fac_tr.rank == 3 && lat_tr.rank == 3 && fac_va.rank == 3 && lat_va.rank == 3 &&
         fac_tr.dims[0] * fac_tr.dims[1] == lat_tr.dims[0] * lat_tr.dims[1] &&
         fac_va.dims[0] * fac_va.dims[1] == lat_va.dims[0] * lat_va.dims[1] && lat_tr.dims[2] == lat_va.dims[2]) {
-        double r2;
-        if (nd_lstsq_r2(fac_tr.a, lat_tr.a, fac_tr.dims[0] * fac_tr.dims[1], fac_va.a, lat_va.a,
-                        fac_va.dims[0] * fac_va.dims[1], (int)fac_tr.dims[2], (int)lat_tr.dims[2], &r2, &err) == ND_OK &&
-            isfinite(r2)) {
+        double r2 = NAN;
+        nd_status st = nd_lstsq_r2(fac_tr.a, lat_tr.a, fac_tr.dims[0] * fac_tr.dims[1], fac_va.a, lat_va.a,
+                                   fac_va.dims[0] * fac_va.dims[1], (int)fac_tr.dims[2], (int)lat_tr.dims[2], &r2, &err);
+        if (st == ND_OK && isfinite(r2)) {
             snprintf(note, sizeof note, "(linear map factors -> %zu true latents, fit on train, valid trials)",
                      lat_tr.dims[2]);
             row("latent_r2", r2, note);
             cJSON_AddNumberToObject(root, "latent_r2", r2);
-        } else cJSON_AddStringToObject(nc, "latent_r2", isfinite(r2) ? err.msg : "R^2 undefined");
+        } else cJSON_AddStringToObject(nc, "latent_r2", st ? err.msg : "R^2 undefined");
     } else cJSON_AddStringToObject(nc, "latent_r2", "needs train/valid factors and *_latents of matching shape");
     /* input pulses */
     if (read_opt(data, "valid_inputs", &u_va, &err) > 0 && read_opt(out, "valid_co_means", &co_va, &err) > 0 &&
