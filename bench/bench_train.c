@@ -27,6 +27,12 @@ static double now(void) {
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
+static double cpu_now(void) { /* CPU time of the whole process (all threads) */
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
 static double peak_rss_mb(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -43,13 +49,14 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* as the trainer does: OpenMP threads over batch rows, single-threaded BLAS inside them */
 static void set_threads(int threads) {
     omp_set_num_threads(threads);
-    nd_blas_set_threads(threads);
+    nd_blas_set_threads(1);
 }
 
 static int sgemm(int threads) {
-    set_threads(threads);
+    nd_blas_set_threads(threads);
     int n = 2048;
     real *a = nd_alloc(sizeof(real) * n * n), *b = nd_alloc(sizeof(real) * n * n), *c = nd_alloc(sizeof(real) * n * n);
     for (long i = 0; i < (long)n * n; i++) { a[i] = (real)(i % 7) * 0.1f; b[i] = (real)(i % 5) * 0.1f; }
@@ -170,7 +177,9 @@ static int train(const char *path, int T, int N, int n, int threads, int steps, 
     int nb = (n + B - 1) / B;
     double *times = malloc(sizeof(double) * steps);
     nd_lfads_mode mode = {1, 1, 1, 1};
+    double cpu0 = 0;
     for (int k = -1; k < steps; k++) { /* step -1 warms up */
+        if (k == 0) cpu0 = cpu_now();
         int kb = (k < 0 ? 0 : k) % nb, Bk = n - kb * B < B ? n - kb * B : B;
         double t0 = now();
         gather(X, &bm, idx + (size_t)kb * B, Bk);
@@ -191,10 +200,11 @@ static int train(const char *path, int T, int N, int n, int threads, int steps, 
         }
         if (k >= 0) times[k] = now() - t0;
     }
+    double cpu = (cpu_now() - cpu0) / steps;
     double step = median(times, steps);
     printf("RESULT kind=train impl=neurodyn T=%d N=%d B=%d gen=%d threads=%d ms_per_step=%.2f epoch_s=%.3f "
-           "gflop_per_step=%.4f rss_mb=%.0f\n",
-           T, N, B, bm.c.gen_dim, threads, 1e3 * step, step * nb, step_flops(&bm.c, T, B, N) / 1e9, peak_rss_mb());
+           "cpu_ms_per_step=%.2f gflop_per_step=%.4f rss_mb=%.0f\n",
+           T, N, B, bm.c.gen_dim, threads, 1e3 * step, step * nb, 1e3 * cpu, step_flops(&bm.c, T, B, N) / 1e9, peak_rss_mb());
     free(times); free(idx);
     nd_free(X); nd_free(g); nd_free(am); nd_free(av); nd_free(bm.data);
     nd_lfads_work_free(w);

@@ -1,10 +1,12 @@
 /* Writes a fixed LFADS model, a fixed batch, and neurodyn's loss and gradient on it, for
  * bench/torch_lfads.py --check (which must compute the same loss with the same weights).
  * Dropout and posterior sampling are off, so the forward pass has no random draws.
- * Usage: export_fixture DIR T N B. Writes DIR/manifest.txt (sizes, loss terms, and the offset and
+ * Usage: export_fixture DIR T N B [THREADS] (OpenMP threads; BLAS single-threaded, as in training). Writes DIR/manifest.txt (sizes, loss terms, and the offset and
  * length of every named parameter view), DIR/params.f64, DIR/x.f64 ([T][B][N]) and DIR/grad.f64,
  * all float64 little-endian whatever the precision of the build. */
 #include "../include/neurodyn.h"
+#include "../src/core/blas.h"
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +36,9 @@ static void gru_views(FILE *f, const char *name, const gru_params *g, const real
 }
 
 int main(int argc, char **argv) {
-    if (argc != 5) { fprintf(stderr, "usage: export_fixture DIR T N B\n"); return 2; }
+    if (argc != 5 && argc != 6) { fprintf(stderr, "usage: export_fixture DIR T N B [THREADS]\n"); return 2; }
+    omp_set_num_threads(argc == 6 ? atoi(argv[5]) : 1);
+    nd_blas_set_threads(1);
     const char *dir = argv[1];
     int T = atoi(argv[2]), N = atoi(argv[3]), B = atoi(argv[4]);
     nd_lfads_config c;
