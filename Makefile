@@ -78,10 +78,14 @@ $(BUILD)/bench/%: bench/%.c $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 
+$(BUILD)/bench/%_f64: bench/%.c $(BUILD)/libneurodyn_f64.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -DND_REAL_DOUBLE -o $@ $< $(BUILD)/libneurodyn_f64.a $(LDLIBS)
+
 # Speed figures, measured against references in the same run (see bench/README.md).
-bench: deps all $(BUILD)/bench/bench_train $(BUILD)/bench/bench_analysis
-	$(BUILD)/bench/bench_train 1
-	$(BUILD)/bench/bench_train 2
+bench: deps all $(BUILD)/bench/bench_train $(BUILD)/bench/export_fixture $(BUILD)/bench/export_fixture_f64 \
+       $(BUILD)/bench/bench_analysis
+	/usr/bin/python3 bench/run_bench.py $(BUILD)/bench
 	$(BUILD)/bench/bench_analysis
 
 deps:

@@ -19,6 +19,7 @@ void nd_gemm(int transA, int transB, int M, int N, int K, real alpha, const real
 }
 
 void nd_blas_set_threads(int n) { openblas_set_num_threads(n); }
+int nd_blas_get_threads(void) { return openblas_get_num_threads(); }
 
 double nd_dot(const real *a, const real *b, int n) {
     double s = 0;

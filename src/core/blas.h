@@ -7,6 +7,7 @@
 void nd_gemm(int transA, int transB, int M, int N, int K, real alpha, const real *A, int lda,
              const real *B, int ldb, real beta, real *C, int ldc);
 void nd_blas_set_threads(int n);
+int nd_blas_get_threads(void);
 double nd_dot(const real *a, const real *b, int n);
 
 #endif

@@ -5,6 +5,9 @@
 #include "lfads.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
+#include "../core/vmath.h"
+#include <omp.h>
+#include <stddef.h>
 #include <string.h>
 
 struct nd_lfads_work {
@@ -15,19 +18,27 @@ struct nd_lfads_work {
     /* encoder input mask [T][B][N]; encoder input [Tr][B][N] (zero past T, seen by the CI encoder);
      * loss weights / gradient mask / sample-validation entries over the reconstruction [Tr][B][Nr] */
     real *m_in, *Xenc, *gmask, *wmask, *svw;
-    /* IC encoder */
+    /* IC encoder (Hs of every encoder has one extra slot before and after, holding the initial state of the
+     * forward / reverse direction, so that "the previous state" of every step is one strided matrix) */
     gru_seq_acts icf, icb;
+    real *RHicf, *RHicb;
     real *hic, *m_hic, *hic_d, *icp, *IC_MU, *IC_LV, *eps_ic, *z0;
     /* CI encoder and controller */
     gru_seq_acts cif, cib;
+    real *RHcif, *RHcib;
     real *CI, *m_ci, *CId, *CXP;
-    real *Cs, *Zc, *Rc, *Nc, *m_fc, *FCd, *co, *UMU, *ULV, *eps_u, *U;
+    real *Cs, *Zc, *Rc, *Nc, *RHc, *m_fc, *FCd, *co, *UMU, *ULV, *eps_u, *U;
     /* generator, factors, rates */
-    real *GI, *Gs, *Zg, *Rg, *Ng, *m_g, *Gd, *F, *LR, *Wn, *norms, *xp;
+    real *GI, *Gs, *Zg, *Rg, *Ng, *RHg, *m_g, *Gd, *F, *LR, *Wn, *norms;
     /* backward */
-    real *dLR, *dF, *dU, *dUMU, *dULV, *dWn, *dg, *dgp, *dc, *dcp, *dgxp, *dGI, *dCXP, *dFCd, *dco;
-    real *dz0, *dICMU, *dICLV, *dicp, *dhic, *dhic_d, *dHs1, *dHs2, *dCI, *tmpBG;
-    real *scratch;
+    real *dLR, *dF, *dU, *dUMU, *dULV, *dWn, *dg, *dgp, *dc, *dcp, *dGXP, *dGI, *dCXP, *dCO;
+    real *dz0, *dICMU, *dICLV, *dicp, *dhic, *dhic_d, *dHs1, *dHs2, *dHs3, *dHs4, *dCI, *dh0;
+    /* per-chunk scratch (chunks of batch rows run in parallel), partial loss sums */
+    real *cscr;
+    size_t cscr_n;
+    int Hm; /* widest layer (row stride of dh0) */
+    double nll_part[16][3];
+    double lgam[256]; /* lgamma(k + 1), k = 0..255 */
     real *block;
 };
 
@@ -140,49 +151,71 @@ void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
 
 /* ---------------- workspace ---------------- */
 
+/* Batch rows are processed in chunks of at most CHUNK_ROWS rows, one chunk per OpenMP task: every
+ * recurrence is independent across trials, so a chunk runs its rows through all time steps on its own.
+ * The number of chunks depends only on the batch size, never on the thread count, and every reduction over
+ * rows (weight gradients, losses) runs in a fixed order, so results do not depend on the number of threads. */
+enum { CHUNK_ROWS = 64, ROW_BLOCKS = 8, PIECE_ROWS = 64, MAX_PIECES = 8, LOSS_BLOCKS = 16, MAX_TASKS = 256 };
+
+static int n_chunks(int B) { return (B + CHUNK_ROWS - 1) / CHUNK_ROWS; }
+static int chunk_rows(int B, int c, int nch, int *b0) {
+    *b0 = (int)((long)B * c / nch);
+    return (int)((long)B * (c + 1) / nch) - *b0;
+}
+/* threads for the parallel regions: OpenBLAS must be single-threaded inside them */
+static int region_threads(void) { return nd_blas_get_threads() > 1 ? 1 : omp_get_max_threads(); }
+
+static int widest(const nd_lfads_model *m) {
+    const nd_lfads_config *c = &m->cfg;
+    int d[6] = {c->ic_enc_dim, m->ctrl ? c->ci_enc_dim : 0, m->ctrl ? c->con_dim : 0, c->gen_dim, c->fac_dim,
+                m->ctrl ? 2 * c->co_dim + m->E : 1};
+    int h = 1;
+    for (int i = 0; i < 6; i++) h = d[i] > h ? d[i] : h;
+    return h;
+}
+
 static size_t carve(nd_lfads_work *w, const nd_lfads_model *m, real *base) {
     const nd_lfads_config *c = &m->cfg;
     size_t n = 0;
     int B = w->Bmax, T = w->T, Tr = w->Tr, N = m->N, Nr = m->Nr, E = m->E;
     int Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim, F = c->fac_dim;
     int Hci = m->ctrl ? c->ci_enc_dim : 0, C = m->ctrl ? c->con_dim : 0, K = m->ctrl ? c->co_dim : 0;
-    size_t TB = (size_t)Tr * B, TeB = (size_t)T * B, T1B = (size_t)(Tr + 1) * B;
+    size_t TB = (size_t)Tr * B, TeB = (size_t)T * B, T1B = (size_t)(Tr + 1) * B, T2B = (size_t)(Tr + 2) * B;
+    int Hm = widest(m);
 #define TAKE(ptr, count) do { (ptr) = base ? base + n : NULL; n += ((size_t)(count) + 15) & ~(size_t)15; } while (0)
-#define TAKE_SEQ(a, I, H) do { TAKE((a).XP, TB * 3 * (H)); TAKE((a).Z, TB * (H)); TAKE((a).R, TB * (H)); \
-                               TAKE((a).N, TB * (H)); TAKE((a).Hs, TB * (H)); } while (0)
+#define TAKE_SEQ(a, RH, H) do { TAKE((a).XP, TB * 3 * (H)); TAKE((a).Z, TB * (H)); TAKE((a).R, TB * (H)); \
+                                TAKE((a).N, TB * (H)); TAKE((a).Hs, T2B * (H)); TAKE(RH, TB * (H)); \
+                                if (base) (a).Hs += (size_t)B * (H); } while (0)
     TAKE(w->m_in, TeB * N); TAKE(w->Xenc, TB * N);
     TAKE(w->gmask, TB * Nr); TAKE(w->wmask, TB * Nr); TAKE(w->svw, TB * Nr);
-    TAKE_SEQ(w->icf, N, Hic); TAKE_SEQ(w->icb, N, Hic);
+    TAKE_SEQ(w->icf, w->RHicf, Hic); TAKE_SEQ(w->icb, w->RHicb, Hic);
     TAKE(w->hic, B * 2 * Hic); TAKE(w->m_hic, B * 2 * Hic); TAKE(w->hic_d, B * 2 * Hic);
     TAKE(w->icp, B * 2 * icd); TAKE(w->IC_MU, B * icd); TAKE(w->IC_LV, B * icd);
     TAKE(w->eps_ic, B * icd); TAKE(w->z0, B * icd);
     if (m->ctrl) {
-        TAKE_SEQ(w->cif, N, Hci); TAKE_SEQ(w->cib, N, Hci);
+        TAKE_SEQ(w->cif, w->RHcif, Hci); TAKE_SEQ(w->cib, w->RHcib, Hci);
         TAKE(w->CI, TB * 2 * Hci); TAKE(w->m_ci, TB * 2 * Hci); TAKE(w->CId, TB * 2 * Hci);
         TAKE(w->CXP, TB * 3 * C);
-        TAKE(w->Cs, T1B * C); TAKE(w->Zc, TB * C); TAKE(w->Rc, TB * C); TAKE(w->Nc, TB * C);
+        TAKE(w->Cs, T1B * C); TAKE(w->Zc, TB * C); TAKE(w->Rc, TB * C); TAKE(w->Nc, TB * C); TAKE(w->RHc, TB * C);
         TAKE(w->m_fc, TB * F); TAKE(w->FCd, TB * F); TAKE(w->co, B * 2 * K);
         TAKE(w->UMU, TB * K); TAKE(w->ULV, TB * K); TAKE(w->eps_u, TB * K); TAKE(w->U, TB * K);
         TAKE(w->dU, TB * K); TAKE(w->dUMU, TB * K); TAKE(w->dULV, TB * K);
-        TAKE(w->dc, B * C); TAKE(w->dcp, B * C); TAKE(w->dCXP, TB * 3 * C); TAKE(w->dFCd, B * F);
-        TAKE(w->dco, B * 2 * K); TAKE(w->dCI, TB * 2 * Hci);
+        TAKE(w->dc, B * C); TAKE(w->dcp, B * C); TAKE(w->dCXP, TB * 3 * C); TAKE(w->dCO, TB * 2 * K);
+        TAKE(w->dCI, TB * 2 * Hci);
     }
     TAKE(w->GI, TB * (K + E)); TAKE(w->Gs, T1B * G); TAKE(w->Zg, TB * G); TAKE(w->Rg, TB * G);
-    TAKE(w->Ng, TB * G); TAKE(w->m_g, T1B * G); TAKE(w->Gd, T1B * G); TAKE(w->F, T1B * F);
+    TAKE(w->Ng, TB * G); TAKE(w->RHg, TB * G); TAKE(w->m_g, T1B * G); TAKE(w->Gd, T1B * G); TAKE(w->F, T1B * F);
     TAKE(w->LR, TB * Nr); TAKE(w->Wn, F * G); TAKE(w->norms, F);
-    int H3 = 3 * (G > C ? G : C);
-    TAKE(w->xp, B * H3);
     TAKE(w->dLR, TB * Nr); TAKE(w->dF, T1B * F); TAKE(w->dWn, F * G);
-    TAKE(w->dg, B * G); TAKE(w->dgp, B * G); TAKE(w->dgxp, B * 3 * G); TAKE(w->dGI, B * (K + E + 1));
+    TAKE(w->dg, B * G); TAKE(w->dgp, B * G); TAKE(w->dGXP, TB * 3 * G); TAKE(w->dGI, B * (K + E + 1));
     TAKE(w->dz0, B * icd); TAKE(w->dICMU, B * icd); TAKE(w->dICLV, B * icd); TAKE(w->dicp, B * 2 * icd);
-    TAKE(w->dhic, B * 2 * Hic); TAKE(w->dhic_d, B * 2 * Hic); TAKE(w->tmpBG, B * (G > F ? G : F));
-    int Hmax = Hic > Hci ? Hic : Hci;
-    TAKE(w->dHs1, TB * Hmax); TAKE(w->dHs2, TB * Hmax);
-    size_t sc = gru_seq_scratch(B, Hic);
-    if (gru_seq_scratch(B, G) > sc) sc = gru_seq_scratch(B, G);
-    if (m->ctrl && gru_seq_scratch(B, Hci) > sc) sc = gru_seq_scratch(B, Hci);
-    if (m->ctrl && gru_seq_scratch(B, C) > sc) sc = gru_seq_scratch(B, C);
-    TAKE(w->scratch, sc);
+    TAKE(w->dhic, B * 2 * Hic); TAKE(w->dhic_d, B * 2 * Hic);
+    /* output gradients of the IC (1, 2) and CI (3, 4) encoders: separate, as chunks run both concurrently */
+    TAKE(w->dHs1, TeB * Hic); TAKE(w->dHs2, TeB * Hic); TAKE(w->dHs3, TB * Hci); TAKE(w->dHs4, TB * Hci);
+    TAKE(w->dh0, (size_t)4 * B * Hm);
+    w->Hm = Hm;
+    w->cscr_n = ((size_t)CHUNK_ROWS * 8 * Hm + 15) & ~(size_t)15;
+    TAKE(w->cscr, (size_t)n_chunks(B) * w->cscr_n);
 #undef TAKE
 #undef TAKE_SEQ
     return n;
@@ -202,6 +235,7 @@ nd_status nd_lfads_work_create2(nd_lfads_work **out, const nd_lfads_model *m, in
     nd_status st = ND_ALLOC(w->block, n, "LFADS activations (reduce batch_size)", err);
     if (st) { nd_free(w); return st; }
     carve(w, m, w->block);
+    for (int k = 0; k < 256; k++) w->lgam[k] = lgamma(k + 1.0);
     *out = w;
     return ND_OK;
 }
@@ -216,10 +250,269 @@ void nd_lfads_work_free(nd_lfads_work *w) {
     nd_free(w);
 }
 
+/* ---------------- parallel building blocks ---------------- */
+
+/* C[M][N] = bias + A op(W) (no bias: C = beta C + A op(W)); the M rows are split into ROW_BLOCKS fixed
+ * blocks shared by the threads of the enclosing parallel region (orphaned worksharing loop). */
+static void gemm_rows(int transW, int M, int N, int K, const real *A, int lda, const real *W, int ldw,
+                      const real *bias, real beta, real *C, int ldc) {
+    #pragma omp for schedule(static)
+    for (int k = 0; k < ROW_BLOCKS; k++) {
+        int r0 = (int)((long)M * k / ROW_BLOCKS), r1 = (int)((long)M * (k + 1) / ROW_BLOCKS);
+        if (r1 <= r0) continue;
+        if (bias)
+            for (int i = r0; i < r1; i++) memcpy(C + (size_t)i * ldc, bias, sizeof(real) * N);
+        nd_gemm(0, transW, r1 - r0, N, K, 1, A + (size_t)r0 * lda, lda, W, ldw, bias ? 1 : beta,
+                C + (size_t)r0 * ldc, ldc);
+    }
+}
+
+/* A weight-gradient product C[M][N] += A^T Bm over K rows (A [K][lda], its first M columns), or a bias
+ * gradient C[N] += column sums of Bm (colsum). Each task owns its output, so tasks run in any order. */
+typedef struct {
+    int colsum, M, N, K;
+    const real *A, *Bm;
+    int lda, ldb, ldc;
+    real *C;
+} wtask;
+
+static int add_atb(wtask *t, int n, const real *A, int lda, const real *Bm, int ldb, real *C, int ldc, int M, int N,
+                   int K) {
+    if (M <= 0 || N <= 0 || K <= 0) return n;
+    int np = (M + PIECE_ROWS - 1) / PIECE_ROWS;
+    if (np > MAX_PIECES) np = MAX_PIECES;
+    for (int k = 0; k < np; k++) {
+        int i0 = (int)((long)M * k / np), i1 = (int)((long)M * (k + 1) / np);
+        t[n++] = (wtask){0, i1 - i0, N, K, A + i0, Bm, lda, ldb, ldc, C + (size_t)i0 * ldc};
+    }
+    return n;
+}
+
+static int add_colsum(wtask *t, int n, const real *Bm, int ldb, real *C, int N, int K) {
+    if (N <= 0 || K <= 0) return n;
+    t[n++] = (wtask){1, 1, N, K, NULL, Bm, 0, ldb, 0, C};
+    return n;
+}
+
+static void run_task(const wtask *t) {
+    if (!t->colsum) {
+        nd_gemm(1, 0, t->M, t->N, t->K, 1, t->A, t->lda, t->Bm, t->ldb, 1, t->C, t->ldc);
+        return;
+    }
+    enum { W = 512 };
+    double acc[W];
+    for (int j0 = 0; j0 < t->N; j0 += W) {
+        int nj = t->N - j0 < W ? t->N - j0 : W;
+        for (int j = 0; j < nj; j++) acc[j] = 0;
+        for (int r = 0; r < t->K; r++) {
+            const real *row = t->Bm + (size_t)r * t->ldb + j0;
+            #pragma omp simd
+            for (int j = 0; j < nj; j++) acc[j] += row[j];
+        }
+        for (int j = 0; j < nj; j++) t->C[j0 + j] += (real)acc[j];
+    }
+}
+
+/* Recurrence of a GRU over batch rows [b0, b0 + nb) of a time-major sequence whose input projections
+ * a->XP are computed; the initial state h0 is written into the extra slot before (forward) or after
+ * (reverse) the T steps of a->Hs. */
+static void gru_rows_forward(const gru_seq_acts *a, real *RH, const real *h0, const gru_params *p, int T, int B,
+                             int H, int reverse, real clip, int b0, int nb, real *scr) {
+    real *init = a->Hs + ((ptrdiff_t)(reverse ? T : -1) * B + b0) * H;
+    for (int b = 0; b < nb; b++) memcpy(init + (size_t)b * H, h0, sizeof(real) * H);
+    for (int s = 0; s < T; s++) {
+        int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
+        size_t o = ((size_t)t * B + b0) * H;
+        gru_step_forward_rh(a->Hs + o, a->Z + o, a->R + o, a->N + o, RH + o, a->XP + ((size_t)t * B + b0) * 3 * H,
+                            a->Hs + ((ptrdiff_t)tp * B + b0) * H, p, nb, H, clip, scr);
+    }
+}
+
+/* Backward of gru_rows_forward for the same rows: dHs [T][B][H] (consumed as workspace), a->XP overwritten
+ * by the gate pre-activation gradients, dh0 rows [B][H] = gradient on the broadcast initial state. */
+static void gru_rows_backward(const gru_seq_acts *a, real *dHs, real *dh0, const gru_params *p, int T, int B, int H,
+                              int reverse, real clip, int b0, int nb, real *scr) {
+    for (int s = T - 1; s >= 0; s--) {
+        int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
+        size_t o = ((size_t)t * B + b0) * H;
+        real *dhprev = s == 0 ? dh0 + (size_t)b0 * H : dHs + ((size_t)tp * B + b0) * H;
+        if (s == 0) memset(dhprev, 0, sizeof(real) * nb * H);
+        gru_step_backward_data(a->XP + ((size_t)t * B + b0) * 3 * H, dhprev, dHs + o, a->Z + o, a->R + o, a->N + o,
+                               a->Hs + ((ptrdiff_t)tp * B + b0) * H, p, nb, H, clip, scr);
+    }
+}
+
+/* the weight gradients of a GRU whose gate pre-activation gradients (over K rows) are in dXP:
+ * U_zr += Hprev^T dXP[:, :2H], U_n += RH^T dXP[:, 2H:], W_x += X^T dXP, b_x += colsum dXP */
+static int add_gru_tasks(wtask *t, int n, const gru_params *g, const real *Hprev, const real *RH, const real *X,
+                         const real *dXP, int I, int H, int K) {
+    n = add_atb(t, n, Hprev, H, dXP, 3 * H, g->Uzr, 2 * H, H, 2 * H, K);
+    n = add_atb(t, n, RH, H, dXP + 2 * H, 3 * H, g->Un, H, H, H, K);
+    n = add_atb(t, n, X, I, dXP, 3 * H, g->Wx, 3 * H, I, 3 * H, K);
+    return add_colsum(t, n, dXP, 3 * H, g->bx, 3 * H, K);
+}
+
 /* ---------------- forward ---------------- */
 
 static void mask_fill(real *mask, size_t n, double p, int active, nd_rng *rng) {
     dropout_mask(mask, n, active ? (real)p : 0, rng);
+}
+
+/* IC encoder, generator initial state, CI encoder for rows [b0, b0 + nb) */
+static void encoders_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int nb, real *scr) {
+    const nd_lfads_config *c = &m->cfg;
+    const nd_lfads_views *p = &m->p;
+    const int T = w->T, Tr = w->Tr, B = w->B, Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim;
+    const int F = c->fac_dim, Hci = m->ctrl ? c->ci_enc_dim : 0, C = m->ctrl ? c->con_dim : 0, lag = c->ci_lag;
+    const real clip = (real)c->cell_clip;
+    gru_rows_forward(&w->icf, w->RHicf, p->ic_h0_f, &p->ic_f, T, B, Hic, 0, clip, b0, nb, scr);
+    gru_rows_forward(&w->icb, w->RHicb, p->ic_h0_b, &p->ic_b, T, B, Hic, 1, clip, b0, nb, scr);
+    for (int b = b0; b < b0 + nb; b++) {
+        memcpy(w->hic + (size_t)b * 2 * Hic, w->icf.Hs + ((size_t)(T - 1) * B + b) * Hic, sizeof(real) * Hic);
+        memcpy(w->hic + (size_t)b * 2 * Hic + Hic, w->icb.Hs + (size_t)b * Hic, sizeof(real) * Hic);
+    }
+    size_t o2 = (size_t)b0 * 2 * Hic;
+    dropout_apply(w->hic_d + o2, w->hic + o2, w->m_hic + o2, (size_t)nb * 2 * Hic);
+    linear_forward(w->icp + (size_t)b0 * 2 * icd, w->hic_d + o2, p->ic_W, p->ic_bias, nb, 2 * Hic, 2 * icd);
+    for (int b = b0; b < b0 + nb; b++)
+        for (int i = 0; i < icd; i++) {
+            size_t k = (size_t)b * icd + i;
+            real mu = w->icp[(size_t)b * 2 * icd + i], lv = w->icp[(size_t)b * 2 * icd + icd + i];
+            w->IC_MU[k] = mu;
+            w->IC_LV[k] = lv;
+            w->z0[k] = mu + RSQRT(REXP(lv) + (real)c->ic_post_var_min) * w->eps_ic[k];
+        }
+    linear_forward(w->Gs + (size_t)b0 * G, w->z0 + (size_t)b0 * icd, p->g0_W, p->g0_bias, nb, icd, G); /* slot 0 */
+    dropout_apply(w->Gd + (size_t)b0 * G, w->Gs + (size_t)b0 * G, w->m_g + (size_t)b0 * G, (size_t)nb * G);
+    nd_gemm(0, 1, nb, F, G, 1, w->Gd + (size_t)b0 * G, G, w->Wn, G, 0, w->F + (size_t)b0 * F, F); /* f0 */
+    if (!m->ctrl) return;
+    /* CI encoder: controller inputs [fwd(t - lag), bwd(t + lag)] */
+    gru_rows_forward(&w->cif, w->RHcif, p->ci_h0_f, &p->ci_f, Tr, B, Hci, 0, clip, b0, nb, scr);
+    gru_rows_forward(&w->cib, w->RHcib, p->ci_h0_b, &p->ci_b, Tr, B, Hci, 1, clip, b0, nb, scr);
+    for (int t = 0; t < Tr; t++) {
+        for (int b = b0; b < b0 + nb; b++) {
+            real *dst = w->CI + ((size_t)t * B + b) * 2 * Hci;
+            if (t - lag >= 0) memcpy(dst, w->cif.Hs + ((size_t)(t - lag) * B + b) * Hci, sizeof(real) * Hci);
+            else memset(dst, 0, sizeof(real) * Hci);
+            if (t + lag < Tr) memcpy(dst + Hci, w->cib.Hs + ((size_t)(t + lag) * B + b) * Hci, sizeof(real) * Hci);
+            else memset(dst + Hci, 0, sizeof(real) * Hci);
+        }
+        size_t o = ((size_t)t * B + b0) * 2 * Hci;
+        dropout_apply(w->CId + o, w->CI + o, w->m_ci + o, (size_t)nb * 2 * Hci);
+    }
+    for (int b = b0; b < b0 + nb; b++) memcpy(w->Cs + (size_t)b * C, p->con_h0, sizeof(real) * C);
+}
+
+/* controller, generator and factors over all steps for rows [b0, b0 + nb) */
+static void decoder_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int nb, real *scr) {
+    const nd_lfads_config *c = &m->cfg;
+    const nd_lfads_views *p = &m->p;
+    const int Tr = w->Tr, B = w->B, E = m->E, G = c->gen_dim, F = c->fac_dim, ctrl = m->ctrl;
+    const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0, KE = K + E;
+    const real clip = (real)c->cell_clip;
+    const real *Wx_f = ctrl ? p->con.Wx + (size_t)2 * Hci * 3 * C : NULL;
+    real *xpc = scr + (size_t)CHUNK_ROWS * 3 * w->Hm; /* [nb][3H] input projection of one step */
+    for (int t = 0; t < Tr; t++) {
+        size_t r = (size_t)t * B + b0; /* row of (t, b0); slot t+1 of a (T+1)-slot array is row r + B */
+        if (ctrl) {
+            real *fc = w->FCd + r * F;
+            dropout_apply(fc, w->F + r * F, w->m_fc + r * F, (size_t)nb * F);
+            memcpy(xpc, w->CXP + r * 3 * C, sizeof(real) * nb * 3 * C);
+            nd_gemm(0, 0, nb, 3 * C, F, 1, fc, F, Wx_f, 3 * C, 1, xpc, 3 * C);
+            gru_step_forward_rh(w->Cs + (r + B) * C, w->Zc + r * C, w->Rc + r * C, w->Nc + r * C, w->RHc + r * C, xpc,
+                                w->Cs + r * C, &p->con, nb, C, clip, scr);
+            real *co = w->co + (size_t)b0 * 2 * K;
+            linear_forward(co, w->Cs + (r + B) * C, p->co_W, p->co_bias, nb, C, 2 * K);
+            for (int b = 0; b < nb; b++)
+                for (int k = 0; k < K; k++) {
+                    size_t i = (r + b) * K + k;
+                    real mu = co[(size_t)b * 2 * K + k], lv = co[(size_t)b * 2 * K + K + k];
+                    w->UMU[i] = mu;
+                    w->ULV[i] = lv;
+                    w->U[i] = mu + REXP((real)0.5 * lv) * w->eps_u[i];
+                }
+        }
+        for (int b = 0; b < nb; b++) {
+            real *gi = w->GI + (r + b) * KE;
+            if (K) memcpy(gi, w->U + (r + b) * K, sizeof(real) * K);
+            if (E) memcpy(gi + K, w->EXT + (r + b) * E, sizeof(real) * E);
+        }
+        linear_forward(xpc, w->GI + r * KE, p->gen.Wx, p->gen.bx, nb, KE, 3 * G);
+        gru_step_forward_rh(w->Gs + (r + B) * G, w->Zg + r * G, w->Rg + r * G, w->Ng + r * G, w->RHg + r * G, xpc,
+                            w->Gs + r * G, &p->gen, nb, G, clip, scr);
+        dropout_apply(w->Gd + (r + B) * G, w->Gs + (r + B) * G, w->m_g + (r + B) * G, (size_t)nb * G);
+        nd_gemm(0, 1, nb, F, G, 1, w->Gd + (r + B) * G, G, w->Wn, G, 0, w->F + (r + B) * F, F);
+    }
+}
+
+/* Poisson NLL of block k of the reconstruction, summed with the three weightings (scored entries,
+ * sample-validation entries, back-propagated entries) */
+static void nll_block(nd_lfads_work *w, const real *XR, size_t n, int k) {
+    size_t i0 = n * k / LOSS_BLOCKS, i1 = n * (k + 1) / LOSS_BLOCKS;
+    double s0 = 0, s1 = 0, s2 = 0;
+    for (size_t i = i0; i < i1; i++) {
+        real wm = w->wmask[i], sv = w->svw[i], gm = w->gmask[i];
+        if (wm == 0 && sv == 0 && gm == 0) continue;
+        real x = XR[i], lr = w->LR[i];
+        int xi = (int)x;
+        double lg = (x >= 0 && x < 256 && (real)xi == x) ? w->lgam[xi] : lgamma((double)x + 1);
+        double v = (double)nd_vexp(lr) - (double)x * lr + lg;
+        if (wm != 0) s0 += wm * v;
+        if (sv != 0) s1 += sv * v;
+        if (gm != 0) s2 += gm * v;
+    }
+    w->nll_part[k][0] = s0;
+    w->nll_part[k][1] = s1;
+    w->nll_part[k][2] = s2;
+}
+
+/* Masks and posterior noise of step t (t == Tr: the draws made once per batch), from substream (key, t) */
+static void draw_step(const nd_lfads_model *m, nd_lfads_work *w, uint64_t key, int t) {
+    const nd_lfads_config *c = &m->cfg;
+    const nd_lfads_mode *mode = &w->mode;
+    const int T = w->T, Tr = w->Tr, B = w->B, N = m->N, Nr = m->Nr, Hic = c->ic_enc_dim, icd = c->ic_dim;
+    const int G = c->gen_dim, F = c->fac_dim, ctrl = m->ctrl;
+    const int Hci = ctrl ? c->ci_enc_dim : 0, K = ctrl ? c->co_dim : 0;
+    const real *X = w->X, *SV = w->SV;
+    const int drop = mode->dropout;
+    const double cd = drop ? c->cd_rate : 0, pd = drop ? c->dropout_rate : 0;
+    const double sv_keep = SV && c->sv_rate > 0 ? 1 / (1 - c->sv_rate) : 1;
+    nd_rng r;
+    nd_rng_stream(&r, key, 0x11fad5, (uint64_t)t);
+    size_t tB = (size_t)t * B;
+    if (t == Tr) {
+        mask_fill(w->m_hic, (size_t)B * 2 * Hic, pd, drop, &r);
+        for (size_t k = 0; k < (size_t)B * icd; k++) w->eps_ic[k] = mode->sample ? (real)nd_rng_normal(&r) : 0;
+        mask_fill(w->m_g, (size_t)B * G, pd, drop, &r);
+        return;
+    }
+    /* reconstruction entries that are never input (held-out neurons, forward-prediction bins) are always
+     * scored and always back-propagated */
+    for (size_t i = tB * Nr; i < (tB + B) * Nr; i++) { w->wmask[i] = 1; w->gmask[i] = 1; w->svw[i] = 0; }
+    if (t < T) {
+        for (int b = 0; b < B; b++)
+            for (int n = 0; n < N; n++) {
+                size_t i = (tB + b) * N + n, ir = (tB + b) * Nr + n;
+                int is_sv = SV && SV[i] != 0;
+                double keep_cd = 1;
+                if (cd > 0) keep_cd = nd_rng_uniform(&r) < cd ? 0 : 1 / (1 - cd);
+                double keep_d = 1;
+                if (pd > 0) keep_d = nd_rng_uniform(&r) < pd ? 0 : 1 / (1 - pd);
+                w->m_in[i] = is_sv ? 0 : (real)(keep_cd * sv_keep * keep_d);
+                w->wmask[ir] = is_sv ? 0 : 1;
+                w->svw[ir] = is_sv ? 1 : 0;
+                w->gmask[ir] = is_sv ? 0 : (cd > 0 ? (keep_cd == 0) : 1);
+                w->Xenc[i] = X[i] * w->m_in[i];
+            }
+    } else {
+        memset(w->Xenc + tB * N, 0, sizeof(real) * B * N);
+    }
+    if (ctrl) {
+        mask_fill(w->m_ci + tB * 2 * Hci, (size_t)B * 2 * Hci, pd, drop, &r);
+        mask_fill(w->m_fc + tB * F, (size_t)B * F, pd, drop, &r);
+        for (size_t i = tB * K; i < (tB + B) * K; i++) w->eps_u[i] = mode->sample ? (real)nd_rng_normal(&r) : 0;
+    }
+    mask_fill(w->m_g + (tB + B) * G, (size_t)B * G, pd, drop, &r);
 }
 
 void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
@@ -231,8 +524,6 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
     const int G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
-    const int KE = K + E, lag = c->ci_lag;
-    const real clip = (real)c->cell_clip;
     const size_t TBNr = (size_t)Tr * B * Nr;
     w->B = B;
     w->mode = *mode;
@@ -243,119 +534,56 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
 
     /* input masks: sample validation, coordinated dropout, dropout */
     int drop = mode->dropout;
-    double cd = drop ? c->cd_rate : 0, sv_keep = SV && c->sv_rate > 0 ? 1 / (1 - c->sv_rate) : 1;
-    double pd = drop ? c->dropout_rate : 0;
-    /* reconstruction entries that are never input (held-out neurons, forward-prediction bins) are always
-     * scored and always back-propagated */
-    for (size_t i = 0; i < TBNr; i++) { w->wmask[i] = 1; w->gmask[i] = 1; w->svw[i] = 0; }
-    for (int t = 0; t < T; t++)
-        for (int b = 0; b < B; b++)
-            for (int n = 0; n < N; n++) {
-                size_t i = ((size_t)t * B + b) * N + n, ir = ((size_t)t * B + b) * Nr + n;
-                int is_sv = SV && SV[i] != 0;
-                double keep_cd = 1;
-                if (cd > 0) keep_cd = nd_rng_uniform(rng) < cd ? 0 : 1 / (1 - cd);
-                double keep_d = 1;
-                if (pd > 0) keep_d = nd_rng_uniform(rng) < pd ? 0 : 1 / (1 - pd);
-                w->m_in[i] = is_sv ? 0 : (real)(keep_cd * sv_keep * keep_d);
-                w->wmask[ir] = is_sv ? 0 : 1;
-                w->svw[ir] = is_sv ? 1 : 0;
-                w->gmask[ir] = is_sv ? 0 : (cd > 0 ? (keep_cd == 0) : 1);
-                w->Xenc[i] = X[i] * w->m_in[i];
-            }
-    memset(w->Xenc + (size_t)T * B * N, 0, sizeof(real) * (size_t)(Tr - T) * B * N);
-
-    /* IC encoder -> posterior over g0 */
-    gru_seq_forward(&w->icf, w->Xenc, p->ic_h0_f, &p->ic_f, T, B, N, Hic, 0, clip, w->scratch);
-    gru_seq_forward(&w->icb, w->Xenc, p->ic_h0_b, &p->ic_b, T, B, N, Hic, 1, clip, w->scratch);
-    for (int b = 0; b < B; b++) {
-        memcpy(w->hic + (size_t)b * 2 * Hic, w->icf.Hs + ((size_t)(T - 1) * B + b) * Hic, sizeof(real) * Hic);
-        memcpy(w->hic + (size_t)b * 2 * Hic + Hic, w->icb.Hs + (size_t)b * Hic, sizeof(real) * Hic);
-    }
-    mask_fill(w->m_hic, (size_t)B * 2 * Hic, pd, drop, rng);
-    dropout_apply(w->hic_d, w->hic, w->m_hic, (size_t)B * 2 * Hic);
-    linear_forward(w->icp, w->hic_d, p->ic_W, p->ic_bias, B, 2 * Hic, 2 * icd);
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < icd; i++) {
-            size_t k = (size_t)b * icd + i;
-            real mu = w->icp[(size_t)b * 2 * icd + i], lv = w->icp[(size_t)b * 2 * icd + icd + i];
-            w->IC_MU[k] = mu;
-            w->IC_LV[k] = lv;
-            w->eps_ic[k] = mode->sample ? (real)nd_rng_normal(rng) : 0;
-            w->z0[k] = mu + RSQRT(REXP(lv) + (real)c->ic_post_var_min) * w->eps_ic[k];
-        }
-    linear_forward(w->Gs, w->z0, p->g0_W, p->g0_bias, B, icd, G); /* slot 0 = g0 */
-
+    double cd = drop ? c->cd_rate : 0;
+    const int draws = (drop || mode->sample) && rng;
+    /* one number from the caller's stream keys a substream per step (draw_step): the masks and samples of
+     * different steps are drawn in parallel, the same whatever the number of threads */
+    const uint64_t key = draws ? nd_rng_u64(rng) : 0;
     factor_normalize(w->Wn, w->norms, p->fac_W, F, G);
-    mask_fill(w->m_g, (size_t)B * G, pd, drop, rng);
-    dropout_apply(w->Gd, w->Gs, w->m_g, (size_t)B * G);
-    nd_gemm(0, 1, B, F, G, 1, w->Gd, G, w->Wn, G, 0, w->F, F); /* slot 0 = f0 */
 
-    /* CI encoder: controller inputs [fwd(t - lag), bwd(t + lag)] */
-    if (ctrl) {
-        gru_seq_forward(&w->cif, w->Xenc, p->ci_h0_f, &p->ci_f, Tr, B, N, Hci, 0, clip, w->scratch);
-        gru_seq_forward(&w->cib, w->Xenc, p->ci_h0_b, &p->ci_b, Tr, B, N, Hci, 1, clip, w->scratch);
-        for (int t = 0; t < Tr; t++)
-            for (int b = 0; b < B; b++) {
-                real *dst = w->CI + ((size_t)t * B + b) * 2 * Hci;
-                if (t - lag >= 0) memcpy(dst, w->cif.Hs + ((size_t)(t - lag) * B + b) * Hci, sizeof(real) * Hci);
-                else memset(dst, 0, sizeof(real) * Hci);
-                if (t + lag < Tr)
-                    memcpy(dst + Hci, w->cib.Hs + ((size_t)(t + lag) * B + b) * Hci, sizeof(real) * Hci);
-                else memset(dst + Hci, 0, sizeof(real) * Hci);
-            }
-        mask_fill(w->m_ci, (size_t)Tr * B * 2 * Hci, pd, drop, rng);
-        dropout_apply(w->CId, w->CI, w->m_ci, (size_t)Tr * B * 2 * Hci);
-        linear_forward(w->CXP, w->CId, p->con.Wx, p->con.bx, Tr * B, 2 * Hci, 3 * C);
-        for (int b = 0; b < B; b++) memcpy(w->Cs + (size_t)b * C, p->con_h0, sizeof(real) * C);
-    }
-
-    /* decoder loop */
-    const real *Wx_f = ctrl ? p->con.Wx + (size_t)2 * Hci * 3 * C : NULL;
-    for (int t = 0; t < Tr; t++) {
-        size_t tB = (size_t)t * B;
+    const int nch = n_chunks(B);
+    #pragma omp parallel num_threads(region_threads())
+    {
+        #pragma omp for schedule(static)
+        for (int t = 0; t <= Tr; t++) draw_step(m, w, key, t);
+        /* input projections of the encoders, all steps at once */
+        gemm_rows(0, T * B, 3 * Hic, N, w->Xenc, N, p->ic_f.Wx, 3 * Hic, p->ic_f.bx, 0, w->icf.XP, 3 * Hic);
+        gemm_rows(0, T * B, 3 * Hic, N, w->Xenc, N, p->ic_b.Wx, 3 * Hic, p->ic_b.bx, 0, w->icb.XP, 3 * Hic);
         if (ctrl) {
-            real *fc = w->FCd + tB * F;
-            mask_fill(w->m_fc + tB * F, (size_t)B * F, pd, drop, rng);
-            dropout_apply(fc, w->F + tB * F, w->m_fc + tB * F, (size_t)B * F);
-            memcpy(w->xp, w->CXP + tB * 3 * C, sizeof(real) * B * 3 * C);
-            nd_gemm(0, 0, B, 3 * C, F, 1, fc, F, Wx_f, 3 * C, 1, w->xp, 3 * C);
-            gru_step_forward(w->Cs + (tB + B) * C, w->Zc + tB * C, w->Rc + tB * C, w->Nc + tB * C, w->xp,
-                             w->Cs + tB * C, &p->con, B, C, clip, w->scratch);
-            linear_forward(w->co, w->Cs + (tB + B) * C, p->co_W, p->co_bias, B, C, 2 * K);
-            for (int b = 0; b < B; b++)
-                for (int k = 0; k < K; k++) {
-                    size_t i = (tB + b) * K + k;
-                    real mu = w->co[(size_t)b * 2 * K + k], lv = w->co[(size_t)b * 2 * K + K + k];
-                    w->UMU[i] = mu;
-                    w->ULV[i] = lv;
-                    w->eps_u[i] = mode->sample ? (real)nd_rng_normal(rng) : 0;
-                    w->U[i] = mu + REXP((real)0.5 * lv) * w->eps_u[i];
-                }
+            gemm_rows(0, Tr * B, 3 * Hci, N, w->Xenc, N, p->ci_f.Wx, 3 * Hci, p->ci_f.bx, 0, w->cif.XP, 3 * Hci);
+            gemm_rows(0, Tr * B, 3 * Hci, N, w->Xenc, N, p->ci_b.Wx, 3 * Hci, p->ci_b.bx, 0, w->cib.XP, 3 * Hci);
         }
-        for (int b = 0; b < B; b++) {
-            real *gi = w->GI + (tB + b) * KE;
-            if (K) memcpy(gi, w->U + (tB + b) * K, sizeof(real) * K);
-            if (E) memcpy(gi + K, EXT + (tB + b) * E, sizeof(real) * E);
+        #pragma omp for schedule(dynamic, 1)
+        for (int ci = 0; ci < nch; ci++) {
+            int b0, nb = chunk_rows(B, ci, nch, &b0);
+            encoders_rows(m, w, b0, nb, w->cscr + (size_t)ci * w->cscr_n);
         }
-        linear_forward(w->xp, w->GI + tB * KE, p->gen.Wx, p->gen.bx, B, KE, 3 * G);
-        gru_step_forward(w->Gs + (tB + B) * G, w->Zg + tB * G, w->Rg + tB * G, w->Ng + tB * G, w->xp,
-                         w->Gs + tB * G, &p->gen, B, G, clip, w->scratch);
-        mask_fill(w->m_g + (tB + B) * G, (size_t)B * G, pd, drop, rng);
-        dropout_apply(w->Gd + (tB + B) * G, w->Gs + (tB + B) * G, w->m_g + (tB + B) * G, (size_t)B * G);
-        nd_gemm(0, 1, B, F, G, 1, w->Gd + (tB + B) * G, G, w->Wn, G, 0, w->F + (tB + B) * F, F);
+        /* CI part of the controller input projection, all steps at once */
+        if (ctrl) gemm_rows(0, Tr * B, 3 * C, 2 * Hci, w->CId, 2 * Hci, p->con.Wx, 3 * C, p->con.bx, 0, w->CXP, 3 * C);
+        #pragma omp for schedule(dynamic, 1)
+        for (int ci = 0; ci < nch; ci++) {
+            int b0, nb = chunk_rows(B, ci, nch, &b0);
+            decoder_rows(m, w, b0, nb, w->cscr + (size_t)ci * w->cscr_n);
+        }
+        /* read-out: log-rates of all steps in one GEMM */
+        gemm_rows(0, Tr * B, Nr, F, w->F + (size_t)B * F, F, p->ro_W, Nr, p->ro_bias, 0, w->LR, Nr);
+        if (XR) {
+            #pragma omp for schedule(static)
+            for (int k = 0; k < LOSS_BLOCKS; k++) nll_block(w, XR, TBNr, k);
+        }
     }
-    /* read-out: log-rates of all steps in one GEMM */
-    linear_forward(w->LR, w->F + (size_t)B * F, p->ro_W, p->ro_bias, Tr * B, F, Nr);
 
     /* losses, per trial */
     nd_lfads_loss L;
     memset(&L, 0, sizeof L);
     double recon_grad = 0;
     if (XR) {
-        L.recon = poisson_nll_forward(w->LR, XR, w->wmask, TBNr) / B;
-        if (SV) L.recon_sv = poisson_nll_forward(w->LR, XR, w->svw, TBNr) / B;
-        recon_grad = cd > 0 ? poisson_nll_forward(w->LR, XR, w->gmask, TBNr) / B : L.recon;
+        double s[3] = {0, 0, 0};
+        for (int k = 0; k < LOSS_BLOCKS; k++)
+            for (int j = 0; j < 3; j++) s[j] += w->nll_part[k][j];
+        L.recon = s[0] / B;
+        if (SV) L.recon_sv = s[1] / B;
+        recon_grad = cd > 0 ? s[2] / B : L.recon;
     }
     L.kl_ic = kl_gauss_forward(w->IC_MU, w->IC_LV, p->ic_prior_mean, (real)c->ic_prior_var,
                                (real)c->ic_post_var_min, B, icd) / B;
@@ -379,6 +607,104 @@ void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, 
 
 /* ---------------- backward ---------------- */
 
+/* backward through the decoder (factors, generator, inferred inputs, controller) for rows [b0, b0 + nb).
+ * Leaves the gradient on g0 in w->dg and on the controller's initial state in w->dc (these rows). */
+static void decoder_back_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int nb, real *scr) {
+    const nd_lfads_config *c = &m->cfg;
+    const nd_lfads_views *p = &m->p;
+    const int T = w->Tr, B = w->B, G = c->gen_dim, F = c->fac_dim, ctrl = m->ctrl;
+    const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0, KE = K + m->E;
+    const real clip = (real)c->cell_clip;
+    const real *Wx_f = ctrl ? p->con.Wx + (size_t)2 * Hci * 3 * C : NULL;
+    real *tmp = scr + (size_t)CHUNK_ROWS * 6 * w->Hm; /* [nb][max(G, F)] */
+    real *dg = w->dg + (size_t)b0 * G, *dgp = w->dgp + (size_t)b0 * G;
+    real *dc = ctrl ? w->dc + (size_t)b0 * C : NULL, *dcp = ctrl ? w->dcp + (size_t)b0 * C : NULL;
+    memset(dg, 0, sizeof(real) * nb * G);
+    if (ctrl) memset(dc, 0, sizeof(real) * nb * C);
+    for (int t = T - 1; t >= -1; t--) {
+        size_t s = (size_t)(t + 1) * B + b0; /* row of g_t / f_t (slot t+1) */
+        /* factors f = (g * mask) Wn^T */
+        nd_gemm(0, 0, nb, G, F, 1, w->dF + s * F, F, w->Wn, G, 0, tmp, G);
+        dropout_backward(dg, tmp, w->m_g + s * G, (size_t)nb * G);
+        if (t < 0) break; /* dg now holds the gradient w.r.t. g0 */
+        size_t r = (size_t)t * B + b0;
+        /* generator step */
+        memset(dgp, 0, sizeof(real) * nb * G);
+        gru_step_backward_data(w->dGXP + r * 3 * G, dgp, dg, w->Zg + r * G, w->Rg + r * G, w->Ng + r * G,
+                               w->Gs + r * G, &p->gen, nb, G, clip, scr);
+        real *sw = dg; dg = dgp; dgp = sw;
+        if (!ctrl) continue;
+        /* inferred inputs u = mu + exp(lv/2) eps, then the controller */
+        real *dGI = w->dGI + (size_t)b0 * KE;
+        nd_gemm(0, 1, nb, KE, 3 * G, 1, w->dGXP + r * 3 * G, 3 * G, p->gen.Wx, 3 * G, 0, dGI, KE);
+        real *dco = w->dCO + r * 2 * K;
+        for (int b = 0; b < nb; b++)
+            for (int k = 0; k < K; k++) {
+                size_t i = (r + b) * K + k;
+                real du = w->dU[i] + dGI[(size_t)b * KE + k];
+                dco[(size_t)b * 2 * K + k] = w->dUMU[i] + du;
+                dco[(size_t)b * 2 * K + K + k] = w->dULV[i] + du * (real)0.5 * (w->U[i] - w->UMU[i]);
+            }
+        nd_gemm(0, 1, nb, C, 2 * K, 1, dco, 2 * K, p->co_W, 2 * K, 1, dc, C);
+        memset(dcp, 0, sizeof(real) * nb * C);
+        real *dcxp = w->dCXP + r * 3 * C;
+        gru_step_backward_data(dcxp, dcp, dc, w->Zc + r * C, w->Rc + r * C, w->Nc + r * C, w->Cs + r * C, &p->con, nb,
+                               C, clip, scr);
+        nd_gemm(0, 1, nb, F, 3 * C, 1, dcxp, 3 * C, Wx_f, 3 * C, 0, tmp, F);
+        dropout_backward(w->dF + r * F, tmp, w->m_fc + r * F, (size_t)nb * F);
+        sw = dc; dc = dcp; dcp = sw;
+    }
+    if (dg != w->dg + (size_t)b0 * G) memcpy(w->dg + (size_t)b0 * G, dg, sizeof(real) * nb * G);
+    if (ctrl && dc != w->dc + (size_t)b0 * C) memcpy(w->dc + (size_t)b0 * C, dc, sizeof(real) * nb * C);
+}
+
+/* backward through the IC and CI encoders for rows [b0, b0 + nb) */
+static void encoders_back_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int nb, real *scr) {
+    const nd_lfads_config *c = &m->cfg;
+    const nd_lfads_views *p = &m->p;
+    const int Te = w->T, T = w->Tr, B = w->B, Hic = c->ic_enc_dim, ctrl = m->ctrl, lag = c->ci_lag;
+    const int Hci = ctrl ? c->ci_enc_dim : 0;
+    const real clip = (real)c->cell_clip;
+    const size_t dh0s = (size_t)w->Bmax * w->Hm; /* dh0 holds four [B][H] blocks: icf, icb, cif, cib */
+    /* IC encoder: gradient only on the final states */
+    for (int t = 0; t < Te; t++) {
+        memset(w->dHs1 + ((size_t)t * B + b0) * Hic, 0, sizeof(real) * nb * Hic);
+        memset(w->dHs2 + ((size_t)t * B + b0) * Hic, 0, sizeof(real) * nb * Hic);
+    }
+    for (int b = b0; b < b0 + nb; b++) {
+        memcpy(w->dHs1 + ((size_t)(Te - 1) * B + b) * Hic, w->dhic + (size_t)b * 2 * Hic, sizeof(real) * Hic);
+        memcpy(w->dHs2 + (size_t)b * Hic, w->dhic + (size_t)b * 2 * Hic + Hic, sizeof(real) * Hic);
+    }
+    gru_rows_backward(&w->icf, w->dHs1, w->dh0, &p->ic_f, Te, B, Hic, 0, clip, b0, nb, scr);
+    gru_rows_backward(&w->icb, w->dHs2, w->dh0 + dh0s, &p->ic_b, Te, B, Hic, 1, clip, b0, nb, scr);
+    if (!ctrl) return;
+    for (int t = 0; t < T; t++) {
+        size_t o = ((size_t)t * B + b0) * 2 * Hci;
+        for (size_t i = 0; i < (size_t)nb * 2 * Hci; i++) w->dCI[o + i] *= w->m_ci[o + i];
+        memset(w->dHs3 + ((size_t)t * B + b0) * Hci, 0, sizeof(real) * nb * Hci);
+        memset(w->dHs4 + ((size_t)t * B + b0) * Hci, 0, sizeof(real) * nb * Hci);
+    }
+    for (int t = 0; t < T; t++)
+        for (int b = b0; b < b0 + nb; b++) {
+            const real *src = w->dCI + ((size_t)t * B + b) * 2 * Hci;
+            if (t - lag >= 0) {
+                real *d = w->dHs3 + ((size_t)(t - lag) * B + b) * Hci;
+                for (int j = 0; j < Hci; j++) d[j] += src[j];
+            }
+            if (t + lag < T) {
+                real *d = w->dHs4 + ((size_t)(t + lag) * B + b) * Hci;
+                for (int j = 0; j < Hci; j++) d[j] += src[Hci + j];
+            }
+        }
+    gru_rows_backward(&w->cif, w->dHs3, w->dh0 + 2 * dh0s, &p->ci_f, T, B, Hci, 0, clip, b0, nb, scr);
+    gru_rows_backward(&w->cib, w->dHs4, w->dh0 + 3 * dh0s, &p->ci_b, T, B, Hci, 1, clip, b0, nb, scr);
+}
+
+static void add_colsum_rows(real *dst, const real *src, int B, int H) {
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < H; j++) dst[j] += src[(size_t)b * H + j];
+}
+
 void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_views *p = &m->p;
@@ -388,17 +714,12 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     const int G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
-    const int KE = K + m->E, lag = c->ci_lag;
-    const real clip = (real)c->cell_clip, invB = (real)1 / B;
+    const int KE = K + m->E;
+    const real invB = (real)1 / B;
     const size_t TB = (size_t)T * B, TBNr = TB * Nr, TeB = (size_t)Te * B;
     const real kl_ic_w = (real)(w->mode.ramp_kl * c->kl_ic_scale) * invB;
     const real kl_co_w = (real)(w->mode.ramp_kl * c->kl_co_scale) * invB;
-
-    /* reconstruction -> read-out */
-    memset(w->dLR, 0, sizeof(real) * TBNr);
-    if (w->XR) poisson_nll_backward(w->dLR, w->LR, w->XR, w->gmask, invB, TBNr);
-    memset(w->dF, 0, sizeof(real) * (TB + B) * F);
-    linear_backward(w->dF + (size_t)B * F, g.ro_W, g.ro_bias, w->dLR, w->F + (size_t)B * F, p->ro_W, T * B, F, Nr);
+    const int nch = n_chunks(B), nt = region_threads();
 
     if (ctrl) {
         size_t n = TB * K;
@@ -410,48 +731,31 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
                             p->ar_lognvar, kl_co_w, T, B, K);
         else
             kl_gauss_sampled_backward(w->dU, w->dUMU, w->dULV, w->U, w->UMU, w->ULV, (real)c->co_prior_var, kl_co_w, n);
-        memset(w->dc, 0, sizeof(real) * B * C);
     }
+    memset(w->dF, 0, sizeof(real) * B * F);
     memset(w->dWn, 0, sizeof(real) * F * G);
-    memset(w->dg, 0, sizeof(real) * B * G);
-    const real *Wx_f = ctrl ? p->con.Wx + (size_t)2 * Hci * 3 * C : NULL;
-    real *gWx_f = ctrl ? g.con.Wx + (size_t)2 * Hci * 3 * C : NULL;
-
-    for (int t = T - 1; t >= -1; t--) {
-        size_t s = (size_t)(t + 1) * B; /* slot of g_t / f_t */
-        /* factors f = (g * mask) Wn^T */
-        nd_gemm(1, 0, F, G, B, 1, w->dF + s * F, F, w->Gd + s * G, G, 1, w->dWn, G);
-        nd_gemm(0, 0, B, G, F, 1, w->dF + s * F, F, w->Wn, G, 0, w->tmpBG, G);
-        dropout_backward(w->dg, w->tmpBG, w->m_g + s * G, (size_t)B * G);
-        if (t < 0) break; /* dg now holds the gradient w.r.t. g0 */
-        size_t tB = (size_t)t * B;
-        /* generator step */
-        memset(w->dgp, 0, sizeof(real) * B * G);
-        gru_step_backward(w->dgxp, w->dgp, w->dg, w->Zg + tB * G, w->Rg + tB * G, w->Ng + tB * G, w->Gs + tB * G,
-                          &p->gen, &g.gen, B, G, clip, w->scratch);
-        memset(w->dGI, 0, sizeof(real) * B * (KE > 0 ? KE : 1));
-        linear_backward(K ? w->dGI : NULL, g.gen.Wx, g.gen.bx, w->dgxp, w->GI + tB * KE, p->gen.Wx, B, KE, 3 * G);
-        real *sw = w->dg; w->dg = w->dgp; w->dgp = sw;
-        if (!ctrl) continue;
-        /* inferred inputs u = mu + exp(lv/2) eps, then the controller */
-        for (int b = 0; b < B; b++)
-            for (int k = 0; k < K; k++) {
-                size_t i = (tB + b) * K + k;
-                real du = w->dU[i] + w->dGI[(size_t)b * KE + k];
-                w->dco[(size_t)b * 2 * K + k] = w->dUMU[i] + du;
-                w->dco[(size_t)b * 2 * K + K + k] = w->dULV[i] + du * (real)0.5 * (w->U[i] - w->UMU[i]);
+    #pragma omp parallel num_threads(nt)
+    {
+        /* reconstruction -> read-out */
+        #pragma omp for schedule(static)
+        for (int k = 0; k < ROW_BLOCKS; k++) {
+            size_t i0 = TBNr * k / ROW_BLOCKS, i1 = TBNr * (k + 1) / ROW_BLOCKS;
+            const real *lr = w->LR, *x = w->XR, *gm = w->gmask;
+            real *d = w->dLR;
+            if (!x) { memset(d + i0, 0, sizeof(real) * (i1 - i0)); continue; }
+            #pragma omp simd
+            for (size_t i = i0; i < i1; i++) {
+                real e = nd_vexp(lr[i]);
+                d[i] = gm[i] != 0 ? invB * gm[i] * (e - x[i]) : 0;
             }
-        linear_backward(w->dc, g.co_W, g.co_bias, w->dco, w->Cs + (tB + B) * C, p->co_W, B, C, 2 * K);
-        memset(w->dcp, 0, sizeof(real) * B * C);
-        real *dcxp = w->dCXP + tB * 3 * C;
-        gru_step_backward(dcxp, w->dcp, w->dc, w->Zc + tB * C, w->Rc + tB * C, w->Nc + tB * C, w->Cs + tB * C,
-                          &p->con, &g.con, B, C, clip, w->scratch);
-        memset(w->dFCd, 0, sizeof(real) * B * F);
-        linear_backward(w->dFCd, gWx_f, NULL, dcxp, w->FCd + tB * F, Wx_f, B, F, 3 * C);
-        dropout_backward(w->dF + tB * F, w->dFCd, w->m_fc + tB * F, (size_t)B * F);
-        sw = w->dc; w->dc = w->dcp; w->dcp = sw;
+        }
+        gemm_rows(1, T * B, F, Nr, w->dLR, Nr, p->ro_W, Nr, NULL, 0, w->dF + (size_t)B * F, F);
+        #pragma omp for schedule(dynamic, 1)
+        for (int ci = 0; ci < nch; ci++) {
+            int b0, nb = chunk_rows(B, ci, nch, &b0);
+            decoder_back_rows(m, w, b0, nb, w->cscr + (size_t)ci * w->cscr_n);
+        }
     }
-    factor_normalize_backward(g.fac_W, w->dWn, w->Wn, w->norms, F, G);
 
     /* g0 = z0 W + b, z0 = mu + sqrt(exp(lv) + vmin) eps */
     memset(w->dz0, 0, sizeof(real) * B * icd);
@@ -469,49 +773,54 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
             w->dicp[(size_t)b * 2 * icd + icd + i] = w->dICLV[(size_t)b * icd + i];
         }
     memset(w->dhic, 0, sizeof(real) * B * 2 * Hic);
-    real *dhic_d = w->dhic_d;
-    memset(dhic_d, 0, sizeof(real) * B * 2 * Hic);
-    linear_backward(dhic_d, g.ic_W, g.ic_bias, w->dicp, w->hic_d, p->ic_W, B, 2 * Hic, 2 * icd);
-    dropout_backward(w->dhic, dhic_d, w->m_hic, (size_t)B * 2 * Hic);
+    memset(w->dhic_d, 0, sizeof(real) * B * 2 * Hic);
+    linear_backward(w->dhic_d, g.ic_W, g.ic_bias, w->dicp, w->hic_d, p->ic_W, B, 2 * Hic, 2 * icd);
+    dropout_backward(w->dhic, w->dhic_d, w->m_hic, (size_t)B * 2 * Hic);
 
-    /* IC encoder: gradient only on the final states */
-    memset(w->dHs1, 0, sizeof(real) * TeB * Hic);
-    for (int b = 0; b < B; b++)
-        memcpy(w->dHs1 + ((size_t)(Te - 1) * B + b) * Hic, w->dhic + (size_t)b * 2 * Hic, sizeof(real) * Hic);
-    gru_seq_backward(NULL, g.ic_h0_f, w->dHs1, &w->icf, w->Xenc, p->ic_h0_f, &p->ic_f, &g.ic_f, Te, B, N, Hic, 0,
-                     clip, w->scratch);
-    memset(w->dHs1, 0, sizeof(real) * TeB * Hic);
-    for (int b = 0; b < B; b++)
-        memcpy(w->dHs1 + (size_t)b * Hic, w->dhic + (size_t)b * 2 * Hic + Hic, sizeof(real) * Hic);
-    gru_seq_backward(NULL, g.ic_h0_b, w->dHs1, &w->icb, w->Xenc, p->ic_h0_b, &p->ic_b, &g.ic_b, Te, B, N, Hic, 1,
-                     clip, w->scratch);
-
+    /* the weight gradients of every layer that runs over all steps, as products over all rows */
+    wtask tk[MAX_TASKS];
+    int ntk = 0;
+    ntk = add_atb(tk, ntk, w->F + (size_t)B * F, F, w->dLR, Nr, g.ro_W, Nr, F, Nr, (int)TB);
+    ntk = add_colsum(tk, ntk, w->dLR, Nr, g.ro_bias, Nr, (int)TB);
+    ntk = add_atb(tk, ntk, w->dF, F, w->Gd, G, w->dWn, G, F, G, (int)(TB + B));
+    ntk = add_gru_tasks(tk, ntk, &g.gen, w->Gs, w->RHg, w->GI, w->dGXP, KE, G, (int)TB);
     if (ctrl) {
-        for (int b = 0; b < B; b++)
-            for (int j = 0; j < C; j++) g.con_h0[j] += w->dc[(size_t)b * C + j];
-        /* CI part of the controller input projection, all steps at once */
-        real *dCId = w->dCI;
-        memset(dCId, 0, sizeof(real) * TB * 2 * Hci);
-        linear_backward(dCId, g.con.Wx, g.con.bx, w->dCXP, w->CId, p->con.Wx, T * B, 2 * Hci, 3 * C);
-        for (size_t i = 0; i < TB * 2 * Hci; i++) dCId[i] *= w->m_ci[i];
-        memset(w->dHs1, 0, sizeof(real) * TB * Hci);
-        memset(w->dHs2, 0, sizeof(real) * TB * Hci);
-        for (int t = 0; t < T; t++)
-            for (int b = 0; b < B; b++) {
-                const real *src = dCId + ((size_t)t * B + b) * 2 * Hci;
-                if (t - lag >= 0) {
-                    real *d = w->dHs1 + ((size_t)(t - lag) * B + b) * Hci;
-                    for (int j = 0; j < Hci; j++) d[j] += src[j];
-                }
-                if (t + lag < T) {
-                    real *d = w->dHs2 + ((size_t)(t + lag) * B + b) * Hci;
-                    for (int j = 0; j < Hci; j++) d[j] += src[Hci + j];
-                }
-            }
-        gru_seq_backward(NULL, g.ci_h0_f, w->dHs1, &w->cif, w->Xenc, p->ci_h0_f, &p->ci_f, &g.ci_f, T, B, N, Hci,
-                         0, clip, w->scratch);
-        gru_seq_backward(NULL, g.ci_h0_b, w->dHs2, &w->cib, w->Xenc, p->ci_h0_b, &p->ci_b, &g.ci_b, T, B, N, Hci,
-                         1, clip, w->scratch);
+        ntk = add_atb(tk, ntk, w->Cs + (size_t)B * C, C, w->dCO, 2 * K, g.co_W, 2 * K, C, 2 * K, (int)TB);
+        ntk = add_colsum(tk, ntk, w->dCO, 2 * K, g.co_bias, 2 * K, (int)TB);
+        /* controller input [CI | f]: both parts of Wx, one bias */
+        ntk = add_gru_tasks(tk, ntk, &g.con, w->Cs, w->RHc, w->CId, w->dCXP, 2 * Hci, C, (int)TB);
+        ntk = add_atb(tk, ntk, w->FCd, F, w->dCXP, 3 * C, g.con.Wx + (size_t)2 * Hci * 3 * C, 3 * C, F, 3 * C, (int)TB);
+        ntk = add_gru_tasks(tk, ntk, &g.ci_f, w->cif.Hs - (size_t)B * Hci, w->RHcif, w->Xenc, w->cif.XP, N, Hci,
+                            (int)TB);
+        ntk = add_gru_tasks(tk, ntk, &g.ci_b, w->cib.Hs + (size_t)B * Hci, w->RHcib, w->Xenc, w->cib.XP, N, Hci,
+                            (int)TB);
+    }
+    ntk = add_gru_tasks(tk, ntk, &g.ic_f, w->icf.Hs - (size_t)B * Hic, w->RHicf, w->Xenc, w->icf.XP, N, Hic,
+                        (int)TeB);
+    ntk = add_gru_tasks(tk, ntk, &g.ic_b, w->icb.Hs + (size_t)B * Hic, w->RHicb, w->Xenc, w->icb.XP, N, Hic,
+                        (int)TeB);
+
+    #pragma omp parallel num_threads(nt)
+    {
+        /* CI part of the controller input: its gradient for all steps at once */
+        if (ctrl) gemm_rows(1, T * B, 2 * Hci, 3 * C, w->dCXP, 3 * C, p->con.Wx, 3 * C, NULL, 0, w->dCI, 2 * Hci);
+        #pragma omp for schedule(dynamic, 1)
+        for (int ci = 0; ci < nch; ci++) {
+            int b0, nb = chunk_rows(B, ci, nch, &b0);
+            encoders_back_rows(m, w, b0, nb, w->cscr + (size_t)ci * w->cscr_n);
+        }
+        #pragma omp for schedule(dynamic, 1)
+        for (int k = 0; k < ntk; k++) run_task(&tk[k]);
+    }
+
+    factor_normalize_backward(g.fac_W, w->dWn, w->Wn, w->norms, F, G);
+    const size_t dh0s = (size_t)w->Bmax * w->Hm;
+    add_colsum_rows(g.ic_h0_f, w->dh0, B, Hic);
+    add_colsum_rows(g.ic_h0_b, w->dh0 + dh0s, B, Hic);
+    if (ctrl) {
+        add_colsum_rows(g.ci_h0_f, w->dh0 + 2 * dh0s, B, Hci);
+        add_colsum_rows(g.ci_h0_b, w->dh0 + 3 * dh0s, B, Hci);
+        add_colsum_rows(g.con_h0, w->dc, B, C);
         l2_backward(g.con.Uzr, p->con.Uzr, gru_num_recurrent(C), (real)(w->mode.ramp_l2 * c->l2_con_scale),
                     gru_num_recurrent(C));
     }

@@ -187,7 +187,7 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     }
     int threads = o->threads > 0 ? o->threads : 1;
     omp_set_num_threads(threads);
-    nd_blas_set_threads(threads);
+    nd_blas_set_threads(1); /* the LFADS passes parallelise over batch rows themselves (lfads.c) */
     if (o->progress)
         fprintf(o->progress, "inferring with %s: %s\n", path,
                 o->samples > 0 ? "posterior sample-and-average" : "posterior mean");

@@ -366,7 +366,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
         return nd_fail(err, ND_ERR_IO, "%s: cannot create run directory: %s", o->run_dir, strerror(errno));
     int threads = o->threads > 0 ? o->threads : 1;
     omp_set_num_threads(threads);
-    nd_blas_set_threads(threads);
+    nd_blas_set_threads(1); /* the LFADS passes parallelise over batch rows themselves (lfads.c) */
 
     char last[4096], best[4096], cfgpath[4096];
     snprintf(last, sizeof last, "%s/last.ckpt", o->run_dir);

@@ -1,6 +1,7 @@
 /* Clipped GRU cell and sequence runner. See layers.h for layouts. */
 #include "layers.h"
 #include "../core/blas.h"
+#include "../core/vmath.h"
 #include <string.h>
 
 size_t gru_num_params(int I, int H) {
@@ -25,74 +26,87 @@ void gru_init(const gru_params *p, int I, int H, nd_rng *rng) {
 
 size_t gru_step_scratch(int B, int H) { return (size_t)B * 4 * H; }
 
-void gru_step_forward(real *h, real *z, real *r, real *n, const real *xp, const real *hprev,
-                      const gru_params *p, int B, int H, real clip, real *scratch) {
-    real *hzr = scratch;                 /* [B][2H] */
-    real *rh = scratch + (size_t)B * 2 * H; /* [B][H] */
-    real *hn = rh + (size_t)B * H;       /* [B][H] */
+void gru_step_forward_rh(real *h, real *z, real *r, real *n, real *rh, const real *xp, const real *hprev,
+                         const gru_params *p, int B, int H, real clip, real *scratch) {
+    real *hzr = scratch;                    /* [B][2H] */
+    real *hn = scratch + (size_t)B * 2 * H; /* [B][H] */
     nd_gemm(0, 0, B, 2 * H, H, 1, hprev, H, p->Uzr, 2 * H, 0, hzr, 2 * H);
     for (int b = 0; b < B; b++) {
         const real *x = xp + (size_t)b * 3 * H, *hp = hprev + (size_t)b * H, *a = hzr + (size_t)b * 2 * H;
         real *zb = z + (size_t)b * H, *rb = r + (size_t)b * H, *rhb = rh + (size_t)b * H;
+        #pragma omp simd
         for (int j = 0; j < H; j++) {
-            zb[j] = nd_sigmoid(x[j] + a[j]);
-            rb[j] = nd_sigmoid(x[H + j] + a[H + j]);
-            rhb[j] = rb[j] * hp[j];
+            zb[j] = nd_vsigmoid(x[j] + a[j]);
+            real rj = nd_vsigmoid(x[H + j] + a[H + j]);
+            rb[j] = rj;
+            rhb[j] = rj * hp[j];
         }
     }
     nd_gemm(0, 0, B, H, H, 1, rh, H, p->Un, H, 0, hn, H);
     for (int b = 0; b < B; b++) {
         const real *x = xp + (size_t)b * 3 * H, *hp = hprev + (size_t)b * H, *c = hn + (size_t)b * H;
-        real *zb = z + (size_t)b * H, *nb = n + (size_t)b * H, *hb = h + (size_t)b * H;
+        const real *zb = z + (size_t)b * H;
+        real *nb = n + (size_t)b * H, *hb = h + (size_t)b * H;
+        #pragma omp simd
         for (int j = 0; j < H; j++) {
-            nb[j] = RTANH(x[2 * H + j] + c[j]);
-            real v = zb[j] * hp[j] + (1 - zb[j]) * nb[j];
+            real nj = nd_vtanh(x[2 * H + j] + c[j]);
+            nb[j] = nj;
+            real v = zb[j] * hp[j] + (1 - zb[j]) * nj;
             hb[j] = v > clip ? clip : (v < -clip ? -clip : v);
         }
     }
 }
 
-void gru_step_backward(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
-                       const real *hprev, const gru_params *p, const gru_params *g, int B, int H, real clip,
-                       real *scratch) {
-    real *dhzr = scratch;                   /* [B][2H] = [daz | dar] */
-    real *rh = scratch + (size_t)B * 2 * H; /* [B][H] */
-    real *drh = rh + (size_t)B * H;         /* [B][H] */
+void gru_step_forward(real *h, real *z, real *r, real *n, const real *xp, const real *hprev,
+                      const gru_params *p, int B, int H, real clip, real *scratch) {
+    real *rh = scratch + (size_t)B * 3 * H; /* [B][H] */
+    gru_step_forward_rh(h, z, r, n, rh, xp, hprev, p, B, H, clip, scratch);
+}
+
+void gru_step_backward_data(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
+                            const real *hprev, const gru_params *p, int B, int H, real clip, real *scratch) {
+    real *drh = scratch; /* [B][H] */
     /* candidate path first: need d(rh) = dan Un^T */
     for (int b = 0; b < B; b++) {
         const real *hp = hprev + (size_t)b * H, *zb = z + (size_t)b * H, *nb = n + (size_t)b * H;
-        const real *rb = r + (size_t)b * H, *dhb = dh + (size_t)b * H;
-        real *dx = dxp + (size_t)b * 3 * H, *rhb = rh + (size_t)b * H;
+        const real *dhb = dh + (size_t)b * H;
+        real *dx = dxp + (size_t)b * 3 * H, *dhp = dhprev + (size_t)b * H;
+        #pragma omp simd
         for (int j = 0; j < H; j++) {
             real raw = zb[j] * hp[j] + (1 - zb[j]) * nb[j];
             real d = (raw > clip || raw < -clip) ? 0 : dhb[j];
-            dx[j] = d * (hp[j] - nb[j]);                       /* dz, activated below */
+            dx[j] = d * (hp[j] - nb[j]);                            /* dz, activated below */
             dx[2 * H + j] = d * (1 - zb[j]) * (1 - nb[j] * nb[j]); /* dan */
-            dhprev[(size_t)b * H + j] += d * zb[j];
-            rhb[j] = rb[j] * hp[j];
+            dhp[j] += d * zb[j];
         }
     }
-    /* dUn += rh^T dan ; drh = dan Un^T */
-    nd_gemm(1, 0, H, H, B, 1, rh, H, dxp + 2 * H, 3 * H, 1, g->Un, H);
     nd_gemm(0, 1, B, H, H, 1, dxp + 2 * H, 3 * H, p->Un, H, 0, drh, H);
     for (int b = 0; b < B; b++) {
         const real *hp = hprev + (size_t)b * H, *zb = z + (size_t)b * H, *rb = r + (size_t)b * H;
         const real *drhb = drh + (size_t)b * H;
-        real *dx = dxp + (size_t)b * 3 * H, *dzr = dhzr + (size_t)b * 2 * H;
+        real *dx = dxp + (size_t)b * 3 * H, *dhp = dhprev + (size_t)b * H;
+        #pragma omp simd
         for (int j = 0; j < H; j++) {
             real daz = dx[j] * zb[j] * (1 - zb[j]);
             real dr = drhb[j] * hp[j];
-            real dar = dr * rb[j] * (1 - rb[j]);
-            dhprev[(size_t)b * H + j] += drhb[j] * rb[j];
+            dx[H + j] = dr * rb[j] * (1 - rb[j]);
+            dhp[j] += drhb[j] * rb[j];
             dx[j] = daz;
-            dx[H + j] = dar;
-            dzr[j] = daz;
-            dzr[H + j] = dar;
         }
     }
-    /* dUzr += hprev^T dhzr ; dhprev += dhzr Uzr^T */
-    nd_gemm(1, 0, H, 2 * H, B, 1, hprev, H, dhzr, 2 * H, 1, g->Uzr, 2 * H);
-    nd_gemm(0, 1, B, H, 2 * H, 1, dhzr, 2 * H, p->Uzr, 2 * H, 1, dhprev, H);
+    /* dhprev += [daz | dar] Uzr^T */
+    nd_gemm(0, 1, B, H, 2 * H, 1, dxp, 3 * H, p->Uzr, 2 * H, 1, dhprev, H);
+}
+
+void gru_step_backward(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
+                       const real *hprev, const gru_params *p, const gru_params *g, int B, int H, real clip,
+                       real *scratch) {
+    real *rh = scratch + (size_t)B * H; /* [B][H] */
+    gru_step_backward_data(dxp, dhprev, dh, z, r, n, hprev, p, B, H, clip, scratch);
+    for (size_t i = 0; i < (size_t)B * H; i++) rh[i] = r[i] * hprev[i];
+    /* dUn += rh^T dan ; dUzr += hprev^T [daz | dar] */
+    nd_gemm(1, 0, H, H, B, 1, rh, H, dxp + 2 * H, 3 * H, 1, g->Un, H);
+    nd_gemm(1, 0, H, 2 * H, B, 1, hprev, H, dxp, 3 * H, 1, g->Uzr, 2 * H);
 }
 
 void gru_seq_forward(gru_seq_acts *a, const real *X, const real *h0, const gru_params *p, int T, int B, int I,

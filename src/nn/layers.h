@@ -37,6 +37,14 @@ size_t gru_step_scratch(int B, int H);
 /* One step. xp [B][3H] = x Wx + bx (precomputed). Writes h [B][H] and saves z, r, n [B][H]. */
 void gru_step_forward(real *h, real *z, real *r, real *n, const real *xp, const real *hprev,
                       const gru_params *p, int B, int H, real clip, real *scratch);
+/* Same, also saving rh = r * hprev [B][H] (needed for the U_n gradient). Scratch: B*3H. */
+void gru_step_forward_rh(real *h, real *z, real *r, real *n, real *rh, const real *xp, const real *hprev,
+                         const gru_params *p, int B, int H, real clip, real *scratch);
+/* The data part of the step backward: overwrites dxp [B][3H] with the gate pre-activation gradients
+ * (daz | dar | dan) and adds to dhprev; no parameter gradient (the caller forms U_zr += hprev^T dxp[:, :2H]
+ * and U_n += rh^T dxp[:, 2H:] over many steps at once). Scratch: B*H. */
+void gru_step_backward_data(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
+                            const real *hprev, const gru_params *p, int B, int H, real clip, real *scratch);
 /* Backward of one step. dh [B][H]: gradient w.r.t. this step's output h.
  * Overwrites dxp [B][3H]; dhprev += ...; grads g->Uzr, g->Un += ... (g->Wx, g->bx untouched:
  * the caller applies linear_backward to dxp for all steps at once). */
