@@ -19,7 +19,7 @@ void nd_baseline_opts_default(nd_baseline_opts *o) {
 }
 
 void nd_baseline_result_free(nd_baseline_result *r) {
-    for (int s = 0; s < 2; s++) { nd_free(r->rates[s]); nd_free(r->factors[s]); }
+    for (int s = 0; s < ND_BASELINE_SPLITS; s++) { nd_free(r->rates[s]); nd_free(r->factors[s]); }
     nd_gpfa_params_free(&r->gpfa);
     nd_free(r->gpfa_neurons);
     nd_free(r->loglik);
@@ -55,20 +55,20 @@ nd_status nd_smooth_nlb(float *out, const float *counts, int n, int T, int N, do
 static nd_status alloc_rates(const nd_lfads_data *d, nd_baseline_result *r, const char *method, nd_error *err) {
     memset(r, 0, sizeof *r);
     r->method = method;
-    r->n[0] = d->n_train; r->n[1] = d->n_valid;
+    r->n[0] = d->n_train; r->n[1] = d->n_valid; r->n[2] = d->n_test;
     r->T = d->T; r->N = d->N;
     r->Tr = d->Tr > 0 ? d->Tr : d->T;
     r->Nr = d->Nr > 0 ? d->Nr : d->N;
     nd_status st = ND_OK;
-    for (int s = 0; s < 2 && !st; s++) st = ND_ALLOC(r->rates[s], (size_t)r->n[s] * r->Tr * r->Nr + 1, "rates", err);
+    for (int s = 0; s < ND_BASELINE_SPLITS && !st; s++) st = ND_ALLOC(r->rates[s], (size_t)r->n[s] * r->Tr * r->Nr + 1, "rates", err);
     return st;
 }
 
-static const float *split_counts(const nd_lfads_data *d, int s) { return s == 0 ? d->train : d->valid; }
+static const float *split_counts(const nd_lfads_data *d, int s) { return s == 0 ? d->train : s == 1 ? d->valid : d->test; }
 
 /* Held-out neurons: Poisson GLM per neuron from regressors X[s] [n_s][Tx][p], fitted on the train trials'
  * observed bins, written for bins t < Tx of every split. */
-static nd_status heldout_glm(const nd_lfads_data *d, const nd_baseline_opts *o, double *const X[2], int Tx, int p,
+static nd_status heldout_glm(const nd_lfads_data *d, const nd_baseline_opts *o, double *const X[ND_BASELINE_SPLITS], int Tx, int p,
                              nd_baseline_result *r, nd_error *err) {
     const int T = r->T, N = r->N, Nr = r->Nr, Tr = r->Tr, H = Nr - N, n0 = r->n[0];
     if (H <= 0) return ND_OK;
@@ -93,7 +93,7 @@ static nd_status heldout_glm(const nd_lfads_data *d, const nd_baseline_opts *o, 
     go.alpha = o->alpha;
     st = nd_poisson_glm_fit_many(Xf, Yf, H, rows, p, H, &go, W, B, err);
     if (st) goto done;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < ND_BASELINE_SPLITS; s++)
         for (int b = 0; b < r->n[s]; b++)
             for (int t = 0; t < Tx; t++) {
                 const double *x = X[s] + ((size_t)b * Tx + t) * p;
@@ -115,9 +115,9 @@ nd_status nd_baseline_smoothing(const nd_lfads_data *d, const nd_baseline_opts *
     if (st) { nd_baseline_result_free(r); return st; }
     const int T = r->T, N = r->N, Tr = r->Tr, Nr = r->Nr;
     const double sd = o->kernel_ms / o->bin_ms;
-    float *sm[2] = {NULL, NULL};
-    double *X[2] = {NULL, NULL};
-    for (int s = 0; s < 2 && !st; s++) {
+    float *sm[ND_BASELINE_SPLITS] = {NULL, NULL, NULL};
+    double *X[ND_BASELINE_SPLITS] = {NULL, NULL, NULL};
+    for (int s = 0; s < ND_BASELINE_SPLITS && !st; s++) {
         size_t nTN = (size_t)r->n[s] * T * N;
         st = ND_ALLOC(sm[s], nTN + 1, "smoothed spikes", err);
         if (!st) st = ND_ALLOC(X[s], nTN + 1, "log smoothed spikes", err);
@@ -155,7 +155,7 @@ nd_status nd_baseline_smoothing(const nd_lfads_data *d, const nd_baseline_opts *
                     double v = a / ws;
                     pss[(size_t)t * Nr + k] = v < 1e-9 ? 1e-9 : v;
                 }
-            for (int s = 0; s < 2; s++)
+            for (int s = 0; s < ND_BASELINE_SPLITS; s++)
                 for (int b = 0; b < r->n[s]; b++)
                     for (int t = 0; t < Tf; t++)
                         for (int k = 0; k < Nr; k++)
@@ -163,7 +163,7 @@ nd_status nd_baseline_smoothing(const nd_lfads_data *d, const nd_baseline_opts *
             nd_free(ps);
         }
     }
-    for (int s = 0; s < 2; s++) { nd_free(sm[s]); nd_free(X[s]); }
+    for (int s = 0; s < ND_BASELINE_SPLITS; s++) { nd_free(sm[s]); nd_free(X[s]); }
     if (st) nd_baseline_result_free(r);
     return st;
 }
@@ -200,7 +200,7 @@ static nd_status linreg(const double *X, const float *Y, size_t ldy, size_t rows
 
 /* GPFA forward-prediction bins: one Poisson GLM per neuron (all Nr) from the GP-extrapolated latents, fitted
  * on the forward bins of the train trials (their targets), applied to every split's forward bins. */
-static nd_status forward_glm(const nd_lfads_data *d, const nd_baseline_opts *o, double *const X[2], int p,
+static nd_status forward_glm(const nd_lfads_data *d, const nd_baseline_opts *o, double *const X[ND_BASELINE_SPLITS], int p,
                              nd_baseline_result *r, nd_error *err) {
     const int T = r->T, Nr = r->Nr, Tr = r->Tr, Tf = Tr - T, n0 = r->n[0];
     const float *rec = nd_lfads_recon(d, 0);
@@ -224,7 +224,7 @@ static nd_status forward_glm(const nd_lfads_data *d, const nd_baseline_opts *o, 
     go.alpha = o->alpha;
     st = nd_poisson_glm_fit_many(Xf, Yf, Nr, rows, p, Nr, &go, W, B, err);
     if (st) goto done;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < ND_BASELINE_SPLITS; s++)
         for (int b = 0; b < r->n[s]; b++)
             for (int t = T; t < Tr; t++) {
                 const double *x = X[s] + ((size_t)b * Tr + t) * p;
@@ -245,7 +245,7 @@ nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd
     nd_status st = alloc_rates(d, r, "gpfa", err);
     if (st) { nd_baseline_result_free(r); return st; }
     const int T = r->T, N = r->N, Tr = r->Tr, Nr = r->Nr;
-    double *Y = NULL, *lat = NULL, *Tm = NULL, *X[2] = {NULL, NULL}, *W = NULL, *bb = NULL;
+    double *Y = NULL, *lat = NULL, *Tm = NULL, *X[ND_BASELINE_SPLITS] = {NULL, NULL, NULL}, *W = NULL, *bb = NULL;
     int *act = NULL, q = 0;
     st = ND_ALLOC(act, N, "GPFA neuron list", err);
     if (st) goto done;
@@ -278,7 +278,7 @@ nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd
     st = ND_ALLOC(Tm, (size_t)p * p, "GPFA transform", err);
     if (!st) st = nd_gpfa_orth_transform(&r->gpfa, Tm, err);
     if (!st) st = ND_ALLOC(lat, (size_t)(r->n[0] > r->n[1] ? r->n[0] : r->n[1]) * Tr * p + 1, "GPFA latents", err);
-    for (int s = 0; s < 2 && !st; s++) {
+    for (int s = 0; s < ND_BASELINE_SPLITS && !st; s++) {
         size_t rows = (size_t)r->n[s] * Tr;
         st = ND_ALLOC(X[s], rows * p + 1, "GPFA latents", err);
         if (!st) st = ND_ALLOC(r->factors[s], rows * p + 1, "GPFA latents", err);
@@ -312,7 +312,7 @@ nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd
         nd_free(Xf);
         if (st) goto done;
     }
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < ND_BASELINE_SPLITS; s++)
         for (size_t i = 0; i < (size_t)r->n[s] * Tr; i++) {
             const double *x = X[s] + i * p;
             float *out = r->rates[s] + i * Nr;
@@ -334,9 +334,10 @@ nd_status nd_baseline_write(const char *path, const nd_lfads_data *d, const nd_b
                             const nd_baseline_opts *o, double split_seed, double valid_fraction, nd_error *err) {
     nd_h5file *h = NULL;
     nd_status st = nd_h5_create(&h, path, err);
-    static const char *const split[2] = {"train", "valid"};
+    static const char *const split[ND_BASELINE_SPLITS] = {"train", "valid", "test"};
     char name[64];
-    for (int s = 0; s < 2 && !st; s++) {
+    for (int s = 0; s < ND_BASELINE_SPLITS && !st; s++) {
+        if (s == 2 && r->n[s] == 0) continue; /* no test split */
         size_t d3[3] = {(size_t)r->n[s], (size_t)r->Tr, (size_t)r->Nr};
         snprintf(name, sizeof name, "%s_output_params", split[s]);
         st = nd_h5_write_float(h, name, r->rates[s], 3, d3, err);
@@ -348,6 +349,7 @@ nd_status nd_baseline_write(const char *path, const nd_lfads_data *d, const nd_b
     }
     if (!st && d->train_inds) { size_t n1 = (size_t)d->n_train; st = nd_h5_write_int(h, "train_inds", d->train_inds, 1, &n1, err); }
     if (!st && d->valid_inds) { size_t n1 = (size_t)d->n_valid; st = nd_h5_write_int(h, "valid_inds", d->valid_inds, 1, &n1, err); }
+    if (!st && d->test_inds && d->n_test > 0) { size_t n1 = (size_t)d->n_test; st = nd_h5_write_int(h, "test_inds", d->test_inds, 1, &n1, err); }
     int gp = r->gpfa.p > 0;
     if (!st && gp) {
         const nd_gpfa_params *m = &r->gpfa;

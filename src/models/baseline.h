@@ -38,11 +38,12 @@ typedef struct {
 
 void nd_baseline_opts_default(nd_baseline_opts *o);
 
+#define ND_BASELINE_SPLITS 3 /* train, valid, test */
 typedef struct {
     const char *method; /* "smoothing" or "gpfa" */
-    int n[2], T, N, Tr, Nr, F;
-    float *rates[2];   /* [n][Tr][Nr] per split (0 train, 1 valid) */
-    float *factors[2]; /* [n][Tr][F] (GPFA latents), NULL for smoothing */
+    int n[ND_BASELINE_SPLITS], T, N, Tr, Nr, F;
+    float *rates[ND_BASELINE_SPLITS];   /* [n][Tr][Nr] per split (0 train, 1 valid, 2 test; n = 0: none) */
+    float *factors[ND_BASELINE_SPLITS]; /* [n][Tr][F] (GPFA latents), NULL for smoothing */
     /* GPFA only */
     nd_gpfa_params gpfa;
     int *gpfa_neurons;  /* [gpfa.q] which held-in neurons the model uses */
