@@ -98,7 +98,7 @@ nd_status nd_pbt_space_set(nd_pbt_space *s, const char *spec, nd_error *err) {
         k = s->n++;
     }
     nd_pbt_param *p = &s->p[k];
-    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->name, sizeof p->name, "%.31s", name); /* config keys are shorter */
     p->min = lo;
     p->max = hi;
     p->weight = w;
