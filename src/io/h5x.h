@@ -25,7 +25,7 @@ enum { ND_H5R_INT = 1, ND_H5R_FLOAT, ND_H5R_STRING, ND_H5R_BOOL, ND_H5R_REF, ND_
 typedef struct {
     int rank;
     size_t dims[ND_H5R_MAX_RANK];
-    size_t numel;
+    size_t numel;     /* product of dims; SIZE_MAX if that exceeds SIZE_MAX / 16 (cannot be read) */
     int cls;          /* ND_H5R_* element class */
     size_t size;      /* bytes per element as stored */
     int is_signed;    /* integers */

@@ -6,7 +6,9 @@
  * Debian's gcc passes, weak references alone do not keep -lmatio: define ND_HAVE_LIBMATIO when
  * linking it). Built without matio.h at all (libmatio-dev not installed), the reader reports
  * that it is unavailable. */
+#include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,8 @@
 #pragma weak Mat_LogInitFunc
 #pragma weak Mat_GetDir
 #pragma weak Mat_VarReadNextInfo
+#pragma weak Mat_VarGetNumberOfFields
+#pragma weak Mat_VarGetStructFieldnames
 #define LINKED(f) ((f) != NULL)
 #else
 #define LINKED(f) 1
@@ -74,25 +78,64 @@ static const char *class_name(enum matio_classes c) {
     }
 }
 
+/* elements by the declared dims; SIZE_MAX if their product overflows */
 static size_t numel(const matvar_t *v) {
     size_t n = 1;
-    for (int i = 0; i < v->rank; i++) n *= v->dims[i];
+    if (v->rank < 0 || (v->rank > 0 && !v->dims)) return SIZE_MAX;
+    for (int i = 0; i < v->rank; i++)
+        if (v->dims[i] == 0) return 0;
+    for (int i = 0; i < v->rank; i++) {
+        if (n > SIZE_MAX / v->dims[i]) return SIZE_MAX;
+        n *= v->dims[i];
+    }
     return n;
 }
 
-static char *label_of(const matvar_t *v) {
-    char buf[64];
-    if (!v || !v->data || numel(v) == 0) return strdup("");
+/* bytes per element of v->data as label_of / get_num read it; 0 if not a type they read */
+static size_t elem_size(const matvar_t *v) {
+    if (v->class_type == MAT_C_CHAR)
+        return v->data_size == 2 || v->data_type == MAT_T_UINT16 || v->data_type == MAT_T_UTF16 ? 2 : 1;
+    switch (v->data_type) {
+    case MAT_T_DOUBLE: case MAT_T_INT64: case MAT_T_UINT64: return 8;
+    case MAT_T_SINGLE: case MAT_T_INT32: case MAT_T_UINT32: return 4;
+    case MAT_T_INT16: case MAT_T_UINT16: return 2;
+    case MAT_T_INT8: case MAT_T_UINT8: return 1;
+    default: return 0;
+    }
+}
+
+/* libmatio sizes v->data from the file's data element, not from the dims (fuzz/FINDINGS.md, bug 8):
+ * 1 if v->data holds the numel(v) elements of esz bytes the dims declare */
+static int data_holds(const matvar_t *v, size_t n, size_t esz) {
+    return v->data && esz && n != SIZE_MAX && n <= v->nbytes / esz;
+}
+
+static nd_status corrupt_data(const char *path, const char *label, const matvar_t *v, nd_error *err) {
     size_t n = numel(v);
-    if (v->class_type == MAT_C_CHAR) {
-        char *s = malloc(n * 3 + 1);
-        if (!s) return NULL;
+    if (n == SIZE_MAX) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: corrupt (its dims overflow)", path, label);
+    return nd_fail(err, ND_ERR_FORMAT, "%s: %s: corrupt (dims say %zu elements, %zu bytes stored)", path, label, n,
+                   v->data ? v->nbytes : 0);
+}
+
+/* the condition label of one trial: a char array as UTF-8, a number as %.15g ("" if empty) */
+static nd_status label_of(const matvar_t *v, const char *path, const char *label, char **out, nd_error *err) {
+    char buf[64];
+    *out = NULL;
+    if (!v || !v->data || numel(v) == 0) {
+        *out = strdup("");
+    } else if (v->class_type == MAT_C_CHAR) {
+        size_t n = numel(v), esz = elem_size(v);
+        if (!data_holds(v, n, esz)) return corrupt_data(path, label, v, err);
+        char *s = malloc(n * 3 + 1); /* n <= nbytes: no overflow */
+        if (!s) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
         size_t o = 0;
         for (size_t i = 0; i < n; i++) {
             unsigned c;
-            if (v->data_size == 2 || v->data_type == MAT_T_UINT16 || v->data_type == MAT_T_UTF16)
-                c = ((const uint16_t *)v->data)[i];
-            else c = ((const unsigned char *)v->data)[i];
+            if (esz == 2) {
+                uint16_t u;
+                memcpy(&u, (const unsigned char *)v->data + 2 * i, 2);
+                c = u;
+            } else c = ((const unsigned char *)v->data)[i];
             if (c < 0x80) s[o++] = (char)c;
             else if (c < 0x800) {
                 s[o++] = (char)(0xC0 | (c >> 6));
@@ -104,12 +147,20 @@ static char *label_of(const matvar_t *v) {
             }
         }
         s[o] = 0;
-        return s;
+        *out = s;
+        return ND_OK;
+    } else {
+        double x;
+        if (!elem_size(v) || v->isComplex || v->class_type == MAT_C_SPARSE) *out = strdup("?");
+        else if (!data_holds(v, 1, elem_size(v))) return corrupt_data(path, label, v, err);
+        else {
+            get_num(v, 0, &x);
+            snprintf(buf, sizeof buf, "%.15g", x);
+            *out = strdup(buf);
+        }
     }
-    double x;
-    if (!get_num(v, 0, &x)) return strdup("?");
-    snprintf(buf, sizeof buf, "%.15g", x);
-    return strdup(buf);
+    if (!*out) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
+    return ND_OK;
 }
 
 nd_status nd_mat5_load(const char *path, const char *var, const char *condfield, nd_mat_trials *m, nd_error *err) {
@@ -154,6 +205,23 @@ nd_status nd_mat5_load(const char *path, const char *var, const char *condfield,
         st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: the struct array is empty", path, m->var);
         goto done;
     }
+    /* Mat_VarGetStructFieldByName indexes v->data (n x fields pointers) by the dims: check that
+     * libmatio really read that many (a corrupt file declares more), and bound n for m->n */
+    unsigned nf = LINKED(Mat_VarGetNumberOfFields) ? Mat_VarGetNumberOfFields(v) : 0;
+    if (n > INT_MAX || nf == 0 || !data_holds(v, n, nf * sizeof(matvar_t *))) {
+        if (n > INT_MAX)
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: %zu struct elements, more than %d", path, m->var, n, INT_MAX);
+        else if (nf == 0) st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: the struct has no fields", path, m->var);
+        else st = corrupt_data(path, m->var, v, err);
+        goto done;
+    }
+    /* Mat_VarGetStructFieldByName compares every field name: a corrupt file can leave one NULL */
+    char *const *fnames = LINKED(Mat_VarGetStructFieldnames) ? Mat_VarGetStructFieldnames(v) : NULL;
+    for (unsigned k = 0; k < nf; k++)
+        if (!fnames || !fnames[k]) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: corrupt struct (field %u has no name)", path, m->var, k + 1);
+            goto done;
+        }
     const char *fields[2] = {"data", "spikes"};
     for (int i = 0; i < 2 && !m->field[0]; i++)
         if (Mat_VarGetStructFieldByName(v, fields[i], 0)) snprintf(m->field, sizeof m->field, "%s", fields[i]);
@@ -194,16 +262,24 @@ nd_status nd_mat5_load(const char *path, const char *var, const char *condfield,
                 st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: is complex, expected spike counts", path, label);
                 goto done;
             }
-            double probe_v;
             if (d->class_type == MAT_C_CHAR || d->class_type == MAT_C_CELL || d->class_type == MAT_C_STRUCT ||
-                !get_num(d, 0, &probe_v)) {
+                !elem_size(d)) {
                 st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: is a MATLAB %s, expected a numeric matrix", path, label,
                              class_name(d->class_type));
+                goto done;
+            }
+            if (!data_holds(d, numel(d), elem_size(d))) {
+                st = corrupt_data(path, label, d, err);
                 goto done;
             }
             if (d->rank != 2) {
                 st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %d dimensions, expected a neurons x time matrix", path,
                              label, d->rank);
+                goto done;
+            }
+            if (d->dims[0] > INT_MAX || d->dims[1] > INT_MAX) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: %zu x %zu is too large", path, label, d->dims[0],
+                             d->dims[1]);
                 goto done;
             }
             int rows = (int)d->dims[0], cols = (int)d->dims[1];
@@ -224,11 +300,8 @@ nd_status nd_mat5_load(const char *path, const char *var, const char *condfield,
         }
         if (has_cond) {
             matvar_t *c = Mat_VarGetStructFieldByName(v, cf, i);
-            m->cond[i] = label_of(c);
-            if (!m->cond[i]) {
-                st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
-                goto done;
-            }
+            snprintf(label, sizeof label, "%s(%zu).%s", m->var, i + 1, cf);
+            if ((st = label_of(c, path, label, &m->cond[i], err))) goto done;
         }
     }
 done:
