@@ -1,5 +1,5 @@
 /* Sizes that files declare, checked before anything is allocated or read: the fixes of the bugs
- * the fuzzers found (fuzz/FINDINGS.md, bugs 2-9). Every input is made here: HDF5 files with the
+ * the fuzzers found (fuzz/FINDINGS.md, bugs 2-10). Every input is made here: HDF5 files with the
  * C API (never-written datasets declare any size in a few KB, as fuzz/crashes/make_bigdims.c
  * does; a few bytes are patched to make corrupt ones), MATLAB v5 files with libmatio (patched
  * likewise), checkpoints with nd_ckpt_write. Each case must fail with one line naming the file,
@@ -411,6 +411,18 @@ static void test_interp_float_range(nd_test_ctx *ctx) {
     CHECK(ctx, nd_interp_linear(ts, ok, 2, 1, 0.5, &out) == 0 && out == 0.0f, "midpoint: %g", out);
 }
 
+/* bug 10: the ns clock saturates instead of overflowing int64 (huge NWB trial times) */
+static void test_time_clock_range(nd_test_ctx *ctx) {
+    CHECK(ctx, nd_time_ns(1.5, 1e9) == 1500000000LL, "1.5 s");
+    CHECK(ctx, nd_time_ns(-0.25, 1e6) == -250000LL, "-0.25 ms");
+    CHECK(ctx, nd_time_ns(5.6e305, 1e9) == ND_TIME_NS_MAX, "5.6e305 s -> %lld", (long long)nd_time_ns(5.6e305, 1e9));
+    CHECK(ctx, nd_time_ns(-INFINITY, 1e9) == -ND_TIME_NS_MAX, "-inf");
+    CHECK(ctx, nd_time_ns(NAN, 1e9) == 0, "NaN");
+    /* the binning arithmetic on such times stays defined (UBSan in make asan) and far outside any trial */
+    CHECK(ctx, nd_bin_index(1e300, 1e9, -ND_TIME_NS_MAX, 1000000) > 0, "bin of a huge time");
+    CHECK(ctx, nd_bin_index(-1e300, 1e9, ND_TIME_NS_MAX, 1000000) < 0, "bin of a huge negative time");
+}
+
 /* bug 9: the binned array is capped (8 GiB, ND_MAX_ALLOC_MB) with a message naming the sizes */
 static void test_binned_limit(nd_test_ctx *ctx) {
     nd_binned b;
@@ -544,6 +556,7 @@ int main(void) {
     RUN(test_ckpt_sizes);
     RUN(test_config_subnormal);
     RUN(test_interp_float_range);
+    RUN(test_time_clock_range);
     RUN(test_binned_limit);
     RUN(test_mat_counts);
     RUN(test_mat_corrupt_dims);

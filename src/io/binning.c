@@ -94,7 +94,17 @@ nd_status nd_binned_set_conditions(nd_binned *b, char *const *keys, nd_error *er
 }
 
 /* ---------- primitives ---------- */
-int64_t nd_time_ns(double t, double ns_per_unit) { return llround(t * ns_per_unit); }
+int64_t nd_time_ns(double t, double ns_per_unit) {
+    /* clamped to +-2^61 ns (73 years), so that differences and sums of a few clock values never
+     * overflow int64 (a huge trial time did: fuzz/FINDINGS.md, bug 10); NaN gives 0 (readers
+     * reject NaN times before binning) */
+    const double lim = (double)ND_TIME_NS_MAX;
+    double x = t * ns_per_unit;
+    if (x != x) return 0;
+    if (x >= lim) return ND_TIME_NS_MAX;
+    if (x <= -lim) return -ND_TIME_NS_MAX;
+    return llround(x);
+}
 
 int64_t nd_floor_div64(int64_t a, int64_t b) {
     int64_t q = a / b;

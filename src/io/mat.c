@@ -28,7 +28,6 @@
 #pragma weak Mat_Close
 #pragma weak Mat_VarRead
 #pragma weak Mat_VarFree
-#pragma weak Mat_VarGetStructFieldByName
 #pragma weak Mat_LogInitFunc
 #pragma weak Mat_GetDir
 #pragma weak Mat_VarReadNextInfo
@@ -78,6 +77,10 @@ static const char *class_name(enum matio_classes c) {
     }
 }
 
+/* struct elements (trials) accepted: far above any recording, far below INT_MAX (m->n); a corrupt
+ * file declared 50 million empty ones */
+#define ND_MAT_MAX_TRIALS 10000000
+
 /* elements by the declared dims; SIZE_MAX if their product overflows */
 static size_t numel(const matvar_t *v) {
     size_t n = 1;
@@ -115,6 +118,18 @@ static nd_status corrupt_data(const char *path, const char *label, const matvar_
     if (n == SIZE_MAX) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: corrupt (its dims overflow)", path, label);
     return nd_fail(err, ND_ERR_FORMAT, "%s: %s: corrupt (dims say %zu elements, %zu bytes stored)", path, label, n,
                    v->data ? v->nbytes : 0);
+}
+
+/* index of a field in the struct's name list, -1 if absent */
+static int field_index(char *const *names, unsigned nf, const char *name) {
+    for (unsigned k = 0; k < nf; k++)
+        if (!strcmp(names[k], name)) return (int)k;
+    return -1;
+}
+
+/* field k of struct element i (k < 0: NULL); the caller checked that v->data holds n x nf pointers */
+static matvar_t *field_at(const matvar_t *v, unsigned nf, int k, size_t i) {
+    return k < 0 ? NULL : ((matvar_t *const *)v->data)[i * nf + (size_t)k];
 }
 
 /* the condition label of one trial: a char array as UTF-8, a number as %.15g ("" if empty) */
@@ -205,34 +220,40 @@ nd_status nd_mat5_load(const char *path, const char *var, const char *condfield,
         st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: the struct array is empty", path, m->var);
         goto done;
     }
-    /* Mat_VarGetStructFieldByName indexes v->data (n x fields pointers) by the dims: check that
+    /* field_at indexes v->data (n x fields pointers) by the dims: check that
      * libmatio really read that many (a corrupt file declares more), and bound n for m->n */
     unsigned nf = LINKED(Mat_VarGetNumberOfFields) ? Mat_VarGetNumberOfFields(v) : 0;
-    if (n > INT_MAX || nf == 0 || !data_holds(v, n, nf * sizeof(matvar_t *))) {
-        if (n > INT_MAX)
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: %zu struct elements, more than %d", path, m->var, n, INT_MAX);
+    if (n > ND_MAT_MAX_TRIALS || nf == 0 || !data_holds(v, n, nf * sizeof(matvar_t *))) {
+        if (n > ND_MAT_MAX_TRIALS)
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: %zu struct elements (trials), more than %d", path, m->var, n,
+                         ND_MAT_MAX_TRIALS);
         else if (nf == 0) st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: the struct has no fields", path, m->var);
         else st = corrupt_data(path, m->var, v, err);
         goto done;
     }
-    /* Mat_VarGetStructFieldByName compares every field name: a corrupt file can leave one NULL */
+    /* every field must be named (a NULL name crashed libmatio's Mat_VarGetStructFieldByName) */
     char *const *fnames = LINKED(Mat_VarGetStructFieldnames) ? Mat_VarGetStructFieldnames(v) : NULL;
     for (unsigned k = 0; k < nf; k++)
         if (!fnames || !fnames[k]) {
             st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: corrupt struct (field %u has no name)", path, m->var, k + 1);
             goto done;
         }
+    /* fields are then read straight from v->data (n x nf pointers, element-major, as libmatio's
+     * Mat_VarGetStructFieldByName reads them, which would compare every name on every call:
+     * O(n x nf) string compares timed out on a large declared struct) */
     const char *fields[2] = {"data", "spikes"};
+    int fdata = -1;
     for (int i = 0; i < 2 && !m->field[0]; i++)
-        if (Mat_VarGetStructFieldByName(v, fields[i], 0)) snprintf(m->field, sizeof m->field, "%s", fields[i]);
+        if ((fdata = field_index(fnames, nf, fields[i])) >= 0 && field_at(v, nf, fdata, 0))
+            snprintf(m->field, sizeof m->field, "%s", fields[i]);
     if (!m->field[0]) {
         /* an element whose field is empty still names the field; check the field list */
         st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: struct has no field 'data' (or 'spikes')", path, m->var);
         goto done;
     }
     const char *cf = condfield ? condfield : "condition";
-    int has_cond = 0;
-    for (size_t i = 0; i < n && !has_cond; i++) has_cond = Mat_VarGetStructFieldByName(v, cf, i) != NULL;
+    int has_cond = 0, fcond = field_index(fnames, nf, cf);
+    for (size_t i = 0; i < n && !has_cond && fcond >= 0; i++) has_cond = field_at(v, nf, fcond, i) != NULL;
     if (has_cond) snprintf(m->condfield, sizeof m->condfield, "%s", cf);
     else if (condfield) {
         st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: struct has no field '%s'", path, m->var, condfield);
@@ -247,12 +268,13 @@ nd_status nd_mat5_load(const char *path, const char *var, const char *condfield,
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        matvar_t *d = Mat_VarGetStructFieldByName(v, m->field, i);
-        char label[256];
-        snprintf(label, sizeof label, "%s(%zu).%s", m->var, i + 1, m->field);
+        matvar_t *d = field_at(v, nf, fdata, i);
+        char label[256]; /* formatted only where a message may need it: a corrupt file can declare
+                            tens of millions of empty elements */
         if (!d || numel(d) == 0 || d->class_type == MAT_C_EMPTY || !d->data) {
             m->len[i] = 0;
         } else {
+            snprintf(label, sizeof label, "%s(%zu).%s", m->var, i + 1, m->field);
             if (d->class_type == MAT_C_SPARSE) {
                 st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: sparse matrices are not supported (save full(...) instead)",
                              path, label);
@@ -299,8 +321,8 @@ nd_status nd_mat5_load(const char *path, const char *var, const char *condfield,
             for (size_t e = 0; e < cnt; e++) get_num(d, e, &m->data[i][e]); /* both column-major */
         }
         if (has_cond) {
-            matvar_t *c = Mat_VarGetStructFieldByName(v, cf, i);
-            snprintf(label, sizeof label, "%s(%zu).%s", m->var, i + 1, cf);
+            matvar_t *c = field_at(v, nf, fcond, i);
+            if (c && c->data && numel(c) != 0) snprintf(label, sizeof label, "%s(%zu).%s", m->var, i + 1, cf);
             if ((st = label_of(c, path, label, &m->cond[i], err))) goto done;
         }
     }
