@@ -6,7 +6,8 @@
  * Like h5.h, every call silences HDF5's own error printing while it runs. Every failure
  * is one line "<file>: <path inside>: <problem>" (path shown with a leading '/').
  * Arrays are allocated with nd_alloc (free with nd_free); string lists with
- * nd_h5r_free_strings. */
+ * nd_h5r_free_strings. Every read is checked first (h5_guard.h): element count, datatype and
+ * stored size against the declared dims, and the 8 GiB cap (ND_MAX_ALLOC_MB). */
 #ifndef ND_IO_H5X_H
 #define ND_IO_H5X_H
 #include <stddef.h>
