@@ -1,4 +1,4 @@
-# neurodyn — build, test, demo. Targets: all test demo bench asan deps clean
+# neurodyn — build, test, demo. Targets: all test demo bench asan fuzz deps clean
 CC      ?= gcc
 ARCH    ?= -march=native
 OPT     ?= -O2
@@ -9,7 +9,8 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp
 LDLIBS  = $(HDF5_LIBS) -lcjson -llapacke -lopenblas -lmatio -lz -lm -fopenmp
 
 # Debian packages needed to build and test (make deps installs the missing ones when root)
-DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libmatio-dev libopenmpi-dev openmpi-bin
+DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libmatio-dev \
+            libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev
 
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c src/analysis/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
@@ -33,7 +34,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/f32/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GRAD_BIN := $(GRAD_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test demo bench asan deps clean
+.PHONY: all test demo bench asan fuzz deps clean
 all: $(LIBA) $(NDBIN)
 
 $(BUILD)/f32/%.o: %.c $(wildcard src/*/*.h include/*.h)
@@ -61,13 +62,16 @@ $(BUILD)/tests/gradcheck_%: tests/gradcheck_%.c tests/test.h $(BUILD)/libneurody
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -DND_REAL_DOUBLE -o $@ $< $(BUILD)/libneurodyn_f64.a $(LDLIBS)
 
-# The test suite: unit + gradient checks + CLI end-to-end (tests/cli.sh). Two threads, as on CI.
+# The test suite: unit + gradient checks + CLI end-to-end (tests/cli.sh) + the fuzz smoke run
+# (fuzz/smoke.sh: replays fuzz/crashes/, ~45 s; skips without clang/libFuzzer). Two threads, as on CI.
 test: deps all $(TEST_BIN) $(GRAD_BIN)
-	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh
+	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh tests/nlb_cli.sh tests/crash.sh \
+	  tests/reliability.sh tests/search.sh fuzz/smoke.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
+# (The fuzz harnesses are ASan/UBSan builds of their own: make test's smoke run is not repeated here.)
 asan: deps
-	$(MAKE) --no-print-directory BUILD=build/asan LIBA=build/asan/libneurodyn.a NDBIN=build/asan/neurodyn \
+	FUZZ_SMOKE=skip $(MAKE) --no-print-directory BUILD=build/asan LIBA=build/asan/libneurodyn.a NDBIN=build/asan/neurodyn \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
@@ -96,5 +100,13 @@ deps:
 	  else echo "missing Debian packages; run: sudo apt-get install$$missing"; exit 1; fi; \
 	fi
 
+# Long fuzzing run (fuzz/README.md): each harness for FUZZ_SECONDS (default 120) on one core, one
+# after another; crashes go to fuzz/build/art/<harness>/. FUZZ_HARNESSES picks some, e.g.
+#   make fuzz FUZZ_HARNESSES="fuzz_mat fuzz_nwb" FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 120
+FUZZ_HARNESSES ?= $(basename $(notdir $(wildcard fuzz/fuzz_*.c)))
+fuzz: deps
+	@for h in $(FUZZ_HARNESSES); do ./fuzz/run.sh $$h $(FUZZ_SECONDS) || exit 1; done
+
 clean:
-	rm -rf build lib bin
+	rm -rf build lib bin fuzz/build

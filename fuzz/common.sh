@@ -48,7 +48,8 @@ fuzz_smoke_runs() {
 #   "hdf5 <kind> in <function>"         a fault inside libhdf5 (or "matio ..." inside libmatio;
 #                                       "hdf5-or-matio stack-smashing": a stack-protector abort)
 # Rule: harness invariants, UBSan reports and leaks (libhdf5 / libmatio leaks are suppressed) are
-# ours; otherwise the first stack frame that is not sanitizer / libFuzzer / libc plumbing decides,
+# ours; otherwise the first stack frame that is not sanitizer / libFuzzer / libc plumbing (including
+# ASan's interceptors of the string / memory functions, e.g. "in strdup (fuzz_h5x+0x...)") decides,
 # except that an overflow of a buffer that src/ allocated is ours wherever it happens.
 fuzz_classify() {
     awk '
@@ -56,7 +57,8 @@ fuzz_classify() {
         return l ~ /libclang_rt|compiler-rt|sanitizer|fuzzer::|__interceptor|sysdeps|libc\.so|libc_start|_start |\
  in (malloc|calloc|realloc|free|aligned_alloc|posix_memalign|memalign|abort|raise|__pthread_kill_implementation|\
 __libc_message|__fortify_fail|__stack_chk_fail|__chk_fail|__memcpy_chk|__memmove_chk|__memset_chk|\
-__strcpy_chk|__sprintf_chk|__snprintf_chk|__vsnprintf_chk|nd_fuzz_bug) /
+__strcpy_chk|__sprintf_chk|__snprintf_chk|__vsnprintf_chk|nd_fuzz_bug|\
+strdup|strndup|strlen|strnlen|strcmp|strncmp|strcpy|strncpy|strchr|strrchr|strstr|memcpy|memmove|memset|memcmp) /
     }
     function where(l) {
         if (l ~ /libhdf5/) return "hdf5"

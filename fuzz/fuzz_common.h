@@ -35,6 +35,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 
+/* neurodyn's own cap on arrays sized by a file (nd_alloc_limit, 8 GiB by default) is lowered
+ * below -malloc_limit_mb, so that refusing a large declared size is what the fuzzer sees (unless
+ * the run sets ND_MAX_ALLOC_MB itself) */
+__attribute__((constructor)) static void nd_fuzz_alloc_limit(void) { setenv("ND_MAX_ALLOC_MB", "1024", 0); }
+
 static char nd_fuzz_path_buf[512];
 
 static void nd_fuzz_cleanup(void) {

@@ -15,9 +15,20 @@ typedef struct {
 
 static void check_info(const nd_h5r_info *in, const char *path) {
     if (in->rank < 0 || in->rank > ND_H5R_MAX_RANK) nd_fuzz_bug("%s: rank %d", path, in->rank);
+    /* numel is the product of the dims, or SIZE_MAX when that exceeds SIZE_MAX / 16 (h5x.h) */
     size_t n = 1;
-    for (int i = 0; i < in->rank; i++) n *= in->dims[i];
-    if (n != in->numel) nd_fuzz_bug("%s: numel %zu but dims give %zu", path, in->numel, n);
+    int big = 0;
+    for (int i = 0; i < in->rank; i++)
+        if (in->dims[i] == 0) n = 0;
+    for (int i = 0; i < in->rank && n; i++) {
+        if (n > SIZE_MAX / 16 / in->dims[i]) {
+            big = 1;
+            break;
+        }
+        n *= in->dims[i];
+    }
+    if (big ? in->numel != SIZE_MAX : n != in->numel)
+        nd_fuzz_bug("%s: numel %zu but dims give %s%zu", path, in->numel, big ? "more than " : "", n);
     nd_fuzz_touch(in->dtype, strnlen(in->dtype, sizeof in->dtype));
     if (strnlen(in->dtype, sizeof in->dtype) == sizeof in->dtype) nd_fuzz_bug("%s: dtype not terminated", path);
 }

@@ -9,13 +9,18 @@
 #      fuzz/corpus; a crash is copied to fuzz/build/smoke-artifacts/). A fault inside libhdf5 /
 #      libmatio themselves (fuzz_classify in common.sh) ends that harness's run with an "ok" line
 #      naming it: not a neurodyn bug (see fuzz/README.md, "library-internal faults").
-# Without clang + libFuzzer it prints one skip line and RESULT 0 0 1.
+# Without clang + libFuzzer, or with FUZZ_SMOKE=skip (make asan), it prints one skip line and RESULT 0 0 1.
 # FUZZ_SMOKE_SECONDS (default: 40 / number of harnesses, at most 5) sets the time per harness.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
+if [ "${FUZZ_SMOKE:-}" = skip ]; then
+    echo "skip fuzz smoke: FUZZ_SMOKE=skip (make asan: the harnesses are sanitizer builds already run by make test)"
+    echo "RESULT 0 0 1"
+    exit 0
+fi
 if ! fuzz_toolchain_ok; then
-    echo "skip fuzz smoke: clang with libFuzzer + ASan/UBSan not found (Debian: apt-get install clang libclang-rt-dev libomp-dev)"
+    echo "skip fuzz smoke: clang with libFuzzer + ASan/UBSan not found (Debian: apt-get install clang libclang-rt-14-dev libomp-dev)"
     echo "RESULT 0 0 1"
     exit 0
 fi

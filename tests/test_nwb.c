@@ -88,6 +88,7 @@ typedef struct {
     int no_units, no_index, no_trials, string_times, ragged, decreasing, unsorted, nan_time, bad_heldout;
     int no_split, bad_split, with_obs, unequal, no_event_col, beh_mode; /* beh_mode: 0 none, 1 timestamps, 2 rate, 3 neither */
     int short_behaviour;
+    int huge_time; /* a stop_time of 5.6e305 s (its ns clock overflowed int64: fuzz/FINDINGS.md, bug 10) */
 } nwb_variant;
 
 static const double TIMES[] = {0.489999999, 0.49, 0.494999999, 0.495, 0.52, 0.53, 1.305, 0.5, 0.5, 0.514999, 1.3149};
@@ -132,6 +133,7 @@ static void make_nwb(const char *path, const nwb_variant *v) {
         attr_str(f, "/intervals/trials", "neurodata_type", "TimeIntervals");
         double st[4] = {0, 1, 2, 3}, sp[4] = {1, 2, 3, 4}, ev[4] = {0.5, 1.3, NAN, 3.005};
         if (v->unequal) sp[1] = 1.5;
+        if (v->huge_time) sp[0] = 5.6e305;
         put_d(f, "intervals/trials/start_time", st, 4);
         put_d(f, "intervals/trials/stop_time", sp, 4);
         if (!v->no_event_col) put_d(f, "intervals/trials/move_onset_time", ev, 4);
@@ -430,6 +432,7 @@ static void test_nwb_bad_inputs(nd_test_ctx *ctx) {
     BAD(no_trials, "no_trials.nwb", "/intervals/trials", "missing group");
     BAD(no_event_col, "no_event.nwb", "/intervals/trials/move_onset_time", "missing event column (numeric columns: go_cue_time, version)");
     BAD(bad_split, "bad_split.nwb", "/intervals/trials/split", "unknown split 'validation-ish'");
+    BAD(huge_time, "huge_time.nwb", "/intervals/trials/stop_time", "trial 0: 5.6e+305 s is outside the supported range");
     /* trials of different lengths without a window */
     memset(&v, 0, sizeof v);
     v.unequal = 1;

@@ -1,4 +1,5 @@
 #include "binning.h"
+#include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,8 +16,19 @@ nd_status nd_binned_alloc(nd_binned *b, int n, int T, int fp, int N, int B, nd_e
     if (n < 0 || T < 0 || fp < 0 || N < 0 || B < 0)
         return nd_fail(err, ND_ERR_INTERNAL, "nd_binned_alloc: negative size");
     size_t tb = (size_t)T + (size_t)fp;
-    if ((double)n * (double)tb * (double)N > 4.0e9)
-        return nd_fail(err, ND_ERR_NOMEM, "%s: %d trials x %zu bins x %d units is too large", b->source, n, tb, N);
+    /* refuse what the sizes in a (maybe corrupt) file would make us allocate beyond nd_alloc_limit()
+     * (8 GiB, ND_MAX_ALLOC_MB): fuzz/FINDINGS.md, bug 9 */
+    double bytes = (double)n * (double)tb * (double)N * (double)sizeof(float);
+    double bbytes = (double)n * (double)T * (double)B * (double)sizeof(float);
+    double limit = (double)nd_alloc_limit();
+    if (bytes > limit)
+        return nd_fail(err, ND_ERR_NOMEM,
+                       "%s: %d trials x %zu bins x %d units need %.0f bytes, more than the limit of %.0f bytes (set "
+                       "ND_MAX_ALLOC_MB to raise it)", b->source, n, tb, N, bytes, limit);
+    if (bbytes > limit)
+        return nd_fail(err, ND_ERR_NOMEM,
+                       "%s: %d trials x %d bins x %d behaviour dimensions need %.0f bytes, more than the limit of %.0f "
+                       "bytes (set ND_MAX_ALLOC_MB to raise it)", b->source, n, T, B, bbytes, limit);
     b->n = n;
     b->T = T;
     b->fp = fp;
@@ -82,7 +94,17 @@ nd_status nd_binned_set_conditions(nd_binned *b, char *const *keys, nd_error *er
 }
 
 /* ---------- primitives ---------- */
-int64_t nd_time_ns(double t, double ns_per_unit) { return llround(t * ns_per_unit); }
+int64_t nd_time_ns(double t, double ns_per_unit) {
+    /* clamped to +-2^61 ns (73 years), so that differences and sums of a few clock values never
+     * overflow int64 (a huge trial time did: fuzz/FINDINGS.md, bug 10); NaN gives 0 (readers
+     * reject NaN times before binning) */
+    const double lim = (double)ND_TIME_NS_MAX;
+    double x = t * ns_per_unit;
+    if (x != x) return 0;
+    if (x >= lim) return ND_TIME_NS_MAX;
+    if (x <= -lim) return -ND_TIME_NS_MAX;
+    return llround(x);
+}
 
 int64_t nd_floor_div64(int64_t a, int64_t b) {
     int64_t q = a / b;
@@ -132,7 +154,7 @@ int nd_interp_linear(const double *ts, const double *x, size_t n, int B, double 
             double w = (t - ts[lo]) / (ts[lo + 1] - ts[lo]);
             v = (1 - w) * x[lo * (size_t)B + (size_t)j] + w * x[(lo + 1) * (size_t)B + (size_t)j];
         }
-        if (!isfinite(v)) return -1;
+        if (!isfinite(v) || fabs(v) > FLT_MAX) return -1; /* would be inf as a float (fuzz/FINDINGS.md, bug 6) */
         out[j] = (float)v;
     }
     return 0;

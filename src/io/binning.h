@@ -77,7 +77,8 @@ void nd_binned_warn(nd_binned *b, const char *fmt, ...) __attribute__((format(pr
 nd_status nd_binned_set_conditions(nd_binned *b, char *const *keys, nd_error *err);
 
 /* ---------- primitives ---------- */
-int64_t nd_time_ns(double t, double ns_per_unit);      /* llround(t * ns_per_unit) */
+#define ND_TIME_NS_MAX ((int64_t)1 << 61)
+int64_t nd_time_ns(double t, double ns_per_unit);      /* llround(t * ns_per_unit), clamped to +-ND_TIME_NS_MAX */
 int64_t nd_floor_div64(int64_t a, int64_t b);          /* b > 0 */
 /* Bin index of time t (in units with ns_per_unit) relative to t0_ns: floor((ns(t) - t0_ns) / bin_ns). */
 int64_t nd_bin_index(double t, double ns_per_unit, int64_t t0_ns, int64_t bin_ns);

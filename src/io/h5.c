@@ -1,5 +1,6 @@
 #include "h5_quiet.h"
 #include "h5.h"
+#include "h5_guard.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
@@ -451,6 +452,11 @@ static nd_status read_dataset(const char *path, const char *name, hid_t memtype,
         numel *= (size_t)hd[i];
         dims[i] = (size_t)hd[i];
     }
+    char why[256];
+    if (nd_h5_check_read(ds, numel, elsize, why, sizeof why)) { /* before allocating: see h5_guard.h */
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': %s", path, name, why);
+        goto done;
+    }
     buf = nd_alloc(numel * elsize);
     if (!buf) {
         st = nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory (%zu elements)", path, name, numel);
@@ -566,6 +572,7 @@ nd_status nd_h5_read_attr_double(const char *path, const char *obj, const char *
         nd_h5_quiet_off(&q);
         return st;
     }
+    char why[256];
     type = H5Aget_type(a);
     H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
     space = H5Aget_space(a);
@@ -575,6 +582,8 @@ nd_status nd_h5_read_attr_double(const char *path, const char *obj, const char *
     else if (space < 0 || H5Sget_simple_extent_npoints(space) != 1)
         st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a single number", path, obj,
                      attr);
+    else if (nd_h5_check_type(type, why, sizeof why))
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': %s", path, obj, attr, why);
     else if (H5Aread(a, H5T_NATIVE_DOUBLE, value) < 0)
         st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': read failed", path, obj, attr);
     if (space >= 0) H5Sclose(space);
@@ -598,8 +607,13 @@ nd_status nd_h5_read_attr_string(const char *path, const char *obj, const char *
         return st;
     }
     type = H5Aget_type(a);
+    hid_t space = H5Aget_space(a);
+    hssize_t np = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    if (space >= 0) H5Sclose(space);
     if (type < 0 || H5Tget_class(type) != H5T_STRING) {
         st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a string", path, obj, attr);
+    } else if (np != 1) { /* H5Aread writes every element: the buffers below hold one */
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a single string", path, obj, attr);
     } else if (H5Tis_variable_str(type) > 0) {
         char *s = NULL;
         mt = H5Tcopy(H5T_C_S1);

@@ -51,7 +51,8 @@ nd_status nd_h5_dims(const char *path, const char *name, int *rank, size_t dims[
 /* Read a numeric dataset (integers of any width/sign, float32/64) as float.
  * rank receives the rank (0 for a scalar, which has one element); dims[0..rank-1] the shape.
  * Errors: ND_ERR_IO (file missing/unreadable), ND_ERR_FORMAT (not HDF5, no such dataset,
- * not a dataset, non-numeric type, rank > 8), ND_ERR_NOMEM. */
+ * not a dataset, non-numeric type, rank > 8; a size, datatype or stored size that h5_guard.h
+ * refuses before anything is allocated: too large, corrupt, never written), ND_ERR_NOMEM. */
 nd_status nd_h5_read_float(const char *path, const char *name, float **data, int *rank,
                            size_t dims[ND_H5_MAX_RANK], nd_error *err);
 /* Same, as int: integer types must fit in int; float types must hold integral finite

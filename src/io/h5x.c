@@ -1,8 +1,10 @@
+#include "h5_guard.h"
 #include "h5_quiet.h"
 #include "h5x.h"
 #include <errno.h>
 #include <hdf5.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,7 +182,8 @@ static void describe_type(hid_t t, nd_h5r_info *in) {
     }
 }
 
-/* quiet must be on; fills info from an open dataset */
+/* quiet must be on; fills info from an open dataset: 1, 0 (unsupported rank) or -1 (numel would
+ * exceed SIZE_MAX / 16: info->numel is then SIZE_MAX; such a dataset cannot be read) */
 static int info_quiet(hid_t ds, nd_h5r_info *in) {
     memset(in, 0, sizeof *in);
     hid_t t = H5Dget_type(ds), sp = H5Dget_space(ds);
@@ -196,6 +199,14 @@ static int info_quiet(hid_t ds, nd_h5r_info *in) {
             in->numel = H5Sget_simple_extent_type(sp) == H5S_NULL ? 0 : 1;
             for (int i = 0; i < r; i++) {
                 in->dims[i] = (size_t)hd[i];
+                if (hd[i] == 0) in->numel = 0;
+            }
+            for (int i = 0; i < r && in->numel; i++) {
+                if (in->numel > SIZE_MAX / 16 / hd[i]) {
+                    ok = -1;
+                    in->numel = SIZE_MAX;
+                    break;
+                }
                 in->numel *= (size_t)hd[i];
             }
         }
@@ -216,9 +227,12 @@ static nd_status open_ds(nd_h5r *r, const char *obj, hid_t *ds, nd_h5r_info *in,
                        k == ND_H5R_GROUP ? "group" : "non-dataset object");
     *ds = H5Dopen2(r->fid, obj, H5P_DEFAULT);
     if (*ds < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: cannot open dataset", r->path, DISP(obj));
-    if (!info_quiet(*ds, in)) {
+    int ok = info_quiet(*ds, in);
+    if (ok <= 0) {
         H5Dclose(*ds);
         *ds = H5I_INVALID_HID;
+        if (ok < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: too large (its dims overflow the element count)",
+                                   r->path, DISP(obj));
         return nd_fail(err, ND_ERR_FORMAT, "%s: %s: unsupported shape (rank > %d?)", r->path, DISP(obj),
                        ND_H5R_MAX_RANK);
     }
@@ -235,39 +249,6 @@ nd_status nd_h5r_info_of(nd_h5r *r, const char *obj, nd_h5r_info *info, nd_error
     return st;
 }
 
-/* read the whole dataset as an enum's raw integer values, converted to int64 */
-static int read_enum_i64(hid_t ds, const nd_h5r_info *in, int64_t *out) {
-    hid_t ft = H5Dget_type(ds);
-    hid_t mt = ft >= 0 ? H5Tget_native_type(ft, H5T_DIR_ASCEND) : H5I_INVALID_HID;
-    int ok = 0;
-    size_t sz = mt >= 0 ? H5Tget_size(mt) : 0;
-    unsigned char *raw = sz ? malloc(sz * (in->numel ? in->numel : 1)) : NULL;
-    if (raw && (in->numel == 0 || H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) >= 0)) {
-        ok = 1;
-        for (size_t i = 0; i < in->numel; i++) {
-            const unsigned char *p = raw + i * sz;
-            int64_t v = 0;
-            if (sz == 1) v = in->is_signed ? (int64_t)(int8_t)p[0] : (int64_t)p[0];
-            else if (sz == 2) {
-                uint16_t u;
-                memcpy(&u, p, 2);
-                v = in->is_signed ? (int64_t)(int16_t)u : (int64_t)u;
-            } else if (sz == 4) {
-                uint32_t u;
-                memcpy(&u, p, 4);
-                v = in->is_signed ? (int64_t)(int32_t)u : (int64_t)u;
-            } else if (sz == 8) {
-                memcpy(&v, p, 8);
-            } else ok = 0;
-            out[i] = v;
-        }
-    }
-    free(raw);
-    if (mt >= 0) H5Tclose(mt);
-    if (ft >= 0) H5Tclose(ft);
-    return ok;
-}
-
 static int is_enum_ds(hid_t ds) {
     hid_t t = H5Dget_type(ds);
     int e = t >= 0 && H5Tget_class(t) == H5T_ENUM;
@@ -275,7 +256,79 @@ static int is_enum_ds(hid_t ds) {
     return e;
 }
 
-nd_status nd_h5r_read_f64(nd_h5r *r, const char *obj, double **x, nd_h5r_info *info, nd_error *err) {
+/* ---------- reading ---------- */
+/* The one place a dataset's elements are allocated and read (quiet must be on; in from open_ds):
+ * checks with nd_h5_check_read (h5_guard.h: element count and bytes, datatype, stored size) before
+ * allocating, then reads all of ds as memtype into a zeroed nd_alloc buffer of max(numel, 1)
+ * elements plus `extra` bytes. outsize: bytes per element of what the caller makes of it
+ * (counted against the allocation limit when larger than memtype's size). */
+static nd_status read_all(nd_h5r *r, const char *obj, hid_t ds, const nd_h5r_info *in, hid_t memtype,
+                          size_t outsize, size_t extra, void **out, nd_error *err) {
+    char dbuf_[1100], why[256];
+    *out = NULL;
+    size_t msz = H5Tget_size(memtype);
+    if (msz == 0) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: unsupported datatype %s", r->path, DISP(obj), in->dtype);
+    if (nd_h5_check_read(ds, in->numel, msz > outsize ? msz : outsize, why, sizeof why))
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: %s", r->path, DISP(obj), why);
+    size_t n = in->numel ? in->numel : 1;
+    if (n > (SIZE_MAX - extra - 64) / msz)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: too large (%zu elements)", r->path, DISP(obj), in->numel);
+    void *buf = nd_alloc(n * msz + extra);
+    if (!buf)
+        return nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory (%zu elements of %zu bytes)", r->path, DISP(obj),
+                       in->numel, msz);
+    if (in->numel > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        nd_free(buf);
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed (corrupt file or unavailable filter)", r->path,
+                       DISP(obj));
+    }
+    *out = buf;
+    return ND_OK;
+}
+
+/* an enum dataset (h5py / HDMF booleans) as its raw integer values, converted to int64 */
+static nd_status read_enum_i64(nd_h5r *r, const char *obj, hid_t ds, const nd_h5r_info *in, int64_t **out,
+                               nd_error *err) {
+    char dbuf_[1100];
+    *out = NULL;
+    hid_t ft = H5Dget_type(ds);
+    hid_t mt = ft >= 0 ? H5Tget_native_type(ft, H5T_DIR_ASCEND) : H5I_INVALID_HID;
+    size_t sz = mt >= 0 ? H5Tget_size(mt) : 0;
+    unsigned char *raw = NULL;
+    nd_status st;
+    if (sz != 1 && sz != 2 && sz != 4 && sz != 8)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: enum of %zu-byte integers is not supported", r->path, DISP(obj), sz);
+    else st = read_all(r, obj, ds, in, mt, sizeof(int64_t), 0, (void **)&raw, err);
+    int64_t *v = NULL;
+    if (!st) {
+        v = nd_alloc((in->numel ? in->numel : 1) * sizeof *v);
+        if (!v) st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
+    }
+    for (size_t i = 0; !st && i < in->numel; i++) {
+        const unsigned char *p = raw + i * sz;
+        if (sz == 1) v[i] = in->is_signed ? (int64_t)(int8_t)p[0] : (int64_t)p[0];
+        else if (sz == 2) {
+            uint16_t u;
+            memcpy(&u, p, 2);
+            v[i] = in->is_signed ? (int64_t)(int16_t)u : (int64_t)u;
+        } else if (sz == 4) {
+            uint32_t u;
+            memcpy(&u, p, 4);
+            v[i] = in->is_signed ? (int64_t)(int32_t)u : (int64_t)u;
+        } else memcpy(&v[i], p, 8);
+    }
+    nd_free(raw);
+    if (mt >= 0) H5Tclose(mt);
+    if (ft >= 0) H5Tclose(ft);
+    if (st) nd_free(v);
+    else *out = v;
+    return st;
+}
+
+/* A numeric dataset (integer, float, enum / bool) as double (as_double) or int64 (float data must
+ * then hold whole numbers). int64 and double arrays are converted in place (both 8 bytes). */
+static nd_status read_numeric(nd_h5r *r, const char *obj, int as_double, void **x, nd_h5r_info *info,
+                              nd_error *err) {
     char dbuf_[1100];
     nd_h5r_info tmp;
     if (!info) info = &tmp;
@@ -283,27 +336,40 @@ nd_status nd_h5r_read_f64(nd_h5r *r, const char *obj, double **x, nd_h5r_info *i
     nd_h5_quiet q;
     nd_h5_quiet_on(&q);
     hid_t ds;
+    void *buf = NULL;
     nd_status st = open_ds(r, obj, &ds, info, err);
-    double *buf = NULL;
     if (st) goto done;
     if (info->cls != ND_H5R_INT && info->cls != ND_H5R_FLOAT && info->cls != ND_H5R_BOOL) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s is not numeric", r->path, DISP(obj), info->dtype);
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s is not %s", r->path, DISP(obj), info->dtype,
+                     as_double ? "numeric" : "an integer type");
         goto done;
     }
-    buf = nd_alloc((info->numel ? info->numel : 1) * sizeof(double));
-    if (!buf) {
-        st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory (%zu elements)", r->path, DISP(obj), info->numel);
-        goto done;
-    }
+    unsigned char *p;
     if (is_enum_ds(ds)) {
-        int64_t *iv = nd_alloc((info->numel ? info->numel : 1) * sizeof(int64_t));
-        int ok = iv && read_enum_i64(ds, info, iv);
-        for (size_t i = 0; ok && i < info->numel; i++) buf[i] = (double)iv[i];
-        nd_free(iv);
-        if (!ok) st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
-    } else if (info->numel > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed (corrupt file or unavailable filter)", r->path,
-                     DISP(obj));
+        st = read_enum_i64(r, obj, ds, info, (int64_t **)&buf, err);
+        p = buf;
+        for (size_t i = 0; !st && as_double && i < info->numel; i++) {
+            int64_t w;
+            memcpy(&w, p + 8 * i, 8);
+            double d = (double)w;
+            memcpy(p + 8 * i, &d, 8);
+        }
+    } else if (as_double || info->cls != ND_H5R_FLOAT) {
+        st = read_all(r, obj, ds, info, as_double ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, 8, 0, &buf, err);
+    } else {
+        st = read_all(r, obj, ds, info, H5T_NATIVE_DOUBLE, 8, 0, &buf, err);
+        p = buf;
+        for (size_t i = 0; !st && i < info->numel; i++) {
+            double v;
+            memcpy(&v, p + 8 * i, 8);
+            if (!isfinite(v) || v != floor(v) || fabs(v) > 9.0e15) {
+                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: element %zu = %g is not a whole number", r->path, DISP(obj),
+                             i, v);
+                break;
+            }
+            int64_t w = (int64_t)v;
+            memcpy(p + 8 * i, &w, 8);
+        }
     }
 done:
     if (ds >= 0) H5Dclose(ds);
@@ -313,60 +379,12 @@ done:
     return st;
 }
 
+nd_status nd_h5r_read_f64(nd_h5r *r, const char *obj, double **x, nd_h5r_info *info, nd_error *err) {
+    return read_numeric(r, obj, 1, (void **)x, info, err);
+}
+
 nd_status nd_h5r_read_i64(nd_h5r *r, const char *obj, int64_t **x, nd_h5r_info *info, nd_error *err) {
-    char dbuf_[1100];
-    nd_h5r_info tmp;
-    if (!info) info = &tmp;
-    *x = NULL;
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    hid_t ds;
-    nd_status st = open_ds(r, obj, &ds, info, err);
-    int64_t *buf = NULL;
-    double *dbuf = NULL;
-    if (st) goto done;
-    if (info->cls != ND_H5R_INT && info->cls != ND_H5R_FLOAT && info->cls != ND_H5R_BOOL) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s is not an integer type", r->path, DISP(obj), info->dtype);
-        goto done;
-    }
-    size_t n = info->numel ? info->numel : 1;
-    buf = nd_alloc(n * sizeof(int64_t));
-    if (!buf) {
-        st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory (%zu elements)", r->path, DISP(obj), info->numel);
-        goto done;
-    }
-    if (is_enum_ds(ds)) {
-        if (!read_enum_i64(ds, info, buf)) st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
-    } else if (info->cls == ND_H5R_FLOAT) {
-        dbuf = nd_alloc(n * sizeof(double));
-        if (!dbuf) {
-            st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
-            goto done;
-        }
-        if (info->numel > 0 && H5Dread(ds, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, dbuf) < 0) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
-            goto done;
-        }
-        for (size_t i = 0; i < info->numel; i++) {
-            double v = dbuf[i];
-            if (!isfinite(v) || v != floor(v) || fabs(v) > 9.0e15) {
-                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: element %zu = %g is not a whole number", r->path,
-                             DISP(obj), i, v);
-                goto done;
-            }
-            buf[i] = (int64_t)v;
-        }
-    } else if (info->numel > 0 && H5Dread(ds, H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed (corrupt file or unavailable filter)", r->path,
-                     DISP(obj));
-    }
-done:
-    nd_free(dbuf);
-    if (ds >= 0) H5Dclose(ds);
-    nd_h5_quiet_off(&q);
-    if (st) nd_free(buf);
-    else *x = buf;
-    return st;
+    return read_numeric(r, obj, 0, (void **)x, info, err);
 }
 
 void nd_h5r_free_strings(char **s, size_t n) {
@@ -390,42 +408,26 @@ nd_status nd_h5r_read_strings(nd_h5r *r, const char *obj, char ***out, size_t *n
         st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s, expected strings", r->path, DISP(obj), in.dtype);
         goto done;
     }
-    res = calloc(in.numel ? in.numel : 1, sizeof *res);
-    if (!res) {
-        st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
-        goto done;
-    }
     ft = H5Dget_type(ds);
     sp = H5Dget_space(ds);
     mt = H5Tcopy(H5T_C_S1);
     H5Tset_cset(mt, H5Tget_cset(ft));
-    if (H5Tis_variable_str(ft) > 0) {
-        H5Tset_size(mt, H5T_VARIABLE);
-        char **v = calloc(in.numel ? in.numel : 1, sizeof *v);
-        if (!v || (in.numel && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) < 0)) {
-            free(v);
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
-            goto done;
-        }
-        for (size_t i = 0; i < in.numel; i++) res[i] = strdup(v[i] ? v[i] : "");
-#if H5_VERSION_GE(1, 12, 0)
-        H5Treclaim(mt, sp, H5P_DEFAULT, v);
-#else
-        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
-#endif
-        free(v);
-    } else {
-        size_t sz = H5Tget_size(ft);
+    int vlen = H5Tis_variable_str(ft) > 0;
+    size_t sz = H5Tget_size(ft);
+    if (vlen) H5Tset_size(mt, H5T_VARIABLE);
+    else {
         H5Tset_size(mt, sz);
         H5Tset_strpad(mt, H5Tget_strpad(ft));
-        char *raw = malloc(sz * (in.numel ? in.numel : 1) + 1);
-        if (!raw || (in.numel && H5Dread(ds, mt, H5S_ALL, H5S_ALL, H5P_DEFAULT, raw) < 0)) {
-            free(raw);
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed", r->path, DISP(obj));
-            goto done;
-        }
-        for (size_t i = 0; i < in.numel; i++) {
-            const char *p = raw + i * sz;
+    }
+    void *raw = NULL;
+    if ((st = read_all(r, obj, ds, &in, mt, sizeof(char *), 1, &raw, err))) goto done;
+    res = calloc(in.numel ? in.numel : 1, sizeof *res);
+    for (size_t i = 0; res && i < in.numel; i++) {
+        if (vlen) {
+            const char *s = ((char **)raw)[i];
+            res[i] = strdup(s ? s : "");
+        } else {
+            const char *p = (const char *)raw + i * sz;
             size_t len = 0;
             while (len < sz && p[len]) len++;
             while (len > 0 && p[len - 1] == ' ') len--; /* space-padded */
@@ -435,20 +437,24 @@ nd_status nd_h5r_read_strings(nd_h5r *r, const char *obj, char ***out, size_t *n
                 res[i][len] = 0;
             }
         }
-        free(raw);
     }
-    for (size_t i = 0; i < in.numel; i++)
-        if (!res[i]) {
-            st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
-            goto done;
-        }
+    if (vlen) {
+#if H5_VERSION_GE(1, 12, 0)
+        H5Treclaim(mt, sp, H5P_DEFAULT, raw);
+#else
+        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, raw);
+#endif
+    }
+    nd_free(raw);
+    for (size_t i = 0; i < in.numel && !st; i++)
+        if (!res || !res[i]) st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
 done:
     if (mt >= 0) H5Tclose(mt);
     if (ft >= 0) H5Tclose(ft);
     if (sp >= 0) H5Sclose(sp);
     if (ds >= 0) H5Dclose(ds);
     nd_h5_quiet_off(&q);
-    if (st) nd_h5r_free_strings(res, in.numel);
+    if (st) nd_h5r_free_strings(res, res ? in.numel : 0);
     else {
         *out = res;
         *nout = in.numel;
@@ -473,14 +479,10 @@ nd_status nd_h5r_read_refs(nd_h5r *r, const char *obj, char ***out, size_t *nout
                      in.dtype);
         goto done;
     }
+    if ((st = read_all(r, obj, ds, &in, H5T_STD_REF_OBJ, sizeof(char *), 0, (void **)&refs, err))) goto done;
     res = calloc(in.numel ? in.numel : 1, sizeof *res);
-    refs = calloc(in.numel ? in.numel : 1, sizeof *refs);
-    if (!res || !refs) {
+    if (!res) {
         st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
-        goto done;
-    }
-    if (in.numel && H5Dread(ds, H5T_STD_REF_OBJ, H5S_ALL, H5S_ALL, H5P_DEFAULT, refs) < 0) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: cannot read object references", r->path, DISP(obj));
         goto done;
     }
     for (size_t i = 0; i < in.numel; i++) {
@@ -500,16 +502,21 @@ nd_status nd_h5r_read_refs(nd_h5r *r, const char *obj, char ***out, size_t *nout
         }
     }
 done:
-    free(refs);
+    nd_free(refs);
     if (ds >= 0) H5Dclose(ds);
     nd_h5_quiet_off(&q);
-    if (st) nd_h5r_free_strings(res, in.numel);
+    if (st) nd_h5r_free_strings(res, res ? in.numel : 0);
     else {
         *out = res;
         *nout = in.numel;
     }
     return st;
 }
+
+
+/* attributes are small (HDF5 keeps them in the object header); a larger claim is a corrupt file */
+#define ATTR_MAX_ELEMENTS ((hssize_t)1 << 20)
+#define ATTR_MAX_BYTES ((size_t)64 << 20)
 
 int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap) {
     if (!buf || cap == 0) return 0;
@@ -529,7 +536,7 @@ int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, 
         H5Tset_size(mt, H5T_VARIABLE);
         hid_t sp = H5Aget_space(a);
         hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
-        if (np >= 1) {
+        if (np >= 1 && np <= ATTR_MAX_ELEMENTS) {
             char **v = calloc((size_t)np, sizeof *v);
             if (v && H5Aread(a, mt, v) >= 0) {
                 snprintf(buf, cap, "%s", v[0] ? v[0] : "");
@@ -548,7 +555,8 @@ int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, 
         hid_t sp = H5Aget_space(a);
         hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
         if (sp >= 0) H5Sclose(sp);
-        char *tmp = np >= 1 ? calloc(sz * (size_t)np + 1, 1) : NULL;
+        char *tmp = np >= 1 && np <= ATTR_MAX_ELEMENTS && sz <= ATTR_MAX_BYTES / (size_t)np
+                        ? calloc(sz * (size_t)np + 1, 1) : NULL;
         H5Tset_size(mt, sz);
         H5Tset_strpad(mt, H5Tget_strpad(t));
         if (tmp && H5Aread(a, mt, tmp) >= 0) {
@@ -579,7 +587,8 @@ int nd_h5r_attr_f64(nd_h5r *r, const char *obj, const char *attr, double *v) {
     t = H5Aget_type(a);
     sp = H5Aget_space(a);
     H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    if ((c == H5T_INTEGER || c == H5T_FLOAT) && sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1)
+    if ((c == H5T_INTEGER || c == H5T_FLOAT) && sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 &&
+        nd_h5_check_type(t, NULL, 0) == 0)
         ok = H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
 done:
     if (sp >= 0) H5Sclose(sp);
@@ -656,7 +665,7 @@ static herr_t visit_cb(hid_t g, const char *name, const H5L_info_t *info, void *
     if (o < 0) return 0;
     if (H5Iget_type(o) == H5I_DATASET) {
         nd_h5r_info in;
-        if (info_quiet(o, &in)) {
+        if (info_quiet(o, &in) != 0) { /* listed with its dims even when too large to read */
             char path[2048];
             snprintf(path, sizeof path, "/%s", name);
             if (v->cb(path, &in, v->ud)) v->stop = 1;

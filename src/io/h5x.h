@@ -6,7 +6,8 @@
  * Like h5.h, every call silences HDF5's own error printing while it runs. Every failure
  * is one line "<file>: <path inside>: <problem>" (path shown with a leading '/').
  * Arrays are allocated with nd_alloc (free with nd_free); string lists with
- * nd_h5r_free_strings. */
+ * nd_h5r_free_strings. Every read is checked first (h5_guard.h): element count, datatype and
+ * stored size against the declared dims, and the 8 GiB cap (ND_MAX_ALLOC_MB). */
 #ifndef ND_IO_H5X_H
 #define ND_IO_H5X_H
 #include <stddef.h>
@@ -25,7 +26,7 @@ enum { ND_H5R_INT = 1, ND_H5R_FLOAT, ND_H5R_STRING, ND_H5R_BOOL, ND_H5R_REF, ND_
 typedef struct {
     int rank;
     size_t dims[ND_H5R_MAX_RANK];
-    size_t numel;
+    size_t numel;     /* product of dims; SIZE_MAX if that exceeds SIZE_MAX / 16 (cannot be read) */
     int cls;          /* ND_H5R_* element class */
     size_t size;      /* bytes per element as stored */
     int is_signed;    /* integers */

@@ -7,6 +7,9 @@
 #include "h5x.h"
 #include "mat.h"
 
+/* 2^24: the largest count a float bin holds exactly; more per 1-ms bin is a corrupt file */
+#define ND_MAT_MAX_COUNT 16777216
+
 int nd_mat_version(const char *path) {
     FILE *fp = fopen(path, "rb");
     if (!fp) return 0;
@@ -96,7 +99,8 @@ static nd_status read_value(nd_h5r *r, const char *p, const char *label_for_msg,
     nd_status st = nd_h5r_read_f64(r, p, &v, &in, &e2);
     if (st) { /* re-label the message with the MATLAB name */
         nd_h5r_info in2;
-        if (nd_h5r_info_of(r, p, &in2, &e2) == ND_OK)
+        if (nd_h5r_info_of(r, p, &in2, &e2) == ND_OK && in2.cls != ND_H5R_INT && in2.cls != ND_H5R_FLOAT &&
+            in2.cls != ND_H5R_BOOL)
             return nd_fail(err, ND_ERR_FORMAT, "%s: %s: type %s is not numeric", f, label_for_msg, in2.dtype);
         return nd_fail(err, st, "%s", e2.msg);
     }
@@ -294,9 +298,17 @@ nd_status nd_mat_bin(const nd_mat_trials *m, const char *path, const char *forma
         size_t cnt = (size_t)m->N * (size_t)m->len[i];
         for (size_t e = 0; e < cnt; e++) {
             double v = m->data[i][e];
-            if (!isfinite(v) || v < 0 || v != floor(v)) {
-                nd_fail(err, ND_ERR_FORMAT, "%s: %s(%d).%s(%zu,%zu) = %g is not a whole spike count >= 0 (1-ms bins "
-                        "expected)", path, m->var, i + 1, m->field, e % (size_t)m->N + 1, e / (size_t)m->N + 1, v);
+            /* above 2^24 spikes in one 1-ms bin is no recording, and the float sums of a bin would lose
+             * counts or overflow to inf (fuzz/FINDINGS.md, bug 7) */
+            if (!isfinite(v) || v < 0 || v != floor(v) || v > ND_MAT_MAX_COUNT) {
+                if (isfinite(v) && v > ND_MAT_MAX_COUNT)
+                    nd_fail(err, ND_ERR_FORMAT, "%s: %s(%d).%s(%zu,%zu) = %g is not a plausible spike count (at most "
+                            "%d per 1-ms bin)", path, m->var, i + 1, m->field, e % (size_t)m->N + 1,
+                            e / (size_t)m->N + 1, v, ND_MAT_MAX_COUNT);
+                else
+                    nd_fail(err, ND_ERR_FORMAT, "%s: %s(%d).%s(%zu,%zu) = %g is not a whole spike count >= 0 (1-ms "
+                            "bins expected)", path, m->var, i + 1, m->field, e % (size_t)m->N + 1,
+                            e / (size_t)m->N + 1, v);
                 nd_binned_free(b);
                 return ND_ERR_FORMAT;
             }

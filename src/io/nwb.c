@@ -206,6 +206,12 @@ nd_status nd_nwb_trials_read(nd_h5r *r, nd_nwb_trials *t, nd_error *err) {
                          isnan(isfinite(t->start[i]) ? t->stop[i] : t->start[i]) ? "NaN" : "infinite");
             goto fail;
         }
+        if (fabs(t->start[i]) > 1e9 || fabs(t->stop[i]) > 1e9) { /* the ns clock of binning.h; 31.7 years */
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d: %.9g s is outside the supported range (|t| <= 1e9 s)",
+                         f, fabs(t->start[i]) > 1e9 ? TRIALS "/start_time" : TRIALS "/stop_time", i,
+                         fabs(t->start[i]) > 1e9 ? t->start[i] : t->stop[i]);
+            goto fail;
+        }
         if (t->stop[i] < t->start[i]) {
             st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d stops (%.9g s) before it starts (%.9g s)", f,
                          TRIALS "/stop_time", i, t->stop[i], t->start[i]);

@@ -42,6 +42,9 @@ struct nd_lfads_work {
     real *block;
 };
 
+/* Counts in size_t (a config or checkpoint can make F * G exceed INT_MAX: fuzz/FINDINGS.md, bug 4);
+ * the sums of sizes passed to gru_* as int stay small because nd_lfads_config_check bounds every
+ * layer size by ND_LFADS_MAX_DIM and the loaders bound N, Nr, E. */
 size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int Nr, int E) {
     real *p = base;
     size_t n = 0;
@@ -56,10 +59,10 @@ size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, in
     TAKE_GRU(v->ic_b, N, Hic);
     TAKE(v->ic_h0_f, Hic);
     TAKE(v->ic_h0_b, Hic);
-    TAKE(v->ic_W, 2 * Hic * 2 * icd);
-    TAKE(v->ic_bias, 2 * icd);
+    TAKE(v->ic_W, (size_t)2 * Hic * 2 * icd);
+    TAKE(v->ic_bias, (size_t)2 * icd);
     TAKE(v->ic_prior_mean, icd);
-    TAKE(v->g0_W, icd * G);
+    TAKE(v->g0_W, (size_t)icd * G);
     TAKE(v->g0_bias, G);
     if (ctrl) {
         TAKE_GRU(v->ci_f, N, Hci);
@@ -68,14 +71,14 @@ size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, in
         TAKE(v->ci_h0_b, Hci);
         TAKE_GRU(v->con, 2 * Hci + F, C);
         TAKE(v->con_h0, C);
-        TAKE(v->co_W, C * 2 * K);
-        TAKE(v->co_bias, 2 * K);
+        TAKE(v->co_W, (size_t)C * 2 * K);
+        TAKE(v->co_bias, (size_t)2 * K);
         TAKE(v->ar_logtau, K);
         TAKE(v->ar_lognvar, K);
     }
     TAKE_GRU(v->gen, K + E, G);
-    TAKE(v->fac_W, F * G);
-    TAKE(v->ro_W, F * Nr);
+    TAKE(v->fac_W, (size_t)F * G);
+    TAKE(v->ro_W, (size_t)F * Nr);
     TAKE(v->ro_bias, Nr);
 #undef TAKE
 #undef TAKE_GRU

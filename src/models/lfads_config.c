@@ -4,6 +4,7 @@
 #include <string.h>
 #include <errno.h>
 #include <ctype.h>
+#include <math.h>
 
 #define K(name, type, def, help) {#name, type, offsetof(nd_lfads_config, name), def, help}
 static const nd_cfg_key keys[] = {
@@ -62,7 +63,9 @@ static nd_status set_text(nd_lfads_config *c, const nd_cfg_key *k, const char *v
     char *p = (char *)c + k->offset;
     if (k->type == ND_CFG_DOUBLE) {
         double d = strtod(v, &end);
-        if (end == v || *end || errno || d != d)
+        /* ERANGE only on overflow: an underflow (a subnormal, as nd_lfads_config_write prints it) is a
+         * valid value and must survive write -> parse (fuzz/FINDINGS.md, bug 5) */
+        if (end == v || *end || (errno && !(errno == ERANGE && !isinf(d))) || d != d)
             return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' is not a number", k->name, v);
         *(double *)p = d;
     } else {
@@ -130,11 +133,19 @@ int nd_lfads_controller_on(const nd_lfads_config *c) {
 nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
 #define NEED(cond, key, what) \
     if (!(cond)) return nd_fail(err, ND_ERR_ARG, "config key '%s': %s", key, what)
-    NEED(c->gen_dim > 0, "gen_dim", "must be > 0");
-    NEED(c->ic_enc_dim > 0, "ic_enc_dim", "must be > 0");
-    NEED(c->ic_dim > 0, "ic_dim", "must be > 0");
-    NEED(c->fac_dim > 0, "fac_dim", "must be > 0");
-    NEED(c->con_dim >= 0 && c->co_dim >= 0 && c->ci_enc_dim >= 0, "con_dim", "sizes must be >= 0");
+    /* layer sizes: at most ND_LFADS_MAX_DIM, so that no parameter count can overflow (a 65535 x 65535
+     * matrix is already 16 GiB) and a corrupt checkpoint cannot ask for absurd models (bug 4) */
+#define SIZE_OK(x, lo) ((x) >= (lo) && (x) <= ND_LFADS_MAX_DIM)
+#define SIZE_MSG(lo) ((lo) ? "must be in 1..65535" : "must be in 0..65535")
+    NEED(SIZE_OK(c->gen_dim, 1), "gen_dim", SIZE_MSG(1));
+    NEED(SIZE_OK(c->ic_enc_dim, 1), "ic_enc_dim", SIZE_MSG(1));
+    NEED(SIZE_OK(c->ic_dim, 1), "ic_dim", SIZE_MSG(1));
+    NEED(SIZE_OK(c->fac_dim, 1), "fac_dim", SIZE_MSG(1));
+    NEED(SIZE_OK(c->con_dim, 0), "con_dim", SIZE_MSG(0));
+    NEED(SIZE_OK(c->co_dim, 0), "co_dim", SIZE_MSG(0));
+    NEED(SIZE_OK(c->ci_enc_dim, 0), "ci_enc_dim", SIZE_MSG(0));
+#undef SIZE_OK
+#undef SIZE_MSG
     NEED(c->ci_lag >= 0, "ci_lag", "must be >= 0");
     NEED(c->cell_clip > 0, "cell_clip", "must be > 0");
     NEED(c->ic_post_var_min >= 0, "ic_post_var_min", "must be >= 0");

@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include "../core/status.h"
 
+/* largest layer size nd_lfads_config_check accepts (the messages say 65535) */
+#define ND_LFADS_MAX_DIM 65535
+
 typedef struct {
     /* architecture */
     int gen_dim, con_dim, co_dim, ic_enc_dim, ci_enc_dim, ci_lag, ic_dim, fac_dim;

@@ -170,6 +170,7 @@ static nd_status save_ckpt(const char *path, const char *prev, const trainer *t,
 }
 
 /* dims section: N, T, E, n_train, n_valid, Nr, Tr */
+#define CKPT_MAX_DIM (1 << 24) /* neurons, bins, inputs: far above any recording, small enough for int sums */
 static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_model *m, int32_t d[7],
                                  nd_error *err) {
     const nd_ckpt_entry *ce = nd_ckpt_find(ck, "config");
@@ -188,17 +189,24 @@ static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_m
     nd_lfads_config_default(&c);
     st = nd_lfads_config_parse_text(&c, ce->data, path, err);
     if (st) return st;
-    if (d[0] <= 0 || d[1] <= 0 || d[2] < 0 || d[5] < d[0] || d[6] < d[1])
+    /* Everything that sizes the model is checked before anything is allocated (fuzz/FINDINGS.md,
+     * bug 4): the config's layer sizes (nd_lfads_config_check), the dims (each at most 2^24), and the
+     * parameter count they give against the bytes of the 'params' section. */
+    if (d[0] <= 0 || d[1] <= 0 || d[2] < 0 || d[3] < 0 || d[4] < 0 || d[5] < d[0] || d[6] < d[1] ||
+        d[5] > CKPT_MAX_DIM || d[6] > CKPT_MAX_DIM || d[2] > CKPT_MAX_DIM)
         return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'dims' has impossible sizes", path);
+    nd_error e2;
+    if (nd_lfads_config_check(&c, &e2))
+        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'config': %s", path, e2.msg);
+    nd_lfads_views views;
+    size_t n_params = nd_lfads_bind(&views, NULL, &c, d[0], d[5], d[2]);
+    const nd_ckpt_entry *pe = nd_ckpt_find(ck, "params");
+    if (!pe || pe->bytes / sizeof(float) != n_params || pe->bytes % sizeof(float))
+        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'params' missing or of the wrong size", path);
     st = nd_lfads_create_heldout(m, &c, d[0], d[5], d[2], err);
     if (st) return st;
     m->T = d[1];
     m->Tr = d[6];
-    const nd_ckpt_entry *pe = nd_ckpt_find(ck, "params");
-    if (!pe || pe->bytes != sizeof(float) * m->n_params) {
-        nd_lfads_free(m);
-        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'params' missing or of the wrong size", path);
-    }
     from_f32(m->params, pe->data, m->n_params);
     if (!all_finite(m->params, m->n_params)) {
         nd_lfads_free(m);
