@@ -19,8 +19,8 @@ static inline double nd_vtanh(double x) { return tanh(x); }
 static inline double nd_vsigmoid(double x) { return 1 / (1 + exp(-x)); }
 #else
 static inline float nd_pow2i(int32_t n) { /* 2^n for -126 <= n <= 127 */
-    union { int32_t i; float f; } u;
-    u.i = (n + 127) << 23;
+    union { uint32_t u; float f; } u;
+    u.u = (uint32_t)(n + 127) << 23; /* unsigned: lanes whose result is discarded may be out of range */
     return u.f;
 }
 

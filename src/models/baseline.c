@@ -325,7 +325,7 @@ nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd
     st = heldout_glm(d, o, X, Tr, p, r, err);
     if (!st && Tr > T) st = forward_glm(d, o, X, p, r, err);
 done:
-    nd_free(Y); nd_free(lat); nd_free(Tm); nd_free(X[0]); nd_free(X[1]); nd_free(W); nd_free(bb); nd_free(act);
+    nd_free(Y); nd_free(lat); nd_free(Tm); nd_free(X[0]); nd_free(X[1]); nd_free(X[2]); nd_free(W); nd_free(bb); nd_free(act);
     if (st) nd_baseline_result_free(r);
     return st;
 }
