@@ -34,7 +34,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/f32/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GRAD_BIN := $(GRAD_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test demo bench asan fuzz deps clean
+.PHONY: all test demo bench bench-deps asan fuzz deps clean
 all: $(LIBA) $(NDBIN)
 
 $(BUILD)/f32/%.o: %.c $(wildcard src/*/*.h include/*.h)
@@ -87,10 +87,15 @@ $(BUILD)/bench/%_f64: bench/%.c $(BUILD)/libneurodyn_f64.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -DND_REAL_DOUBLE -o $@ $< $(BUILD)/libneurodyn_f64.a $(LDLIBS)
 
 # Speed figures, measured against references in the same run (see bench/README.md).
-bench: deps all $(BUILD)/bench/bench_train $(BUILD)/bench/export_fixture $(BUILD)/bench/export_fixture_f64 \
+bench: deps bench-deps all $(BUILD)/bench/bench_train $(BUILD)/bench/export_fixture $(BUILD)/bench/export_fixture_f64 \
        $(BUILD)/bench/bench_analysis
 	/usr/bin/python3 bench/run_bench.py $(BUILD)/bench
 	$(BUILD)/bench/bench_analysis
+
+# make bench also wants the PyTorch comparator's packages (it skips the PyTorch columns without them)
+BENCH_PKGS := python3-numpy python3-torch
+bench-deps:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(BENCH_PKGS)" || echo "bench: PyTorch columns will be skipped"
 
 deps:
 	@missing=""; for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
