@@ -51,6 +51,11 @@ $(BUILD)/libneurodyn_f64.a: $(OBJ64)
 	rm -f $@; ar rcs $@ $^
 
 $(BUILD)/f32/src/cli/search_mpi.o: ALL_CFLAGS += $(MPI_CFLAGS)
+# rebuild search_mpi.o and relink when mpicc appears or goes (e.g. after make deps installed OpenMPI)
+MPI_STAMP := $(BUILD)/mpi-$(if $(MPICC),on,off).stamp
+$(MPI_STAMP):
+	@mkdir -p $(dir $@); rm -f $(BUILD)/mpi-*.stamp; touch $@
+$(BUILD)/f32/src/cli/search_mpi.o $(NDBIN): $(MPI_STAMP)
 $(NDBIN): $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS) $(MPI_LIBS)
