@@ -19,7 +19,9 @@ A="d.h5 --workers 4 --generations 4 --epochs-per-generation 3 --seed 5 --threads
 same() { cmp -s "$1/state.json" "$2/state.json" && cmp -s "$1/best/best.ckpt" "$2/best/best.ckpt"; }
 
 # the reference: an uninterrupted search
+t0=$(date +%s%N)
 if $ND search $A --out ref 2>ref.err; then ok "uninterrupted search"; else bad "uninterrupted search"; cat ref.err; fi
+ref_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 rows=$(grep -cE '^ +[0-9]+ +[0-9]+ +[0-9.]+ +[0-9.]+ +[0-9]+ ' ref.err)
 if grep -q 'gen  *epoch  *best  *median  *worker  *lr_init  *dropout' ref.err && [ "$rows" -eq 4 ] &&
    [ "$(wc -l < ref/generations.tsv)" -eq 5 ]; then ok "per-generation table on stderr and in generations.tsv"
@@ -53,11 +55,12 @@ if [ $rc -eq 137 ] && [ $staged -eq 1 ] && grep -q 'resuming the search in kj af
 else bad "kill after commit (rc $rc, staged $staged)"; cat kj.err; fi
 
 # the whole process group killed at random moments, resumed each time
+# kill moments: random fractions (5-85%) of the uninterrupted search's wall time, which depends on the machine
 killed=0
 for i in 1 2 3 4 5 6; do
     setsid $ND search $A --out kr --resume 2>/dev/null &
     p=$!
-    sleep "0.$(printf '%02d' $((5 + RANDOM % 30)))"
+    sleep "$(awk -v ms="$ref_ms" -v r="$RANDOM" 'BEGIN{printf "%.3f", ms * (0.05 + 0.8 * (r % 1000) / 1000) / 1000}')"
     kill -9 -- -$p 2>/dev/null
     wait $p 2>/dev/null
     [ $? -eq 137 ] && killed=$((killed + 1))
