@@ -1,6 +1,6 @@
 #!/bin/sh
 # make demo: simulate Lorenz data with ground truth, train LFADS, infer rates, score them.
-# Everything goes to demo/ (override with DEMO_DIR). Takes a few minutes on 2 cores.
+# Everything goes to demo/ (override with DEMO_DIR). Takes about a minute on 2 cores.
 set -e
 ND=${NEURODYN:-bin/neurodyn}
 DIR=${DEMO_DIR:-demo}
