@@ -34,7 +34,7 @@ CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/f32/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 GRAD_BIN := $(GRAD_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test demo bench bench-deps asan fuzz deps clean
+.PHONY: all test test-suite demo demo-run bench bench-run bench-deps asan fuzz deps clean
 all: $(LIBA) $(NDBIN)
 
 $(BUILD)/f32/%.o: %.c $(wildcard src/*/*.h include/*.h)
@@ -69,7 +69,10 @@ $(BUILD)/tests/gradcheck_%: tests/gradcheck_%.c tests/test.h $(BUILD)/libneurody
 
 # The test suite: unit + gradient checks + CLI end-to-end (tests/cli.sh) + the fuzz smoke run
 # (fuzz/smoke.sh: replays fuzz/crashes/, ~45 s; skips without clang/libFuzzer). Two threads, as on CI.
-test: deps all $(TEST_BIN) $(GRAD_BIN)
+# deps first, then a fresh make: variables probed at parse time (mpicc, pkg-config) see what deps installed.
+test: deps
+	@$(MAKE) --no-print-directory test-suite
+test-suite: all $(TEST_BIN) $(GRAD_BIN)
 	NEURODYN=$(NDBIN) OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh tests/nlb_cli.sh tests/crash.sh \
 	  tests/reliability.sh tests/search.sh fuzz/smoke.sh
 
@@ -80,7 +83,9 @@ asan: deps
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
-demo: deps all
+demo: deps
+	@$(MAKE) --no-print-directory demo-run
+demo-run: all
 	NEURODYN=$(NDBIN) ./scripts/demo.sh
 
 $(BUILD)/bench/%: bench/%.c $(LIBA)
@@ -92,7 +97,9 @@ $(BUILD)/bench/%_f64: bench/%.c $(BUILD)/libneurodyn_f64.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -DND_REAL_DOUBLE -o $@ $< $(BUILD)/libneurodyn_f64.a $(LDLIBS)
 
 # Speed figures, measured against references in the same run (see bench/README.md).
-bench: deps bench-deps all $(BUILD)/bench/bench_train $(BUILD)/bench/export_fixture $(BUILD)/bench/export_fixture_f64 \
+bench: deps bench-deps
+	@$(MAKE) --no-print-directory bench-run
+bench-run: all $(BUILD)/bench/bench_train $(BUILD)/bench/export_fixture $(BUILD)/bench/export_fixture_f64 \
        $(BUILD)/bench/bench_analysis
 	/usr/bin/python3 bench/run_bench.py $(BUILD)/bench
 	$(BUILD)/bench/bench_analysis
