@@ -176,7 +176,7 @@ static int train(const char *path, int T, int N, int n, int threads, int steps, 
     nd_rng_shuffle(&r, idx, n);
     int nb = (n + B - 1) / B;
     double *times = malloc(sizeof(double) * steps);
-    nd_lfads_mode mode = {1, 1, 1, 1};
+    nd_lfads_mode mode = {1, 1, 1, 1, 0};
     double cpu0 = 0;
     for (int k = -1; k < steps; k++) { /* step -1 warms up */
         if (k == 0) cpu0 = cpu_now();

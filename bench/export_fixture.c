@@ -56,7 +56,7 @@ int main(int argc, char **argv) {
     if (nd_lfads_work_create(&w, &m, B, T, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
     real *X = nd_alloc(sizeof(real) * T * B * N), *g = nd_alloc(sizeof(real) * m.n_params);
     for (size_t i = 0; i < (size_t)T * B * N; i++) X[i] = (real)nd_rng_poisson(&r, 0.4);
-    nd_lfads_mode mode = {0, 0, 1, 1};
+    nd_lfads_mode mode = {0, 0, 1, 1, 0};
     nd_lfads_loss L;
     nd_lfads_forward(&m, w, X, NULL, NULL, B, &mode, &r, &L);
     nd_lfads_backward(&m, w, g);

@@ -10,6 +10,7 @@ typedef struct {
     int ctrl, E, ar1, lag, sv;
     double cd, dropout, clip;
     int extra_neurons, extra_bins; /* held-out neurons, forward-prediction bins */
+    int stitched;                  /* 3 sessions of 5, 3 and 6 neurons, read-in width 4; the batch from session 2 */
 } gc_case;
 
 static double objective(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
@@ -29,11 +30,16 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
     c.ci_lag = gc->lag; c.co_prior_ar1 = gc->ar1; c.cd_rate = gc->cd; c.dropout_rate = gc->dropout;
     c.sv_rate = gc->sv ? 0.2 : 0; c.cell_clip = gc->clip; c.l2_con_scale = 3; c.l2_gen_scale = 5;
     c.kl_ic_scale = 0.7; c.kl_co_scale = 1.3;
-    const int N = 5, T = 6, B = 3, Nr = N + gc->extra_neurons, Tr = T + gc->extra_bins;
+    const int S = gc->stitched ? 3 : 1, sess = gc->stitched ? 1 : 0;
+    int Ns[3] = {5, 3, 6}, Nrs[3];
+    for (int k = 0; k < 3; k++) Nrs[k] = Ns[k] + gc->extra_neurons;
+    const int N = Ns[sess], T = 6, B = 3, Nr = N + gc->extra_neurons, Tr = T + gc->extra_bins;
     nd_lfads_model m;
     nd_error err;
-    CHECK(ctx, nd_lfads_create_heldout(&m, &c, N, Nr, gc->E, &err) == ND_OK, "%s", err.msg);
-    float rate[8] = {0.5f, 1.0f, 2.0f, 0.2f, 1.5f, 0.7f, 1.1f, 0.3f};
+    CHECK(ctx, nd_lfads_create_sessions(&m, &c, S, Ns, Nrs, gc->stitched ? 4 : 0, gc->E, &err) == ND_OK, "%s",
+          err.msg);
+    float rate[32] = {0.5f, 1.0f, 2.0f, 0.2f, 1.5f, 0.7f, 1.1f, 0.3f, 0.5f, 1.0f, 2.0f, 0.2f, 1.5f, 0.7f, 1.1f, 0.3f,
+                      0.5f, 1.0f, 2.0f, 0.2f, 1.5f, 0.7f, 1.1f, 0.3f, 0.5f, 1.0f, 2.0f, 0.2f, 1.5f, 0.7f, 1.1f, 0.3f};
     nd_lfads_init(&m, 7, rate);
     /* perturb so that no parameter sits at a special value (zero biases, priors) */
     nd_rng r;
@@ -50,7 +56,7 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
             for (int n = 0; n < N; n++) X[((size_t)t * B + b) * N + n] = XR[((size_t)t * B + b) * Nr + n];
     for (int i = 0; i < T * B * N; i++) SV[i] = gc->sv && nd_rng_uniform(&r) < 0.2;
     for (int i = 0; i < Tr * B * gc->E; i++) EXT[i] = (real)nd_rng_normal(&r);
-    nd_lfads_mode mode = {1, 1, 0.7, 0.6};
+    nd_lfads_mode mode = {1, 1, 0.7, 0.6, sess};
     real *grad = nd_alloc(sizeof(real) * m.n_params);
     objective(&m, w, X, XR, EXT, gc->sv ? SV : NULL, B, &mode);
     nd_lfads_backward(&m, w, grad);
@@ -72,6 +78,15 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
            maxerr, worst);
     CHECK(ctx, maxerr < 1e-6, "max err %.3e at param %zu", maxerr, worst);
     CHECK(ctx, nonzero > m.n_params / 2, "too few non-zero gradients: %zu of %zu", nonzero, m.n_params);
+    if (gc->stitched) { /* the other sessions' read-ins and read-outs get exactly no gradient; this one's do */
+        size_t own0 = m.soff[sess], own1 = m.soff[sess + 1], foreign = 0, own = 0;
+        for (size_t i = m.soff[0]; i < m.n_params; i++) {
+            if (i >= own0 && i < own1) own += grad[i] != 0;
+            else foreign += grad[i] != 0;
+        }
+        CHECK(ctx, foreign == 0, "%zu non-zero gradients in other sessions' blocks", foreign);
+        CHECK(ctx, own > (own1 - own0) / 2, "only %zu of %zu read-in/read-out gradients non-zero", own, own1 - own0);
+    }
     nd_free(grad); nd_free(X); nd_free(XR); nd_free(EXT); nd_free(SV);
     nd_lfads_work_free(w);
     nd_lfads_free(&m);
@@ -79,33 +94,44 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
 
 static void test_controller_on_cd(nd_test_ctx *ctx) {
     gc_case gc = {"controller on, AR(1) prior, coordinated dropout 0.3, dropout 0.1, ext input 2", 1, 2, 1, 1, 0,
-                  0.3, 0.1, 5.0, 0, 0};
+                  0.3, 0.1, 5.0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_cd(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0, 0, 0};
+    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_ext(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0};
+    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_gauss_prior_lag2_sv(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0};
+    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_lag0(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0, 0, 0};
+    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 
 static void test_heldout_fp(nd_test_ctx *ctx) {
     gc_case gc = {"held-out neurons 3, forward-prediction bins 2, controller on, CD 0.3, sample validation, ext 1",
-                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 3, 2};
+                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 3, 2, 0};
     run_case(ctx, &gc);
 }
 static void test_heldout_ctrl_off(nd_test_ctx *ctx) {
-    gc_case gc = {"held-out neurons 2, forward-prediction bins 3, controller off", 0, 0, 1, 1, 0, 0.3, 0.0, 5.0, 2, 3};
+    gc_case gc = {"held-out neurons 2, forward-prediction bins 3, controller off", 0, 0, 1, 1, 0, 0.3, 0.0, 5.0, 2, 3, 0};
+    run_case(ctx, &gc);
+}
+
+static void test_stitched_ctrl(nd_test_ctx *ctx) {
+    gc_case gc = {"stitched: 3 sessions, read-in 4, controller on, CD 0.3, sample validation, ext 1, held-out 2, "
+                  "forward-prediction 2", 1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 1};
+    run_case(ctx, &gc);
+}
+static void test_stitched_ctrl_off(nd_test_ctx *ctx) {
+    gc_case gc = {"stitched: 3 sessions, read-in 4, controller off, dropout 0.2", 0, 0, 1, 1, 0, 0.0, 0.2, 5.0, 0, 0,
+                  1};
     run_case(ctx, &gc);
 }
 
@@ -117,5 +143,7 @@ int main(void) {
     RUN(test_lag0);
     RUN(test_heldout_fp);
     RUN(test_heldout_ctrl_off);
+    RUN(test_stitched_ctrl);
+    RUN(test_stitched_ctrl_off);
     TEST_MAIN_END();
 }

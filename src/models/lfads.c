@@ -12,12 +12,18 @@
 
 struct nd_lfads_work {
     int Bmax, T, Tr, B;   /* T: encoder bins; Tr >= T: generator / reconstruction bins */
+    int N, Nr;            /* the current batch's session: input and reconstructed neurons */
+    nd_lfads_session_views sv;
     nd_lfads_mode mode;
     const real *X, *XR, *EXT, *SV;
     nd_lfads_loss loss;
     /* encoder input mask [T][B][N]; encoder input [Tr][B][N] (zero past T, seen by the CI encoder);
      * loss weights / gradient mask / sample-validation entries over the reconstruction [Tr][B][Nr] */
     real *m_in, *Xenc, *gmask, *wmask, *svw;
+    /* what the encoders see [Tr][B][Din]: Xenc itself, or (stitched) its read-in Xri (zero past T); dXri [T][B][Din]
+     * is the gradient on the read-in's output */
+    const real *Xin;
+    real *Xri, *dXri;
     /* IC encoder (Hs of every encoder has one extra slot before and after, holding the initial state of the
      * forward / reverse direction, so that "the previous state" of every step is one strided matrix) */
     gru_seq_acts icf, icb;
@@ -45,18 +51,19 @@ struct nd_lfads_work {
 /* Counts in size_t (a config or checkpoint can make F * G exceed INT_MAX: fuzz/FINDINGS.md, bug 4);
  * the sums of sizes passed to gru_* as int stay small because nd_lfads_config_check bounds every
  * layer size by ND_LFADS_MAX_DIM and the loaders bound N, Nr, E. */
-size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int Nr, int E) {
-    real *p = base;
-    size_t n = 0;
 #define TAKE(ptr, count) do { (ptr) = p ? p + n : NULL; n += (size_t)(count); } while (0)
 #define TAKE_GRU(g, I, H) do { if (p) gru_bind(&(g), p + n, I, H); else memset(&(g), 0, sizeof(g)); \
                                n += gru_num_params(I, H); } while (0)
+/* the parameters every session shares; the encoders see Din inputs */
+static size_t bind_shared(nd_lfads_views *v, real *base, const nd_lfads_config *c, int Din, int E) {
+    real *p = base;
+    size_t n = 0;
     int ctrl = nd_lfads_controller_on(c);
     int Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim, F = c->fac_dim;
     int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
     memset(v, 0, sizeof *v);
-    TAKE_GRU(v->ic_f, N, Hic);
-    TAKE_GRU(v->ic_b, N, Hic);
+    TAKE_GRU(v->ic_f, Din, Hic);
+    TAKE_GRU(v->ic_b, Din, Hic);
     TAKE(v->ic_h0_f, Hic);
     TAKE(v->ic_h0_b, Hic);
     TAKE(v->ic_W, (size_t)2 * Hic * 2 * icd);
@@ -65,8 +72,8 @@ size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, in
     TAKE(v->g0_W, (size_t)icd * G);
     TAKE(v->g0_bias, G);
     if (ctrl) {
-        TAKE_GRU(v->ci_f, N, Hci);
-        TAKE_GRU(v->ci_b, N, Hci);
+        TAKE_GRU(v->ci_f, Din, Hci);
+        TAKE_GRU(v->ci_b, Din, Hci);
         TAKE(v->ci_h0_f, Hci);
         TAKE(v->ci_h0_b, Hci);
         TAKE_GRU(v->con, 2 * Hci + F, C);
@@ -78,32 +85,90 @@ size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, in
     }
     TAKE_GRU(v->gen, K + E, G);
     TAKE(v->fac_W, (size_t)F * G);
+    return n;
+}
+
+/* one session's block at base (NULL: sizes only) */
+static size_t bind_session(nd_lfads_session_views *v, real *base, int F, int Din, int N, int Nr) {
+    real *p = base;
+    size_t n = 0;
+    memset(v, 0, sizeof *v);
+    v->N = N;
+    v->Nr = Nr;
+    if (Din > 0) {
+        TAKE(v->ri_W, (size_t)N * Din);
+        TAKE(v->ri_bias, Din);
+    }
     TAKE(v->ro_W, (size_t)F * Nr);
     TAKE(v->ro_bias, Nr);
+    return n;
+}
 #undef TAKE
 #undef TAKE_GRU
+
+size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int Nr, int E) {
+    size_t n = bind_shared(v, base, c, N, E);
+    nd_lfads_session_views sv;
+    n += bind_session(&sv, base ? base + n : NULL, c->fac_dim, 0, N, Nr);
+    v->ro_W = sv.ro_W;
+    v->ro_bias = sv.ro_bias;
     return n;
+}
+
+void nd_lfads_session_bind(const nd_lfads_model *m, real *base, int s, nd_lfads_session_views *v) {
+    bind_session(v, base + m->soff[s], m->cfg.fac_dim, m->readin ? m->Din : 0, m->sN[s], m->sNr[s]);
+}
+
+nd_status nd_lfads_create_sessions(nd_lfads_model *m, const nd_lfads_config *c, int S, const int *N, const int *Nr,
+                                   int Din, int E, nd_error *err) {
+    memset(m, 0, sizeof *m);
+    nd_status st = nd_lfads_config_check(c, err);
+    if (st) return st;
+    if (S < 1 || S > ND_LFADS_MAX_SESSIONS)
+        return nd_fail(err, ND_ERR_ARG, "%d sessions: a model takes 1 to %d", S, ND_LFADS_MAX_SESSIONS);
+    if (Din < 0 || Din > ND_LFADS_MAX_DIM) return nd_fail(err, ND_ERR_ARG, "read-in dimension %d out of range", Din);
+    if (S > 1 && Din == 0) return nd_fail(err, ND_ERR_ARG, "a model over %d sessions needs a read-in dimension", S);
+    if (E < 0) return nd_fail(err, ND_ERR_ARG, "negative external-input dimension");
+    for (int s = 0; s < S; s++) {
+        if (N[s] <= 0) return nd_fail(err, ND_ERR_ARG, "model needs at least one neuron (session %d has none)", s + 1);
+        if (Nr[s] < N[s])
+            return nd_fail(err, ND_ERR_ARG, "model reconstructs %d neurons, fewer than its %d inputs", Nr[s], N[s]);
+    }
+    m->cfg = *c;
+    m->E = E;
+    m->S = S;
+    m->readin = Din > 0;
+    m->Din = Din > 0 ? Din : N[0];
+    m->ctrl = nd_lfads_controller_on(c);
+    nd_lfads_views tmp;
+    size_t n = bind_shared(&tmp, NULL, c, m->Din, E);
+    for (int s = 0; s < S; s++) {
+        m->sN[s] = N[s];
+        m->sNr[s] = Nr[s];
+        m->N = N[s] > m->N ? N[s] : m->N;
+        m->Nr = Nr[s] > m->Nr ? Nr[s] : m->Nr;
+        m->soff[s] = n;
+        nd_lfads_session_views sv;
+        n += bind_session(&sv, NULL, c->fac_dim, Din, N[s], Nr[s]);
+    }
+    m->n_params = n;
+    st = ND_ALLOC(m->params, m->n_params, "model parameters", err);
+    if (st) return st;
+    bind_shared(&m->p, m->params, c, m->Din, E);
+    nd_lfads_session_views sv;
+    nd_lfads_session_bind(m, m->params, 0, &sv);
+    m->p.ro_W = sv.ro_W;
+    m->p.ro_bias = sv.ro_bias;
+    return ND_OK;
 }
 
 nd_status nd_lfads_create_heldout(nd_lfads_model *m, const nd_lfads_config *c, int N, int Nr, int E,
                                   nd_error *err) {
-    memset(m, 0, sizeof *m);
-    nd_status st = nd_lfads_config_check(c, err);
-    if (st) return st;
-    if (N <= 0) return nd_fail(err, ND_ERR_ARG, "model needs at least one neuron");
-    if (Nr < N) return nd_fail(err, ND_ERR_ARG, "model reconstructs %d neurons, fewer than its %d inputs", Nr, N);
-    if (E < 0) return nd_fail(err, ND_ERR_ARG, "negative external-input dimension");
-    m->cfg = *c;
-    m->N = N;
-    m->Nr = Nr;
-    m->E = E;
-    m->ctrl = nd_lfads_controller_on(c);
-    nd_lfads_views tmp;
-    m->n_params = nd_lfads_bind(&tmp, NULL, c, N, Nr, E);
-    st = ND_ALLOC(m->params, m->n_params, "model parameters", err);
-    if (st) return st;
-    nd_lfads_bind(&m->p, m->params, c, N, Nr, E);
-    return ND_OK;
+    if (N <= 0) {
+        memset(m, 0, sizeof *m);
+        return nd_fail(err, ND_ERR_ARG, "model needs at least one neuron");
+    }
+    return nd_lfads_create_sessions(m, c, 1, &N, &Nr, 0, E, err);
 }
 
 nd_status nd_lfads_create(nd_lfads_model *m, const nd_lfads_config *c, int N, int E, nd_error *err) {
@@ -127,15 +192,15 @@ void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
     nd_rng r;
     nd_rng_stream(&r, seed, 0x1a1d5, 0);
     memset(m->params, 0, sizeof(real) * m->n_params);
-    int N = m->N, E = m->E, Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim, F = c->fac_dim;
-    gru_init(&v->ic_f, N, Hic, &r);
-    gru_init(&v->ic_b, N, Hic, &r);
+    int D = m->Din, E = m->E, Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim, F = c->fac_dim;
+    gru_init(&v->ic_f, D, Hic, &r);
+    gru_init(&v->ic_b, D, Hic, &r);
     init_normal(v->ic_W, (size_t)2 * Hic * 2 * icd, 1 / sqrt(2.0 * Hic), &r);
     init_normal(v->g0_W, (size_t)icd * G, 1 / sqrt((double)icd), &r);
     if (m->ctrl) {
         int Hci = c->ci_enc_dim, C = c->con_dim, K = c->co_dim;
-        gru_init(&v->ci_f, N, Hci, &r);
-        gru_init(&v->ci_b, N, Hci, &r);
+        gru_init(&v->ci_f, D, Hci, &r);
+        gru_init(&v->ci_b, D, Hci, &r);
         gru_init(&v->con, 2 * Hci + F, C, &r);
         init_normal(v->co_W, (size_t)C * 2 * K, 1 / sqrt((double)C), &r);
         for (int k = 0; k < K; k++) {
@@ -145,10 +210,15 @@ void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
     }
     gru_init(&v->gen, (m->ctrl ? c->co_dim : 0) + E, G, &r);
     init_normal(v->fac_W, (size_t)F * G, 1 / sqrt((double)G), &r);
-    init_normal(v->ro_W, (size_t)F * m->Nr, 1 / sqrt((double)F), &r);
-    for (int n = 0; n < m->Nr; n++) {
-        double mr = mean_rate ? mean_rate[n] : 1.0;
-        v->ro_bias[n] = (real)log(mr > 1e-3 ? mr : 1e-3);
+    for (int s = 0, off = 0; s < m->S; off += m->sNr[s], s++) {
+        nd_lfads_session_views sv;
+        nd_lfads_session_bind(m, m->params, s, &sv);
+        if (sv.ri_W) init_normal(sv.ri_W, (size_t)sv.N * D, 1 / sqrt((double)sv.N), &r);
+        init_normal(sv.ro_W, (size_t)F * sv.Nr, 1 / sqrt((double)F), &r);
+        for (int n = 0; n < sv.Nr; n++) {
+            double mr = mean_rate ? mean_rate[off + n] : 1.0;
+            sv.ro_bias[n] = (real)log(mr > 1e-3 ? mr : 1e-3);
+        }
     }
 }
 
@@ -190,6 +260,7 @@ static size_t carve(nd_lfads_work *w, const nd_lfads_model *m, real *base) {
                                 TAKE((a).N, TB * (H)); TAKE((a).Hs, T2B * (H)); TAKE(RH, TB * (H)); \
                                 if (base) (a).Hs += (size_t)B * (H); } while (0)
     TAKE(w->m_in, TeB * N); TAKE(w->Xenc, TB * N);
+    if (m->readin) { TAKE(w->Xri, TB * m->Din); TAKE(w->dXri, TeB * m->Din); }
     TAKE(w->gmask, TB * Nr); TAKE(w->wmask, TB * Nr); TAKE(w->svw, TB * Nr);
     TAKE_SEQ(w->icf, w->RHicf, Hic); TAKE_SEQ(w->icb, w->RHicb, Hic);
     TAKE(w->hic, B * 2 * Hic); TAKE(w->m_hic, B * 2 * Hic); TAKE(w->hic_d, B * 2 * Hic);
@@ -473,7 +544,7 @@ static void nll_block(nd_lfads_work *w, const real *XR, size_t n, int k) {
 static void draw_step(const nd_lfads_model *m, nd_lfads_work *w, uint64_t key, int t) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_mode *mode = &w->mode;
-    const int T = w->T, Tr = w->Tr, B = w->B, N = m->N, Nr = m->Nr, Hic = c->ic_enc_dim, icd = c->ic_dim;
+    const int T = w->T, Tr = w->Tr, B = w->B, N = w->N, Nr = w->Nr, Hic = c->ic_enc_dim, icd = c->ic_dim;
     const int G = c->gen_dim, F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, K = ctrl ? c->co_dim : 0;
     const real *X = w->X, *SV = w->SV;
@@ -523,12 +594,18 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
                             nd_lfads_loss *loss) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_views *p = &m->p;
-    const int T = w->T, Tr = w->Tr, N = m->N, Nr = m->Nr, E = m->E, Hic = c->ic_enc_dim, icd = c->ic_dim;
-    const int G = c->gen_dim;
+    const int s = mode->session >= 0 && mode->session < m->S ? mode->session : 0;
+    nd_lfads_session_bind(m, m->params, s, &w->sv);
+    const int T = w->T, Tr = w->Tr, N = w->sv.N, Nr = w->sv.Nr, D = m->Din, E = m->E, Hic = c->ic_enc_dim;
+    const int icd = c->ic_dim, G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
     const size_t TBNr = (size_t)Tr * B * Nr;
+    const nd_lfads_session_views *sp = &w->sv;
     w->B = B;
+    w->N = N;
+    w->Nr = Nr;
+    w->Xin = m->readin ? w->Xri : w->Xenc;
     w->mode = *mode;
     w->X = X;
     w->XR = XR;
@@ -543,18 +620,22 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
      * different steps are drawn in parallel, the same whatever the number of threads */
     const uint64_t key = draws ? nd_rng_u64(rng) : 0;
     factor_normalize(w->Wn, w->norms, p->fac_W, F, G);
+    if (m->readin && Tr > T) memset(w->Xri + (size_t)T * B * D, 0, sizeof(real) * (size_t)(Tr - T) * B * D);
 
     const int nch = n_chunks(B);
     #pragma omp parallel num_threads(region_threads())
     {
         #pragma omp for schedule(static)
         for (int t = 0; t <= Tr; t++) draw_step(m, w, key, t);
+        /* stitched: the session's read-in of the observed bins (the bins past T stay zero, as Xenc's) */
+        if (m->readin) gemm_rows(0, T * B, D, N, w->Xenc, N, sp->ri_W, D, sp->ri_bias, 0, w->Xri, D);
         /* input projections of the encoders, all steps at once */
-        gemm_rows(0, T * B, 3 * Hic, N, w->Xenc, N, p->ic_f.Wx, 3 * Hic, p->ic_f.bx, 0, w->icf.XP, 3 * Hic);
-        gemm_rows(0, T * B, 3 * Hic, N, w->Xenc, N, p->ic_b.Wx, 3 * Hic, p->ic_b.bx, 0, w->icb.XP, 3 * Hic);
+        const real *Xin = w->Xin;
+        gemm_rows(0, T * B, 3 * Hic, D, Xin, D, p->ic_f.Wx, 3 * Hic, p->ic_f.bx, 0, w->icf.XP, 3 * Hic);
+        gemm_rows(0, T * B, 3 * Hic, D, Xin, D, p->ic_b.Wx, 3 * Hic, p->ic_b.bx, 0, w->icb.XP, 3 * Hic);
         if (ctrl) {
-            gemm_rows(0, Tr * B, 3 * Hci, N, w->Xenc, N, p->ci_f.Wx, 3 * Hci, p->ci_f.bx, 0, w->cif.XP, 3 * Hci);
-            gemm_rows(0, Tr * B, 3 * Hci, N, w->Xenc, N, p->ci_b.Wx, 3 * Hci, p->ci_b.bx, 0, w->cib.XP, 3 * Hci);
+            gemm_rows(0, Tr * B, 3 * Hci, D, Xin, D, p->ci_f.Wx, 3 * Hci, p->ci_f.bx, 0, w->cif.XP, 3 * Hci);
+            gemm_rows(0, Tr * B, 3 * Hci, D, Xin, D, p->ci_b.Wx, 3 * Hci, p->ci_b.bx, 0, w->cib.XP, 3 * Hci);
         }
         #pragma omp for schedule(dynamic, 1)
         for (int ci = 0; ci < nch; ci++) {
@@ -569,7 +650,7 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
             decoder_rows(m, w, b0, nb, w->cscr + (size_t)ci * w->cscr_n);
         }
         /* read-out: log-rates of all steps in one GEMM */
-        gemm_rows(0, Tr * B, Nr, F, w->F + (size_t)B * F, F, p->ro_W, Nr, p->ro_bias, 0, w->LR, Nr);
+        gemm_rows(0, Tr * B, Nr, F, w->F + (size_t)B * F, F, sp->ro_W, Nr, sp->ro_bias, 0, w->LR, Nr);
         if (XR) {
             #pragma omp for schedule(static)
             for (int k = 0; k < LOSS_BLOCKS; k++) nll_block(w, XR, TBNr, k);
@@ -712,8 +793,12 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_views *p = &m->p;
     nd_lfads_views g;
-    nd_lfads_bind(&g, grads, c, m->N, m->Nr, m->E);
-    const int B = w->B, Te = w->T, T = w->Tr, N = m->N, Nr = m->Nr, Hic = c->ic_enc_dim, icd = c->ic_dim;
+    bind_shared(&g, grads, c, m->Din, m->E);
+    nd_lfads_session_views gs; /* the batch's session block of the gradient */
+    nd_lfads_session_bind(m, grads, w->mode.session >= 0 && w->mode.session < m->S ? w->mode.session : 0, &gs);
+    const nd_lfads_session_views *sp = &w->sv;
+    const int B = w->B, Te = w->T, T = w->Tr, N = w->N, Nr = w->Nr, D = m->Din, Hic = c->ic_enc_dim;
+    const int icd = c->ic_dim;
     const int G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
@@ -752,7 +837,7 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
                 d[i] = gm[i] != 0 ? invB * gm[i] * (e - x[i]) : 0;
             }
         }
-        gemm_rows(1, T * B, F, Nr, w->dLR, Nr, p->ro_W, Nr, NULL, 0, w->dF + (size_t)B * F, F);
+        gemm_rows(1, T * B, F, Nr, w->dLR, Nr, sp->ro_W, Nr, NULL, 0, w->dF + (size_t)B * F, F);
         #pragma omp for schedule(dynamic, 1)
         for (int ci = 0; ci < nch; ci++) {
             int b0, nb = chunk_rows(B, ci, nch, &b0);
@@ -783,8 +868,8 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     /* the weight gradients of every layer that runs over all steps, as products over all rows */
     wtask tk[MAX_TASKS];
     int ntk = 0;
-    ntk = add_atb(tk, ntk, w->F + (size_t)B * F, F, w->dLR, Nr, g.ro_W, Nr, F, Nr, (int)TB);
-    ntk = add_colsum(tk, ntk, w->dLR, Nr, g.ro_bias, Nr, (int)TB);
+    ntk = add_atb(tk, ntk, w->F + (size_t)B * F, F, w->dLR, Nr, gs.ro_W, Nr, F, Nr, (int)TB);
+    ntk = add_colsum(tk, ntk, w->dLR, Nr, gs.ro_bias, Nr, (int)TB);
     ntk = add_atb(tk, ntk, w->dF, F, w->Gd, G, w->dWn, G, F, G, (int)(TB + B));
     ntk = add_gru_tasks(tk, ntk, &g.gen, w->Gs, w->RHg, w->GI, w->dGXP, KE, G, (int)TB);
     if (ctrl) {
@@ -793,14 +878,14 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
         /* controller input [CI | f]: both parts of Wx, one bias */
         ntk = add_gru_tasks(tk, ntk, &g.con, w->Cs, w->RHc, w->CId, w->dCXP, 2 * Hci, C, (int)TB);
         ntk = add_atb(tk, ntk, w->FCd, F, w->dCXP, 3 * C, g.con.Wx + (size_t)2 * Hci * 3 * C, 3 * C, F, 3 * C, (int)TB);
-        ntk = add_gru_tasks(tk, ntk, &g.ci_f, w->cif.Hs - (size_t)B * Hci, w->RHcif, w->Xenc, w->cif.XP, N, Hci,
+        ntk = add_gru_tasks(tk, ntk, &g.ci_f, w->cif.Hs - (size_t)B * Hci, w->RHcif, w->Xin, w->cif.XP, D, Hci,
                             (int)TB);
-        ntk = add_gru_tasks(tk, ntk, &g.ci_b, w->cib.Hs + (size_t)B * Hci, w->RHcib, w->Xenc, w->cib.XP, N, Hci,
+        ntk = add_gru_tasks(tk, ntk, &g.ci_b, w->cib.Hs + (size_t)B * Hci, w->RHcib, w->Xin, w->cib.XP, D, Hci,
                             (int)TB);
     }
-    ntk = add_gru_tasks(tk, ntk, &g.ic_f, w->icf.Hs - (size_t)B * Hic, w->RHicf, w->Xenc, w->icf.XP, N, Hic,
+    ntk = add_gru_tasks(tk, ntk, &g.ic_f, w->icf.Hs - (size_t)B * Hic, w->RHicf, w->Xin, w->icf.XP, D, Hic,
                         (int)TeB);
-    ntk = add_gru_tasks(tk, ntk, &g.ic_b, w->icb.Hs + (size_t)B * Hic, w->RHicb, w->Xenc, w->icb.XP, N, Hic,
+    ntk = add_gru_tasks(tk, ntk, &g.ic_b, w->icb.Hs + (size_t)B * Hic, w->RHicb, w->Xin, w->icb.XP, D, Hic,
                         (int)TeB);
 
     #pragma omp parallel num_threads(nt)
@@ -816,6 +901,24 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
         for (int k = 0; k < ntk; k++) run_task(&tk[k]);
     }
 
+    /* stitched: the read-in's gradient. dXri = the input gradients of the four encoders over the observed bins
+     * (the CI encoders' rows past T saw constant zeros); then ri_W += Xenc^T dXri, ri_bias += colsum dXri. */
+    if (m->readin) {
+        wtask rt[MAX_PIECES + 1];
+        int nrt = add_atb(rt, 0, w->Xenc, N, w->dXri, D, gs.ri_W, D, N, D, (int)TeB);
+        nrt = add_colsum(rt, nrt, w->dXri, D, gs.ri_bias, D, (int)TeB);
+        #pragma omp parallel num_threads(nt)
+        {
+            gemm_rows(1, Te * B, D, 3 * Hic, w->icf.XP, 3 * Hic, p->ic_f.Wx, 3 * Hic, NULL, 0, w->dXri, D);
+            gemm_rows(1, Te * B, D, 3 * Hic, w->icb.XP, 3 * Hic, p->ic_b.Wx, 3 * Hic, NULL, 1, w->dXri, D);
+            if (ctrl) {
+                gemm_rows(1, Te * B, D, 3 * Hci, w->cif.XP, 3 * Hci, p->ci_f.Wx, 3 * Hci, NULL, 1, w->dXri, D);
+                gemm_rows(1, Te * B, D, 3 * Hci, w->cib.XP, 3 * Hci, p->ci_b.Wx, 3 * Hci, NULL, 1, w->dXri, D);
+            }
+            #pragma omp for schedule(dynamic, 1)
+            for (int k = 0; k < nrt; k++) run_task(&rt[k]);
+        }
+    }
     factor_normalize_backward(g.fac_W, w->dWn, w->Wn, w->norms, F, G);
     const size_t dh0s = (size_t)w->Bmax * w->Hm;
     add_colsum_rows(g.ic_h0_f, w->dh0, B, Hic);

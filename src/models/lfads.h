@@ -24,14 +24,30 @@ typedef struct {
     real *ar_logtau, *ar_lognvar;         /* [co_dim] AR(1) prior */
     gru_params gen;                       /* input [co_dim + ext_dim] */
     real *fac_W;                          /* [fac_dim][gen_dim], rows normalised in forward */
-    real *ro_W, *ro_bias;                 /* [fac_dim][N], [N] */
+    real *ro_W, *ro_bias;                 /* [fac_dim][N], [N]; of session 0 in a stitched model */
 } nd_lfads_views;
+
+/* Multi-session ("stitched") models: the encoders, generator and factors are shared; each session has its own
+ * read-in (x' = x ri_W + ri_bias, [N_s][Din] and [Din]) and read-out ([fac_dim][Nr_s], [Nr_s]). Session blocks
+ * follow the shared parameters in session order: [ri_W ri_bias] (stitched only) [ro_W ro_bias]. A plain model is
+ * one session without a read-in (its encoders see the N neurons directly): the same layout as before stitching. */
+#define ND_LFADS_MAX_SESSIONS 128
+typedef struct {
+    real *ri_W, *ri_bias; /* NULL without a read-in */
+    real *ro_W, *ro_bias;
+    int N, Nr;
+} nd_lfads_session_views;
 
 typedef struct {
     nd_lfads_config cfg;
     int N, Nr, E;     /* input neurons, reconstructed neurons (Nr >= N: held-out ones last), ext-input dims */
     int ctrl;         /* controller on */
     int T, Tr;        /* encoder / reconstruction bins of the training data (0 if unknown) */
+    int S;            /* sessions (1 for a plain model) */
+    int Din;          /* encoder input width: N for a plain model, the read-in dimension when stitched */
+    int readin;       /* 1: per-session read-ins (stitched); then N, Nr are the largest session's */
+    int sN[ND_LFADS_MAX_SESSIONS], sNr[ND_LFADS_MAX_SESSIONS];
+    size_t soff[ND_LFADS_MAX_SESSIONS]; /* offset of each session's block in the parameter buffer */
     size_t n_params;
     real *params;
     nd_lfads_views p;
@@ -41,6 +57,7 @@ typedef struct {
     int sample;   /* sample posteriors (IC, inferred inputs); else use means */
     int dropout;  /* apply dropout and coordinated dropout */
     double ramp_kl, ramp_l2;
+    int session;  /* the session every trial of the batch comes from (0 for a plain model) */
 } nd_lfads_mode;
 
 typedef struct {
@@ -58,7 +75,14 @@ nd_status nd_lfads_create(nd_lfads_model *m, const nd_lfads_config *c, int N, in
 /* A model whose read-out predicts Nr >= N neurons: the N input neurons first, then held-out ones. */
 nd_status nd_lfads_create_heldout(nd_lfads_model *m, const nd_lfads_config *c, int N, int Nr, int E,
                                   nd_error *err);
-/* Random init; readout bias = log(mean_rate[n]) when mean_rate is given (counts per bin). */
+/* A stitched model over S sessions with N[s] input and Nr[s] >= N[s] reconstructed neurons and a read-in of
+ * width Din >= 1. (S = 1 and Din = 0 gives the plain model.) */
+nd_status nd_lfads_create_sessions(nd_lfads_model *m, const nd_lfads_config *c, int S, const int *N, const int *Nr,
+                                   int Din, int E, nd_error *err);
+/* session s's read-in / read-out views over base (m->params, or a gradient buffer of the same layout) */
+void nd_lfads_session_bind(const nd_lfads_model *m, real *base, int s, nd_lfads_session_views *v);
+/* Random init; readout bias = log(mean_rate[n]) when mean_rate is given (counts per bin; stitched: the sessions'
+ * Nr[s] rates one after another). */
 void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate);
 void nd_lfads_free(nd_lfads_model *m);
 /* Parameters that L2 regularises / sizes, for reporting */
@@ -70,7 +94,7 @@ nd_status nd_lfads_work_create2(nd_lfads_work **w, const nd_lfads_model *m, int 
                                 nd_error *err);
 void nd_lfads_work_free(nd_lfads_work *w);
 
-/* Forward over a batch. X [T][B][N] counts; EXT [T][B][E] or NULL; SV [T][B][N] 1 marks sample-validation
+/* Forward over a batch (of session mode->session: N, Nr below are that session's). X [T][B][N] counts; EXT [T][B][E] or NULL; SV [T][B][N] 1 marks sample-validation
  * entries (or NULL). rng draws masks and posterior samples (required when mode->sample or mode->dropout). */
 void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *EXT, const real *SV,
                       int B, const nd_lfads_mode *mode, nd_rng *rng, nd_lfads_loss *loss);

@@ -78,7 +78,7 @@ nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const f
     if (!st) st = ND_ALLOC(EXT, (size_t)T * Bmax * (E ? E : 1), "batch", err);
     if (st) goto done;
     int S = o->samples > 0 ? o->samples : 1;
-    nd_lfads_mode mode = {o->samples > 0, 0, 1, 1};
+    nd_lfads_mode mode = {o->samples > 0, 0, 1, 1, 0};
     float wgt = 1.0f / (float)S;
     for (int start = 0, k = 0; start < n; start += Bmax, k++) {
         int B = n - start < Bmax ? n - start : Bmax;

@@ -120,7 +120,7 @@ static double adam_step(trainer *t, const nd_lfads_config *c, double lr, int64_t
 static void eval_split(trainer *t, const split_view *s, const nd_lfads_config *c, double rkl, double rl2,
                        loss_sum *out) {
     memset(out, 0, sizeof *out);
-    nd_lfads_mode mode = {1, 0, rkl, rl2};
+    nd_lfads_mode mode = {1, 0, rkl, rl2, 0};
     int Bmax = c->batch_size;
     for (int i = 0; i < s->n; i++) t->idx[i] = i;
     for (int k = 0, start = 0; start < s->n; k++, start += Bmax) {
@@ -488,7 +488,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
         int bad_batch = -1;
         double rkl = nd_lfads_ramp(e, c->kl_start_epoch, c->kl_increase_epoch);
         double rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
-        nd_lfads_mode mode = {1, 1, rkl, rl2};
+        nd_lfads_mode mode = {1, 1, rkl, rl2, 0};
         nd_rng r;
         nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
         for (int i = 0; i < d->n_train; i++) t.idx[i] = i;
