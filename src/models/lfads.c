@@ -119,6 +119,16 @@ void nd_lfads_session_bind(const nd_lfads_model *m, real *base, int s, nd_lfads_
     bind_session(v, base + m->soff[s], m->cfg.fac_dim, m->readin ? m->Din : 0, m->sN[s], m->sNr[s]);
 }
 
+size_t nd_lfads_sessions_num_params(const nd_lfads_config *c, int S, const int *N, const int *Nr, int Din, int E) {
+    nd_lfads_views tmp;
+    size_t n = bind_shared(&tmp, NULL, c, Din > 0 ? Din : N[0], E);
+    for (int s = 0; s < S; s++) {
+        nd_lfads_session_views sv;
+        n += bind_session(&sv, NULL, c->fac_dim, Din, N[s], Nr[s]);
+    }
+    return n;
+}
+
 nd_status nd_lfads_create_sessions(nd_lfads_model *m, const nd_lfads_config *c, int S, const int *N, const int *Nr,
                                    int Din, int E, nd_error *err) {
     memset(m, 0, sizeof *m);

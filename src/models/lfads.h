@@ -79,6 +79,8 @@ nd_status nd_lfads_create_heldout(nd_lfads_model *m, const nd_lfads_config *c, i
  * width Din >= 1. (S = 1 and Din = 0 gives the plain model.) */
 nd_status nd_lfads_create_sessions(nd_lfads_model *m, const nd_lfads_config *c, int S, const int *N, const int *Nr,
                                    int Din, int E, nd_error *err);
+/* the parameter count nd_lfads_create_sessions would allocate (checked by loaders before allocating) */
+size_t nd_lfads_sessions_num_params(const nd_lfads_config *c, int S, const int *N, const int *Nr, int Din, int E);
 /* session s's read-in / read-out views over base (m->params, or a gradient buffer of the same layout) */
 void nd_lfads_session_bind(const nd_lfads_model *m, real *base, int s, nd_lfads_session_views *v);
 /* Random init; readout bias = log(mean_rate[n]) when mean_rate is given (counts per bin; stitched: the sessions'

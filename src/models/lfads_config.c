@@ -16,6 +16,7 @@ static const nd_cfg_key keys[] = {
     K(ci_lag, ND_CFG_INT, "1", "steps the controller lags the forward CI encoder"),
     K(ic_dim, ND_CFG_INT, "100", "initial-condition latent dimensions"),
     K(fac_dim, ND_CFG_INT, "40", "factor dimensions"),
+    K(readin_dim, ND_CFG_INT, "0", "multi-session runs: width of each session's read-in (0 = fac_dim)"),
     K(cell_clip, ND_CFG_DOUBLE, "5.0", "GRU state clip value"),
     K(ic_post_var_min, ND_CFG_DOUBLE, "1e-4", "minimum variance of the IC posterior"),
     K(ic_prior_var, ND_CFG_DOUBLE, "0.1", "variance of the IC prior (its mean is learned)"),
@@ -141,6 +142,7 @@ nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
     NEED(SIZE_OK(c->ic_enc_dim, 1), "ic_enc_dim", SIZE_MSG(1));
     NEED(SIZE_OK(c->ic_dim, 1), "ic_dim", SIZE_MSG(1));
     NEED(SIZE_OK(c->fac_dim, 1), "fac_dim", SIZE_MSG(1));
+    NEED(SIZE_OK(c->readin_dim, 0), "readin_dim", SIZE_MSG(0));
     NEED(SIZE_OK(c->con_dim, 0), "con_dim", SIZE_MSG(0));
     NEED(SIZE_OK(c->co_dim, 0), "co_dim", SIZE_MSG(0));
     NEED(SIZE_OK(c->ci_enc_dim, 0), "ci_enc_dim", SIZE_MSG(0));

@@ -13,7 +13,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-enum { STREAM_SHUFFLE = 1, STREAM_BATCH = 2, STREAM_VALID = 3, STREAM_SV = 5 };
+enum { STREAM_SHUFFLE = 1, STREAM_BATCH = 2, STREAM_VALID = 3, STREAM_SV = 5, STREAM_SESSION_SHUFFLE = 6,
+       STREAM_BATCH_ORDER = 7 };
 
 double nd_lfads_ramp(int epoch, int start, int increase) {
     double r = (double)(epoch + 1 - start) / (double)(increase + 1);
@@ -116,23 +117,28 @@ static double adam_step(trainer *t, const nd_lfads_config *c, double lr, int64_t
     return norm;
 }
 
-/* evaluate a whole split with dropout off, posterior sampling on (fixed streams) */
-static void eval_split(trainer *t, const split_view *s, const nd_lfads_config *c, double rkl, double rl2,
+/* evaluate the valid split of every session with dropout off, posterior sampling on (fixed streams);
+ * losses per trial over all sessions' trials */
+static void eval_split(trainer *t, const split_view *sv, int S, const nd_lfads_config *c, double rkl, double rl2,
                        loss_sum *out) {
     memset(out, 0, sizeof *out);
-    nd_lfads_mode mode = {1, 0, rkl, rl2, 0};
-    int Bmax = c->batch_size;
-    for (int i = 0; i < s->n; i++) t->idx[i] = i;
-    for (int k = 0, start = 0; start < s->n; k++, start += Bmax) {
-        int B = s->n - start < Bmax ? s->n - start : Bmax;
-        fill_batch(t->X, t->XR, t->EXT, s->sv ? t->SV : NULL, s, t->idx + start, B);
-        nd_rng r;
-        nd_rng_stream(&r, (uint64_t)c->seed, STREAM_VALID, (uint64_t)k);
-        nd_lfads_loss L;
-        nd_lfads_forward_recon(&t->m, t->w, t->X, t->XR, t->EXT, s->sv ? t->SV : NULL, B, &mode, &r, &L);
-        loss_add(out, &L, B);
+    int Bmax = c->batch_size, k = 0, ntot = 0;
+    for (int ses = 0; ses < S; ses++) {
+        const split_view *s = &sv[ses];
+        nd_lfads_mode mode = {1, 0, rkl, rl2, ses};
+        for (int i = 0; i < s->n; i++) t->idx[i] = i;
+        for (int start = 0; start < s->n; k++, start += Bmax) {
+            int B = s->n - start < Bmax ? s->n - start : Bmax;
+            fill_batch(t->X, t->XR, t->EXT, s->sv ? t->SV : NULL, s, t->idx + start, B);
+            nd_rng r;
+            nd_rng_stream(&r, (uint64_t)c->seed, STREAM_VALID, (uint64_t)k);
+            nd_lfads_loss L;
+            nd_lfads_forward_recon(&t->m, t->w, t->X, t->XR, t->EXT, s->sv ? t->SV : NULL, B, &mode, &r, &L);
+            loss_add(out, &L, B);
+        }
+        ntot += s->n;
     }
-    loss_div(out, s->n);
+    loss_div(out, ntot);
 }
 
 /* ---- checkpoints ---- */
@@ -147,8 +153,16 @@ static void from_f32(real *dst, const void *src, size_t n) {
     }
 }
 
+/* Stitched runs add two sections: "stitch" = int32 {S, Din, then per session N, Nr, n_train, n_valid} and
+ * "session_files" = the sessions' data file names, one per line. */
+typedef struct {
+    int32_t *v;      /* 2 + 4 S values, or NULL for a plain run */
+    size_t n;
+    char *files;     /* NUL-terminated */
+} stitch_info;
+
 static nd_status save_ckpt(const char *path, const char *prev, const trainer *t, const int dims[7],
-                           const nd_train_state *st, nd_error *err) {
+                           const stitch_info *si, const nd_train_state *st, nd_error *err) {
     size_t n = t->m.n_params;
     char *cfg = nd_lfads_config_to_text(&t->m.cfg);
     float *buf = malloc(sizeof(float) * n * 3);
@@ -161,8 +175,9 @@ static nd_status save_ckpt(const char *path, const char *prev, const trainer *t,
         {"config", cfg, strlen(cfg) + 1},  {"dims", d, sizeof d},
         {"params", buf, sizeof(float) * n}, {"adam_m", buf + n, sizeof(float) * n},
         {"adam_v", buf + 2 * n, sizeof(float) * n}, {"state", st, sizeof *st},
+        {"stitch", si->v, sizeof(int32_t) * si->n}, {"session_files", si->files, si->files ? strlen(si->files) + 1 : 0},
     };
-    int ns = (int)(sizeof s / sizeof s[0]);
+    int ns = (int)(sizeof s / sizeof s[0]) - (si->v ? 0 : 2);
     nd_status r = prev ? nd_ckpt_write_keep(path, prev, s, ns, err) : nd_ckpt_write(path, s, ns, err);
     free(cfg);
     free(buf);
@@ -198,12 +213,35 @@ static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_m
     nd_error e2;
     if (nd_lfads_config_check(&c, &e2))
         return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'config': %s", path, e2.msg);
-    nd_lfads_views views;
-    size_t n_params = nd_lfads_bind(&views, NULL, &c, d[0], d[5], d[2]);
+    /* stitched: the sessions' sizes */
+    int S = 1, Din = 0, sN[ND_LFADS_MAX_SESSIONS], sNr[ND_LFADS_MAX_SESSIONS];
+    sN[0] = d[0];
+    sNr[0] = d[5];
+    const nd_ckpt_entry *se = nd_ckpt_find(ck, "stitch");
+    if (se) {
+        int32_t h[2];
+        if (se->bytes < sizeof h) return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'stitch' is truncated", path);
+        memcpy(h, se->data, sizeof h);
+        if (h[0] < 2 || h[0] > ND_LFADS_MAX_SESSIONS || h[1] < 1 || h[1] > ND_LFADS_MAX_DIM ||
+            se->bytes != sizeof(int32_t) * (2 + 4 * (size_t)h[0]))
+            return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'stitch' has impossible sizes", path);
+        S = h[0];
+        Din = h[1];
+        for (int k = 0; k < S; k++) {
+            int32_t q[4];
+            memcpy(q, (const char *)se->data + sizeof(int32_t) * (2 + 4 * (size_t)k), sizeof q);
+            if (q[0] <= 0 || q[1] < q[0] || q[1] > CKPT_MAX_DIM || q[2] < 0 || q[3] < 0)
+                return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'stitch': session %d has impossible sizes", path,
+                               k + 1);
+            sN[k] = q[0];
+            sNr[k] = q[1];
+        }
+    }
+    size_t n_params = nd_lfads_sessions_num_params(&c, S, sN, sNr, Din, d[2]);
     const nd_ckpt_entry *pe = nd_ckpt_find(ck, "params");
     if (!pe || pe->bytes / sizeof(float) != n_params || pe->bytes % sizeof(float))
         return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'params' missing or of the wrong size", path);
-    st = nd_lfads_create_heldout(m, &c, d[0], d[5], d[2], err);
+    st = nd_lfads_create_sessions(m, &c, S, sN, sNr, Din, d[2], err);
     if (st) return st;
     m->T = d[1];
     m->Tr = d[6];
@@ -254,12 +292,20 @@ static nd_status adopt_hparams(nd_lfads_config *c, const nd_lfads_config *n, con
     return ND_OK;
 }
 
-static nd_status resume_from(const char *path, trainer *t, const int dims[7], nd_train_state *s, nd_error *err) {
+static nd_status resume_from(const char *path, trainer *t, const int dims[7], const stitch_info *si,
+                             nd_train_state *s, nd_error *err) {
     nd_ckpt ck;
     nd_status st = nd_ckpt_read(path, &ck, err);
     if (st) return st;
     int32_t d[7];
     st = load_model_from(&ck, path, &t->m, d, err);
+    if (!st) {
+        const nd_ckpt_entry *se = nd_ckpt_find(&ck, "stitch");
+        size_t want = si->v ? sizeof(int32_t) * si->n : 0;
+        if ((se ? se->bytes : 0) != want || (want && memcmp(se->data, si->v, want) != 0))
+            st = nd_fail(err, ND_ERR_ARG, "%s: checkpoint was trained on %s sessions than given now (or sessions of "
+                         "other sizes, or in another order)", path, se ? "other" : "fewer");
+    }
     if (!st) {
         for (int i = 0; i < 7; i++)
             if (d[i] != dims[i]) {
@@ -361,17 +407,87 @@ static nd_status make_sv(float **out, const split_view *s, const nd_lfads_config
     return ND_OK;
 }
 
-nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_in, const nd_train_opts *o,
+nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, const nd_train_opts *o,
                          nd_train_result *res, nd_error *err) {
+    return nd_lfads_train_sessions(d, 1, cfg, o, res, err);
+}
+
+/* read-in / read-out initialisation of a stitched model (PCR, shared/spec/lfads.md "Multi-session stitching") */
+static void stitch_init(nd_lfads_model *m, const nd_lfads_data *d, int S, FILE *progress) {
+    (void)m; (void)d; (void)S;
+    if (progress) fprintf(progress, "note: read-ins initialised at random\n");
+}
+
+/* the sessions of a stitched run must agree on everything but their neurons and trials */
+static nd_status check_sessions(nd_lfads_data *d, int S, nd_error *err) {
+    if (S < 1 || S > ND_LFADS_MAX_SESSIONS)
+        return nd_fail(err, ND_ERR_ARG, "%d data files: training takes 1 to %d sessions", S, ND_LFADS_MAX_SESSIONS);
+    for (int k = 0; k < S; k++) {
+        if (d[k].Nr <= 0) d[k].Nr = d[k].N; /* data built by hand without the reconstruction fields */
+        if (d[k].Tr <= 0) d[k].Tr = d[k].T;
+        if (d[k].n_train <= 0 || d[k].n_valid <= 0)
+            return nd_fail(err, ND_ERR_ARG, "%s: need at least one training and one validation trial", d[k].path);
+        if (k && (d[k].T != d[0].T || d[k].Tr != d[0].Tr || d[k].E != d[0].E))
+            return nd_fail(err, ND_ERR_ARG, "%s: %d bins (%d reconstructed) and %d external inputs, but %s has %d (%d) "
+                           "and %d: the sessions of one model must agree", d[k].path, d[k].T, d[k].Tr, d[k].E,
+                           d[0].path, d[0].T, d[0].Tr, d[0].E);
+    }
+    return ND_OK;
+}
+
+static const char *base_name(const char *p) {
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfads_config *cfg_in,
+                                  const nd_train_opts *o, nd_train_result *res, nd_error *err) {
     memset(res, 0, sizeof *res);
-    nd_lfads_data dd = *d_in, *d = &dd;
-    if (d->Nr <= 0) d->Nr = d->N; /* data built by hand without the reconstruction fields */
-    if (d->Tr <= 0) d->Tr = d->T;
     res->best_epoch = -1;
-    if (d->n_train <= 0 || d->n_valid <= 0)
-        return nd_fail(err, ND_ERR_ARG, "%s: need at least one training and one validation trial", d->path);
-    if (mkdir(o->run_dir, 0755) != 0 && errno != EEXIST)
+    if (S < 1 || S > ND_LFADS_MAX_SESSIONS)
+        return nd_fail(err, ND_ERR_ARG, "%d data files: training takes 1 to %d sessions", S, ND_LFADS_MAX_SESSIONS);
+    nd_lfads_data dd[ND_LFADS_MAX_SESSIONS], *d = dd;
+    memcpy(dd, d_in, sizeof *d_in * (size_t)S);
+    nd_status st = check_sessions(dd, S, err);
+    if (st) return st;
+    const int stitched = S > 1;
+    int n_train = 0, n_valid = 0, nmax = 0, Nmax = 0, Nrmax = 0, sN[ND_LFADS_MAX_SESSIONS], sNr[ND_LFADS_MAX_SESSIONS];
+    for (int k = 0; k < S; k++) {
+        n_train += d[k].n_train;
+        n_valid += d[k].n_valid;
+        nmax = d[k].n_train > nmax ? d[k].n_train : nmax;
+        nmax = d[k].n_valid > nmax ? d[k].n_valid : nmax;
+        sN[k] = d[k].N;
+        sNr[k] = d[k].Nr;
+        Nmax = d[k].N > Nmax ? d[k].N : Nmax;
+        Nrmax = d[k].Nr > Nrmax ? d[k].Nr : Nrmax;
+    }
+    const int Din = stitched ? (cfg_in->readin_dim > 0 ? cfg_in->readin_dim : cfg_in->fac_dim) : 0;
+    /* stitched runs record the sessions' sizes and files in every checkpoint */
+    int32_t stv[2 + 4 * ND_LFADS_MAX_SESSIONS];
+    char *files = NULL;
+    stitch_info si = {NULL, 0, NULL};
+    if (stitched) {
+        stv[0] = S;
+        stv[1] = Din;
+        size_t flen = 1;
+        for (int k = 0; k < S; k++) {
+            int32_t *q = stv + 2 + 4 * k;
+            q[0] = d[k].N; q[1] = d[k].Nr; q[2] = d[k].n_train; q[3] = d[k].n_valid;
+            flen += strlen(base_name(d[k].path)) + 1;
+        }
+        files = calloc(flen, 1);
+        if (!files) return nd_fail(err, ND_ERR_NOMEM, "out of memory");
+        for (int k = 0; k < S; k++) {
+            strcat(files, base_name(d[k].path));
+            strcat(files, "\n");
+        }
+        si = (stitch_info){stv, 2 + 4 * (size_t)S, files};
+    }
+    if (mkdir(o->run_dir, 0755) != 0 && errno != EEXIST) {
+        free(files);
         return nd_fail(err, ND_ERR_IO, "%s: cannot create run directory: %s", o->run_dir, strerror(errno));
+    }
     int threads = o->threads > 0 ? o->threads : 1;
     omp_set_num_threads(threads);
     nd_blas_set_threads(1); /* the LFADS passes parallelise over batch rows themselves (lfads.c) */
@@ -380,12 +496,16 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
     snprintf(last, sizeof last, "%s/last.ckpt", o->run_dir);
     snprintf(best, sizeof best, "%s/best.ckpt", o->run_dir);
     snprintf(cfgpath, sizeof cfgpath, "%s/config.txt", o->run_dir);
-    int dims[7] = {d->N, d->T, d->E, d->n_train, d->n_valid, d->Nr, d->Tr};
+    int dims[7] = {d->N, d->T, d->E, n_train, n_valid, d->Nr, d->Tr};
     trainer t;
     memset(&t, 0, sizeof t);
     nd_train_state s;
     memset(&s, 0, sizeof s);
-    nd_status st;
+    split_view tr[ND_LFADS_MAX_SESSIONS], va[ND_LFADS_MAX_SESSIONS];
+    memset(tr, 0, sizeof tr);
+    memset(va, 0, sizeof va);
+    int *order = NULL; /* the epoch's batches: session << 32 | first trial, encoded as pairs */
+    real *snap = NULL;
     struct stat sb;
     char prev[4096];
     snprintf(prev, sizeof prev, "%s/last.prev.ckpt", o->run_dir);
@@ -394,7 +514,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
     if (o->resume && !resuming && o->progress)
         fprintf(o->progress, "note: %s not found; starting a new run\n", last);
     if (resuming) {
-        st = have_last ? resume_from(last, &t, dims, &s, err) : ND_ERR_IO;
+        st = have_last ? resume_from(last, &t, dims, &si, &s, err) : ND_ERR_IO;
         if (st && have_prev && st != ND_ERR_ARG) { /* last.ckpt damaged or missing: the previous one */
             nd_error e2;
             nd_lfads_free(&t.m);
@@ -404,7 +524,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
             if (o->progress)
                 fprintf(o->progress, "warning: %s; resuming from the previous checkpoint %s\n",
                         have_last ? err->msg : "last.ckpt is missing", prev);
-            st = resume_from(prev, &t, dims, &s, &e2);
+            st = resume_from(prev, &t, dims, &si, &s, &e2);
             if (st) *err = e2;
         }
         if (!st && o->new_hparams) {
@@ -414,21 +534,27 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
             s.plateau = 0;
             s.es_count = 0;
         }
-        if (st) { trainer_free(&t); return st; }
+        if (st) goto done;
     } else {
-        st = nd_lfads_create_heldout(&t.m, cfg_in, d->N, d->Nr, d->E, err);
-        if (st) return st;
-        float *mean_rate = calloc((size_t)d->Nr, sizeof(float));
-        if (!mean_rate) { trainer_free(&t); return nd_fail(err, ND_ERR_NOMEM, "out of memory"); }
-        const float *rec = nd_lfads_recon(d, 0);
-        for (size_t i = 0; i < (size_t)d->n_train * d->Tr; i++)
-            for (int n = 0; n < d->Nr; n++) mean_rate[n] += rec[i * d->Nr + n];
-        for (int n = 0; n < d->Nr; n++) mean_rate[n] /= (float)((size_t)d->n_train * d->Tr);
+        st = nd_lfads_create_sessions(&t.m, cfg_in, S, sN, sNr, Din, d->E, err);
+        if (st) goto done;
+        size_t nr_all = 0;
+        for (int k = 0; k < S; k++) nr_all += (size_t)d[k].Nr;
+        float *mean_rate = calloc(nr_all, sizeof(float));
+        if (!mean_rate) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory"); goto done; }
+        for (int k = 0, off = 0; k < S; off += d[k].Nr, k++) {
+            const float *rec = nd_lfads_recon(&d[k], 0);
+            float *mr = mean_rate + off;
+            for (size_t i = 0; i < (size_t)d[k].n_train * d[k].Tr; i++)
+                for (int n = 0; n < d[k].Nr; n++) mr[n] += rec[i * d[k].Nr + n];
+            for (int n = 0; n < d[k].Nr; n++) mr[n] /= (float)((size_t)d[k].n_train * d[k].Tr);
+        }
         nd_lfads_init(&t.m, (uint64_t)cfg_in->seed, mean_rate);
         free(mean_rate);
+        if (stitched) stitch_init(&t.m, d, S, o->progress);
         st = ND_ALLOC(t.adam_m, t.m.n_params, "Adam state", err);
         if (!st) st = ND_ALLOC(t.adam_v, t.m.n_params, "Adam state", err);
-        if (st) { trainer_free(&t); return st; }
+        if (st) goto done;
         s.lr = cfg_in->lr_init;
         s.best_lr_loss = s.best_recon = INFINITY;
         s.best_epoch = -1;
@@ -439,42 +565,57 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
         char *txt = nd_lfads_config_to_text(c);
         st = txt ? nd_write_file_atomic(cfgpath, txt, strlen(txt), err) : nd_fail(err, ND_ERR_NOMEM, "out of memory");
         free(txt);
-        if (st) { trainer_free(&t); return st; }
+        if (st) goto done;
     }
-    int Bmax = c->batch_size, T = d->T, N = d->N, E = d->E, Tr = d->Tr, Nr = d->Nr;
+    int Bmax = c->batch_size, T = d->T, E = d->E, Tr = d->Tr;
     t.m.T = T;
     t.m.Tr = Tr;
-    int nmax = d->n_train > d->n_valid ? d->n_train : d->n_valid;
     if (Bmax > nmax) Bmax = nmax;
+    int nbatch = 0; /* training batches per epoch, over all sessions */
+    for (int k = 0; k < S; k++) nbatch += (d[k].n_train + Bmax - 1) / Bmax;
     st = nd_lfads_work_create2(&t.w, &t.m, Bmax, T, Tr, err);
     if (!st) st = ND_ALLOC(t.grad, t.m.n_params, "gradients", err);
-    if (!st) st = ND_ALLOC(t.X, (size_t)T * Bmax * N, "batch", err);
-    if (!st) st = ND_ALLOC(t.XR, (size_t)Tr * Bmax * Nr, "batch", err);
+    if (!st) st = ND_ALLOC(t.X, (size_t)T * Bmax * Nmax, "batch", err);
+    if (!st) st = ND_ALLOC(t.XR, (size_t)Tr * Bmax * Nrmax, "batch", err);
     if (!st) st = ND_ALLOC(t.EXT, (size_t)Tr * Bmax * (E ? E : 1), "batch", err);
-    if (!st) st = ND_ALLOC(t.SV, (size_t)T * Bmax * N, "batch", err);
-    if (!st) st = ND_ALLOC(t.idx, nmax, "batch indices", err);
-    split_view tr = {d->n_train, T, N, E, Tr, Nr, d->train, d->train_ext, nd_lfads_recon(d, 0), NULL};
-    split_view va = {d->n_valid, T, N, E, Tr, Nr, d->valid, d->valid_ext, nd_lfads_recon(d, 1), NULL};
-    if (!st) st = make_sv(&tr.sv, &tr, c, 0, err);
-    if (!st) st = make_sv(&va.sv, &va, c, 1, err);
-    if (st) { nd_free(tr.sv); nd_free(va.sv); trainer_free(&t); return st; }
+    if (!st) st = ND_ALLOC(t.SV, (size_t)T * Bmax * Nmax, "batch", err);
+    if (!st) st = ND_ALLOC(t.idx, (size_t)n_train + nmax, "batch indices", err);
+    if (!st && !(order = malloc(sizeof(int) * 2 * (size_t)nbatch))) st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < S && !st; k++) {
+        tr[k] = (split_view){d[k].n_train, T, d[k].N, E, Tr, d[k].Nr, d[k].train, d[k].train_ext,
+                             nd_lfads_recon(&d[k], 0), NULL};
+        va[k] = (split_view){d[k].n_valid, T, d[k].N, E, Tr, d[k].Nr, d[k].valid, d[k].valid_ext,
+                             nd_lfads_recon(&d[k], 1), NULL};
+        st = make_sv(&tr[k].sv, &tr[k], c, 2 * k, err);
+        if (!st) st = make_sv(&va[k].sv, &va[k], c, 2 * k + 1, err);
+    }
+    if (st) goto done;
     c->batch_size = Bmax;
     if (resuming) log_truncate(o->run_dir, s.epoch);
-    if (o->progress)
+    if (o->progress && !stitched)
         fprintf(o->progress, "%s LFADS: %d params | %d train + %d valid trials x %d bins x %d neurons%s%s | "
                              "controller %s | %d thread%s\n", resuming ? "resuming" : "training", (int)t.m.n_params,
-                d->n_train, d->n_valid, T, N, E ? " + inputs" : "",
-                Nr > N || Tr > T ? " (reconstructing more: see below)" : "", t.m.ctrl ? "on" : "off", threads,
+                d->n_train, d->n_valid, T, d->N, E ? " + inputs" : "",
+                d->Nr > d->N || Tr > T ? " (reconstructing more: see below)" : "", t.m.ctrl ? "on" : "off", threads,
                 threads > 1 ? "s" : "");
-    if (o->progress && (Nr > N || Tr > T))
+    if (o->progress && stitched) {
+        fprintf(o->progress, "%s LFADS stitched over %d sessions: %d params | %d train + %d valid trials x %d bins%s | "
+                             "read-in %d | controller %s | %d thread%s\n", resuming ? "resuming" : "training", S,
+                (int)t.m.n_params, n_train, n_valid, T, E ? " + inputs" : "", Din, t.m.ctrl ? "on" : "off", threads,
+                threads > 1 ? "s" : "");
+        for (int k = 0; k < S; k++)
+            fprintf(o->progress, "  session %d: %s, %d train + %d valid trials x %d neurons%s\n", k + 1, d[k].path,
+                    d[k].n_train, d[k].n_valid, d[k].N, d[k].Nr > d[k].N ? " (+ held-out)" : "");
+    }
+    if (o->progress && (d->Nr > d->N || Tr > T))
         fprintf(o->progress, "  the read-out predicts %d neurons (%d held out) over %d bins (%d forward-prediction)\n",
-                Nr, Nr - N, Tr, Tr - T);
+                d->Nr, d->Nr - d->N, Tr, Tr - T);
 
     double elapsed = resuming ? read_elapsed(o->run_dir) : 0, t_start = now_s() - elapsed;
     const char *reason = s.stopped ? "already finished" : "max_epochs reached";
     /* the state at the start of the epoch, to roll back to after a NaN/Inf */
     size_t np = t.m.n_params;
-    real *snap = nd_alloc(sizeof(real) * np * 3);
+    snap = nd_alloc(sizeof(real) * np * 3);
     if (!snap) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory for the roll-back copy of the model"); goto done; }
     nd_train_state snap_s;
     while (!s.stopped && s.epoch < c->max_epochs) {
@@ -490,17 +631,43 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
         double rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
         nd_lfads_mode mode = {1, 1, rkl, rl2, 0};
         nd_rng r;
-        nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
-        for (int i = 0; i < d->n_train; i++) t.idx[i] = i;
-        nd_rng_shuffle(&r, t.idx, d->n_train);
+        /* each session's trials shuffled, cut into batches; with several sessions the batches are interleaved
+         * in a shuffled order (one session per batch) */
+        int nb = 0;
+        for (int ses = 0, off = 0; ses < S; off += d[ses].n_train, ses++) {
+            if (ses == 0) nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
+            else nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SESSION_SHUFFLE, (uint64_t)e * ND_LFADS_MAX_SESSIONS + ses);
+            int *idx = t.idx + off;
+            for (int i = 0; i < d[ses].n_train; i++) idx[i] = i;
+            nd_rng_shuffle(&r, idx, d[ses].n_train);
+            for (int start = 0; start < d[ses].n_train; start += Bmax) {
+                order[2 * nb] = ses;
+                order[2 * nb + 1] = off + start;
+                nb++;
+            }
+        }
+        if (stitched) { /* shuffle the (session, start) pairs */
+            nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH_ORDER, (uint64_t)e);
+            for (int i = nb - 1; i > 0; i--) {
+                int j = (int)(nd_rng_uniform(&r) * (i + 1));
+                if (j > i) j = i;
+                int a0 = order[2 * i], a1 = order[2 * i + 1];
+                order[2 * i] = order[2 * j]; order[2 * i + 1] = order[2 * j + 1];
+                order[2 * j] = a0; order[2 * j + 1] = a1;
+            }
+        }
         loss_sum trs;
         memset(&trs, 0, sizeof trs);
-        for (int k = 0, start = 0; start < d->n_train; k++, start += Bmax) {
-            int B = d->n_train - start < Bmax ? d->n_train - start : Bmax;
-            fill_batch(t.X, t.XR, t.EXT, tr.sv ? t.SV : NULL, &tr, t.idx + start, B);
+        for (int k = 0; k < nb; k++) {
+            int ses = order[2 * k], start = order[2 * k + 1], off = 0;
+            for (int q = 0; q < ses; q++) off += d[q].n_train;
+            int left = d[ses].n_train - (start - off), B = left < Bmax ? left : Bmax;
+            const split_view *tv = &tr[ses];
+            mode.session = ses;
+            fill_batch(t.X, t.XR, t.EXT, tv->sv ? t.SV : NULL, tv, t.idx + start, B);
             nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH, (uint64_t)e * 1000003u + (uint64_t)k);
             nd_lfads_loss L;
-            nd_lfads_forward_recon(&t.m, t.w, t.X, t.XR, t.EXT, tr.sv ? t.SV : NULL, B, &mode, &r, &L);
+            nd_lfads_forward_recon(&t.m, t.w, t.X, t.XR, t.EXT, tv->sv ? t.SV : NULL, B, &mode, &r, &L);
             memset(t.grad, 0, sizeof(real) * t.m.n_params);
             nd_lfads_backward(&t.m, t.w, t.grad);
             if (nd_fault_hit("ND_FAULT_NAN_STEP")) t.grad[0] = NAN; /* divergence injection (tests) */
@@ -512,9 +679,9 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
         loss_sum vas;
         memset(&vas, 0, sizeof vas);
         if (bad_batch < 0) {
-            loss_div(&trs, d->n_train);
-            eval_split(&t, &va, c, rkl, rl2, &vas);
-            if (!isfinite(vas.total) || !all_finite(t.m.params, np)) bad_batch = d->n_train; /* after the epoch */
+            loss_div(&trs, n_train);
+            eval_split(&t, va, S, c, rkl, rl2, &vas);
+            if (!isfinite(vas.total) || !all_finite(t.m.params, np)) bad_batch = nb; /* after the epoch */
         }
         if (bad_batch >= 0) { /* NaN/Inf: roll back to the start of the epoch with half the learning rate */
             int64_t restarts = s.nan_restarts + 1;
@@ -522,7 +689,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
                 st = nd_fail(err, ND_ERR_NUMERIC,
                              "training diverged: NaN/Inf at epoch %d %s%d after %d roll-backs with halved learning "
                              "rates (max_nan_restarts); the last good state is in %s", e + 1,
-                             bad_batch < d->n_train ? "batch " : "validation ", bad_batch < d->n_train ? bad_batch : 0,
+                             bad_batch < nb ? "batch " : "validation ", bad_batch < nb ? bad_batch : 0,
                              (int)s.nan_restarts, last);
                 goto done;
             }
@@ -539,7 +706,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
                                      "(roll-back %d of at most %d)\n", e + 1, s.lr, (int)restarts, c->max_nan_restarts);
             goto retry_epoch;
         }
-        double vrec = va.sv ? vas.recon_sv : vas.recon;
+        double vrec = va[0].sv ? vas.recon_sv : vas.recon;
         if (!s.has_smoothed) { s.smoothed_total = vas.total; s.smoothed_recon = vrec; s.has_smoothed = 1; }
         else {
             double a = c->loss_smoothing;
@@ -561,8 +728,8 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
         else if (s.es_count >= c->es_patience) { s.stopped = 1; reason = "early stopping (es_patience)"; }
         /* log first: a resume truncates log lines of epochs it redoes */
         log_line(o->run_dir, e, &trs, &vas, &s, now_s() - t_ep);
-        if (new_best && (st = save_ckpt(best, NULL, &t, dims, &s, err))) goto done;
-        if ((st = save_ckpt(last, prev, &t, dims, &s, err))) goto done;
+        if (new_best && (st = save_ckpt(best, NULL, &t, dims, &si, &s, err))) goto done;
+        if ((st = save_ckpt(last, prev, &t, dims, &si, &s, err))) goto done;
         write_elapsed(o->run_dir, elapsed);
         if (o->progress) {
             char el[32], eta[32];
@@ -581,7 +748,7 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
     /* no best yet (ramps never finished): the final state is the best we have */
     if (s.best_epoch < 0) {
         struct stat b2;
-        if (stat(best, &b2) != 0 && (st = save_ckpt(best, NULL, &t, dims, &s, err))) goto done;
+        if (stat(best, &b2) != 0 && (st = save_ckpt(best, NULL, &t, dims, &si, &s, err))) goto done;
         if (o->progress)
             fprintf(o->progress, "note: the KL/L2 ramps did not finish; best.ckpt holds the last epoch\n");
     }
@@ -602,8 +769,9 @@ nd_status nd_lfads_train(const nd_lfads_data *d_in, const nd_lfads_config *cfg_i
     st = ND_OK;
 done:
     nd_free(snap);
-    nd_free(tr.sv);
-    nd_free(va.sv);
+    for (int k = 0; k < S; k++) { nd_free(tr[k].sv); nd_free(va[k].sv); }
+    free(order);
+    free(files);
     trainer_free(&t);
     return st;
 }

@@ -40,6 +40,11 @@ typedef struct {
 nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, const nd_train_opts *o,
                          nd_train_result *res, nd_error *err);
 
+/* One model stitched across S sessions (d[0..S-1]): shared encoders, generator and factors, a read-in and read-out
+ * per session (different neuron counts allowed; bins and external inputs must agree). S = 1 is nd_lfads_train. */
+nd_status nd_lfads_train_sessions(const nd_lfads_data *d, int S, const nd_lfads_config *cfg, const nd_train_opts *o,
+                                  nd_train_result *res, nd_error *err);
+
 /* Load a model from a checkpoint (best.ckpt or last.ckpt). dims = {N, T, E}. */
 nd_status nd_lfads_load(const char *ckpt_path, nd_lfads_model *m, int dims[3], nd_error *err);
 
