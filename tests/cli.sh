@@ -29,6 +29,29 @@ check "simulate lorenz (small)" $ND simulate lorenz --out "$T/l.h5" --conditions
     --neurons 12 --bins 20 --seed 1
 check "simulate chaotic-rnn with input pulses (small)" $ND simulate chaotic-rnn --input-pulses --out "$T/c.h5" \
     --conditions 4 --trials-per-condition 5 --bins 30 --seed 2
+# multi-session Lorenz (stitching): DIR/s1.h5 .. s3.h5, one stdout line each, 20-40 neurons, same trials
+check "simulate lorenz --sessions 3 writes s1..s3.h5, one line per session" sh -c "$ND simulate lorenz --sessions 3 \
+    --out '$T/set' --conditions 4 --trials-per-condition 5 --bins 20 --seed 1 >'$T/sess.txt' \
+    && test \$(wc -l <'$T/sess.txt') -eq 3 && test -s '$T/set/s1.h5' -a -s '$T/set/s2.h5' -a -s '$T/set/s3.h5' \
+    && test ! -e '$T/set/s4.h5' && test -z \"\$(ls '$T/set' | grep -v '^s[123].h5\$')\""
+sessions_ok=1
+for k in 1 2 3; do
+    $ND inspect "$T/set/s$k.h5" >"$T/insp$k.txt" 2>&1 || sessions_ok=0
+    grep -q 'format: *LFADS' "$T/insp$k.txt" || sessions_ok=0
+    grep -q 'splits *16 train, 4 valid' "$T/insp$k.txt" || sessions_ok=0
+    grep -q 'conditions *4 (ids in train_condition)' "$T/insp$k.txt" || sessions_ok=0
+    n=$(sed -n 's/^ *neurons *\([0-9][0-9]*\) .*/\1/p' "$T/insp$k.txt")
+    [ -n "$n" ] && [ "$n" -ge 20 ] && [ "$n" -le 40 ] || sessions_ok=0
+done
+check "inspect: each session is an LFADS file, 20 trials, 4 conditions, 20-40 neurons" [ "$sessions_ok" -eq 1 ]
+check "train on one session alone" $ND train "$T/set/s2.h5" --out "$T/sess_run" $SMALL --max-epochs 1
+expect_error "simulate: --sessions 0" "sessions" $ND simulate lorenz --sessions 0 --out "$T/xs"
+expect_error "simulate: --sessions 257" "1, 256" $ND simulate lorenz --sessions 257 --out "$T/xs"
+expect_error "simulate: --neurons-min > --neurons-max" "must not exceed" $ND simulate lorenz --sessions 2 \
+    --neurons-min 30 --neurons-max 10 --out "$T/xs"
+expect_error "simulate: --neurons-min 0" "neurons-min" $ND simulate lorenz --sessions 2 --neurons-min 0 --out "$T/xs"
+expect_error "simulate: --sessions for chaotic-rnn" "does not apply" $ND simulate chaotic-rnn --sessions 2 --out "$T/xs"
+check "bad --sessions options left no directory" test ! -e "$T/xs"
 check "help of every command" sh -c "$ND --help && $ND simulate --help && $ND train --help && $ND infer --help \
     && $ND eval --help" >/dev/null
 

@@ -1,5 +1,7 @@
 /* neurodyn simulate {lorenz|chaotic-rnn} --out FILE [options]: synthetic benchmarks
- * with ground truth, written in LFADS HDF5 format (see src/models/synth.h). */
+ * with ground truth, written in LFADS HDF5 format (see src/models/synth.h).
+ * neurodyn simulate lorenz --sessions S --out DIR: a multi-session set for stitching,
+ * DIR/s1.h5 .. DIR/sS.h5, generated and written one session at a time. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "../models/synth.h"
 
 int cmd_simulate(int argc, char **argv);
@@ -29,7 +32,15 @@ enum {
     OPT_MAX_RATE,
     OPT_INPUT_PULSES,
     OPT_PULSE_MAGNITUDE,
+    OPT_SESSIONS,
+    OPT_NEURONS_MIN,
+    OPT_NEURONS_MAX,
+    OPT_LAST, /* size of set[] */
 };
+
+/* defaults of the multi-session neuron range */
+#define SESSION_NEURONS_MIN 20
+#define SESSION_NEURONS_MAX 40
 
 static void usage(FILE *fp) {
     nd_lorenz_opts l;
@@ -38,13 +49,14 @@ static void usage(FILE *fp) {
     nd_crnn_opts_default(&c);
     fprintf(fp,
             "usage: neurodyn simulate lorenz --out FILE [options]\n"
+            "       neurodyn simulate lorenz --sessions S --out DIR [--neurons-min N --neurons-max N] [options]\n"
             "       neurodyn simulate chaotic-rnn --out FILE [--input-pulses] [options]\n"
             "\n"
             "Generate a synthetic spiking dataset with known true rates and latents, written in\n"
             "LFADS HDF5 format (train_data, valid_data, train_truth, ..., train_latents, ...).\n"
             "\n"
             "common options:\n"
-            "  -o, --out FILE                 output file (required; written atomically)\n"
+            "  -o, --out FILE                 output file (required; written atomically; a directory with --sessions)\n"
             "      --conditions N             initial conditions          (lorenz %d, chaotic-rnn %d)\n"
             "      --trials-per-condition N   trials per condition        (lorenz %d, chaotic-rnn %d)\n"
             "      --neurons N                neurons                     (lorenz %d, chaotic-rnn %d = network size)\n"
@@ -56,6 +68,13 @@ static void usage(FILE *fp) {
             "lorenz options:\n"
             "      --bin-ms MS                bin width in ms (%g)\n"
             "      --base-rate HZ             rate of a neuron at the attractor's centre, W z = 0 (%g Hz)\n"
+            "      --sessions S               multi-session set for stitching (1..%d): --out is a directory,\n"
+            "                                 created if missing, that gets s1.h5 .. sS.h5. All sessions share\n"
+            "                                 the conditions and latent trajectories; each has its own neurons,\n"
+            "                                 read-out (also written as 'readout'), split and spikes\n"
+            "      --neurons-min N            fewest neurons of a session, with --sessions (%d)\n"
+            "      --neurons-max N            most neurons of a session, with --sessions (%d); each session's\n"
+            "                                 count is drawn uniformly in [min, max]\n"
             "\n"
             "chaotic-rnn options:\n"
             "      --gain G                   recurrent gain g (%g; 2.5 is more chaotic)\n"
@@ -65,8 +84,8 @@ static void usage(FILE *fp) {
             "      --input-pulses             one input pulse per trial at a random bin in [T/4, 3T/4) (off)\n"
             "      --pulse-magnitude U        pulse size (%g)\n",
             l.conditions, c.conditions, l.trials_per_condition, c.trials_per_condition, l.neurons, c.neurons, l.bins,
-            c.bins, (unsigned long long)l.seed, l.valid_fraction, l.bin_ms, l.base_rate_hz, c.gain, c.tau_s, c.dt_s,
-            c.max_rate_hz, c.pulse_magnitude);
+            c.bins, (unsigned long long)l.seed, l.valid_fraction, l.bin_ms, l.base_rate_hz, ND_SYNTH_MAX_SESSIONS,
+            SESSION_NEURONS_MIN, SESSION_NEURONS_MAX, c.gain, c.tau_s, c.dt_s, c.max_rate_hz, c.pulse_magnitude);
 }
 
 #define FAIL(...)                                                                                                      \
@@ -76,16 +95,26 @@ static void usage(FILE *fp) {
         return 2;                                                                                                      \
     } while (0)
 
-static int parse_int(const char *opt, const char *s, int min, int *out) {
+#define INT_OPT_MAX 1000000000
+
+/* integer in [min, max]; the message names the range (only the lower bound when max is INT_OPT_MAX) */
+static int parse_int_range(const char *opt, const char *s, int min, int max, int *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min || v > 1000000000) {
-        fprintf(stderr, "neurodyn simulate: --%s: '%s' is not an integer >= %d\n", opt, s, min);
+    if (errno || end == s || *end || v < min || v > max) {
+        if (max == INT_OPT_MAX)
+            fprintf(stderr, "neurodyn simulate: --%s: '%s' is not an integer >= %d\n", opt, s, min);
+        else
+            fprintf(stderr, "neurodyn simulate: --%s: '%s' is not an integer in [%d, %d]\n", opt, s, min, max);
         return 0;
     }
     *out = (int)v;
     return 1;
+}
+
+static int parse_int(const char *opt, const char *s, int min, int *out) {
+    return parse_int_range(opt, s, min, INT_OPT_MAX, out);
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t *out) {
@@ -114,6 +143,51 @@ static int parse_double(const char *opt, const char *s, int positive, double *ou
     return 1;
 }
 
+static int ensure_dir(const char *dir) {
+    struct stat sb;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        FAIL("cannot create directory '%s': %s", dir, strerror(errno));
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) FAIL("--out '%s' is not a directory (needed with --sessions)", dir);
+    return 0;
+}
+
+/* Session by session, so that memory holds one session at a time; each file is written atomically.
+ * The directory is made after session 1 is generated, so bad options leave nothing behind. */
+static int simulate_sessions(const nd_lorenz_opts *o, int sessions, int neurons_min, int neurons_max, const char *dir) {
+    size_t dlen = strlen(dir), cap = dlen + 32;
+    while (dlen > 1 && dir[dlen - 1] == '/') dlen--; /* DIR/ -> DIR/s1.h5, not DIR//s1.h5 */
+    char *path = malloc(cap);
+    if (!path) FAIL("out of memory");
+    for (int k = 1; k <= sessions; k++) {
+        nd_synth s;
+        nd_error err = {0};
+        nd_status st = nd_synth_lorenz_session(o, k, sessions, neurons_min, neurons_max, &s, &err);
+        if (!st && k == 1 && ensure_dir(dir) != 0) {
+            nd_synth_free(&s);
+            free(path);
+            return 2;
+        }
+        if (!st) {
+            snprintf(path, cap, "%.*s/s%d.h5", (int)dlen, dir, k);
+            st = nd_synth_write(&s, path, &err);
+        }
+        if (st) {
+            fprintf(stderr, "neurodyn simulate: %s\n", err.msg);
+            nd_synth_free(&s);
+            free(path);
+            return st == ND_ERR_ARG ? 2 : 1;
+        }
+        const nd_lfads_data *d = &s.data;
+        printf("neurodyn simulate: lorenz session %d/%d: %d neurons, %d trials (%d train, %d valid) x %d bins of %g ms, "
+               "mean rate %.2f Hz -> wrote %s\n",
+               k, sessions, d->N, d->n_train + d->n_valid, d->n_train, d->n_valid, d->T, s.bin_ms,
+               nd_synth_mean_rate_hz(&s), path);
+        nd_synth_free(&s);
+    }
+    free(path);
+    return 0;
+}
+
 int cmd_simulate(int argc, char **argv) {
     static const struct option longopts[] = {
         {"out", required_argument, NULL, OPT_OUT},
@@ -132,12 +206,16 @@ int cmd_simulate(int argc, char **argv) {
         {"max-rate", required_argument, NULL, OPT_MAX_RATE},
         {"input-pulses", no_argument, NULL, OPT_INPUT_PULSES},
         {"pulse-magnitude", required_argument, NULL, OPT_PULSE_MAGNITUDE},
+        {"sessions", required_argument, NULL, OPT_SESSIONS},
+        {"neurons-min", required_argument, NULL, OPT_NEURONS_MIN},
+        {"neurons-max", required_argument, NULL, OPT_NEURONS_MAX},
         {NULL, 0, NULL, 0},
     };
     /* values given on the command line (set[] marks which) */
-    int set[OPT_PULSE_MAGNITUDE + 1] = {0};
+    int set[OPT_LAST] = {0};
     const char *out = NULL;
     int conditions = 0, tpc = 0, neurons = 0, bins = 0;
+    int sessions = 0, neurons_min = SESSION_NEURONS_MIN, neurons_max = SESSION_NEURONS_MAX;
     uint64_t seed = 0;
     double vf = 0, bin_ms = 0, base_rate = 0, gain = 0, tau = 0, dt = 0, max_rate = 0, pulse_mag = 0;
 
@@ -169,6 +247,9 @@ int cmd_simulate(int argc, char **argv) {
         case OPT_MAX_RATE: ok = parse_double(name, optarg, 1, &max_rate); break;
         case OPT_INPUT_PULSES: break;
         case OPT_PULSE_MAGNITUDE: ok = parse_double(name, optarg, 0, &pulse_mag); break;
+        case OPT_SESSIONS: ok = parse_int_range(name, optarg, 1, ND_SYNTH_MAX_SESSIONS, &sessions); break;
+        case OPT_NEURONS_MIN: ok = parse_int(name, optarg, 1, &neurons_min); break;
+        case OPT_NEURONS_MAX: ok = parse_int(name, optarg, 1, &neurons_max); break;
         case ':': FAIL("option '%s' needs a value", argv[optind - 1]);
         case '?':
         default:
@@ -176,7 +257,7 @@ int cmd_simulate(int argc, char **argv) {
             FAIL("unknown option '%s' (see neurodyn simulate --help)", argv[optind - 1]);
         }
         if (!ok) return 2;
-        if (c >= 0 && c <= OPT_PULSE_MAGNITUDE) set[c] = 1;
+        if (c >= 0 && c < OPT_LAST) set[c] = 1;
     }
     if (optind >= argc) FAIL("missing generator: lorenz or chaotic-rnn (see neurodyn simulate --help)");
     const char *gen = argv[optind];
@@ -186,7 +267,7 @@ int cmd_simulate(int argc, char **argv) {
     if (!lorenz && !crnn) FAIL("unknown generator '%s' (choose lorenz or chaotic-rnn)", gen);
     if (!out || !*out) FAIL("missing --out FILE");
 
-    static const int lorenz_only[] = {OPT_BIN_MS, OPT_BASE_RATE};
+    static const int lorenz_only[] = {OPT_BIN_MS, OPT_BASE_RATE, OPT_SESSIONS, OPT_NEURONS_MIN, OPT_NEURONS_MAX};
     static const int crnn_only[] = {OPT_GAIN, OPT_TAU, OPT_DT, OPT_MAX_RATE, OPT_INPUT_PULSES, OPT_PULSE_MAGNITUDE};
     const int *bad = lorenz ? crnn_only : lorenz_only;
     int nbad = lorenz ? (int)(sizeof crnn_only / sizeof *crnn_only) : (int)(sizeof lorenz_only / sizeof *lorenz_only);
@@ -197,6 +278,12 @@ int cmd_simulate(int argc, char **argv) {
                 if (o->val == bad[i]) name = o->name;
             FAIL("option --%s does not apply to %s", name, lorenz ? "lorenz" : "chaotic-rnn");
         }
+    if (set[OPT_SESSIONS] && set[OPT_NEURONS])
+        FAIL("--neurons does not apply with --sessions (each session draws its count from --neurons-min/--neurons-max)");
+    if (!set[OPT_SESSIONS] && (set[OPT_NEURONS_MIN] || set[OPT_NEURONS_MAX]))
+        FAIL("--%s needs --sessions", set[OPT_NEURONS_MIN] ? "neurons-min" : "neurons-max");
+    if (neurons_min > neurons_max)
+        FAIL("--neurons-min (%d) must not exceed --neurons-max (%d)", neurons_min, neurons_max);
 
     nd_synth s;
     nd_error err = {0};
@@ -212,6 +299,7 @@ int cmd_simulate(int argc, char **argv) {
         if (set[OPT_VALID_FRACTION]) o.valid_fraction = vf;
         if (set[OPT_BIN_MS]) o.bin_ms = bin_ms;
         if (set[OPT_BASE_RATE]) o.base_rate_hz = base_rate;
+        if (set[OPT_SESSIONS]) return simulate_sessions(&o, sessions, neurons_min, neurons_max, out);
         st = nd_synth_lorenz(&o, &s, &err);
     } else {
         nd_crnn_opts o;

@@ -9,7 +9,7 @@
 #include "../io/h5.h"
 
 /* purposes of the random streams nd_rng_stream(seed, purpose, index) */
-enum { RS_WEIGHTS = 1, RS_INIT = 2, RS_SPIKES = 3, RS_SPLIT = 4, RS_PULSE = 5 };
+enum { RS_WEIGHTS = 1, RS_INIT = 2, RS_SPIKES = 3, RS_SPLIT = 4, RS_PULSE = 5, RS_SESSION_SEED = 6, RS_SESSION_NEURONS = 7 };
 
 #define MAX_COUNTS_PER_BIN 1e6
 
@@ -48,6 +48,7 @@ void nd_synth_free(nd_synth *s) {
     nd_free(s->valid_inputs);
     nd_free(s->train_condition);
     nd_free(s->valid_condition);
+    nd_free(s->readout);
     memset(s, 0, sizeof *s);
 }
 
@@ -184,8 +185,9 @@ static void rk4_step(double *v, double h) {
     for (int i = 0; i < 3; i++) v[i] += h / 6.0 * (k1[i] + 2 * k2[i] + 2 * k3[i] + k4[i]);
 }
 
-nd_status nd_synth_lorenz(const nd_lorenz_opts *o, nd_synth *s, nd_error *err) {
-    if (!o || !s) return nd_fail(err, ND_ERR_ARG, "lorenz: NULL argument");
+/* The conditions (initial states, trajectories) come from o->seed; the read-out, split and spikes
+ * from own_seed, which is o->seed for a single session and a per-session seed for stitching sets. */
+static nd_status lorenz_build(const nd_lorenz_opts *o, uint64_t own_seed, nd_synth *s, nd_error *err) {
     memset(s, 0, sizeof *s);
     const char *gen = "lorenz";
     nd_status st = check_sizes(gen, o->conditions, o->trials_per_condition, o->bins, o->neurons, o->valid_fraction, err);
@@ -202,19 +204,21 @@ nd_status nd_synth_lorenz(const nd_lorenz_opts *o, nd_synth *s, nd_error *err) {
     s->lorenz = *o;
     s->bin_ms = o->bin_ms;
     layout L;
-    st = make_layout(gen, &L, o->conditions, o->trials_per_condition, o->bins, o->neurons, o->valid_fraction, o->seed,
+    st = make_layout(gen, &L, o->conditions, o->trials_per_condition, o->bins, o->neurons, o->valid_fraction, own_seed,
                      s, 3, 0, err);
     const int T = o->bins, N = o->neurons, K = o->trials_per_condition;
     double *W = NULL, *z = NULL;
-    if (!st && (!(W = malloc((size_t)N * 3 * sizeof *W)) || !(z = malloc((size_t)T * 3 * sizeof *z))))
+    if (!st && (!(W = malloc((size_t)N * 3 * sizeof *W)) || !(z = malloc((size_t)T * 3 * sizeof *z)) ||
+                !(s->readout = nd_alloc((size_t)N * 3 * sizeof *s->readout))))
         st = nd_fail(err, ND_ERR_NOMEM, "lorenz: out of memory");
     if (st) goto fail;
 
     nd_rng r;
-    nd_rng_stream(&r, o->seed, RS_WEIGHTS, 0);
+    nd_rng_stream(&r, own_seed, RS_WEIGHTS, 0);
     for (int i = 0; i < N * 3; i++) {
         double mag = 1.0 + nd_rng_uniform(&r);
         W[i] = nd_rng_uniform(&r) < 0.5 ? -mag : mag;
+        s->readout[i] = (float)W[i];
     }
     const double h = 0.005;
     const int substeps = 4; /* 0.02 time units per bin */
@@ -253,7 +257,7 @@ nd_status nd_synth_lorenz(const nd_lorenz_opts *o, nd_synth *s, nd_error *err) {
             }
         }
     }
-    draw_spikes(&L, s, o->seed);
+    draw_spikes(&L, s, own_seed);
     free(W);
     free(z);
     layout_free(&L);
@@ -264,6 +268,58 @@ fail:
     layout_free(&L);
     nd_synth_free(s);
     return st;
+}
+
+nd_status nd_synth_lorenz(const nd_lorenz_opts *o, nd_synth *s, nd_error *err) {
+    if (!o || !s) return nd_fail(err, ND_ERR_ARG, "lorenz: NULL argument");
+    return lorenz_build(o, o->seed, s, err);
+}
+
+nd_status nd_synth_lorenz_session(const nd_lorenz_opts *o, int session, int sessions, int neurons_min,
+                                  int neurons_max, nd_synth *s, nd_error *err) {
+    if (!o || !s) return nd_fail(err, ND_ERR_ARG, "lorenz sessions: NULL argument");
+    memset(s, 0, sizeof *s);
+    if (sessions < 1 || sessions > ND_SYNTH_MAX_SESSIONS)
+        return nd_fail(err, ND_ERR_ARG, "lorenz sessions: sessions must be in [1, %d] (got %d)", ND_SYNTH_MAX_SESSIONS,
+                       sessions);
+    if (session < 1 || session > sessions)
+        return nd_fail(err, ND_ERR_ARG, "lorenz sessions: session must be in [1, %d] (got %d)", sessions, session);
+    if (neurons_min < 1) return nd_fail(err, ND_ERR_ARG, "lorenz sessions: neurons_min must be >= 1 (got %d)", neurons_min);
+    if (neurons_max < neurons_min)
+        return nd_fail(err, ND_ERR_ARG, "lorenz sessions: neurons_max (%d) must be >= neurons_min (%d)", neurons_max,
+                       neurons_min);
+    const uint64_t k = (uint64_t)(session - 1);
+    nd_rng r;
+    nd_rng_stream(&r, o->seed, RS_SESSION_NEURONS, k);
+    nd_lorenz_opts so = *o;
+    so.neurons = neurons_min + (int)nd_rng_below(&r, (uint64_t)neurons_max - (uint64_t)neurons_min + 1);
+    nd_rng_stream(&r, o->seed, RS_SESSION_SEED, k);
+    const uint64_t own_seed = nd_rng_u64(&r);
+    nd_error e = {0};
+    nd_status st = lorenz_build(&so, own_seed, s, &e);
+    if (st) return nd_fail(err, st, "session %d: %s", session, e.msg);
+    s->session = session;
+    s->sessions = sessions;
+    s->neurons_min = neurons_min;
+    s->neurons_max = neurons_max;
+    return ND_OK;
+}
+
+nd_status nd_synth_lorenz_sessions(const nd_lorenz_opts *o, int sessions, int neurons_min, int neurons_max,
+                                   nd_synth *out, nd_error *err) {
+    if (!o || !out) return nd_fail(err, ND_ERR_ARG, "lorenz sessions: NULL argument");
+    if (sessions < 1 || sessions > ND_SYNTH_MAX_SESSIONS)
+        return nd_fail(err, ND_ERR_ARG, "lorenz sessions: sessions must be in [1, %d] (got %d)", ND_SYNTH_MAX_SESSIONS,
+                       sessions);
+    memset(out, 0, (size_t)sessions * sizeof *out);
+    for (int k = 0; k < sessions; k++) {
+        nd_status st = nd_synth_lorenz_session(o, k + 1, sessions, neurons_min, neurons_max, &out[k], err);
+        if (st) {
+            for (int j = 0; j < k; j++) nd_synth_free(&out[j]);
+            return st;
+        }
+    }
+    return ND_OK;
 }
 
 /* ---------- chaotic RNN ---------- */
@@ -447,6 +503,14 @@ nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err) {
         TRY(nd_h5_write_attr_double(f, "/", "bins", o->bins, err));
         TRY(nd_h5_write_attr_double(f, "/", "base_rate_hz", o->base_rate_hz, err));
         TRY(nd_h5_write_attr_double(f, "/", "valid_fraction", o->valid_fraction, err));
+        if (s->session > 0) {
+            size_t wd[2] = {(size_t)N, 3};
+            TRY(nd_h5_write_float(f, "readout", s->readout, 2, wd, err));
+            TRY(nd_h5_write_attr_double(f, "/", "session", s->session, err));
+            TRY(nd_h5_write_attr_double(f, "/", "sessions", s->sessions, err));
+            TRY(nd_h5_write_attr_double(f, "/", "neurons_min", s->neurons_min, err));
+            TRY(nd_h5_write_attr_double(f, "/", "neurons_max", s->neurons_max, err));
+        }
     } else {
         const nd_crnn_opts *o = &s->crnn;
         TRY(nd_h5_write_attr_string(f, "/", "generator", "chaotic_rnn", err));

@@ -21,7 +21,15 @@
  * train/valid arrays hold them in increasing g and train_inds/valid_inds hold g.
  *
  * Random streams are nd_rng_stream(seed, purpose, index), so e.g. the spikes of trial g do
- * not depend on how many conditions were generated. */
+ * not depend on how many conditions were generated.
+ *
+ * Multi-session Lorenz (for LFADS stitching, shared/spec/lfads.md "Multi-session stitching"):
+ * every session shares the conditions, i.e. the initial states and latent trajectories (stream
+ * (seed, RS_INIT, c) as above), trials_per_condition and bins, but has its own neuron count
+ * (uniform in [neurons_min, neurons_max], stream (seed, RS_SESSION_NEURONS, k)), read-out W,
+ * train/valid split and spikes: those are drawn exactly like the single-session generator's,
+ * from a session seed taken from stream (seed, RS_SESSION_SEED, k); k = session - 1. A session
+ * therefore does not depend on how many sessions are generated. */
 #ifndef ND_MODELS_SYNTH_H
 #define ND_MODELS_SYNTH_H
 #include <stdint.h>
@@ -57,6 +65,8 @@ typedef struct {
 void nd_lorenz_opts_default(nd_lorenz_opts *o);
 void nd_crnn_opts_default(nd_crnn_opts *o);
 
+#define ND_SYNTH_MAX_SESSIONS 256
+
 typedef enum { ND_SYNTH_LORENZ = 1, ND_SYNTH_CHAOTIC_RNN = 2 } nd_synth_kind;
 
 typedef struct {
@@ -71,11 +81,24 @@ typedef struct {
     int U;                                  /* true input dims: 1 with pulses, else 0 */
     float *train_inputs, *valid_inputs;     /* [n][T][U] or NULL */
     int *train_condition, *valid_condition; /* [n] */
+    float *readout;                         /* Lorenz: the true read-out W [N][3]; NULL for chaotic RNN */
+    /* multi-session sets (nd_synth_lorenz_sessions): session 1..sessions and the neuron range; all 0 otherwise */
+    int session, sessions, neurons_min, neurons_max;
 } nd_synth;
 
 /* Generate. Errors: ND_ERR_ARG with a message naming the bad option. *s is zeroed on failure. */
 nd_status nd_synth_lorenz(const nd_lorenz_opts *o, nd_synth *s, nd_error *err);
 nd_status nd_synth_chaotic_rnn(const nd_crnn_opts *o, nd_synth *s, nd_error *err);
+/* Lorenz sessions out[0..sessions-1] (see above); o->neurons is ignored. Each out[k] is a complete
+ * dataset (free each with nd_synth_free). 1 <= sessions <= ND_SYNTH_MAX_SESSIONS and
+ * 1 <= neurons_min <= neurons_max, else ND_ERR_ARG. On failure every out[k] is zeroed (out is left
+ * untouched when sessions itself is out of range). */
+nd_status nd_synth_lorenz_sessions(const nd_lorenz_opts *o, int sessions, int neurons_min, int neurons_max,
+                                   nd_synth *out, nd_error *err);
+/* One session (1 <= session <= sessions) of that set, identical to out[session - 1] above; lets a
+ * caller write large sets one session at a time. *s is zeroed on failure. */
+nd_status nd_synth_lorenz_session(const nd_lorenz_opts *o, int session, int sessions, int neurons_min,
+                                  int neurons_max, nd_synth *s, nd_error *err);
 void nd_synth_free(nd_synth *s);
 
 /* Mean firing rate over all trials, bins and neurons, in Hz (from the spike counts). */
@@ -86,7 +109,9 @@ double nd_synth_mean_rate_hz(const nd_synth *s);
  *   train_inds, valid_inds, train_condition, valid_condition (int32),
  *   train_latents, valid_latents (float32), train_inputs, valid_inputs (float32, if U > 0),
  *   conversion_factor = 1 (float64 scalar);
- * root attributes: generator ("lorenz" | "chaotic_rnn"), bin_ms, seed and every option. */
+ * root attributes: generator ("lorenz" | "chaotic_rnn"), bin_ms, seed and every option.
+ * A session of a multi-session set also gets readout (float32 [N][3], its true W) and the root
+ * attributes session, sessions, neurons_min, neurons_max (single-session files are unchanged). */
 nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err);
 
 #endif
