@@ -216,7 +216,7 @@ static int infer(const char *path, int T, int N, int n, int threads, int samples
     set_threads(threads);
     bench_model bm;
     setup(&bm, path, T, N, n, 0, 0);
-    nd_infer_opts o = {samples, threads, 0, 5, NULL};
+    nd_infer_opts o = {samples, threads, 0, 5, NULL, 0};
     nd_lfads_result res;
     nd_error err;
     double t0 = now();

@@ -498,7 +498,7 @@ static void test_ablate_lfads(nd_test_ctx *ctx) {
     nd_ablate_result r;
     CHECK(ctx, nd_ablate_lfads(&m, x, NULL, x, NULL, n, T, T, 1, &o, &r, &err) == ND_OK, "%s", err.msg);
     nd_lfads_result res;
-    nd_infer_opts io = {0, 1, 0, 0, NULL};
+    nd_infer_opts io = {0, 1, 0, 0, NULL, 0};
     CHECK(ctx, nd_lfads_infer_split(&m, x, NULL, n, T, &io, 1, &res, &err) == ND_OK, "%s", err.msg);
     if (r.nll && res.rates) {
         double s = 0, s0 = 0;

@@ -43,7 +43,7 @@ static void test_heldout_and_forward(nd_test_ctx *ctx) {
     int dims[3];
     CHECK(ctx, nd_lfads_load(ck, &m, dims, &err) == ND_OK, "%s", err.msg);
     CHECK(ctx, m.N == Nin && m.Nr == Nr && m.T == Tin && m.Tr == Tr, "model dims %d %d %d %d", m.N, m.Nr, m.T, m.Tr);
-    nd_infer_opts io = {20, 2, 0, 0, NULL};
+    nd_infer_opts io = {20, 2, 0, 0, NULL, 0};
     nd_lfads_result r;
     CHECK(ctx, nd_lfads_infer_split2(&m, d.valid, NULL, d.n_valid, Tin, Tr, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
     CHECK(ctx, r.N == Nr && r.T == Tr, "output dims");

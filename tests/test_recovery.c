@@ -27,7 +27,7 @@ static void test_small_lorenz_recovery(nd_test_ctx *ctx) {
     nd_lfads_model m;
     int dims[3];
     CHECK(ctx, nd_lfads_load(ck, &m, dims, &err) == ND_OK, "%s", err.msg);
-    nd_infer_opts io = {20, 2, 0, 0, NULL};
+    nd_infer_opts io = {20, 2, 0, 0, NULL, 0};
     nd_lfads_result r;
     CHECK(ctx, nd_lfads_infer_split(&m, d->valid, NULL, d->n_valid, d->T, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
     double r2 = nd_r2_score_3d(r.rates, d->valid_truth, d->n_valid, d->T, d->N);

@@ -149,7 +149,7 @@ nd_status nd_ablate_lfads(const nd_lfads_model *m, const float *x, const float *
     nd_ablate_opts o;
     if (opt) o = *opt; else nd_ablate_opts_default(&o);
     int F = m->cfg.fac_dim, N = m->Nr;
-    nd_infer_opts io = {0, o.threads > 0 ? o.threads : 1, 0, 0, NULL};
+    nd_infer_opts io = {0, o.threads > 0 ? o.threads : 1, 0, 0, NULL, 0};
     nd_lfads_result res;
     nd_status st = nd_lfads_infer_split2(m, x, ext, n, Te, T, &io, split_id, &res, err);
     if (st) return st;

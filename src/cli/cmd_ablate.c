@@ -91,6 +91,12 @@ int cmd_ablate(int argc, char **argv) {
     nd_lfads_model m;
     int mdims[3];
     if (cli_load_run("ablate", argv[optind], ckpt, sizeof ckpt, &m, mdims)) return 1;
+    if (m.S > 1) { /* the per-session read-outs are not wired into ablate */
+        fprintf(stderr, "neurodyn ablate: %s: a model stitched over %d sessions; ablate supports single-session models\n",
+                ckpt, m.S);
+        nd_lfads_free(&m);
+        return 1;
+    }
     nd_lfads_data d;
     if (nd_lfads_data_read(data, (uint64_t)m.cfg.seed, m.cfg.valid_fraction, &d, &err)) {
         fprintf(stderr, "neurodyn ablate: %s\n", err.msg);

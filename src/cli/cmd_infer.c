@@ -25,6 +25,8 @@ static void infer_usage(FILE *f) {
             "                       the train/valid split is the model's (its training seed and valid_fraction)\n"
             "  --threads N          threads (default 2)\n"
             "  --batch-size N       trials per batch (default: the model's)\n"
+            "  --session K          stitched models (train S1.h5 S2.h5 ...): DATA.h5 is session K (1-based);\n"
+            "                       by default the session whose training file has DATA.h5's name\n"
             "  --quiet              no progress output\n");
 }
 
@@ -34,9 +36,10 @@ int cmd_infer(int argc, char **argv) {
         {"samples", required_argument, 0, 'n'}, {"posterior-mean", no_argument, 0, 'p'},
         {"seed", required_argument, 0, 's'},    {"threads", required_argument, 0, 't'},
         {"batch-size", required_argument, 0, 'b'}, {"quiet", no_argument, 0, 'q'},
+        {"session", required_argument, 0, 'k'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     const char *data = NULL, *out = NULL;
-    long samples = 50, threads = 2, batch = 0;
+    long samples = 50, threads = 2, batch = 0, session = 0;
     long long seed = -1;
     int pmean = 0, quiet = 0, c;
     optind = 1;
@@ -52,6 +55,7 @@ int cmd_infer(int argc, char **argv) {
         case 't': threads = strtol(optarg, &end, 10); if (*end || threads < 1 || threads > 1024) goto bad; break;
         case 'b': batch = strtol(optarg, &end, 10); if (*end || batch < 1) goto bad; break;
         case 'q': quiet = 1; break;
+        case 'k': session = strtol(optarg, &end, 10); if (*end || session < 1 || session > 100000) goto bad; break;
         case 'h': infer_usage(stdout); return 0;
         default: cli_bad_option("infer", argv); return 2;
         }
@@ -86,7 +90,7 @@ int cmd_infer(int argc, char **argv) {
         return 1;
     }
     nd_infer_opts o = {pmean ? 0 : (int)samples, (int)threads, (int)batch, seed < 0 ? 0 : (uint64_t)seed,
-                       quiet ? NULL : stdout};
+                       quiet ? NULL : stdout, (int)session};
     nd_status st = nd_lfads_infer_file(ckpt, &d, out, &o, &err);
     nd_lfads_data_free(&d);
     if (st) {

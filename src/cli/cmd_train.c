@@ -8,9 +8,15 @@
 
 static void train_usage(FILE *f) {
     fprintf(f,
-            "usage: neurodyn train DATA.h5 --out RUN_DIR [options]\n\n"
+            "usage: neurodyn train DATA.h5 --out RUN_DIR [options]\n"
+            "       neurodyn train S1.h5 S2.h5 ... --out RUN_DIR [options]   (one model stitched across sessions)\n\n"
             "Trains LFADS on an LFADS-format HDF5 file (train_data / valid_data [trials x bins x neurons],\n"
             "optional *_ext_input). Without valid_data, a seeded split holds out valid_fraction of the trials.\n"
+            "With several files (recording sessions of the same task: same bins, any neurons), one model is\n"
+            "stitched across them: shared encoders, generator and factors; a read-in (width readin_dim, default\n"
+            "fac_dim) and a read-out per session. The read-ins start from principal-component regression on\n"
+            "the sessions' condition-averaged PSTHs when the files share condition ids ({split}_condition).\n"
+            "Run infer once per session (infer finds the session by the file name; --session K otherwise).\n"
             "RUN_DIR receives config.txt (the effective configuration), last.ckpt (every epoch, atomic),\n"
             "best.ckpt (best smoothed validation reconstruction once the KL/L2 ramps are done) and\n"
             "train_log.tsv.\n\n"
@@ -71,12 +77,18 @@ int cmd_train(int argc, char **argv) {
         default: cli_bad_option("train", argv); free(sets); return 2;
         }
     }
-    if (optind != argc - 1 || !out) {
-        fprintf(stderr, "neurodyn train: expected one DATA.h5 and --out RUN_DIR (see --help)\n");
+    int S = argc - optind;
+    if (S < 1 || !out) {
+        fprintf(stderr, "neurodyn train: expected DATA.h5 (or several session files) and --out RUN_DIR (see --help)\n");
         free(sets);
         return 2;
     }
-    const char *data_path = argv[optind];
+    if (S > ND_LFADS_MAX_SESSIONS) {
+        fprintf(stderr, "neurodyn train: %d data files; a stitched model takes at most %d sessions\n", S,
+                ND_LFADS_MAX_SESSIONS);
+        free(sets);
+        return 2;
+    }
     nd_lfads_config cfg;
     nd_lfads_config_default(&cfg);
     nd_error err;
@@ -87,15 +99,18 @@ int cmd_train(int argc, char **argv) {
         if (nd_lfads_config_set_kv(&cfg, sets[i], &err) != ND_OK) goto usage_err;
     if (nd_lfads_config_check(&cfg, &err) != ND_OK) goto usage_err;
     free(sets);
-    nd_lfads_data d;
-    if (nd_lfads_data_read(data_path, (uint64_t)cfg.seed, cfg.valid_fraction, &d, &err) != ND_OK) {
-        fprintf(stderr, "neurodyn train: %s\n", err.msg);
-        return 1;
+    nd_lfads_data *d = calloc((size_t)S, sizeof *d);
+    if (!d) return 1;
+    nd_status st = ND_OK;
+    for (int k = 0; k < S && !st; k++)
+        st = nd_lfads_data_read(argv[optind + k], (uint64_t)cfg.seed, cfg.valid_fraction, &d[k], &err);
+    if (!st) {
+        nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0};
+        nd_train_result res;
+        st = nd_lfads_train_sessions(d, S, &cfg, &o, &res, &err);
     }
-    nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0};
-    nd_train_result res;
-    nd_status st = nd_lfads_train(&d, &cfg, &o, &res, &err);
-    nd_lfads_data_free(&d);
+    for (int k = 0; k < S; k++) nd_lfads_data_free(&d[k]);
+    free(d);
     if (st) {
         fprintf(stderr, "neurodyn train: %s\n", err.msg);
         return 1;

@@ -50,9 +50,16 @@ nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const fl
 
 nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const float *ext, int n, int Te, int T,
                                 const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err) {
+    return nd_lfads_infer_session(m, 0, x, ext, n, Te, T, o, split_id, r, err);
+}
+
+nd_status nd_lfads_infer_session(const nd_lfads_model *m, int session, const float *x, const float *ext, int n, int Te,
+                                 int T, const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err) {
     memset(r, 0, sizeof *r);
     const nd_lfads_config *c = &m->cfg;
-    int N = m->Nr, Nin = m->N, E = m->E, G = c->gen_dim, F = c->fac_dim, icd = c->ic_dim;
+    if (session < 0 || session >= m->S)
+        return nd_fail(err, ND_ERR_ARG, "session %d: the model has %d", session + 1, m->S);
+    int N = m->sNr[session], Nin = m->sN[session], E = m->E, G = c->gen_dim, F = c->fac_dim, icd = c->ic_dim;
     int C = m->ctrl ? c->con_dim : 0, K = m->ctrl ? c->co_dim : 0, KE = K + E;
     r->n = n; r->T = T; r->N = N; r->F = F; r->G = G; r->C = C; r->K = K; r->KE = KE; r->icd = icd;
     if (n <= 0) return ND_OK;
@@ -78,7 +85,7 @@ nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const f
     if (!st) st = ND_ALLOC(EXT, (size_t)T * Bmax * (E ? E : 1), "batch", err);
     if (st) goto done;
     int S = o->samples > 0 ? o->samples : 1;
-    nd_lfads_mode mode = {o->samples > 0, 0, 1, 1, 0};
+    nd_lfads_mode mode = {o->samples > 0, 0, 1, 1, session};
     float wgt = 1.0f / (float)S;
     for (int start = 0, k = 0; start < n; start += Bmax, k++) {
         int B = n - start < Bmax ? n - start : Bmax;
@@ -178,12 +185,17 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     int dims[3];
     st = nd_lfads_load(path, &m, dims, err);
     if (st) return st;
-    if (dims[0] != d->N || dims[2] != d->E || m.Nr != d->Nr || (m.Tr - m.T) != (d->Tr - d->T)) {
+    int ses = 0; /* stitched: which session the data is */
+    if (m.S > 1) {
+        st = nd_lfads_ckpt_find_session(path, d->path, o->session, m.S, &ses, err);
+        if (st) { nd_lfads_free(&m); return st; }
+    }
+    if (m.sN[ses] != d->N || dims[2] != d->E || m.sNr[ses] != d->Nr || (m.Tr - m.T) != (d->Tr - d->T)) {
         nd_lfads_free(&m);
         return nd_fail(err, ND_ERR_ARG,
-                       "%s: model was trained with %d input neurons (%d reconstructed), %d forward bins and %d external "
-                       "inputs; %s has %d (%d), %d and %d", path, dims[0], m.Nr, m.Tr - m.T, dims[2], d->path, d->N,
-                       d->Nr, d->Tr - d->T, d->E);
+                       "%s: model %s%.0d was trained with %d input neurons (%d reconstructed), %d forward bins and %d "
+                       "external inputs; %s has %d (%d), %d and %d", path, m.S > 1 ? "session " : "", m.S > 1 ? ses + 1 : 0,
+                       m.sN[ses], m.sNr[ses], m.Tr - m.T, dims[2], d->path, d->N, d->Nr, d->Tr - d->T, d->E);
     }
     int threads = o->threads > 0 ? o->threads : 1;
     omp_set_num_threads(threads);
@@ -194,11 +206,13 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     nd_lfads_result rt, rv, rs;
     memset(&rv, 0, sizeof rv);
     memset(&rs, 0, sizeof rs);
-    st = nd_lfads_infer_split2(&m, d->train, d->train_ext, d->n_train, d->T, d->Tr, o, 0, &rt, err);
+    if (o->progress && m.S > 1) fprintf(o->progress, "  %s is session %d of %d\n", d->path, ses + 1, m.S);
+    st = nd_lfads_infer_session(&m, ses, d->train, d->train_ext, d->n_train, d->T, d->Tr, o, 0, &rt, err);
     if (st) { nd_lfads_free(&m); return st; }
-    st = nd_lfads_infer_split2(&m, d->valid, d->valid_ext, d->n_valid, d->T, d->Tr, o, 1, &rv, err);
+    st = nd_lfads_infer_session(&m, ses, d->valid, d->valid_ext, d->n_valid, d->T, d->Tr, o, 1, &rv, err);
     /* lfads-torch's test split (encoder data only): its rates are what a held-out evaluation scores */
-    if (!st && d->n_test > 0) st = nd_lfads_infer_split2(&m, d->test, d->test_ext, d->n_test, d->T, d->Tr, o, 2, &rs, err);
+    if (!st && d->n_test > 0)
+        st = nd_lfads_infer_session(&m, ses, d->test, d->test_ext, d->n_test, d->T, d->Tr, o, 2, &rs, err);
     nd_h5file *h = NULL;
     if (!st) st = nd_h5_create(&h, out_path, err);
     if (!st) st = write_split(h, "train", &rt, err);
@@ -224,6 +238,8 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", (double)m.cfg.seed, err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", m.cfg.valid_fraction, err);
     if (!st) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
+    if (!st && m.S > 1) st = nd_h5_write_attr_double(h, "/", "session", ses + 1, err);
+    if (!st && m.S > 1) st = nd_h5_write_attr_double(h, "/", "sessions", m.S, err);
     if (h) {
         nd_error e2;
         nd_status cs = nd_h5_close(h, st == ND_OK, st ? &e2 : err);

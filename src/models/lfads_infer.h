@@ -12,6 +12,7 @@ typedef struct {
     int batch_size;   /* 0 = the model's batch_size */
     uint64_t seed;
     FILE *progress;   /* NULL = quiet */
+    int session;      /* stitched models: the data's session, 1-based; 0 = find it by the data file's name */
 } nd_infer_opts;
 
 /* Outputs of one split, [n][T][dim] (ic_*, gen_init: [n][dim]); arrays absent for a model are NULL. */
@@ -27,6 +28,9 @@ nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const fl
  * ext [n][T][E]. Outputs have T bins and the model's Nr reconstructed neurons. */
 nd_status nd_lfads_infer_split2(const nd_lfads_model *m, const float *x, const float *ext, int n, int Te, int T,
                                 const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err);
+/* the same for session `session` (0-based) of a stitched model: x has that session's neurons */
+nd_status nd_lfads_infer_session(const nd_lfads_model *m, int session, const float *x, const float *ext, int n, int Te,
+                                 int T, const nd_infer_opts *o, int split_id, nd_lfads_result *r, nd_error *err);
 void nd_lfads_result_free(nd_lfads_result *r);
 
 /* Runs the train and valid splits of d, and its test split when it has one (n_test > 0), and writes

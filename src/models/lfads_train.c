@@ -264,6 +264,45 @@ nd_status nd_lfads_load(const char *path, nd_lfads_model *m, int dims[3], nd_err
     return st;
 }
 
+static const char *base_name(const char *p) {
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+nd_status nd_lfads_ckpt_find_session(const char *path, const char *data_path, int want, int S, int *out,
+                                     nd_error *err) {
+    *out = 0;
+    if (want > 0) {
+        if (want > S) return nd_fail(err, ND_ERR_ARG, "--session %d: %s is stitched over %d sessions", want, path, S);
+        *out = want - 1;
+        return ND_OK;
+    }
+    nd_ckpt ck;
+    nd_status st = nd_ckpt_read(path, &ck, err);
+    if (st) return st;
+    const nd_ckpt_entry *fe = nd_ckpt_find(&ck, "session_files");
+    const char *txt = fe && fe->bytes > 0 && ((const char *)fe->data)[fe->bytes - 1] == 0 ? fe->data : "";
+    const char *want_name = base_name(data_path);
+    size_t wl = strlen(want_name);
+    int k = 0, found = -1;
+    for (const char *p = txt; *p && found < 0; k++) {
+        const char *e = strchr(p, '\n');
+        size_t l = e ? (size_t)(e - p) : strlen(p);
+        if (l == wl && memcmp(p, want_name, l) == 0) found = k;
+        p += l + (e ? 1 : 0);
+    }
+    if (found < 0 || found >= S) {
+        char list[256];
+        snprintf(list, sizeof list, "%s", txt);
+        for (char *q = list; *q; q++) *q = *q == '\n' ? ' ' : *q;
+        st = nd_fail(err, ND_ERR_ARG, "%s: %s is not one of the %d session files this model was stitched over (%s); "
+                     "pass --session K", path, data_path, S, list);
+    }
+    else *out = found;
+    nd_ckpt_free(&ck);
+    return st;
+}
+
 nd_status nd_lfads_ckpt_state(const char *path, nd_train_state *s, nd_error *err) {
     nd_ckpt ck;
     nd_status st = nd_ckpt_read(path, &ck, err);
@@ -433,11 +472,6 @@ static nd_status check_sessions(nd_lfads_data *d, int S, nd_error *err) {
                            d[0].path, d[0].T, d[0].Tr, d[0].E);
     }
     return ND_OK;
-}
-
-static const char *base_name(const char *p) {
-    const char *b = strrchr(p, '/');
-    return b ? b + 1 : p;
 }
 
 nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfads_config *cfg_in,

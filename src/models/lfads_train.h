@@ -48,6 +48,11 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d, int S, const nd_lfads_
 /* Load a model from a checkpoint (best.ckpt or last.ckpt). dims = {N, T, E}. */
 nd_status nd_lfads_load(const char *ckpt_path, nd_lfads_model *m, int dims[3], nd_error *err);
 
+/* Stitched checkpoints: which session (0-based, *out) a data file is. want > 0 picks session want (1-based) and checks
+ * nothing else; else the file's base name must match one of the session files the model was trained on. */
+nd_status nd_lfads_ckpt_find_session(const char *ckpt_path, const char *data_path, int want, int S, int *out,
+                                     nd_error *err);
+
 /* The trainer counters stored in a checkpoint (epoch reached, smoothed validation losses, ...). */
 nd_status nd_lfads_ckpt_state(const char *ckpt_path, nd_train_state *s, nd_error *err);
 
