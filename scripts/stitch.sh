@@ -3,14 +3,14 @@
 # 20-40 different neurons each, few trials per session). One model stitched across all five vs one model per
 # session; rate R^2 vs the true rates on each session's valid trials, and the mean canonical correlation
 # between the condition-averaged factors of every pair of sessions.
-# Usage: scripts/stitch.sh [DIR]   (env: NEURODYN=bin/neurodyn THREADS=2 EPOCHS=200 SEED=0)
+# Usage: scripts/stitch.sh [DIR]   (env: NEURODYN=bin/neurodyn THREADS=2 EPOCHS=200 SEED=0 SESSIONS=5)
 set -e
 ND=${NEURODYN:-bin/neurodyn}
 DIR=${1:-stitch_out}
 THREADS=${THREADS:-2}
 EPOCHS=${EPOCHS:-200}
 SEED=${SEED:-0}
-S=5
+S=${SESSIONS:-5}
 CFG="--set co_dim=0 --set gen_dim=64 --set ic_enc_dim=64 --set ic_dim=64 --set fac_dim=20 --set lr_init=0.01
      --set kl_increase_epoch=50 --set l2_increase_epoch=50 --seed $SEED"
 mkdir -p "$DIR"

@@ -3,6 +3,7 @@
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../io/checkpoint.h"
+#include "stitch_init.h"
 #include "../core/fault.h"
 #include <errno.h>
 #include <stddef.h>
@@ -13,6 +14,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+/* PCR initialisation of stitched read-ins: PSTH smoothing (Gaussian SD, bins) and ridge penalty */
+#define STITCH_KERNEL_BINS 2.0
+#define STITCH_RIDGE_ALPHA 1.0
 enum { STREAM_SHUFFLE = 1, STREAM_BATCH = 2, STREAM_VALID = 3, STREAM_SV = 5, STREAM_SESSION_SHUFFLE = 6,
        STREAM_BATCH_ORDER = 7 };
 
@@ -451,10 +455,46 @@ nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, con
     return nd_lfads_train_sessions(d, 1, cfg, o, res, err);
 }
 
-/* read-in / read-out initialisation of a stitched model (PCR, shared/spec/lfads.md "Multi-session stitching") */
+/* Read-in / read-out initialisation of a stitched model by principal-component regression (shared/spec/lfads.md
+ * "Multi-session stitching", src/models/stitch_init.h) on the training trials' condition-averaged PSTHs: the
+ * read-in maps each session's neurons onto the top Din PCs of all sessions' PSTHs, so the shared encoders see
+ * aligned inputs from the first step. When Din == fac_dim the read-out starts from the pseudo-inverse, turned
+ * into log-rates to first order around each neuron's mean rate (log r ~ log m + (r - m) / m). Without condition
+ * ids shared by all sessions the random initialisation stays. */
 static void stitch_init(nd_lfads_model *m, const nd_lfads_data *d, int S, FILE *progress) {
-    (void)m; (void)d; (void)S;
-    if (progress) fprintf(progress, "note: read-ins initialised at random\n");
+    const int D = m->Din, F = m->cfg.fac_dim;
+    nd_stitch_session ss[ND_LFADS_MAX_SESSIONS];
+    float *riW[ND_LFADS_MAX_SESSIONS], *rib[ND_LFADS_MAX_SESSIONS], *roW[ND_LFADS_MAX_SESSIONS];
+    int have_cond = 1, ok = 1;
+    for (int k = 0; k < S; k++) {
+        ss[k] = (nd_stitch_session){d[k].n_train, d[k].T, d[k].N, d[k].train, d[k].train_cond};
+        have_cond &= d[k].train_cond != NULL;
+        riW[k] = malloc(sizeof(float) * (size_t)d[k].N * D);
+        rib[k] = malloc(sizeof(float) * (size_t)D);
+        roW[k] = malloc(sizeof(float) * (size_t)d[k].N * D);
+        ok &= riW[k] && rib[k] && roW[k];
+    }
+    nd_error e;
+    nd_status st = ND_OK;
+    if (!have_cond) st = nd_fail(&e, ND_ERR_ARG, "a session file has no train_condition");
+    else if (!ok) st = nd_fail(&e, ND_ERR_NOMEM, "out of memory");
+    else st = nd_stitch_pcr_init(ss, S, D, STITCH_KERNEL_BINS, STITCH_RIDGE_ALPHA, riW, rib, roW, &e);
+    for (int k = 0; k < S && !st; k++) {
+        nd_lfads_session_views sv;
+        nd_lfads_session_bind(m, m->params, k, &sv);
+        for (size_t i = 0; i < (size_t)sv.N * D; i++) sv.ri_W[i] = riW[k][i];
+        for (int j = 0; j < D; j++) sv.ri_bias[j] = rib[k][j];
+        if (D != F) continue;
+        for (int j = 0; j < D; j++)
+            for (int n = 0; n < sv.N; n++) /* held-out neurons (n >= N) keep their random read-out */
+                sv.ro_W[(size_t)j * sv.Nr + n] = roW[k][(size_t)j * sv.N + n] / REXP(sv.ro_bias[n]);
+    }
+    if (progress) {
+        if (st) fprintf(progress, "note: read-ins initialised at random (no PCR initialisation: %s)\n", e.msg);
+        else fprintf(progress, "read-ins%s initialised by PCR on condition-averaged PSTHs (%d PCs)\n",
+                     D == F ? " and read-outs" : "", D);
+    }
+    for (int k = 0; k < S; k++) { free(riW[k]); free(rib[k]); free(roW[k]); }
 }
 
 /* the sessions of a stitched run must agree on everything but their neurons and trials */
