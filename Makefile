@@ -79,7 +79,7 @@ test-suite: all $(TEST_BIN) $(GRAD_BIN)
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 # (The fuzz harnesses are ASan/UBSan builds of their own: make test's smoke run is not repeated here.)
 asan: deps
-	FUZZ_SMOKE=skip $(MAKE) --no-print-directory BUILD=build/asan LIBA=build/asan/libneurodyn.a NDBIN=build/asan/neurodyn \
+	FUZZ_SMOKE=skip STITCH_EXPERIMENT=skip $(MAKE) --no-print-directory BUILD=build/asan LIBA=build/asan/libneurodyn.a NDBIN=build/asan/neurodyn \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
