@@ -25,6 +25,7 @@
 #include "../src/models/gpfa.h"
 #include "../src/models/baseline.h"
 #include "../src/models/pbt.h"
+#include "../src/models/stitch_init.h"
 #include "../src/eval/metrics.h"
 #include "../src/eval/regress.h"
 #include "../src/eval/nlb.h"
