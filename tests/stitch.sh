@@ -22,6 +22,10 @@ if $ND train $S3 --out full --max-epochs 4 $SMALL >full.out 2>&1 && grep -q 'sti
     ok "train S1 S2 S3: one stitched model"
 else bad "stitched train"; cat full.out; fi
 grep -q '^readin_dim = 0' full/config.txt && ok "config.txt records readin_dim" || bad "readin_dim not in config.txt"
+# near-singular read-ins (4 conditions, 7 PCs): the PCR read-out is scaled down instead of overflowing exp()
+if $ND train $S3 --out sing --max-epochs 3 --set gen_dim=12 --set fac_dim=7 --threads 1 >sing.out 2>&1 &&
+   ! grep -q 'NaN' sing.out && grep -q 'scaled down' sing.out; then ok "near-singular PCR read-outs: no divergence"
+else bad "near-singular PCR read-outs"; cat sing.out; fi
 # resume: 2 epochs, then 2 more, byte-identical to 4 at once
 # shellcheck disable=SC2086
 $ND train $S3 --out part --max-epochs 2 $SMALL --quiet && $ND train $S3 --out part --max-epochs 4 $SMALL --resume --quiet

@@ -17,6 +17,7 @@ static const nd_cfg_key keys[] = {
     K(ic_dim, ND_CFG_INT, "100", "initial-condition latent dimensions"),
     K(fac_dim, ND_CFG_INT, "40", "factor dimensions"),
     K(readin_dim, ND_CFG_INT, "0", "multi-session runs: width of each session's read-in (0 = fac_dim)"),
+    K(readin_pcr, ND_CFG_BOOL, "1", "multi-session runs: 1 = read-ins from PCR on condition PSTHs, 0 = random"),
     K(cell_clip, ND_CFG_DOUBLE, "5.0", "GRU state clip value"),
     K(ic_post_var_min, ND_CFG_DOUBLE, "1e-4", "minimum variance of the IC posterior"),
     K(ic_prior_var, ND_CFG_DOUBLE, "0.1", "variance of the IC prior (its mean is learned)"),

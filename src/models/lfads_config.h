@@ -12,6 +12,7 @@ typedef struct {
     /* architecture */
     int gen_dim, con_dim, co_dim, ic_enc_dim, ci_enc_dim, ci_lag, ic_dim, fac_dim;
     int readin_dim;          /* stitched models: width of the per-session read-ins (0 = fac_dim) */
+    int readin_pcr;          /* stitched models: 1 = PCR initialisation of read-ins / read-outs, 0 = random */
     double cell_clip, ic_post_var_min, ic_prior_var;
     int co_prior_ar1;        /* 1: AR(1) prior on inferred inputs; 0: N(0, co_prior_var) */
     double co_prior_var, ar_tau_init, ar_nvar_init;

@@ -17,6 +17,7 @@
 /* PCR initialisation of stitched read-ins: PSTH smoothing (Gaussian SD, bins) and ridge penalty */
 #define STITCH_KERNEL_BINS 2.0
 #define STITCH_RIDGE_ALPHA 1.0
+#define STITCH_READOUT_MAX_NORM 3.0
 enum { STREAM_SHUFFLE = 1, STREAM_BATCH = 2, STREAM_VALID = 3, STREAM_SV = 5, STREAM_SESSION_SHUFFLE = 6,
        STREAM_BATCH_ORDER = 7 };
 
@@ -324,6 +325,7 @@ static nd_status adopt_hparams(nd_lfads_config *c, const nd_lfads_config *n, con
         {"ci_enc_dim", offsetof(nd_lfads_config, ci_enc_dim)}, {"ci_lag", offsetof(nd_lfads_config, ci_lag)},
         {"ic_dim", offsetof(nd_lfads_config, ic_dim)},         {"fac_dim", offsetof(nd_lfads_config, fac_dim)},
         {"co_prior_ar1", offsetof(nd_lfads_config, co_prior_ar1)},
+        {"readin_dim", offsetof(nd_lfads_config, readin_dim)},
     };
     for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
         int a = *(const int *)((const char *)c + arch[i].off), b = *(const int *)((const char *)n + arch[i].off);
@@ -465,7 +467,7 @@ static void stitch_init(nd_lfads_model *m, const nd_lfads_data *d, int S, FILE *
     const int D = m->Din, F = m->cfg.fac_dim;
     nd_stitch_session ss[ND_LFADS_MAX_SESSIONS];
     float *riW[ND_LFADS_MAX_SESSIONS], *rib[ND_LFADS_MAX_SESSIONS], *roW[ND_LFADS_MAX_SESSIONS];
-    int have_cond = 1, ok = 1;
+    int have_cond = 1, ok = 1, capped = 0;
     for (int k = 0; k < S; k++) {
         ss[k] = (nd_stitch_session){d[k].n_train, d[k].T, d[k].N, d[k].train, d[k].train_cond};
         have_cond &= d[k].train_cond != NULL;
@@ -485,14 +487,28 @@ static void stitch_init(nd_lfads_model *m, const nd_lfads_data *d, int S, FILE *
         for (size_t i = 0; i < (size_t)sv.N * D; i++) sv.ri_W[i] = riW[k][i];
         for (int j = 0; j < D; j++) sv.ri_bias[j] = rib[k][j];
         if (D != F) continue;
+        /* a session whose PSTHs barely span some component has a near-singular read-in, and its pseudo-inverse
+         * would start the read-out with huge weights (exp overflows at once): cap the largest neuron's weight
+         * norm at STITCH_READOUT_MAX_NORM (about 1 for the random init), scaling the session's read-out as a whole */
+        double maxnorm = 0;
+        for (int n = 0; n < sv.N; n++) {
+            double ss = 0;
+            for (int j = 0; j < D; j++) {
+                double v = roW[k][(size_t)j * sv.N + n] / REXP(sv.ro_bias[n]);
+                ss += v * v;
+            }
+            maxnorm = sqrt(ss) > maxnorm ? sqrt(ss) : maxnorm;
+        }
+        double scale = maxnorm > STITCH_READOUT_MAX_NORM ? STITCH_READOUT_MAX_NORM / maxnorm : 1;
+        if (scale < 1) capped++;
         for (int j = 0; j < D; j++)
             for (int n = 0; n < sv.N; n++) /* held-out neurons (n >= N) keep their random read-out */
-                sv.ro_W[(size_t)j * sv.Nr + n] = roW[k][(size_t)j * sv.N + n] / REXP(sv.ro_bias[n]);
+                sv.ro_W[(size_t)j * sv.Nr + n] = (real)(scale * roW[k][(size_t)j * sv.N + n] / REXP(sv.ro_bias[n]));
     }
     if (progress) {
         if (st) fprintf(progress, "note: read-ins initialised at random (no PCR initialisation: %s)\n", e.msg);
-        else fprintf(progress, "read-ins%s initialised by PCR on condition-averaged PSTHs (%d PCs)\n",
-                     D == F ? " and read-outs" : "", D);
+        else fprintf(progress, "read-ins%s initialised by PCR on condition-averaged PSTHs (%d PCs)%s\n",
+                     D == F ? " and read-outs" : "", D, capped ? "; some read-outs scaled down (near-singular)" : "");
     }
     for (int k = 0; k < S; k++) { free(riW[k]); free(rib[k]); free(roW[k]); }
 }
@@ -625,7 +641,8 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
         }
         nd_lfads_init(&t.m, (uint64_t)cfg_in->seed, mean_rate);
         free(mean_rate);
-        if (stitched) stitch_init(&t.m, d, S, o->progress);
+        if (stitched && cfg_in->readin_pcr) stitch_init(&t.m, d, S, o->progress);
+        else if (stitched && o->progress) fprintf(o->progress, "read-ins initialised at random (readin_pcr = 0)\n");
         st = ND_ALLOC(t.adam_m, t.m.n_params, "Adam state", err);
         if (!st) st = ND_ALLOC(t.adam_v, t.m.n_params, "Adam state", err);
         if (st) goto done;
