@@ -57,7 +57,7 @@ typedef struct {
     int sample;   /* sample posteriors (IC, inferred inputs); else use means */
     int dropout;  /* apply dropout and coordinated dropout */
     double ramp_kl, ramp_l2;
-    int session;  /* the session every trial of the batch comes from (0 for a plain model) */
+    int session;  /* the session every trial of the batch comes from, 0 <= session < S (0 for a plain model) */
 } nd_lfads_mode;
 
 typedef struct {
