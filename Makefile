@@ -60,7 +60,7 @@ $(NDBIN): $(CLI_OBJ) $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBA) $(LDLIBS) $(MPI_LIBS)
 
-$(BUILD)/tests/test_%: tests/test_%.c tests/test.h $(LIBA)
+$(BUILD)/tests/test_%: tests/test_%.c tests/test.h tests/matio_weak.h $(LIBA)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBA) $(LDLIBS)
 $(BUILD)/tests/gradcheck_%: tests/gradcheck_%.c tests/test.h $(BUILD)/libneurodyn_f64.a

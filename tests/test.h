@@ -4,6 +4,7 @@
 #ifndef ND_TEST_H
 #define ND_TEST_H
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <math.h>
 
@@ -43,5 +44,24 @@ static int nd_tests_passed, nd_tests_failed, nd_tests_skipped;
         printf("RESULT %d %d %d\n", nd_tests_passed, nd_tests_failed, nd_tests_skipped);               \
         return nd_tests_failed ? 1 : 0;                                                                \
     } while (0)
+
+/* A scratch directory for tests that write files: /tmp/<prefix>XXXXXX (prefix starting "nd_"), made by
+ * nd_test_scratch and removed with its contents by nd_test_scratch_remove, unless ND_TEST_KEEP is set (to look
+ * at the files). */
+static inline int nd_test_scratch(char *dir, size_t cap, const char *prefix) {
+    snprintf(dir, cap, "/tmp/%sXXXXXX", prefix);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 0;
+    }
+    return 1;
+}
+
+static inline void nd_test_scratch_remove(const char *dir) {
+    if (!dir[0] || getenv("ND_TEST_KEEP") || strncmp(dir, "/tmp/nd_", 8) != 0) return; /* only our own */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+}
 
 #endif

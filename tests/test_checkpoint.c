@@ -108,15 +108,12 @@ static void test_unwritable(nd_test_ctx *ctx) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/nd_ckpt_XXXXXX");
-    if (!mkdtemp(dir)) return 1;
+    if (!nd_test_scratch(dir, sizeof dir, "nd_ckpt_")) return 1;
     RUN(test_roundtrip);
     RUN(test_truncated);
     RUN(test_corrupt_every_byte);
     RUN(test_missing_and_foreign);
     RUN(test_unwritable);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0) printf("note: could not remove %s\n", dir);
+    nd_test_scratch_remove(dir);
     TEST_MAIN_END();
 }

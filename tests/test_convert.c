@@ -17,25 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__has_include)
-#if __has_include(<matio.h>)
-#include <matio.h>
-#define HAVE_MATIO_H 1
-/* weak unless ND_HAVE_LIBMATIO: this test links without -lmatio too, and then skips the v5 cases */
-#ifndef ND_HAVE_LIBMATIO
-#pragma weak Mat_CreateVer
-#pragma weak Mat_VarCreate
-#pragma weak Mat_VarCreateStruct
-#pragma weak Mat_VarSetStructFieldByName
-#pragma weak Mat_VarWrite
-#pragma weak Mat_VarFree
-#pragma weak Mat_Close
-#define LINKED(f) ((f) != NULL)
-#else
-#define LINKED(f) 1
-#endif
-#endif
-#endif
+#include "matio_weak.h"
 
 static char dir[256];
 static int verbose;
@@ -857,21 +839,10 @@ static void test_real_rat_lever(nd_test_ctx *ctx) {
     nd_binned_free(&b);
 }
 
-static void cleanup(void) {
-    char cmd[600];
-    if (strncmp(dir, "/tmp/nd_test_convert_", 21) == 0) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    }
-}
 
 int main(void) {
     verbose = getenv("ND_TEST_VERBOSE") && atoi(getenv("ND_TEST_VERBOSE"));
-    snprintf(dir, sizeof dir, "/tmp/nd_test_convert_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!nd_test_scratch(dir, sizeof dir, "nd_test_convert_")) return 1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN(test_triplets);
     RUN(test_triplets_bad);
@@ -881,6 +852,6 @@ int main(void) {
     RUN(test_assign_and_write);
     RUN(test_counts);
     RUN(test_real_rat_lever);
-    cleanup();
+    nd_test_scratch_remove(dir);
     TEST_MAIN_END();
 }

@@ -613,21 +613,9 @@ static void test_lfads_bad_inputs(nd_test_ctx *ctx) {
     CHECK(ctx, nd_lfads_data_read(q, 0, 1.0, &d, &err) == ND_ERR_ARG, "vf 1: %s", err.msg);
 }
 
-static void cleanup(void) {
-    char cmd[600];
-    /* only our own mkdtemp directory */
-    if (strncmp(dir, "/tmp/nd_test_io_", 16) == 0) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    }
-}
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/nd_test_io_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!nd_test_scratch(dir, sizeof dir, "nd_test_io_")) return 1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the test's own raw HDF5 calls stay quiet too */
     RUN(test_h5_roundtrip);
     RUN(test_h5_types);
@@ -636,6 +624,6 @@ int main(void) {
     RUN(test_lfads_torch_names);
     RUN(test_lfads_int_counts);
     RUN(test_lfads_bad_inputs);
-    cleanup();
+    nd_test_scratch_remove(dir);
     TEST_MAIN_END();
 }

@@ -21,24 +21,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#if defined(__has_include)
-#if __has_include(<matio.h>)
-#include <matio.h>
-#define HAVE_MATIO_H 1
-#ifndef ND_HAVE_LIBMATIO
-#pragma weak Mat_CreateVer
-#pragma weak Mat_VarCreate
-#pragma weak Mat_VarCreateStruct
-#pragma weak Mat_VarSetStructFieldByName
-#pragma weak Mat_VarWrite
-#pragma weak Mat_VarFree
-#pragma weak Mat_Close
-#define LINKED(f) ((f) != NULL)
-#else
-#define LINKED(f) 1
-#endif
-#endif
-#endif
+#include "matio_weak.h"
 
 static char dir[256];
 static int verbose;
@@ -531,24 +514,11 @@ static void test_mat_corrupt_dims(nd_test_ctx *ctx) {
 #endif
 }
 
-static void cleanup(void) {
-    if (!dir[0] || getenv("ND_TEST_KEEP")) return;
-    char cmd[600];
-    /* only our own mkdtemp directory */
-    if (strncmp(dir, "/tmp/nd_limits_", 15) == 0) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    }
-}
 
 int main(void) {
     verbose = getenv("ND_TEST_VERBOSE") != NULL;
     unsetenv("ND_MAX_ALLOC_MB");
-    snprintf(dir, sizeof dir, "/tmp/nd_limits_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!nd_test_scratch(dir, sizeof dir, "nd_limits_")) return 1;
     RUN(test_h5_declared_size);
     RUN(test_h5_corrupt_layout_and_type);
     RUN(test_h5_alloc_limit);
@@ -560,6 +530,6 @@ int main(void) {
     RUN(test_binned_limit);
     RUN(test_mat_counts);
     RUN(test_mat_corrupt_dims);
-    cleanup();
+    nd_test_scratch_remove(dir);
     TEST_MAIN_END();
 }

@@ -485,26 +485,15 @@ static void test_nwb_bad_inputs(nd_test_ctx *ctx) {
 #undef BAD
 }
 
-static void cleanup(void) {
-    char cmd[600];
-    if (strncmp(dir, "/tmp/nd_test_nwb_", 17) == 0) {
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
-    }
-}
 
 int main(void) {
     verbose = getenv("ND_TEST_VERBOSE") && atoi(getenv("ND_TEST_VERBOSE"));
-    snprintf(dir, sizeof dir, "/tmp/nd_test_nwb_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!nd_test_scratch(dir, sizeof dir, "nd_test_nwb_")) return 1;
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     RUN(test_nwb_binning_and_alignment);
     RUN(test_nwb_obs_intervals);
     RUN(test_nwb_behaviour);
     RUN(test_nwb_bad_inputs);
-    cleanup();
+    nd_test_scratch_remove(dir);
     TEST_MAIN_END();
 }

@@ -327,11 +327,7 @@ static void test_write_read(nd_test_ctx *ctx) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/nd_test_synth_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!nd_test_scratch(dir, sizeof dir, "nd_test_synth_")) return 1;
     RUN(test_lorenz);
     RUN(test_lorenz_bad_options);
     RUN(test_crnn);
@@ -340,5 +336,6 @@ int main(void) {
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    nd_test_scratch_remove(dir);
     TEST_MAIN_END();
 }

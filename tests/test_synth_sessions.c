@@ -240,16 +240,13 @@ static void test_write_read(nd_test_ctx *ctx) {
 }
 
 int main(void) {
-    snprintf(dir, sizeof dir, "/tmp/nd_test_synth_sessions_XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!nd_test_scratch(dir, sizeof dir, "nd_test_synth_sessions_")) return 1;
     RUN(test_sessions);
     RUN(test_bad_options);
     RUN(test_write_read);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    nd_test_scratch_remove(dir);
     TEST_MAIN_END();
 }

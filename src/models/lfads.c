@@ -12,7 +12,7 @@
 
 struct nd_lfads_work {
     int Bmax, T, Tr, B;   /* T: encoder bins; Tr >= T: generator / reconstruction bins */
-    int N, Nr;            /* the current batch's session: input and reconstructed neurons */
+    int ses, N, Nr;       /* the current batch's session, its input and reconstructed neurons */
     nd_lfads_session_views sv;
     nd_lfads_mode mode;
     const real *X, *XR, *EXT, *SV;
@@ -604,8 +604,8 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
                             nd_lfads_loss *loss) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_views *p = &m->p;
-    const int s = mode->session >= 0 && mode->session < m->S ? mode->session : 0;
-    nd_lfads_session_bind(m, m->params, s, &w->sv);
+    w->ses = mode->session >= 0 && mode->session < m->S ? mode->session : 0;
+    nd_lfads_session_bind(m, m->params, w->ses, &w->sv);
     const int T = w->T, Tr = w->Tr, N = w->sv.N, Nr = w->sv.Nr, D = m->Din, E = m->E, Hic = c->ic_enc_dim;
     const int icd = c->ic_dim, G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
@@ -805,7 +805,7 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     nd_lfads_views g;
     bind_shared(&g, grads, c, m->Din, m->E);
     nd_lfads_session_views gs; /* the batch's session block of the gradient */
-    nd_lfads_session_bind(m, grads, w->mode.session >= 0 && w->mode.session < m->S ? w->mode.session : 0, &gs);
+    nd_lfads_session_bind(m, grads, w->ses, &gs);
     const nd_lfads_session_views *sp = &w->sv;
     const int B = w->B, Te = w->T, T = w->Tr, N = w->N, Nr = w->Nr, D = m->Din, Hic = c->ic_enc_dim;
     const int icd = c->ic_dim;

@@ -192,10 +192,12 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     }
     if (m.sN[ses] != d->N || dims[2] != d->E || m.sNr[ses] != d->Nr || (m.Tr - m.T) != (d->Tr - d->T)) {
         nd_lfads_free(&m);
+        char which[32] = "";
+        if (m.S > 1) snprintf(which, sizeof which, " (session %d)", ses + 1);
         return nd_fail(err, ND_ERR_ARG,
-                       "%s: model %s%.0d was trained with %d input neurons (%d reconstructed), %d forward bins and %d "
-                       "external inputs; %s has %d (%d), %d and %d", path, m.S > 1 ? "session " : "", m.S > 1 ? ses + 1 : 0,
-                       m.sN[ses], m.sNr[ses], m.Tr - m.T, dims[2], d->path, d->N, d->Nr, d->Tr - d->T, d->E);
+                       "%s: model%s was trained with %d input neurons (%d reconstructed), %d forward bins and %d "
+                       "external inputs; %s has %d (%d), %d and %d", path, which, m.sN[ses], m.sNr[ses], m.Tr - m.T,
+                       dims[2], d->path, d->N, d->Nr, d->Tr - d->T, d->E);
     }
     int threads = o->threads > 0 ? o->threads : 1;
     omp_set_num_threads(threads);

@@ -515,8 +515,6 @@ static void stitch_init(nd_lfads_model *m, const nd_lfads_data *d, int S, FILE *
 
 /* the sessions of a stitched run must agree on everything but their neurons and trials */
 static nd_status check_sessions(nd_lfads_data *d, int S, nd_error *err) {
-    if (S < 1 || S > ND_LFADS_MAX_SESSIONS)
-        return nd_fail(err, ND_ERR_ARG, "%d data files: training takes 1 to %d sessions", S, ND_LFADS_MAX_SESSIONS);
     for (int k = 0; k < S; k++) {
         if (d[k].Nr <= 0) d[k].Nr = d[k].N; /* data built by hand without the reconstruction fields */
         if (d[k].Tr <= 0) d[k].Tr = d[k].T;
@@ -594,7 +592,8 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
     split_view tr[ND_LFADS_MAX_SESSIONS], va[ND_LFADS_MAX_SESSIONS];
     memset(tr, 0, sizeof tr);
     memset(va, 0, sizeof va);
-    int *order = NULL; /* the epoch's batches: session << 32 | first trial, encoded as pairs */
+    /* the training batches of an epoch: session, first entry in t.idx, size (fixed); the order they run in */
+    int *bses = NULL, *bstart = NULL, *bsize = NULL, *order = NULL;
     real *snap = NULL;
     struct stat sb;
     char prev[4096];
@@ -671,7 +670,15 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
     if (!st) st = ND_ALLOC(t.EXT, (size_t)Tr * Bmax * (E ? E : 1), "batch", err);
     if (!st) st = ND_ALLOC(t.SV, (size_t)T * Bmax * Nmax, "batch", err);
     if (!st) st = ND_ALLOC(t.idx, (size_t)n_train + nmax, "batch indices", err);
-    if (!st && !(order = malloc(sizeof(int) * 2 * (size_t)nbatch))) st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    if (!st && !((bses = malloc(sizeof(int) * (size_t)nbatch)) && (bstart = malloc(sizeof(int) * (size_t)nbatch)) &&
+                 (bsize = malloc(sizeof(int) * (size_t)nbatch)) && (order = malloc(sizeof(int) * (size_t)nbatch))))
+        st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    for (int ses = 0, off = 0, k = 0; ses < S && !st; off += d[ses].n_train, ses++)
+        for (int start = 0; start < d[ses].n_train; start += Bmax, k++) {
+            bses[k] = ses;
+            bstart[k] = off + start;
+            bsize[k] = d[ses].n_train - start < Bmax ? d[ses].n_train - start : Bmax;
+        }
     for (int k = 0; k < S && !st; k++) {
         tr[k] = (split_view){d[k].n_train, T, d[k].N, E, Tr, d[k].Nr, d[k].train, d[k].train_ext,
                              nd_lfads_recon(&d[k], 0), NULL};
@@ -722,37 +729,30 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
         double rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
         nd_lfads_mode mode = {1, 1, rkl, rl2, 0};
         nd_rng r;
-        /* each session's trials shuffled, cut into batches; with several sessions the batches are interleaved
+        /* each session's trials shuffled, then cut into the fixed batches; with several sessions the batches run
          * in a shuffled order (one session per batch) */
-        int nb = 0;
+        const int nb = nbatch;
         for (int ses = 0, off = 0; ses < S; off += d[ses].n_train, ses++) {
             if (ses == 0) nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
             else nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SESSION_SHUFFLE, (uint64_t)e * ND_LFADS_MAX_SESSIONS + ses);
             int *idx = t.idx + off;
             for (int i = 0; i < d[ses].n_train; i++) idx[i] = i;
             nd_rng_shuffle(&r, idx, d[ses].n_train);
-            for (int start = 0; start < d[ses].n_train; start += Bmax) {
-                order[2 * nb] = ses;
-                order[2 * nb + 1] = off + start;
-                nb++;
-            }
         }
-        if (stitched) { /* shuffle the (session, start) pairs */
+        for (int k = 0; k < nb; k++) order[k] = k;
+        if (stitched) {
             nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH_ORDER, (uint64_t)e);
             for (int i = nb - 1; i > 0; i--) {
-                int j = (int)(nd_rng_uniform(&r) * (i + 1));
+                int j = (int)(nd_rng_uniform(&r) * (i + 1)), tmp = order[i];
                 if (j > i) j = i;
-                int a0 = order[2 * i], a1 = order[2 * i + 1];
-                order[2 * i] = order[2 * j]; order[2 * i + 1] = order[2 * j + 1];
-                order[2 * j] = a0; order[2 * j + 1] = a1;
+                order[i] = order[j];
+                order[j] = tmp;
             }
         }
         loss_sum trs;
         memset(&trs, 0, sizeof trs);
         for (int k = 0; k < nb; k++) {
-            int ses = order[2 * k], start = order[2 * k + 1], off = 0;
-            for (int q = 0; q < ses; q++) off += d[q].n_train;
-            int left = d[ses].n_train - (start - off), B = left < Bmax ? left : Bmax;
+            const int ses = bses[order[k]], start = bstart[order[k]], B = bsize[order[k]];
             const split_view *tv = &tr[ses];
             mode.session = ses;
             fill_batch(t.X, t.XR, t.EXT, tv->sv ? t.SV : NULL, tv, t.idx + start, B);
@@ -861,7 +861,7 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
 done:
     nd_free(snap);
     for (int k = 0; k < S; k++) { nd_free(tr[k].sv); nd_free(va[k].sv); }
-    free(order);
+    free(bses); free(bstart); free(bsize); free(order);
     free(files);
     trainer_free(&t);
     return st;

@@ -1,5 +1,6 @@
 #include "stitch_init.h"
 #include "../core/mem.h"
+#include "../eval/metrics.h"
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
@@ -93,43 +94,25 @@ static nd_status check_args(const nd_stitch_session *s, int S, int D, double ker
     return ND_OK;
 }
 
-/* out [T][N] = Gaussian-smoothed trial [T][N] (taps w[0..half], edge-renormalised) */
-static void smooth_trial(double *out, const float *x, int T, int N, const double *w, int half) {
-    for (int t = 0; t < T; t++) {
-        double *y = out + (size_t)t * N, ws = 0;
-        for (int j = 0; j < N; j++) y[j] = 0;
-        for (int k = -half; k <= half; k++) {
-            int u = t + k;
-            if (u < 0 || u >= T) continue;
-            double wk = w[abs(k)];
-            const float *xr = x + (size_t)u * N;
-            ws += wk;
-            for (int j = 0; j < N; j++) y[j] += wk * xr[j];
-        }
-        for (int j = 0; j < N; j++) y[j] /= ws;
-    }
-}
-
 /* Adds session q's condition-averaged smoothed counts into X [C*T][ld] at column offset col. */
 static nd_status session_psth(const nd_stitch_session *q, const int *ids, int C, double kernel_bins, double *X,
                               int ld, int col, nd_error *err) {
     int T = q->T, N = q->N;
-    int half = kernel_bins > 0 ? (int)ceil(3.0 * kernel_bins) : 0;
-    if (half > T - 1) half = T - 1;
-    double *w = NULL, *tmp = NULL;
+    double *in = NULL, *tmp = NULL;
     int *cnt = NULL;
     nd_status st;
-    if ((st = ND_ALLOC(w, half + 1, "stitch init: kernel", err)) ||
+    if ((st = ND_ALLOC(in, (size_t)T * N, "stitch init: trial", err)) ||
         (st = ND_ALLOC(tmp, (size_t)T * N, "stitch init: smoothed trial", err)) ||
         (st = ND_ALLOC(cnt, C, "stitch init: trials per condition", err)))
         goto done;
-    for (int k = 0; k <= half; k++) w[k] = half ? exp(-(double)k * k / (2 * kernel_bins * kernel_bins)) : 1;
     for (int i = 0; i < q->n; i++) {
         const int *hit = q->cond[i] >= 0 ? bsearch(&q->cond[i], ids, (size_t)C, sizeof *ids, cmp_int) : NULL;
         if (!hit) continue;
         int c = (int)(hit - ids);
         cnt[c]++;
-        smooth_trial(tmp, q->counts + (size_t)i * T * N, T, N, w, half);
+        const float *x = q->counts + (size_t)i * T * N;
+        for (size_t k = 0; k < (size_t)T * N; k++) in[k] = x[k];
+        nd_smooth_gaussian_d(tmp, in, 1, T, N, kernel_bins); /* kernel_bins 0: a copy */
         for (int t = 0; t < T; t++)
             for (int j = 0; j < N; j++) X[((size_t)c * T + t) * ld + col + j] += tmp[(size_t)t * N + j];
     }
@@ -137,7 +120,7 @@ static nd_status session_psth(const nd_stitch_session *q, const int *ids, int C,
         for (int t = 0; t < T; t++)
             for (int j = 0; j < N; j++) X[((size_t)c * T + t) * ld + col + j] /= cnt[c];
 done:
-    nd_free(w); nd_free(tmp); nd_free(cnt);
+    nd_free(in); nd_free(tmp); nd_free(cnt);
     return st;
 }
 
