@@ -6,10 +6,10 @@ HDF5_CFLAGS := $(shell pkg-config --cflags hdf5 2>/dev/null || echo -I/usr/inclu
 HDF5_LIBS   := $(shell pkg-config --libs hdf5 2>/dev/null || echo -L/usr/lib/x86_64-linux-gnu/hdf5/serial -lhdf5)
 CFLAGS  ?= $(OPT) $(ARCH) -g
 ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp $(HDF5_CFLAGS) -Iinclude -DND_HAVE_LIBMATIO
-LDLIBS  = $(HDF5_LIBS) -lcjson -llapacke -lopenblas -lmatio -lz -lm -fopenmp
+LDLIBS  = $(HDF5_LIBS) -lcjson -lyaml -llapacke -lopenblas -lmatio -lz -lm -fopenmp
 
 # Debian packages needed to build and test (make deps installs the missing ones when root)
-DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libmatio-dev \
+DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libyaml-dev libmatio-dev \
             libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev
 
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c src/analysis/*.c)

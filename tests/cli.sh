@@ -140,6 +140,15 @@ expect_error "model/data mismatch" "neurons" $ND infer "$T/a" --data "$T/c.h5" -
 expect_error "resume on different data" "shape" $ND train "$T/c.h5" --out "$T/a" $SMALL --resume
 expect_error "unknown simulate generator" "generator" $ND simulate henon --out "$T/x.h5"
 expect_error "unknown command" "unknown command" $ND frobnicate
+# lfads-torch model YAML: keys carried over (scales in lfads-torch units), unusable keys listed on stderr
+printf 'model:\n  gen_dim: 12\n  ic_enc_dim: 8\n  ic_dim: 8\n  fac_dim: 5\n  con_dim: 0\n  co_dim: 0\n  ci_enc_dim: 0\n  recon_reduce_mean: True\n  loss_scale: 1.0e+4\n  kl_ic_scale: 1.0e-6\n  weight_decay: 0.01\n' >"$T/torch.yaml"
+check "train --config lfads-torch YAML" sh -c "$ND train '$T/l.h5' --out '$T/yrun' --config '$T/torch.yaml' --max-epochs 1 \
+    --set batch_size=16 --quiet 2>'$T/yerr' && grep -q '^gen_dim *= *12' '$T/yrun/config.txt' \
+    && grep -q '^recon_reduce_mean *= *1' '$T/yrun/config.txt' && grep -Eq '^kl_ic_scale *= *(1e-0?6|9[.]99999)' '$T/yrun/config.txt' \
+    && grep -q weight_decay '$T/yerr' && test -s '$T/yrun/best.ckpt'"
+printf 'model:\n  gen_dim: [12\n' >"$T/broken.yaml"
+expect_error "broken YAML config names the file and line" "broken.yaml: line" $ND train "$T/l.h5" --out "$T/ybad" \
+    --config "$T/broken.yaml"
 check "inspect an LFADS file" sh -c "$ND inspect '$T/l.h5' | grep -q 'format: *LFADS'"
 check "help of convert and inspect" sh -c "$ND convert --help && $ND inspect --help" >/dev/null
 expect_error "convert an LFADS file" "already an LFADS file" $ND convert "$T/l.h5" --out "$T/x.h5" --bin-ms 20

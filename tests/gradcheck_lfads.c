@@ -22,7 +22,8 @@ static double objective(const nd_lfads_model *m, nd_lfads_work *w, const real *X
     return L.objective;
 }
 
-static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
+/* tweak (may be NULL) adjusts the config after the case's settings */
+static void run_case_with(nd_test_ctx *ctx, const gc_case *gc, void (*tweak)(nd_lfads_config *)) {
     nd_lfads_config c;
     nd_lfads_config_default(&c);
     c.gen_dim = 7; c.ic_enc_dim = 4; c.ic_dim = 3; c.fac_dim = 4;
@@ -30,6 +31,7 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
     c.ci_lag = gc->lag; c.co_prior_ar1 = gc->ar1; c.cd_rate = gc->cd; c.dropout_rate = gc->dropout;
     c.sv_rate = gc->sv ? 0.2 : 0; c.cell_clip = gc->clip; c.l2_con_scale = 3; c.l2_gen_scale = 5;
     c.kl_ic_scale = 0.7; c.kl_co_scale = 1.3;
+    if (tweak) tweak(&c);
     const int S = gc->stitched ? 3 : 1, sess = gc->stitched ? 1 : 0;
     int Ns[3] = {5, 3, 6}, Nrs[3];
     for (int k = 0; k < 3; k++) Nrs[k] = Ns[k] + gc->extra_neurons;
@@ -92,6 +94,8 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) {
     nd_lfads_free(&m);
 }
 
+static void run_case(nd_test_ctx *ctx, const gc_case *gc) { run_case_with(ctx, gc, NULL); }
+
 static void test_controller_on_cd(nd_test_ctx *ctx) {
     gc_case gc = {"controller on, AR(1) prior, coordinated dropout 0.3, dropout 0.1, ext input 2", 1, 2, 1, 1, 0,
                   0.3, 0.1, 5.0, 0, 0, 0};
@@ -135,6 +139,15 @@ static void test_stitched_ctrl_off(nd_test_ctx *ctx) {
     run_case(ctx, &gc);
 }
 
+static void torch_units(nd_lfads_config *c) {
+    c->recon_reduce_mean = 1; c->kl_ic_scale = 0.011; c->kl_co_scale = 0.02; c->l2_gen_scale = 0.3;
+}
+static void test_reduce_mean(nd_test_ctx *ctx) {
+    gc_case gc = {"recon_reduce_mean (lfads-torch scale units), held-out 2, forward-prediction 1, controller on",
+                  1, 0, 1, 1, 0, 0.3, 0.1, 5.0, 2, 1, 0};
+    run_case_with(ctx, &gc, torch_units);
+}
+
 int main(void) {
     RUN(test_controller_on_cd);
     RUN(test_controller_off_cd);
@@ -145,5 +158,6 @@ int main(void) {
     RUN(test_heldout_ctrl_off);
     RUN(test_stitched_ctrl);
     RUN(test_stitched_ctrl_off);
+    RUN(test_reduce_mean);
     TEST_MAIN_END();
 }

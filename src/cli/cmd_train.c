@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../models/lfads_train.h"
+#include "../models/lfads_yaml.h"
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,10 @@ static void train_usage(FILE *f) {
             "  --threads N          threads (default 2)\n"
             "  --max-epochs N       stop after N epochs in total (also extends a resumed run)\n"
             "  --set KEY=VALUE      set a hyperparameter (repeatable); names as in lfads-torch\n"
-            "  --config FILE        read 'key = value' lines (e.g. a saved config.txt); --set wins\n"
+            "  --config FILE        read 'key = value' lines (e.g. a saved config.txt); --set wins.\n"
+            "                       FILE.yaml / .yml: an lfads-torch model config (its model: section); scales\n"
+            "                       stay in lfads-torch's units (recon_reduce_mean, loss_scale; docs/model.md)\n"
+            "                       and the keys it cannot use are listed\n"
             "  --resume             continue RUN_DIR/last.ckpt exactly where it stopped\n"
             "  --quiet              no per-epoch progress lines\n\n"
             "hyperparameters (--set KEY=VALUE; default in brackets):\n");
@@ -93,7 +97,12 @@ int cmd_train(int argc, char **argv) {
     nd_lfads_config_default(&cfg);
     nd_error err;
     int rc = 2;
-    if (config && nd_lfads_config_load(&cfg, config, &err) != ND_OK) goto usage_err;
+    if (config && nd_lfads_config_is_yaml(config)) {
+        char *notes = NULL;
+        if (nd_lfads_config_load_torch_yaml(&cfg, config, &notes, &err) != ND_OK) goto usage_err;
+        if (notes) fprintf(stderr, "neurodyn train: %s: keys not carried over:\n%s", config, notes);
+        free(notes);
+    } else if (config && nd_lfads_config_load(&cfg, config, &err) != ND_OK) goto usage_err;
     if (seed && nd_lfads_config_set(&cfg, "seed", seed, &err) != ND_OK) goto usage_err;
     for (int i = 0; i < nsets; i++)
         if (nd_lfads_config_set_kv(&cfg, sets[i], &err) != ND_OK) goto usage_err;

@@ -670,6 +670,8 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
     /* losses, per trial */
     nd_lfads_loss L;
     memset(&L, 0, sizeof L);
+    nd_lfads_scales sc;
+    nd_lfads_effective_scales(c, ctrl, (int64_t)Tr * Nr, &sc);
     double recon_grad = 0;
     if (XR) {
         double s[3] = {0, 0, 0};
@@ -684,10 +686,10 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
     if (ctrl) {
         if (c->co_prior_ar1) L.kl_co = kl_ar1_forward(w->U, w->UMU, w->ULV, p->ar_logtau, p->ar_lognvar, Tr, B, K) / B;
         else L.kl_co = kl_gauss_sampled_forward(w->U, w->UMU, w->ULV, (real)c->co_prior_var, (size_t)Tr * B * K) / B;
-        L.l2 += l2_forward(p->con.Uzr, gru_num_recurrent(C), (real)c->l2_con_scale, gru_num_recurrent(C));
+        L.l2 += l2_forward(p->con.Uzr, gru_num_recurrent(C), (real)sc.l2_con, gru_num_recurrent(C));
     }
-    L.l2 += l2_forward(p->gen.Uzr, gru_num_recurrent(G), (real)c->l2_gen_scale, gru_num_recurrent(G));
-    double reg = mode->ramp_kl * (c->kl_ic_scale * L.kl_ic + c->kl_co_scale * L.kl_co) + mode->ramp_l2 * L.l2;
+    L.l2 += l2_forward(p->gen.Uzr, gru_num_recurrent(G), (real)sc.l2_gen, gru_num_recurrent(G));
+    double reg = mode->ramp_kl * (sc.kl_ic * L.kl_ic + sc.kl_co * L.kl_co) + mode->ramp_l2 * L.l2;
     L.total = L.recon + reg;
     L.objective = recon_grad + reg;
     w->loss = L;
@@ -815,8 +817,10 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     const int KE = K + m->E;
     const real invB = (real)1 / B;
     const size_t TB = (size_t)T * B, TBNr = TB * Nr, TeB = (size_t)Te * B;
-    const real kl_ic_w = (real)(w->mode.ramp_kl * c->kl_ic_scale) * invB;
-    const real kl_co_w = (real)(w->mode.ramp_kl * c->kl_co_scale) * invB;
+    nd_lfads_scales sc;
+    nd_lfads_effective_scales(c, ctrl, (int64_t)T * Nr, &sc);
+    const real kl_ic_w = (real)(w->mode.ramp_kl * sc.kl_ic) * invB;
+    const real kl_co_w = (real)(w->mode.ramp_kl * sc.kl_co) * invB;
     const int nch = n_chunks(B), nt = region_threads();
 
     if (ctrl) {
@@ -937,10 +941,10 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
         add_colsum_rows(g.ci_h0_f, w->dh0 + 2 * dh0s, B, Hci);
         add_colsum_rows(g.ci_h0_b, w->dh0 + 3 * dh0s, B, Hci);
         add_colsum_rows(g.con_h0, w->dc, B, C);
-        l2_backward(g.con.Uzr, p->con.Uzr, gru_num_recurrent(C), (real)(w->mode.ramp_l2 * c->l2_con_scale),
+        l2_backward(g.con.Uzr, p->con.Uzr, gru_num_recurrent(C), (real)(w->mode.ramp_l2 * sc.l2_con),
                     gru_num_recurrent(C));
     }
-    l2_backward(g.gen.Uzr, p->gen.Uzr, gru_num_recurrent(G), (real)(w->mode.ramp_l2 * c->l2_gen_scale),
+    l2_backward(g.gen.Uzr, p->gen.Uzr, gru_num_recurrent(G), (real)(w->mode.ramp_l2 * sc.l2_gen),
                 gru_num_recurrent(G));
 }
 

@@ -32,6 +32,8 @@ static const nd_cfg_key keys[] = {
     K(kl_co_scale, ND_CFG_DOUBLE, "1.0", "weight of the inferred-input KL"),
     K(l2_gen_scale, ND_CFG_DOUBLE, "2000", "weight of 0.5*|U_gen|^2/numel (per-trial summed loss)"),
     K(l2_con_scale, ND_CFG_DOUBLE, "0", "weight of 0.5*|U_con|^2/numel"),
+    K(recon_reduce_mean, ND_CFG_BOOL, "0", "1: KL/L2 scales in lfads-torch's units (mean over T_r x N_r entries)"),
+    K(loss_scale, ND_CFG_DOUBLE, "1", "gradient multiplier before clipping (lfads-torch's loss_scale)"),
     K(kl_start_epoch, ND_CFG_INT, "0", "epoch at which the KL ramp starts"),
     K(kl_increase_epoch, ND_CFG_INT, "80", "epochs over which the KL weight ramps to 1"),
     K(l2_start_epoch, ND_CFG_INT, "0", "epoch at which the L2 ramp starts"),
@@ -132,6 +134,23 @@ int nd_lfads_controller_on(const nd_lfads_config *c) {
     return c->co_dim > 0 && c->con_dim > 0 && c->ci_enc_dim > 0;
 }
 
+void nd_lfads_effective_scales(const nd_lfads_config *c, int controller, int64_t elems, nd_lfads_scales *s) {
+    s->kl_ic = c->kl_ic_scale;
+    s->kl_co = c->kl_co_scale;
+    s->l2_gen = c->l2_gen_scale;
+    s->l2_con = c->l2_con_scale;
+    s->grad_scale = c->loss_scale;
+    if (!c->recon_reduce_mean || elems < 1) return;
+    double e = (double)elems;
+    double ng = 3.0 * c->gen_dim * c->gen_dim, nc = controller ? 3.0 * c->con_dim * c->con_dim : 0;
+    double pooled = (c->l2_gen_scale > 0 ? ng : 0) + (c->l2_con_scale > 0 ? nc : 0);
+    s->kl_ic *= e;
+    s->kl_co *= e;
+    s->l2_gen = pooled > 0 ? s->l2_gen * e * ng / pooled : 0;
+    s->l2_con = pooled > 0 ? s->l2_con * e * nc / pooled : 0;
+    s->grad_scale = c->loss_scale / e;
+}
+
 nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
 #define NEED(cond, key, what) \
     if (!(cond)) return nd_fail(err, ND_ERR_ARG, "config key '%s': %s", key, what)
@@ -162,6 +181,7 @@ nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
     NEED(c->kl_ic_scale >= 0 && c->kl_co_scale >= 0, "kl_ic_scale", "KL scales must be >= 0");
     NEED(c->l2_gen_scale >= 0 && c->l2_con_scale >= 0, "l2_gen_scale", "L2 scales must be >= 0");
     NEED(c->kl_increase_epoch >= 0 && c->l2_increase_epoch >= 0, "kl_increase_epoch", "must be >= 0");
+    NEED(c->loss_scale > 0 && c->loss_scale <= 1e12, "loss_scale", "must be in (0, 1e12]");
     NEED(c->lr_init > 0, "lr_init", "must be > 0");
     NEED(c->lr_decay > 0 && c->lr_decay <= 1, "lr_decay", "must be in (0, 1]");
     NEED(c->lr_patience >= 0, "lr_patience", "must be >= 0");

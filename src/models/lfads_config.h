@@ -19,6 +19,8 @@ typedef struct {
     /* regularisation */
     double dropout_rate, cd_rate, sv_rate;
     double kl_ic_scale, kl_co_scale, l2_gen_scale, l2_con_scale;
+    int recon_reduce_mean;   /* 1: the KL/L2 scales are lfads-torch's (per-element mean reconstruction) */
+    double loss_scale;       /* multiplies the gradient before clipping (lfads-torch's loss_scale) */
     int kl_start_epoch, kl_increase_epoch, l2_start_epoch, l2_increase_epoch;
     /* optimisation */
     double lr_init, lr_decay, lr_stop, adam_beta1, adam_beta2, adam_epsilon, max_grad_norm;
@@ -50,6 +52,15 @@ nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err);
 void nd_lfads_config_write(FILE *f, const nd_lfads_config *c);
 const nd_cfg_key *nd_lfads_config_keys(int *n);
 int nd_lfads_controller_on(const nd_lfads_config *c);
+
+/* The loss weights a batch is trained with. neurodyn's objective is summed per trial; with recon_reduce_mean = 1
+ * the configured scales are lfads-torch's, whose objective is loss_scale x (mean over the E = T_r x N_r
+ * reconstruction entries + l2 + KL terms). Multiplying lfads-torch's objective by E / loss_scale gives
+ * neurodyn's with kl_* x E and l2_* x E x n_group / n_pooled (lfads-torch pools the L2 normalisation over the
+ * recurrent kernels whose scale is > 0), and a gradient factor loss_scale / E restores lfads-torch's gradient
+ * for clipping. With recon_reduce_mean = 0 the scales are used as they are and grad_scale = loss_scale. */
+typedef struct { double kl_ic, kl_co, l2_gen, l2_con, grad_scale; } nd_lfads_scales;
+void nd_lfads_effective_scales(const nd_lfads_config *c, int controller, int64_t elems, nd_lfads_scales *s);
 
 
 

@@ -101,12 +101,14 @@ static int all_finite(const real *g, size_t n) {
     return 1;
 }
 
-/* Adam with bias correction; returns the gradient norm before clipping */
-static double adam_step(trainer *t, const nd_lfads_config *c, double lr, int64_t step) {
+/* Adam with bias correction; gscale multiplies the gradient first (loss_scale, see nd_lfads_effective_scales);
+ * returns the gradient norm before clipping */
+static double adam_step(trainer *t, const nd_lfads_config *c, double lr, int64_t step, double gscale) {
     size_t n = t->m.n_params;
     double ss = 0;
     for (size_t i = 0; i < n; i++) ss += (double)t->grad[i] * t->grad[i];
-    double norm = sqrt(ss), clipf = norm > c->max_grad_norm ? c->max_grad_norm / norm : 1.0;
+    double norm = sqrt(ss) * gscale, clipf = norm > c->max_grad_norm ? c->max_grad_norm / norm : 1.0;
+    clipf *= gscale;
     double b1 = c->adam_beta1, b2 = c->adam_beta2;
     double bc1 = 1 - pow(b1, (double)step), bc2 = 1 - pow(b2, (double)step);
     real a = (real)(lr / bc1), eps = (real)c->adam_epsilon, rb2 = (real)(1 / sqrt(bc2));
@@ -764,7 +766,9 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
             if (nd_fault_hit("ND_FAULT_NAN_STEP")) t.grad[0] = NAN; /* divergence injection (tests) */
             if (!isfinite(L.objective) || !all_finite(t.grad, t.m.n_params)) { bad_batch = k; break; }
             s.step++;
-            adam_step(&t, c, s.lr, s.step);
+            nd_lfads_scales sc;
+            nd_lfads_effective_scales(c, t.m.ctrl, (int64_t)t.m.Tr * t.m.sNr[ses], &sc);
+            adam_step(&t, c, s.lr, s.step, sc.grad_scale);
             loss_add(&trs, &L, B);
         }
         loss_sum vas;

@@ -174,6 +174,7 @@ int nd_pbt_should_stop(const double *best, int n, int patience, double min_impro
 
 double nd_pbt_config_factor(const char *name, const nd_lfads_config *c, int64_t elems) {
     double e = (double)elems;
+    if (c->recon_reduce_mean) return 1.0; /* the model converts lfads-torch's units itself (nd_lfads_effective_scales) */
     if (!strcmp(name, "kl_ic_scale") || !strcmp(name, "kl_co_scale")) return e;
     if (!strcmp(name, "l2_gen_scale") || !strcmp(name, "l2_con_scale")) {
         double ng = 3.0 * c->gen_dim * c->gen_dim;
