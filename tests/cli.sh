@@ -145,6 +145,12 @@ check "help of convert and inspect" sh -c "$ND convert --help && $ND inspect --h
 expect_error "convert an LFADS file" "already an LFADS file" $ND convert "$T/l.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert a text file" "text.h5" $ND convert "$T/text.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert without --bin-ms" "bin-ms" $ND convert "$T/l.h5" --out "$T/x.h5"
+# neuron simulate: a small iaf file with the documented datasets; bad options give one line
+check "neuron simulate --cell iaf" sh -c "$ND neuron simulate --cell iaf --sims 2 --seconds 1 --exc-rate-hz 5 --quiet \
+    --out '$T/iaf.h5' >/dev/null && $ND inspect '$T/iaf.h5' >/dev/null 2>&1; test -s '$T/iaf.h5'"
+expect_error "neuron simulate: unknown cell" "unknown --cell" $ND neuron simulate --cell pyramidal --out "$T/x.h5"
+expect_error "neuron simulate: l5pc not built yet" "not implemented" $ND neuron simulate --cell l5pc --out "$T/x.h5"
+expect_error "neuron simulate: too short" "seconds" $ND neuron simulate --cell iaf --seconds 0.1 --out "$T/x.h5"
 check "failed runs left no output files" test ! -e "$T/x.h5"
 
 echo "RESULT $pass $fail 0"
