@@ -1,0 +1,46 @@
+/* Layers of a temporally convolutional network (TCN) over one sequence, as plain functions over flat `real`
+ * arrays (the neuron-as-deep-network model, docs/neuron.md).
+ *
+ * Conventions: a sequence is time-major X[t*C + c]; convolution weights are W[k][Cin][Cout] (tap k looks k steps
+ * into the past: causal); *_backward ACCUMULATE (+=) into every gradient they are given, except where a comment
+ * says "overwrites". */
+#ifndef ND_NN_TCN_H
+#define ND_NN_TCN_H
+#include <stddef.h>
+#include "../core/real.h"
+
+/* ---------- causal convolution: Y[t] = b + sum_{k < K, t - k >= 0} X[t - k] W[k]; Y [T][Cout] overwritten ---------- */
+void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int Cin, int Cout, int K);
+/* dW += X-lag^T dY, db += colsum(dY) (if db), dX += dY W^T (if dX) */
+void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X, const real *W, int T, int Cin,
+                     int Cout, int K);
+
+/* ---------- the same convolution of a sparse binary input: events (time, channel), time relative to the
+ * sequence start and possibly negative (spikes in the context before it). Cost: events x K x Cout, not
+ * T x Cin x K x Cout. Y [T][Cout] overwritten. ---------- */
+void spikeconv_forward(real *Y, const int *ev_t, const int *ev_c, size_t n_ev, const real *W, const real *b, int T,
+                       int Cin, int Cout, int K);
+/* dW[t - t_e][c_e] += dY[t] for every event and tap; db += colsum(dY) (if db) */
+void spikeconv_backward(real *dW, real *db, const real *dY, const int *ev_t, const int *ev_c, size_t n_ev, int T,
+                        int Cin, int Cout, int K);
+
+/* ---------- ReLU: Y = max(X, 0) (Y may be X); backward dX += dY [Y > 0] ---------- */
+void relu_forward(real *Y, const real *X, size_t n);
+void relu_backward(real *dX, const real *dY, const real *Y, size_t n);
+
+/* ---------- layer norm over the C channels of each time step: Y = g (X - mean) / sqrt(var + eps) + beta;
+ * saves mean and rstd [T]. (Batch norm's batch statistics would make a window's output depend on the other
+ * windows of its batch; a per-step norm keeps training and inference identical.) ---------- */
+#define ND_LAYERNORM_EPS 1e-5
+void layernorm_forward(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta, int T, int C);
+void layernorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
+                        const real *rstd, const real *g, int T, int C);
+
+/* ---------- losses, summed with per-entry weights w (NULL = 1) ----------
+ * binary cross-entropy on logits z: sum w (softplus(z) - y z); dz += scale w (sigmoid(z) - y)
+ * squared error: sum w (p - y)^2; dp += scale 2 w (p - y) */
+double bce_logits_forward(const real *z, const real *y, const real *w, size_t n);
+void bce_logits_backward(real *dz, const real *z, const real *y, const real *w, real scale, size_t n);
+double sqerr_forward(const real *p, const real *y, const real *w, size_t n);
+void sqerr_backward(real *dp, const real *p, const real *y, const real *w, real scale, size_t n);
+#endif
