@@ -24,10 +24,10 @@ static double dot(const real *a, const real *b, size_t n) {
 static double relerr(double a, double b) { return fabs(a - b) / fmax(1.0, fmax(fabs(a), fabs(b))); }
 
 /* conv1d: objective sum(U * conv(X)) */
-typedef struct { real *X, *W, *b, *Y, *U; int T, Ci, Co, K; } conv_ctx;
+typedef struct { real *X, *W, *b, *Y, *U; int T, B, Ci, Co, K; } conv_ctx;
 static double conv_obj(conv_ctx *c) {
-    conv1d_forward(c->Y, c->X, c->W, c->b, c->T, c->Ci, c->Co, c->K);
-    return dot(c->Y, c->U, (size_t)c->T * c->Co);
+    conv1d_forward(c->Y, c->X, c->W, c->b, c->T, c->B, c->Ci, c->Co, c->K);
+    return dot(c->Y, c->U, (size_t)c->T * c->B * c->Co);
 }
 
 static double fd_worst(conv_ctx *c, real *x, size_t n, const real *an) {
@@ -52,19 +52,19 @@ static void test_conv1d(nd_test_ctx *ctx) {
     nd_rng r;
     nd_rng_seed(&r, 1);
     conv_ctx c = {0};
-    c.T = 9; c.Ci = 4; c.Co = 3; c.K = 4;
-    size_t nX = (size_t)c.T * c.Ci, nW = (size_t)c.K * c.Ci * c.Co, nY = (size_t)c.T * c.Co;
+    c.T = 9; c.B = 2; c.Ci = 4; c.Co = 3; c.K = 4;
+    size_t nX = (size_t)c.T * c.B * c.Ci, nW = (size_t)c.K * c.Ci * c.Co, nY = (size_t)c.T * c.B * c.Co;
     c.X = rnd(&r, nX, 1); c.W = rnd(&r, nW, 1); c.b = rnd(&r, c.Co, 1); c.Y = rnd(&r, nY, 1); c.U = rnd(&r, nY, 1);
     real *dX = rnd(&r, nX, 1), *dW = rnd(&r, nW, 1), *db = rnd(&r, c.Co, 1);
     real *pX = malloc(sizeof(real) * nX), *pW = malloc(sizeof(real) * nW), *pb = malloc(sizeof(real) * c.Co);
     memcpy(pX, dX, sizeof(real) * nX); memcpy(pW, dW, sizeof(real) * nW); memcpy(pb, db, sizeof(real) * c.Co);
     conv_obj(&c);
-    conv1d_backward(dX, dW, db, c.U, c.X, c.W, c.T, c.Ci, c.Co, c.K);
+    conv1d_backward(dX, dW, db, c.U, c.X, c.W, c.T, c.B, c.Ci, c.Co, c.K);
     sub_pre(dX, pX, nX); sub_pre(dW, pW, nW); sub_pre(db, pb, c.Co);
     double eX = fd_worst(&c, c.X, nX, dX), eW = fd_worst(&c, c.W, nW, dW), eb = fd_worst(&c, c.b, c.Co, db);
-    printf("    conv1d T 9, 4 -> 3 channels, K 4: max err X %.1e W %.1e b %.1e\n", eX, eW, eb);
+    printf("    conv1d T 9, B 2, 4 -> 3 channels, K 4: max err X %.1e W %.1e b %.1e\n", eX, eW, eb);
     CHECK(ctx, eX < TOL && eW < TOL && eb < TOL, "errors %.3g %.3g %.3g", eX, eW, eb);
-    /* causality: changing X at the last step changes no earlier output */
+    /* causality: changing X at the last step changes no earlier output (nor the other sequence's) */
     real keep = c.Y[0];
     c.X[nX - 1] += 5;
     conv_obj(&c);
@@ -75,48 +75,52 @@ static void test_conv1d(nd_test_ctx *ctx) {
 static void test_spikeconv_equals_dense(nd_test_ctx *ctx) {
     nd_rng r;
     nd_rng_seed(&r, 2);
-    const int T = 12, Ci = 6, Co = 5, K = 4;
-    int et[64], ec[64];
+    enum { T = 12, B = 2, Ci = 6, Co = 5, K = 4 };
+    int et[128], eb[128], ec[128];
     size_t n = 0;
-    real X[12 * 6] = {0};
+    real X[T * B * Ci];
+    memset(X, 0, sizeof X);
     for (int t = -K + 1; t < T; t++) /* events from the context (t < 0) are part of the sparse input only */
-        for (int c = 0; c < Ci; c++)
-            if (nd_rng_uniform(&r) < 0.2 && n < 64) {
-                et[n] = t; ec[n] = c; n++;
-                if (t >= 0) X[t * Ci + c] = 1;
-            }
-    real *W = rnd(&r, (size_t)K * Ci * Co, 1), *b = rnd(&r, Co, 1), *U = rnd(&r, (size_t)T * Co, 1);
-    real Ys[12 * 5], Yd[12 * 5];
-    spikeconv_forward(Ys, et, ec, n, W, b, T, Ci, Co, K);
-    conv1d_forward(Yd, X, W, b, T, Ci, Co, K);
-    /* add the context's events to the dense result by hand */
-    for (size_t e = 0; e < n; e++)
+        for (int b = 0; b < B; b++)
+            for (int c = 0; c < Ci; c++)
+                if (nd_rng_uniform(&r) < 0.2 && n < 128) {
+                    et[n] = t; eb[n] = b; ec[n] = c; n++;
+                    if (t >= 0) X[(t * B + b) * Ci + c] = 1;
+                }
+    nd_spike_events ev = {et, eb, ec, n};
+    real *W = rnd(&r, (size_t)K * Ci * Co, 1), *bias = rnd(&r, Co, 1), *U = rnd(&r, (size_t)T * B * Co, 1);
+    real Ys[T * B * Co], Yd[T * B * Co];
+    spikeconv_forward(Ys, &ev, W, bias, T, B, Ci, Co, K);
+    conv1d_forward(Yd, X, W, bias, T, B, Ci, Co, K);
+    for (size_t e = 0; e < n; e++) /* add the context's events to the dense result by hand */
         for (int t = 0; t < T; t++)
             if (et[e] < 0 && t - et[e] < K)
-                for (int o = 0; o < Co; o++) Yd[t * Co + o] += W[((size_t)(t - et[e]) * Ci + ec[e]) * Co + o];
+                for (int o = 0; o < Co; o++)
+                    Yd[(t * B + eb[e]) * Co + o] += W[((size_t)(t - et[e]) * Ci + ec[e]) * Co + o];
     double e = 0;
-    for (int i = 0; i < T * Co; i++) e = fmax(e, fabs(Ys[i] - Yd[i]));
+    for (int i = 0; i < T * B * Co; i++) e = fmax(e, fabs(Ys[i] - Yd[i]));
     CHECK(ctx, e < 1e-12, "sparse vs dense forward: %.3g", e);
-    /* backward: FD of sum(U * Y) w.r.t. W and b */
-    real *dW = calloc((size_t)K * Ci * Co, sizeof(real)), db[5] = {0};
-    spikeconv_backward(dW, db, U, et, ec, n, T, Ci, Co, K);
+    real *dW = calloc((size_t)K * Ci * Co, sizeof(real)), db[Co];
+    memset(db, 0, sizeof db);
+    spikeconv_backward(dW, db, U, &ev, T, B, Ci, Co, K);
     double worst = 0;
-    for (size_t i = 0; i < (size_t)K * Ci * Co + Co; i++) {
-        real *p = i < (size_t)K * Ci * Co ? &W[i] : &b[i - (size_t)K * Ci * Co];
-        double an = i < (size_t)K * Ci * Co ? dW[i] : db[i - (size_t)K * Ci * Co];
+    const size_t nW = (size_t)K * Ci * Co;
+    for (size_t i = 0; i < nW + Co; i++) {
+        real *p = i < nW ? &W[i] : &bias[i - nW];
+        double an = i < nW ? dW[i] : db[i - nW];
         real k = *p;
         *p = k + H;
-        spikeconv_forward(Ys, et, ec, n, W, b, T, Ci, Co, K);
-        double fp = dot(Ys, U, (size_t)T * Co);
+        spikeconv_forward(Ys, &ev, W, bias, T, B, Ci, Co, K);
+        double fp = dot(Ys, U, (size_t)T * B * Co);
         *p = k - H;
-        spikeconv_forward(Ys, et, ec, n, W, b, T, Ci, Co, K);
-        double fm = dot(Ys, U, (size_t)T * Co);
+        spikeconv_forward(Ys, &ev, W, bias, T, B, Ci, Co, K);
+        double fm = dot(Ys, U, (size_t)T * B * Co);
         *p = k;
         worst = fmax(worst, relerr(an, (fp - fm) / (2 * H)));
     }
-    printf("    spikeconv %zu events (some before the window): max err %.1e\n", n, worst);
+    printf("    spikeconv %zu events in 2 sequences (some before the window): max err %.1e\n", n, worst);
     CHECK(ctx, worst < TOL, "spikeconv gradient error %.3g", worst);
-    free(W); free(b); free(U); free(dW);
+    free(W); free(bias); free(U); free(dW);
 }
 
 static void test_layernorm_relu(nd_test_ctx *ctx) {

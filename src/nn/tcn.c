@@ -3,57 +3,59 @@
 #include <math.h>
 #include <string.h>
 
-void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int Cin, int Cout, int K) {
-    for (int t = 0; t < T; t++) {
-        real *y = Y + (size_t)t * Cout;
-        if (b) memcpy(y, b, sizeof(real) * Cout);
-        else memset(y, 0, sizeof(real) * Cout);
+static void fill_bias(real *Y, const real *b, size_t rows, int C) {
+    for (size_t r = 0; r < rows; r++) {
+        real *y = Y + r * C;
+        if (b) memcpy(y, b, sizeof(real) * C);
+        else memset(y, 0, sizeof(real) * C);
     }
-    for (int k = 0; k < K && k < T; k++) /* tap k: rows k..T-1 of Y from rows 0..T-1-k of X, one GEMM */
-        nd_gemm(0, 0, T - k, Cout, Cin, 1, X, Cin, W + (size_t)k * Cin * Cout, Cout, 1, Y + (size_t)k * Cout, Cout);
 }
 
-void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X, const real *W, int T, int Cin,
-                     int Cout, int K) {
-    if (db)
-        for (int t = 0; t < T; t++)
-            for (int c = 0; c < Cout; c++) db[c] += dY[(size_t)t * Cout + c];
+static void add_colsum(real *db, const real *dY, size_t rows, int C) {
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) db[c] += dY[r * C + c];
+}
+
+void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int B, int Cin, int Cout, int K) {
+    fill_bias(Y, b, (size_t)T * B, Cout);
+    for (int k = 0; k < K && k < T; k++) /* tap k: steps k..T-1 of Y from steps 0..T-1-k of X, one GEMM */
+        nd_gemm(0, 0, (T - k) * B, Cout, Cin, 1, X, Cin, W + (size_t)k * Cin * Cout, Cout, 1,
+                Y + (size_t)k * B * Cout, Cout);
+}
+
+void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X, const real *W, int T, int B,
+                     int Cin, int Cout, int K) {
+    if (db) add_colsum(db, dY, (size_t)T * B, Cout);
     for (int k = 0; k < K && k < T; k++) {
-        const real *dYk = dY + (size_t)k * Cout;
-        nd_gemm(1, 0, Cin, Cout, T - k, 1, X, Cin, dYk, Cout, 1, dW + (size_t)k * Cin * Cout, Cout);
-        if (dX) nd_gemm(0, 1, T - k, Cin, Cout, 1, dYk, Cout, W + (size_t)k * Cin * Cout, Cout, 1, dX, Cin);
+        const real *dYk = dY + (size_t)k * B * Cout;
+        nd_gemm(1, 0, Cin, Cout, (T - k) * B, 1, X, Cin, dYk, Cout, 1, dW + (size_t)k * Cin * Cout, Cout);
+        if (dX) nd_gemm(0, 1, (T - k) * B, Cin, Cout, 1, dYk, Cout, W + (size_t)k * Cin * Cout, Cout, 1, dX, Cin);
     }
 }
 
-void spikeconv_forward(real *Y, const int *ev_t, const int *ev_c, size_t n_ev, const real *W, const real *b, int T,
-                       int Cin, int Cout, int K) {
-    for (int t = 0; t < T; t++) {
-        real *y = Y + (size_t)t * Cout;
-        if (b) memcpy(y, b, sizeof(real) * Cout);
-        else memset(y, 0, sizeof(real) * Cout);
-    }
-    for (size_t e = 0; e < n_ev; e++) {
-        int te = ev_t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
-        const real *Wc = W + (size_t)ev_c[e] * Cout;
+void spikeconv_forward(real *Y, const nd_spike_events *ev, const real *W, const real *b, int T, int B, int Cin,
+                       int Cout, int K) {
+    fill_bias(Y, b, (size_t)T * B, Cout);
+    for (size_t e = 0; e < ev->n; e++) {
+        int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
+        const real *Wc = W + (size_t)ev->c[e] * Cout;
         for (int t = t0; t < t1; t++) { /* tap t - te of channel c */
             const real *w = Wc + (size_t)(t - te) * Cin * Cout;
-            real *y = Y + (size_t)t * Cout;
+            real *y = Y + ((size_t)t * B + ev->b[e]) * Cout;
             for (int o = 0; o < Cout; o++) y[o] += w[o];
         }
     }
 }
 
-void spikeconv_backward(real *dW, real *db, const real *dY, const int *ev_t, const int *ev_c, size_t n_ev, int T,
-                        int Cin, int Cout, int K) {
-    if (db)
-        for (int t = 0; t < T; t++)
-            for (int c = 0; c < Cout; c++) db[c] += dY[(size_t)t * Cout + c];
-    for (size_t e = 0; e < n_ev; e++) {
-        int te = ev_t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
-        real *dWc = dW + (size_t)ev_c[e] * Cout;
+void spikeconv_backward(real *dW, real *db, const real *dY, const nd_spike_events *ev, int T, int B, int Cin,
+                        int Cout, int K) {
+    if (db) add_colsum(db, dY, (size_t)T * B, Cout);
+    for (size_t e = 0; e < ev->n; e++) {
+        int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
+        real *dWc = dW + (size_t)ev->c[e] * Cout;
         for (int t = t0; t < t1; t++) {
             real *dw = dWc + (size_t)(t - te) * Cin * Cout;
-            const real *dy = dY + (size_t)t * Cout;
+            const real *dy = dY + ((size_t)t * B + ev->b[e]) * Cout;
             for (int o = 0; o < Cout; o++) dw[o] += dy[o];
         }
     }

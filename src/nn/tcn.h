@@ -1,7 +1,8 @@
-/* Layers of a temporally convolutional network (TCN) over one sequence, as plain functions over flat `real`
- * arrays (the neuron-as-deep-network model, docs/neuron.md).
+/* Layers of a temporally convolutional network (TCN), as plain functions over flat `real` arrays (the
+ * neuron-as-deep-network model, docs/neuron.md).
  *
- * Conventions: a sequence is time-major X[t*C + c]; convolution weights are W[k][Cin][Cout] (tap k looks k steps
+ * Conventions: a batch of B sequences is time-major X[(t*B + b)*C + c], so a time shift of k steps is a shift
+ * of k*B rows and each tap of a convolution is one GEMM over all sequences; convolution weights are W[k][Cin][Cout] (tap k looks k steps
  * into the past: causal); *_backward ACCUMULATE (+=) into every gradient they are given, except where a comment
  * says "overwrites". */
 #ifndef ND_NN_TCN_H
@@ -9,20 +10,21 @@
 #include <stddef.h>
 #include "../core/real.h"
 
-/* ---------- causal convolution: Y[t] = b + sum_{k < K, t - k >= 0} X[t - k] W[k]; Y [T][Cout] overwritten ---------- */
-void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int Cin, int Cout, int K);
+/* ---------- causal convolution: Y[t] = b + sum_{k < K, t - k >= 0} X[t - k] W[k]; Y [T][B][Cout] overwritten ---------- */
+void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int B, int Cin, int Cout, int K);
 /* dW += X-lag^T dY, db += colsum(dY) (if db), dX += dY W^T (if dX) */
-void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X, const real *W, int T, int Cin,
-                     int Cout, int K);
+void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X, const real *W, int T, int B,
+                     int Cin, int Cout, int K);
 
-/* ---------- the same convolution of a sparse binary input: events (time, channel), time relative to the
- * sequence start and possibly negative (spikes in the context before it). Cost: events x K x Cout, not
- * T x Cin x K x Cout. Y [T][Cout] overwritten. ---------- */
-void spikeconv_forward(real *Y, const int *ev_t, const int *ev_c, size_t n_ev, const real *W, const real *b, int T,
-                       int Cin, int Cout, int K);
-/* dW[t - t_e][c_e] += dY[t] for every event and tap; db += colsum(dY) (if db) */
-void spikeconv_backward(real *dW, real *db, const real *dY, const int *ev_t, const int *ev_c, size_t n_ev, int T,
-                        int Cin, int Cout, int K);
+/* ---------- the same convolution of a sparse binary input: events (time, sequence, channel), time relative to
+ * the sequence start and possibly negative (spikes in the context before it). Cost: events x K x Cout, not
+ * T x Cin x K x Cout. Y [T][B][Cout] overwritten. ---------- */
+typedef struct { const int *t, *b, *c; size_t n; } nd_spike_events;
+void spikeconv_forward(real *Y, const nd_spike_events *ev, const real *W, const real *b, int T, int B, int Cin,
+                       int Cout, int K);
+/* dW[t - t_e][c_e] += dY[t][b_e] for every event and tap; db += colsum(dY) (if db) */
+void spikeconv_backward(real *dW, real *db, const real *dY, const nd_spike_events *ev, int T, int B, int Cin,
+                        int Cout, int K);
 
 /* ---------- ReLU: Y = max(X, 0) (Y may be X); backward dX += dY [Y > 0] ---------- */
 void relu_forward(real *Y, const real *X, size_t n);
