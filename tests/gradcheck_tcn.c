@@ -4,6 +4,7 @@
  * the dense one on the same binary input, forward and backward. */
 #include "test.h"
 #include "../src/nn/tcn.h"
+#include "../src/models/tcn.h"
 #include "../src/core/rng.h"
 
 #define H 1e-6
@@ -193,10 +194,76 @@ static void test_losses(nd_test_ctx *ctx) {
     free(z); free(y); free(w); free(p); free(dz); free(dp);
 }
 
+
+/* The whole model: loss gradient w.r.t. every parameter against central differences. Entries where the two
+ * one-sided differences disagree (a ReLU kink within +-h) are skipped and counted. */
+static double model_loss(const nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, int B,
+                         const nd_tcn_targets *tg) {
+    nd_tcn_loss L;
+    nd_tcn_forward(m, w, ev, B, tg, &L, NULL, NULL);
+    return L.total;
+}
+
+static void test_model(nd_test_ctx *ctx) {
+    nd_tcn_config c = {5, 3, 4, 3, 2};
+    nd_tcn_model m;
+    nd_error err;
+    CHECK(ctx, nd_tcn_create(&m, &c, &err) == ND_OK, "%s", err.msg);
+    nd_tcn_init(&m, 5);
+    nd_rng r;
+    nd_rng_seed(&r, 6);
+    for (size_t i = 0; i < m.n_params; i++) m.params[i] += (real)(0.3 * nd_rng_normal(&r));
+    enum { T = 8, B = 2 };
+    int et[80], eb[80], ec[80];
+    size_t n = 0;
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++)
+            for (int k = 0; k < 5; k++)
+                if (nd_rng_uniform(&r) < 0.3) { et[n] = t; eb[n] = b; ec[n] = k; n++; }
+    nd_spike_events ev = {et, eb, ec, n};
+    real ys[T * B], yv[T * B], wt[T * B];
+    for (int i = 0; i < T * B; i++) { ys[i] = nd_rng_uniform(&r) < 0.3; yv[i] = (real)nd_rng_normal(&r); wt[i] = i >= 2 * B; }
+    nd_tcn_targets tg = {ys, yv, wt, 3.0};
+    nd_tcn_work *w;
+    CHECK(ctx, nd_tcn_work_create(&w, &m, T, B, &err) == ND_OK, "%s", err.msg);
+    real *g = calloc(m.n_params, sizeof(real));
+    model_loss(&m, w, &ev, B, &tg);
+    nd_tcn_backward(&m, w, g);
+    double worst = 0;
+    int skipped = 0;
+    size_t nonzero = 0;
+    for (size_t i = 0; i < m.n_params; i++) {
+        real k = m.params[i];
+        double f[2];
+        int kink = 0;
+        for (int s = 0; s < 2; s++) {
+            m.params[i] = k + (s ? -H : H);
+            f[s] = model_loss(&m, w, &ev, B, &tg);
+        }
+        m.params[i] = k;
+        model_loss(&m, w, &ev, B, &tg);
+        double num = (f[0] - f[1]) / (2 * H), e = relerr(g[i], num);
+        /* a kink shows as a one-sided slope mismatch: compare with the one-sided differences */
+        double f0 = model_loss(&m, w, &ev, B, &tg);
+        if (fabs((f[0] - f0) / H - (f0 - f[1]) / H) > 1e-3 * fmax(1, fabs(num))) kink = 1;
+        if (kink) { skipped++; continue; }
+        if (fabs(g[i]) > 1e-10) nonzero++;
+        worst = fmax(worst, e);
+    }
+    printf("    TCN depth 3, width 4, kernels 3/2, %zu input events: %zu params (%zu nonzero grads), max err %.1e, "
+           "%d at a ReLU kink skipped\n", n, m.n_params, nonzero, worst, skipped);
+    CHECK(ctx, worst < 1e-6, "model gradient error %.3g", worst);
+    CHECK(ctx, nonzero > m.n_params / 2 && skipped < (int)m.n_params / 10, "nonzero %zu, skipped %d", nonzero, skipped);
+    free(g);
+    nd_tcn_work_free(w);
+    nd_tcn_free(&m);
+}
+
 int main(void) {
     RUN(test_conv1d);
     RUN(test_spikeconv_equals_dense);
     RUN(test_layernorm_relu);
     RUN(test_losses);
+    RUN(test_model);
     TEST_MAIN_END();
 }
