@@ -151,6 +151,22 @@ check "neuron simulate --cell iaf" sh -c "$ND neuron simulate --cell iaf --sims 
 expect_error "neuron simulate: unknown cell" "unknown --cell" $ND neuron simulate --cell pyramidal --out "$T/x.h5"
 expect_error "neuron simulate: l5pc not built yet" "not implemented" $ND neuron simulate --cell l5pc --out "$T/x.h5"
 expect_error "neuron simulate: too short" "seconds" $ND neuron simulate --cell iaf --seconds 0.1 --out "$T/x.h5"
+# neuron fit / eval: a 1-layer network learns the integrate-and-fire cell (held-out AUC well above chance),
+# an extended --resume is bit-identical, and misuse gives one line
+NF="--depth 1 --width 8 --first-kernel 50 --lr 3e-3 --threads 2 --batch 32 --quiet"
+$ND neuron simulate --cell iaf --sims 150 --seconds 3 --exc-rate-hz 3.56 --out "$T/n_tr.h5" --quiet >/dev/null
+$ND neuron simulate --cell iaf --sims 10 --seconds 3 --exc-rate-hz 3.56 --seed 1 --out "$T/n_te.h5" --quiet >/dev/null
+check "neuron fit + eval: held-out spike AUC > 0.75" sh -c "$ND neuron fit '$T/n_tr.h5' --out '$T/nrun' $NF --epochs 4 \
+    && $ND neuron eval '$T/nrun' --data '$T/n_te.h5' --json='$T/n.json' \
+    && awk -F: '/spike_auc/ { exit !(\$2 + 0 > 0.75) }' '$T/n.json'"
+check "neuron fit --resume (2 then 4 epochs) is bit-identical to 4 epochs" sh -c "$ND neuron fit '$T/n_tr.h5' \
+    --out '$T/nrun2' $NF --epochs 2 && $ND neuron fit '$T/n_tr.h5' --out '$T/nrun2' $NF --epochs 4 --resume \
+    && cmp '$T/nrun/last.ckpt' '$T/nrun2/last.ckpt' && cmp '$T/nrun/best.ckpt' '$T/nrun2/best.ckpt'"
+expect_error "neuron fit into a used run directory" "already holds a run" $ND neuron fit "$T/n_tr.h5" --out "$T/nrun" $NF
+$ND neuron simulate --cell branched-ampa --sims 1 --seconds 0.6 --exc-rate-hz 3 --out "$T/n_br.h5" --quiet >/dev/null
+expect_error "neuron eval on another cell's simulations" "fitted on" $ND neuron eval "$T/nrun" --data "$T/n_br.h5"
+expect_error "neuron eval without a run" "no such run" $ND neuron eval "$T/none" --data "$T/n_te.h5"
+expect_error "neuron fit on an LFADS file" "soma_v" $ND neuron fit "$T/l.h5" --out "$T/nrun3" $NF
 check "failed runs left no output files" test ! -e "$T/x.h5"
 
 echo "RESULT $pass $fail 0"

@@ -124,21 +124,21 @@ static void test_spikeconv_equals_dense(nd_test_ctx *ctx) {
     free(W); free(bias); free(U); free(dW);
 }
 
-static void test_layernorm_relu(nd_test_ctx *ctx) {
+static void test_batchnorm_relu(nd_test_ctx *ctx) {
     nd_rng r;
     nd_rng_seed(&r, 3);
-    const int T = 5, C = 7;
-    size_t n = (size_t)T * C;
+    const int C = 4;
+    const size_t rows = 9, n = rows * C;
     real *X = rnd(&r, n, 1.5), *g = rnd(&r, C, 1), *be = rnd(&r, C, 1), *U = rnd(&r, n, 1);
-    real *Y = malloc(sizeof(real) * n), *Z = malloc(sizeof(real) * n), mean[5], rstd[5];
+    real *Y = malloc(sizeof(real) * n), *Z = malloc(sizeof(real) * n), mean[4], rstd[4];
     real *dX = rnd(&r, n, 1), *dg = rnd(&r, C, 1), *dbe = rnd(&r, C, 1), *dY = calloc(n, sizeof(real));
-    real *pX = malloc(sizeof(real) * n), pg[7], pbe[7];
+    real *pX = malloc(sizeof(real) * n), pg[4], pbe[4];
     memcpy(pX, dX, sizeof(real) * n); memcpy(pg, dg, sizeof pg); memcpy(pbe, dbe, sizeof pbe);
-    /* objective: sum(U * relu(layernorm(X))) */
-    layernorm_forward(Y, mean, rstd, X, g, be, T, C);
+    /* objective: sum(U * relu(batchnorm(X))) */
+    batchnorm_forward_train(Y, mean, rstd, X, g, be, rows, C);
     relu_forward(Z, Y, n);
     relu_backward(dY, U, Z, n);
-    layernorm_backward(dX, dg, dbe, dY, X, mean, rstd, g, T, C);
+    batchnorm_backward(dX, dg, dbe, dY, X, mean, rstd, g, rows, C);
     sub_pre(dX, pX, n); sub_pre(dg, pg, C); sub_pre(dbe, pbe, C);
     double worst = 0;
     int skipped = 0;
@@ -151,7 +151,7 @@ static void test_layernorm_relu(nd_test_ctx *ctx) {
             int kink = 0;
             for (int s = 0; s < 2; s++) {
                 vars[v][i] = k + (s ? -H : H);
-                layernorm_forward(Y, mean, rstd, X, g, be, T, C);
+                batchnorm_forward_train(Y, mean, rstd, X, g, be, rows, C);
                 for (size_t j = 0; j < n; j++) kink |= fabs(Y[j]) < 1e-5; /* the ReLU kink is not differentiable */
                 relu_forward(Z, Y, n);
                 f[s] = dot(Z, U, n);
@@ -160,10 +160,16 @@ static void test_layernorm_relu(nd_test_ctx *ctx) {
             if (kink) { skipped++; continue; }
             worst = fmax(worst, relerr(grads[v][i], (f[0] - f[1]) / (2 * H)));
         }
-    printf("    layernorm + relu T 5, C 7: max err %.1e (%d entries next to the kink skipped)\n", worst, skipped);
+    printf("    batchnorm + relu 9 rows, C 4: max err %.1e (%d entries next to the kink skipped)\n", worst, skipped);
     CHECK(ctx, worst < TOL, "error %.3g", worst);
-    layernorm_forward(Y, mean, rstd, X, g, be, T, C);
-    CHECK(ctx, fabs(rstd[0]) > 0, "rstd");
+    /* inference with the batch's own statistics as running ones reproduces the training output */
+    real var[4], Ye[36];
+    for (int c = 0; c < C; c++) var[c] = 1 / (rstd[c] * rstd[c]) - (real)ND_BATCHNORM_EPS;
+    batchnorm_forward_train(Y, mean, rstd, X, g, be, rows, C);
+    batchnorm_forward_eval(Ye, X, g, be, mean, var, rows, C);
+    double e = 0;
+    for (size_t j = 0; j < n; j++) e = fmax(e, fabs(Ye[j] - Y[j]));
+    CHECK(ctx, e < 1e-9, "eval vs train mode with the same statistics: %.3g", e);
     free(X); free(g); free(be); free(U); free(Y); free(Z); free(dX); free(dg); free(dbe); free(dY); free(pX);
 }
 
@@ -197,10 +203,10 @@ static void test_losses(nd_test_ctx *ctx) {
 
 /* The whole model: loss gradient w.r.t. every parameter against central differences. Entries where the two
  * one-sided differences disagree (a ReLU kink within +-h) are skipped and counted. */
-static double model_loss(const nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, int B,
+static double model_loss(nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, int B,
                          const nd_tcn_targets *tg) {
     nd_tcn_loss L;
-    nd_tcn_forward(m, w, ev, B, tg, &L, NULL, NULL);
+    nd_tcn_forward(m, w, ev, B, 1, tg, &L, NULL, NULL);
     return L.total;
 }
 
@@ -250,7 +256,7 @@ static void test_model(nd_test_ctx *ctx) {
         if (fabs(g[i]) > 1e-10) nonzero++;
         worst = fmax(worst, e);
     }
-    printf("    TCN depth 3, width 4, kernels 3/2, %zu input events: %zu params (%zu nonzero grads), max err %.1e, "
+    printf("    TCN (batch norm in training mode) depth 3, width 4, kernels 3/2, %zu input events: %zu params (%zu nonzero grads), max err %.1e, "
            "%d at a ReLU kink skipped\n", n, m.n_params, nonzero, worst, skipped);
     CHECK(ctx, worst < 1e-6, "model gradient error %.3g", worst);
     CHECK(ctx, nonzero > m.n_params / 2 && skipped < (int)m.n_params / 10, "nonzero %zu, skipped %d", nonzero, skipped);
@@ -262,7 +268,7 @@ static void test_model(nd_test_ctx *ctx) {
 int main(void) {
     RUN(test_conv1d);
     RUN(test_spikeconv_equals_dense);
-    RUN(test_layernorm_relu);
+    RUN(test_batchnorm_relu);
     RUN(test_losses);
     RUN(test_model);
     TEST_MAIN_END();

@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../models/neuron_sim.h"
+#include "../models/tcn_train.h"
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,9 @@
 
 static void neuron_usage(FILE *f) {
     fprintf(f,
-            "usage: neurodyn neuron simulate --cell CELL --out sims.h5 [options]\n\n"
+            "usage: neurodyn neuron simulate --cell CELL --out sims.h5 [options]\n"
+            "       neurodyn neuron fit sims.h5 --out RUN_DIR [options]    (neurodyn neuron fit --help)\n"
+            "       neurodyn neuron eval RUN_DIR --data test_sims.h5 [--json[=FILE]]\n\n"
             "Simulates a ground-truth neuron driven by inhomogeneous Poisson inputs and writes, per 1 ms bin,\n"
             "the somatic voltage and output spikes with the input spike trains (HDF5; layout in docs/neuron.md).\n"
             "  iaf            integrate-and-fire: 80 excitatory + 20 inhibitory inputs, exponential kernel 20 ms\n"
@@ -116,12 +120,185 @@ static int neuron_simulate(int argc, char **argv) {
     return 0;
 }
 
+
+static void fit_usage(FILE *f) {
+    fprintf(f,
+            "usage: neurodyn neuron fit sims.h5 --out RUN_DIR [options]\n\n"
+            "Fits a temporally convolutional network (causal conv -> ReLU -> batch norm per layer; the first layer\n"
+            "is computed from the input spikes directly) to the cell's spikes (sigmoid, cross-entropy) and somatic\n"
+            "voltage (clipped at -55 mV, standardised; squared error). The last --valid-fraction of the simulations\n"
+            "choose best.ckpt (spike AUC). RUN_DIR gets config.txt, train_log.tsv, last.ckpt (every epoch,\n"
+            "atomic) and best.ckpt; --resume continues last.ckpt exactly.\n\n"
+            "options:\n"
+            "  --out DIR            run directory (required)\n"
+            "  --depth N            layers (default 7)\n"
+            "  --width N            channels per layer (default 128)\n"
+            "  --first-kernel MS    first layer's temporal extent (default 35)\n"
+            "  --kernel MS          later layers' kernel (default 5)\n"
+            "  --epochs N           epochs (default 20; an epoch = windows covering the training simulations once)\n"
+            "  --batch N            windows per step (default 16)\n"
+            "  --window-ms N        loss bins per window (default 400; plus the receptive field as context)\n"
+            "  --lr X               Adam learning rate (default 1e-3, halved every 8 epochs: --lr-decay, --lr-step)\n"
+            "  --valid-fraction X   simulations held out for best.ckpt (default 0.1)\n"
+            "  --seed N             random seed (default 0)\n"
+            "  --threads N          BLAS threads (default: all cores)\n"
+            "  --resume | --force   continue RUN_DIR, or replace the run in it\n"
+            "  --quiet              no progress lines\n\n"
+            "examples:\n"
+            "  neurodyn neuron fit train_sims.h5 --out tcn_run/ --depth 7 --width 128\n"
+            "  neurodyn neuron fit train_sims.h5 --out fcn_run/ --depth 1 --width 128 --first-kernel 43\n");
+}
+
+static int int_opt(const char *cmd, const char *opt, const char *v, long lo, long hi, int *out) {
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (end == v || *end || x < lo || x > hi) {
+        fprintf(stderr, "neurodyn %s: %s '%s' must be an integer in %ld..%ld\n", cmd, opt, v, lo, hi);
+        return 0;
+    }
+    *out = (int)x;
+    return 1;
+}
+
+static int neuron_fit(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"depth", required_argument, 0, 'D'}, {"width", required_argument, 0, 'W'},
+        {"first-kernel", required_argument, 0, 'F'}, {"kernel", required_argument, 0, 'K'},
+        {"epochs", required_argument, 0, 'E'}, {"batch", required_argument, 0, 'B'},
+        {"window-ms", required_argument, 0, 'w'}, {"lr", required_argument, 0, 'l'},
+        {"lr-decay", required_argument, 0, 'y'}, {"lr-step", required_argument, 0, 'Y'},
+        {"valid-fraction", required_argument, 0, 'v'}, {"seed", required_argument, 0, 's'},
+        {"threads", required_argument, 0, 't'}, {"resume", no_argument, 0, 'r'}, {"force", no_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    nd_tcn_fit_opts o;
+    nd_tcn_fit_opts_default(&o);
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = nproc > 0 ? (int)nproc : 1;
+    int quiet = 0, c, seed = 0;
+    double x;
+    const char *cmd = "neuron fit";
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.run_dir = optarg; break;
+        case 'D': if (!int_opt(cmd, "--depth", optarg, 1, ND_TCN_MAX_DEPTH, &o.net.depth)) return 2; break;
+        case 'W': if (!int_opt(cmd, "--width", optarg, 1, 4096, &o.net.width)) return 2; break;
+        case 'F': if (!int_opt(cmd, "--first-kernel", optarg, 1, 2000, &o.net.first_kernel)) return 2; break;
+        case 'K': if (!int_opt(cmd, "--kernel", optarg, 1, 2000, &o.net.kernel)) return 2; break;
+        case 'E': if (!int_opt(cmd, "--epochs", optarg, 1, 100000, &o.epochs)) return 2; break;
+        case 'B': if (!int_opt(cmd, "--batch", optarg, 1, 100000, &o.batch)) return 2; break;
+        case 'w': if (!int_opt(cmd, "--window-ms", optarg, 1, 1000000, &o.window_ms)) return 2; break;
+        case 'Y': if (!int_opt(cmd, "--lr-step", optarg, 1, 100000, &o.lr_step)) return 2; break;
+        case 's': if (!int_opt(cmd, "--seed", optarg, 0, 2147483647, &seed)) return 2; o.seed = (uint64_t)seed; break;
+        case 't': if (!int_opt(cmd, "--threads", optarg, 1, 1024, &o.threads)) return 2; break;
+        case 'l': if (!parse_num("--lr", optarg, 1e-9, 10, &x)) return 2; o.lr = x; break;
+        case 'y': if (!parse_num("--lr-decay", optarg, 1e-6, 1, &x)) return 2; o.lr_decay = x; break;
+        case 'v': if (!parse_num("--valid-fraction", optarg, 1e-6, 0.9, &x)) return 2; o.valid_fraction = x; break;
+        case 'r': o.resume = 1; break;
+        case 'f': o.force = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': fit_usage(stdout); return 0;
+        default: cli_bad_option(cmd, argv); return 2;
+        }
+    }
+    if (optind != argc - 1 || !o.run_dir) {
+        fprintf(stderr, "neurodyn neuron fit: expected one sims.h5 and --out RUN_DIR (see --help)\n");
+        return 2;
+    }
+    o.progress = quiet ? NULL : stdout;
+    nd_neuron_data d;
+    nd_tcn_fit_result res;
+    nd_error err;
+    if (nd_neuron_data_read(argv[optind], &d, &err)) {
+        fprintf(stderr, "neurodyn neuron fit: %s\n", err.msg);
+        return 1;
+    }
+    nd_status st = nd_tcn_fit(&d, argv[optind], &o, &res, &err);
+    nd_neuron_data_free(&d);
+    if (st) {
+        fprintf(stderr, "neurodyn neuron fit: %s\n", err.msg);
+        return st == ND_ERR_ARG ? 2 : 1;
+    }
+    if (!quiet) printf("done: best epoch %d, validation spike AUC %.4f -> %s/best.ckpt\n", res.best_epoch + 1,
+                       res.best_valid_auc, o.run_dir);
+    return 0;
+}
+
+static int neuron_eval(int argc, char **argv) {
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'}, {"json", optional_argument, 0, 'j'},
+                                         {"fpr", required_argument, 0, 'p'}, {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *data = NULL, *json = NULL;
+    int want_json = 0, c;
+    double fpr = 0.0025;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': data = optarg; break;
+        case 'j': want_json = 1; json = optarg; break;
+        case 'p': if (!parse_num("--fpr", optarg, 0, 1, &fpr)) return 2; break;
+        case 'h':
+            printf("usage: neurodyn neuron eval RUN_DIR --data test_sims.h5 [--json[=FILE]] [--fpr 0.0025]\n\n"
+                   "Scores a fitted network (RUN_DIR/best.ckpt) on simulations it never saw, the first 500 ms of each\n"
+                   "left out: spike ROC AUC over 1 ms bins, the true-positive rate at --fpr false positives, and\n"
+                   "the voltage's explained variance, RMSE and MAE against the truth clipped at -55 mV.\n\n"
+                   "example:\n  neurodyn neuron eval tcn_run/ --data test_sims.h5 --json=scores.json\n");
+            return 0;
+        default: cli_bad_option("neuron eval", argv); return 2;
+        }
+    }
+    if (optind != argc - 1 || !data) {
+        fprintf(stderr, "neurodyn neuron eval: expected RUN_DIR and --data FILE (see --help)\n");
+        return 2;
+    }
+    nd_tcn_run r;
+    nd_neuron_data d;
+    nd_tcn_scores s;
+    nd_error err;
+    if (nd_tcn_run_load(argv[optind], &r, &err)) {
+        fprintf(stderr, "neurodyn neuron eval: %s\n", err.msg);
+        return 1;
+    }
+    nd_status st = nd_neuron_data_read(data, &d, &err);
+    if (!st) {
+        st = nd_tcn_evaluate(&r, &d, fpr, &s, &err);
+        nd_neuron_data_free(&d);
+    }
+    nd_tcn_run_free(&r);
+    if (st) {
+        fprintf(stderr, "neurodyn neuron eval: %s: %s\n", data, err.msg);
+        return 1;
+    }
+    if (want_json) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "spike_auc", s.auc);
+        cJSON_AddNumberToObject(o, "tpr_at_fpr", s.tpr_at_fpr);
+        cJSON_AddNumberToObject(o, "fpr", s.fpr);
+        cJSON_AddNumberToObject(o, "voltage_explained_variance", s.v_ev);
+        cJSON_AddNumberToObject(o, "voltage_rmse_mv", s.v_rmse);
+        cJSON_AddNumberToObject(o, "voltage_mae_mv", s.v_mae);
+        cJSON_AddNumberToObject(o, "simulations", s.sims);
+        cJSON_AddNumberToObject(o, "bins", (double)s.bins);
+        int rc = cli_write_json("neuron eval", o, json);
+        cJSON_Delete(o);
+        if (rc || !json) return rc;
+    }
+    printf("%d simulations, %ld bins (first 500 ms of each left out)\n", s.sims, s.bins);
+    printf("spike AUC          %.4f\nTPR at %.2f%% FPR   %.4f\nvoltage EV         %.4f\nvoltage RMSE       %.3f mV\n"
+           "voltage MAE        %.3f mV\n", s.auc, 100 * s.fpr, s.tpr_at_fpr, s.v_ev, s.v_rmse, s.v_mae);
+    return 0;
+}
+
 int cmd_neuron(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         neuron_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
     if (!strcmp(argv[1], "simulate")) return neuron_simulate(argc - 1, argv + 1);
-    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate)\n", argv[1]);
+    if (!strcmp(argv[1], "fit")) return neuron_fit(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "eval")) return neuron_eval(argc - 1, argv + 1);
+    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval)\n", argv[1]);
     return 2;
 }

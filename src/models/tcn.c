@@ -46,14 +46,24 @@ nd_status nd_tcn_create(nd_tcn_model *m, const nd_tcn_config *c, nd_error *err) 
     m->cfg = *c;
     m->n_params = nd_tcn_bind(c, NULL, NULL, NULL, NULL, NULL, NULL);
     m->params = nd_alloc(sizeof(real) * m->n_params);
-    if (!m->params) return nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory for %zu parameters", m->n_params);
+    m->bn_stats = nd_alloc(sizeof(real) * 2 * (size_t)c->depth * c->width);
+    if (!m->params || !m->bn_stats) {
+        nd_tcn_free(m);
+        return nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory for %zu parameters", m->n_params);
+    }
     memset(m->params, 0, sizeof(real) * m->n_params);
+    for (int l = 0; l < c->depth; l++)
+        for (int j = 0; j < c->width; j++) {
+            m->bn_stats[(size_t)2 * l * c->width + j] = 0;
+            m->bn_stats[(size_t)(2 * l + 1) * c->width + j] = 1;
+        }
     nd_tcn_bind(c, m->params, m->L, &m->w_spike, &m->b_spike, &m->w_volt, &m->b_volt);
     return ND_OK;
 }
 
 void nd_tcn_free(nd_tcn_model *m) {
     nd_free(m->params);
+    nd_free(m->bn_stats);
     memset(m, 0, sizeof *m);
 }
 
@@ -80,7 +90,7 @@ void nd_tcn_init(nd_tcn_model *m, uint64_t seed) {
 struct nd_tcn_work {
     int T, Bmax, B, depth, W;
     real *Z[ND_TCN_MAX_DEPTH], *A[ND_TCN_MAX_DEPTH], *H[ND_TCN_MAX_DEPTH]; /* conv out, relu, norm out [T][B][W] */
-    real *mean[ND_TCN_MAX_DEPTH], *rstd[ND_TCN_MAX_DEPTH];               /* [T][B] */
+    real *mean[ND_TCN_MAX_DEPTH], *rstd[ND_TCN_MAX_DEPTH];               /* batch statistics [W] */
     real *logit, *volt, *dlogit, *dvolt;                                  /* [T][B] */
     real *dH, *dA, *dZ;                                                   /* [T][B][W] scratch */
     const nd_spike_events *ev;
@@ -133,7 +143,7 @@ static void head_forward(real *out, const real *X, const real *v, real b, size_t
     nd_gemm(0, 0, (int)rows, 1, W, 1, X, W, v, 1, 1, out, 1);
 }
 
-void nd_tcn_forward(const nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, int B,
+void nd_tcn_forward(nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, int B, int train,
                     const nd_tcn_targets *tg, nd_tcn_loss *loss, const real **logit, const real **volt) {
     const nd_tcn_config *c = &m->cfg;
     const int T = w->T, W = c->width;
@@ -144,7 +154,18 @@ void nd_tcn_forward(const nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events
         if (l == 0) spikeconv_forward(w->Z[0], ev, m->L[0].W, m->L[0].b, T, B, c->syn, W, c->first_kernel);
         else conv1d_forward(w->Z[l], w->H[l - 1], m->L[l].W, m->L[l].b, T, B, W, W, c->kernel);
         relu_forward(w->A[l], w->Z[l], rows * W);
-        layernorm_forward(w->H[l], w->mean[l], w->rstd[l], w->A[l], m->L[l].g, m->L[l].beta, (int)rows, W);
+        real *run_mean = m->bn_stats + (size_t)2 * l * W, *run_var = run_mean + W;
+        if (!train) {
+            batchnorm_forward_eval(w->H[l], w->A[l], m->L[l].g, m->L[l].beta, run_mean, run_var, rows, W);
+            continue;
+        }
+        batchnorm_forward_train(w->H[l], w->mean[l], w->rstd[l], w->A[l], m->L[l].g, m->L[l].beta, rows, W);
+        const real mom = (real)ND_TCN_BN_MOMENTUM;
+        for (int j = 0; j < W; j++) {
+            real var = 1 / (w->rstd[l][j] * w->rstd[l][j]) - (real)ND_BATCHNORM_EPS;
+            run_mean[j] = (1 - mom) * run_mean[j] + mom * w->mean[l][j];
+            run_var[j] = (1 - mom) * run_var[j] + mom * (var > 0 ? var : 0);
+        }
     }
     const real *Hl = w->H[c->depth - 1];
     head_forward(w->logit, Hl, m->w_spike, *m->b_spike, rows, W);
@@ -184,7 +205,7 @@ void nd_tcn_backward(const nd_tcn_model *m, nd_tcn_work *w, real *grads) {
     nd_gemm(0, 1, (int)rows, W, 1, 1, w->dvolt, 1, m->w_volt, 1, 1, w->dH, W);
     for (int l = c->depth - 1; l >= 0; l--) {
         memset(w->dA, 0, sizeof(real) * n);
-        layernorm_backward(w->dA, G[l].g, G[l].beta, w->dH, w->A[l], w->mean[l], w->rstd[l], m->L[l].g, (int)rows, W);
+        batchnorm_backward(w->dA, G[l].g, G[l].beta, w->dH, w->A[l], w->mean[l], w->rstd[l], m->L[l].g, rows, W);
         memset(w->dZ, 0, sizeof(real) * n);
         relu_backward(w->dZ, w->dA, w->A[l], n);
         if (l == 0) {

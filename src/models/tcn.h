@@ -1,6 +1,7 @@
 /* The neuron-as-deep-network model (shared/spec/neuron-dnn.md): a causal temporally convolutional network from
  * the binary input spike trains of all synapses to the neuron's spike probability and somatic voltage, each 1 ms.
- * Layer l: causal conv (layer 0: sparse over input spikes, kernel first_kernel; then kernel) -> ReLU -> layer norm.
+ * Layer l: causal conv (layer 0: sparse over input spikes, kernel first_kernel; then kernel) -> ReLU -> batch norm
+ * (batch statistics in training, running statistics at inference).
  * Heads on the last layer: spike logit (sigmoid, bias started at -2) and voltage (linear, standardised units).
  * Parameters live in one buffer with named views; activations are saved in a workspace for the backward pass. */
 #ifndef ND_MODELS_TCN_H
@@ -19,7 +20,7 @@ typedef struct {
 } nd_tcn_config;
 
 typedef struct {
-    real *W, *b, *g, *beta; /* conv [K][Cin][width], bias, layer-norm gain and shift [width] */
+    real *W, *b, *g, *beta; /* conv [K][Cin][width], bias, batch-norm gain and shift [width] */
 } nd_tcn_layer;
 
 typedef struct {
@@ -28,7 +29,9 @@ typedef struct {
     real *params;
     nd_tcn_layer L[ND_TCN_MAX_DEPTH];
     real *w_spike, *b_spike, *w_volt, *b_volt; /* heads [width], [1] */
+    real *bn_stats; /* [depth][2][width]: running mean and variance of each batch norm (not trained) */
 } nd_tcn_model;
+#define ND_TCN_BN_MOMENTUM 0.05
 
 /* views of a parameter-shaped buffer (parameters or gradients) */
 size_t nd_tcn_bind(const nd_tcn_config *c, real *base, nd_tcn_layer *L, real **ws, real **bs, real **wv, real **bv);
@@ -52,9 +55,10 @@ typedef struct nd_tcn_work nd_tcn_work;
 nd_status nd_tcn_work_create(nd_tcn_work **w, const nd_tcn_model *m, int T, int Bmax, nd_error *err);
 void nd_tcn_work_free(nd_tcn_work *w);
 /* Forward over B sequences of T steps; logits and voltages [T][B] are returned in *logit / *volt (pointers into
- * the workspace). With targets, computes the loss. */
-void nd_tcn_forward(const nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, int B,
+ * the workspace). With targets, computes the loss. train = 1: batch-norm batch statistics, and the running ones
+ * updated (momentum ND_TCN_BN_MOMENTUM; that is why m is not const); train = 0: running statistics. */
+void nd_tcn_forward(nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, int B, int train,
                     const nd_tcn_targets *tg, nd_tcn_loss *loss, const real **logit, const real **volt);
-/* grads += d loss / d params (after a forward with targets) */
+/* grads += d loss / d params (after a training-mode forward with targets) */
 void nd_tcn_backward(const nd_tcn_model *m, nd_tcn_work *w, real *grads);
 #endif

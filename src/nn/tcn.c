@@ -70,41 +70,47 @@ void relu_backward(real *dX, const real *dY, const real *Y, size_t n) {
         if (Y[i] > 0) dX[i] += dY[i];
 }
 
-void layernorm_forward(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta, int T, int C) {
-    for (int t = 0; t < T; t++) {
-        const real *x = X + (size_t)t * C;
-        real *y = Y + (size_t)t * C;
+void batchnorm_forward_train(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta,
+                             size_t rows, int C) {
+    for (int c = 0; c < C; c++) {
         double m = 0, v = 0;
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= C;
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        v /= C;
-        real rs = (real)(1 / sqrt(v + ND_LAYERNORM_EPS));
-        mean[t] = (real)m;
-        rstd[t] = rs;
-        for (int c = 0; c < C; c++) y[c] = g[c] * (x[c] - (real)m) * rs + beta[c];
+        for (size_t r = 0; r < rows; r++) m += X[r * C + c];
+        m /= rows;
+        for (size_t r = 0; r < rows; r++) {
+            double d = X[r * C + c] - m;
+            v += d * d;
+        }
+        v /= rows;
+        mean[c] = (real)m;
+        rstd[c] = (real)(1 / sqrt(v + ND_BATCHNORM_EPS));
     }
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) Y[r * C + c] = g[c] * (X[r * C + c] - mean[c]) * rstd[c] + beta[c];
 }
 
-void layernorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
-                        const real *rstd, const real *g, int T, int C) {
-    for (int t = 0; t < T; t++) {
-        const real *x = X + (size_t)t * C, *dy = dY + (size_t)t * C;
-        real *dx = dX + (size_t)t * C;
-        const real m = mean[t], rs = rstd[t];
-        double s1 = 0, s2 = 0; /* mean of dxhat and of dxhat * xhat */
-        for (int c = 0; c < C; c++) {
-            real xh = (x[c] - m) * rs, dxh = dy[c] * g[c];
-            dg[c] += dy[c] * xh;
-            dbeta[c] += dy[c];
-            s1 += dxh;
-            s2 += dxh * xh;
+void batchnorm_forward_eval(real *Y, const real *X, const real *g, const real *beta, const real *run_mean,
+                            const real *run_var, size_t rows, int C) {
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++)
+            Y[r * C + c] = g[c] * (X[r * C + c] - run_mean[c]) / RSQRT(run_var[c] + (real)ND_BATCHNORM_EPS) + beta[c];
+}
+
+void batchnorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
+                        const real *rstd, const real *g, size_t rows, int C) {
+    for (int c = 0; c < C; c++) {
+        double s1 = 0, s2 = 0; /* sums of dxhat and dxhat * xhat */
+        for (size_t r = 0; r < rows; r++) {
+            real xh = (X[r * C + c] - mean[c]) * rstd[c], dy = dY[r * C + c];
+            dg[c] += dy * xh;
+            dbeta[c] += dy;
+            s1 += dy * g[c];
+            s2 += dy * g[c] * xh;
         }
-        s1 /= C;
-        s2 /= C;
-        for (int c = 0; c < C; c++) {
-            real xh = (x[c] - m) * rs;
-            dx[c] += rs * (dy[c] * g[c] - (real)s1 - xh * (real)s2);
+        s1 /= rows;
+        s2 /= rows;
+        for (size_t r = 0; r < rows; r++) {
+            real xh = (X[r * C + c] - mean[c]) * rstd[c];
+            dX[r * C + c] += rstd[c] * (dY[r * C + c] * g[c] - (real)s1 - xh * (real)s2);
         }
     }
 }

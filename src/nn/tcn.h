@@ -30,13 +30,18 @@ void spikeconv_backward(real *dW, real *db, const real *dY, const nd_spike_event
 void relu_forward(real *Y, const real *X, size_t n);
 void relu_backward(real *dX, const real *dY, const real *Y, size_t n);
 
-/* ---------- layer norm over the C channels of each time step: Y = g (X - mean) / sqrt(var + eps) + beta;
- * saves mean and rstd [T]. (Batch norm's batch statistics would make a window's output depend on the other
- * windows of its batch; a per-step norm keeps training and inference identical.) ---------- */
-#define ND_LAYERNORM_EPS 1e-5
-void layernorm_forward(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta, int T, int C);
-void layernorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
-                        const real *rstd, const real *g, int T, int C);
+/* ---------- batch norm over the rows (time steps x sequences) of each of C channels, as in the source
+ * article's network. Training: Y = g (X - mean) rstd + beta with the batch's statistics, saved in mean and rstd
+ * [C] (the backward needs them). Inference: the running statistics, so each output depends only on its own
+ * inputs (causal, independent of the batch). A per-time-step norm (layer norm) would remove the overall size
+ * of a step's activity, which is what the voltage is. ---------- */
+#define ND_BATCHNORM_EPS 1e-5
+void batchnorm_forward_train(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta,
+                             size_t rows, int C);
+void batchnorm_forward_eval(real *Y, const real *X, const real *g, const real *beta, const real *run_mean,
+                            const real *run_var, size_t rows, int C);
+void batchnorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
+                        const real *rstd, const real *g, size_t rows, int C);
 
 /* ---------- losses, summed with per-entry weights w (NULL = 1) ----------
  * binary cross-entropy on logits z: sum w (softplus(z) - y z); dz += scale w (sigmoid(z) - y)

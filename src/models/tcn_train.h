@@ -1,0 +1,70 @@
+/* Fitting and scoring the neuron TCN on simulations (sims.h5 from nd_neuron_sims_write; docs/neuron.md). */
+#ifndef ND_MODELS_TCN_TRAIN_H
+#define ND_MODELS_TCN_TRAIN_H
+#include <stdio.h>
+#include <stdint.h>
+#include "tcn.h"
+
+/* Simulations as read from sims.h5 (sparse inputs, dense outputs). */
+typedef struct {
+    char cell[32];
+    int sims, ms, syn;
+    size_t n_in;
+    int *in_time, *in_syn; /* [n_in], sorted by simulation then time */
+    size_t *sim_start;     /* [sims + 1]: the events of simulation k are [sim_start[k], sim_start[k+1]) */
+    float *soma_v;         /* [sims][ms] */
+    unsigned char *spikes; /* [sims][ms] */
+} nd_neuron_data;
+
+/* Reads and checks a sims file: shapes, sorted sparse inputs within range, binary spikes, finite voltages;
+ * errors name the file and dataset. */
+nd_status nd_neuron_data_read(const char *path, nd_neuron_data *d, nd_error *err);
+void nd_neuron_data_free(nd_neuron_data *d);
+
+typedef struct {
+    const char *run_dir;
+    nd_tcn_config net;     /* syn is taken from the data */
+    int epochs;            /* total epochs (a resumed run continues to this) */
+    int batch, window_ms;  /* windows per batch, loss bins per window */
+    double lr, lr_decay;   /* Adam learning rate, multiplied by lr_decay every lr_step epochs */
+    int lr_step;
+    double spike_weight_start, spike_weight_end; /* BCE weight, raised linearly over spike_weight_epochs */
+    int spike_weight_epochs;
+    double valid_fraction; /* last simulations held out to choose best.ckpt */
+    uint64_t seed;
+    int threads;
+    int resume, force;
+    FILE *progress;
+} nd_tcn_fit_opts;
+
+void nd_tcn_fit_opts_default(nd_tcn_fit_opts *o);
+
+typedef struct { int epochs_run, best_epoch; double best_valid_auc; } nd_tcn_fit_result;
+/* Fits on data; writes run_dir/last.ckpt every epoch (atomically, previous kept as last.prev.ckpt), best.ckpt
+ * (best validation spike AUC), config.txt and train_log.tsv. A resumed run is bit-identical to an uninterrupted
+ * one (same threads). */
+nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tcn_fit_opts *o, nd_tcn_fit_result *res,
+                     nd_error *err);
+
+/* A fitted network with what it needs to read new data. */
+typedef struct {
+    nd_tcn_model m;
+    char cell[32];
+    double v_mean, v_sd; /* voltage standardisation (truth clipped at ND_TCN_VCLIP) */
+} nd_tcn_run;
+#define ND_TCN_VCLIP (-55.0)
+/* RUN is a run directory (best.ckpt) or a checkpoint file */
+nd_status nd_tcn_run_load(const char *run, nd_tcn_run *r, nd_error *err);
+void nd_tcn_run_free(nd_tcn_run *r);
+/* spike probability and voltage (mV) of simulations [k0, k1) of d: prob, volt [(k1 - k0)][ms] */
+nd_status nd_tcn_predict(const nd_tcn_run *r, const nd_neuron_data *d, int k0, int k1, float *prob, float *volt,
+                         nd_error *err);
+
+typedef struct {
+    double auc, tpr_at_fpr, fpr, v_ev, v_rmse, v_mae;
+    int sims; long bins;
+} nd_tcn_scores;
+/* scores on every simulation of d, first 500 ms of each left out; voltage against the truth clipped at -55 mV */
+nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
+                          nd_error *err);
+#endif
