@@ -162,6 +162,15 @@ check "neuron fit + eval: held-out spike AUC > 0.75" sh -c "$ND neuron fit '$T/n
 check "neuron fit --resume (2 then 4 epochs) is bit-identical to 4 epochs" sh -c "$ND neuron fit '$T/n_tr.h5' \
     --out '$T/nrun2' $NF --epochs 2 && $ND neuron fit '$T/n_tr.h5' --out '$T/nrun2' $NF --epochs 4 --resume \
     && cmp '$T/nrun/last.ckpt' '$T/nrun2/last.ckpt' && cmp '$T/nrun/best.ckpt' '$T/nrun2/best.ckpt'"
+check "neuron sweep: table, JSON and well-formed SVG curves; a rerun reuses the finished networks" sh -c "\
+    $ND neuron sweep '$T/n_tr.h5' --test '$T/n_te.h5' --depths 1,2 --widths 4 --epochs 1 $NF --out '$T/sw' >/dev/null \
+    && test \$(wc -l <'$T/sw/sweep.tsv') -eq 3 && grep -q spike_auc '$T/sw/sweep.json' \
+    && /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; [E.parse(f) for f in sys.argv[1:]]' \
+       '$T/sw/auc_vs_depth.svg' '$T/sw/ev_vs_depth.svg' \
+    && cp '$T/sw/d2_w4/last.ckpt' '$T/sw_before' \
+    && $ND neuron sweep '$T/n_tr.h5' --test '$T/n_te.h5' --depths 1,2 --widths 4 --epochs 1 $NF --out '$T/sw' >/dev/null \
+    && cmp '$T/sw_before' '$T/sw/d2_w4/last.ckpt'"
+expect_error "neuron sweep: bad --depths" "depths" $ND neuron sweep "$T/n_tr.h5" --test "$T/n_te.h5" --depths 1,x --out "$T/sw2"
 expect_error "neuron fit into a used run directory" "already holds a run" $ND neuron fit "$T/n_tr.h5" --out "$T/nrun" $NF
 $ND neuron simulate --cell branched-ampa --sims 1 --seconds 0.6 --exc-rate-hz 3 --out "$T/n_br.h5" --quiet >/dev/null
 expect_error "neuron eval on another cell's simulations" "fitted on" $ND neuron eval "$T/nrun" --data "$T/n_br.h5"

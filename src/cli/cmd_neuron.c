@@ -14,7 +14,8 @@ static void neuron_usage(FILE *f) {
     fprintf(f,
             "usage: neurodyn neuron simulate --cell CELL --out sims.h5 [options]\n"
             "       neurodyn neuron fit sims.h5 --out RUN_DIR [options]    (neurodyn neuron fit --help)\n"
-            "       neurodyn neuron eval RUN_DIR --data test_sims.h5 [--json[=FILE]]\n\n"
+            "       neurodyn neuron eval RUN_DIR --data test_sims.h5 [--json[=FILE]]\n"
+            "       neurodyn neuron sweep sims.h5 --test test_sims.h5 --out DIR [--depths 1,2,3,5,7] [--widths 32,128]\n\n"
             "Simulates a ground-truth neuron driven by inhomogeneous Poisson inputs and writes, per 1 ms bin,\n"
             "the somatic voltage and output spikes with the input spike trains (HDF5; layout in docs/neuron.md).\n"
             "  iaf            integrate-and-fire: 80 excitatory + 20 inhibitory inputs, exponential kernel 20 ms\n"
@@ -160,41 +161,58 @@ static int int_opt(const char *cmd, const char *opt, const char *v, long lo, lon
     return 1;
 }
 
+/* the fit options shared by fit and sweep: 1 handled, 0 bad value (message printed), -1 not a fit option */
+static int fit_option(const char *cmd, int c, const char *arg, nd_tcn_fit_opts *o, int *seed) {
+    double x;
+    switch (c) {
+    case 'D': return int_opt(cmd, "--depth", arg, 1, ND_TCN_MAX_DEPTH, &o->net.depth);
+    case 'W': return int_opt(cmd, "--width", arg, 1, 4096, &o->net.width);
+    case 'F': return int_opt(cmd, "--first-kernel", arg, 1, 2000, &o->net.first_kernel);
+    case 'K': return int_opt(cmd, "--kernel", arg, 1, 2000, &o->net.kernel);
+    case 'E': return int_opt(cmd, "--epochs", arg, 1, 100000, &o->epochs);
+    case 'B': return int_opt(cmd, "--batch", arg, 1, 100000, &o->batch);
+    case 'w': return int_opt(cmd, "--window-ms", arg, 1, 1000000, &o->window_ms);
+    case 'Y': return int_opt(cmd, "--lr-step", arg, 1, 100000, &o->lr_step);
+    case 't': return int_opt(cmd, "--threads", arg, 1, 1024, &o->threads);
+    case 's': if (!int_opt(cmd, "--seed", arg, 0, 2147483647, seed)) return 0; o->seed = (uint64_t)*seed; return 1;
+    case 'l': if (!parse_num("--lr", arg, 1e-9, 10, &x)) return 0; o->lr = x; return 1;
+    case 'y': if (!parse_num("--lr-decay", arg, 1e-6, 1, &x)) return 0; o->lr_decay = x; return 1;
+    case 'v': if (!parse_num("--valid-fraction", arg, 1e-6, 0.9, &x)) return 0; o->valid_fraction = x; return 1;
+    default: return -1;
+    }
+}
+
+#define FIT_LONG_OPTS                                                                                              \
+    {"depth", required_argument, 0, 'D'}, {"width", required_argument, 0, 'W'},                                   \
+    {"first-kernel", required_argument, 0, 'F'}, {"kernel", required_argument, 0, 'K'},                           \
+    {"epochs", required_argument, 0, 'E'}, {"batch", required_argument, 0, 'B'},                                  \
+    {"window-ms", required_argument, 0, 'w'}, {"lr", required_argument, 0, 'l'},                                  \
+    {"lr-decay", required_argument, 0, 'y'}, {"lr-step", required_argument, 0, 'Y'},                              \
+    {"valid-fraction", required_argument, 0, 'v'}, {"seed", required_argument, 0, 's'},                           \
+    {"threads", required_argument, 0, 't'}
+
+static void fit_defaults(nd_tcn_fit_opts *o) {
+    nd_tcn_fit_opts_default(o);
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = nproc > 0 ? (int)nproc : 1;
+}
+
 static int neuron_fit(int argc, char **argv) {
     static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'}, {"depth", required_argument, 0, 'D'}, {"width", required_argument, 0, 'W'},
-        {"first-kernel", required_argument, 0, 'F'}, {"kernel", required_argument, 0, 'K'},
-        {"epochs", required_argument, 0, 'E'}, {"batch", required_argument, 0, 'B'},
-        {"window-ms", required_argument, 0, 'w'}, {"lr", required_argument, 0, 'l'},
-        {"lr-decay", required_argument, 0, 'y'}, {"lr-step", required_argument, 0, 'Y'},
-        {"valid-fraction", required_argument, 0, 'v'}, {"seed", required_argument, 0, 's'},
-        {"threads", required_argument, 0, 't'}, {"resume", no_argument, 0, 'r'}, {"force", no_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"out", required_argument, 0, 'o'}, FIT_LONG_OPTS, {"resume", no_argument, 0, 'r'},
+        {"force", no_argument, 0, 'f'}, {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     nd_tcn_fit_opts o;
-    nd_tcn_fit_opts_default(&o);
-    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    o.threads = nproc > 0 ? (int)nproc : 1;
+    fit_defaults(&o);
     int quiet = 0, c, seed = 0;
-    double x;
     const char *cmd = "neuron fit";
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        int r = fit_option(cmd, c, optarg, &o, &seed);
+        if (r == 0) return 2;
+        if (r == 1) continue;
         switch (c) {
         case 'o': o.run_dir = optarg; break;
-        case 'D': if (!int_opt(cmd, "--depth", optarg, 1, ND_TCN_MAX_DEPTH, &o.net.depth)) return 2; break;
-        case 'W': if (!int_opt(cmd, "--width", optarg, 1, 4096, &o.net.width)) return 2; break;
-        case 'F': if (!int_opt(cmd, "--first-kernel", optarg, 1, 2000, &o.net.first_kernel)) return 2; break;
-        case 'K': if (!int_opt(cmd, "--kernel", optarg, 1, 2000, &o.net.kernel)) return 2; break;
-        case 'E': if (!int_opt(cmd, "--epochs", optarg, 1, 100000, &o.epochs)) return 2; break;
-        case 'B': if (!int_opt(cmd, "--batch", optarg, 1, 100000, &o.batch)) return 2; break;
-        case 'w': if (!int_opt(cmd, "--window-ms", optarg, 1, 1000000, &o.window_ms)) return 2; break;
-        case 'Y': if (!int_opt(cmd, "--lr-step", optarg, 1, 100000, &o.lr_step)) return 2; break;
-        case 's': if (!int_opt(cmd, "--seed", optarg, 0, 2147483647, &seed)) return 2; o.seed = (uint64_t)seed; break;
-        case 't': if (!int_opt(cmd, "--threads", optarg, 1, 1024, &o.threads)) return 2; break;
-        case 'l': if (!parse_num("--lr", optarg, 1e-9, 10, &x)) return 2; o.lr = x; break;
-        case 'y': if (!parse_num("--lr-decay", optarg, 1e-6, 1, &x)) return 2; o.lr_decay = x; break;
-        case 'v': if (!parse_num("--valid-fraction", optarg, 1e-6, 0.9, &x)) return 2; o.valid_fraction = x; break;
         case 'r': o.resume = 1; break;
         case 'f': o.force = 1; break;
         case 'q': quiet = 1; break;
@@ -222,6 +240,94 @@ static int neuron_fit(int argc, char **argv) {
     }
     if (!quiet) printf("done: best epoch %d, validation spike AUC %.4f -> %s/best.ckpt\n", res.best_epoch + 1,
                        res.best_valid_auc, o.run_dir);
+    return 0;
+}
+
+/* "1,2,3" -> list; 0 with a message on a bad list */
+static int int_list(const char *opt, const char *v, int lo, int hi, int *out, int *n) {
+    *n = 0;
+    const char *p = v;
+    while (*p) {
+        char *end;
+        long x = strtol(p, &end, 10);
+        if (end == p || x < lo || x > hi || *n >= ND_TCN_SWEEP_MAX || (*end && *end != ',')) {
+            fprintf(stderr, "neurodyn neuron sweep: %s '%s': expected up to %d comma-separated integers in %d..%d\n",
+                    opt, v, ND_TCN_SWEEP_MAX, lo, hi);
+            return 0;
+        }
+        out[(*n)++] = (int)x;
+        p = *end ? end + 1 : end;
+    }
+    if (!*n) fprintf(stderr, "neurodyn neuron sweep: %s is empty\n", opt);
+    return *n > 0;
+}
+
+static int neuron_sweep(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"out", required_argument, 0, 'o'}, {"test", required_argument, 0, 'T'}, {"depths", required_argument, 0, 'P'},
+        {"widths", required_argument, 0, 'Q'}, FIT_LONG_OPTS, {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    nd_tcn_sweep_opts o;
+    memset(&o, 0, sizeof o);
+    fit_defaults(&o.fit);
+    o.depths[0] = 1; o.depths[1] = 2; o.depths[2] = 3; o.depths[3] = 5; o.depths[4] = 7; o.n_depths = 5;
+    o.widths[0] = 32; o.widths[1] = 128; o.n_widths = 2;
+    const char *test = NULL, *cmd = "neuron sweep";
+    int quiet = 0, c, seed = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        int r = fit_option(cmd, c, optarg, &o.fit, &seed);
+        if (r == 0) return 2;
+        if (r == 1) continue;
+        switch (c) {
+        case 'o': o.out_dir = optarg; break;
+        case 'T': test = optarg; break;
+        case 'P': if (!int_list("--depths", optarg, 1, ND_TCN_MAX_DEPTH, o.depths, &o.n_depths)) return 2; break;
+        case 'Q': if (!int_list("--widths", optarg, 1, 4096, o.widths, &o.n_widths)) return 2; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            printf("usage: neurodyn neuron sweep sims.h5 --test test_sims.h5 --out DIR [--depths 1,2,3,5,7]\n"
+                   "                             [--widths 32,128] [neuron fit options]\n\n"
+                   "Fits one network per depth and width (DIR/dD_wW, each as 'neuron fit' would; finished ones are\n"
+                   "reused and interrupted ones resumed, so the sweep can be restarted) and scores each on the test\n"
+                   "simulations: DIR/sweep.tsv, DIR/sweep.json, DIR/auc_vs_depth.svg, DIR/ev_vs_depth.svg.\n\n"
+                   "example:\n  neurodyn neuron sweep train_sims.h5 --test test_sims.h5 --depths 1,2,3,5,7 --widths 32,128 "
+                   "--out sweep/\n");
+            return 0;
+        default: cli_bad_option(cmd, argv); return 2;
+        }
+    }
+    if (optind != argc - 1 || !o.out_dir || !test) {
+        fprintf(stderr, "neurodyn neuron sweep: expected sims.h5, --test FILE and --out DIR (see --help)\n");
+        return 2;
+    }
+    o.fit.progress = quiet ? NULL : stdout;
+    nd_neuron_data tr, te;
+    nd_error err;
+    if (nd_neuron_data_read(argv[optind], &tr, &err)) {
+        fprintf(stderr, "neurodyn neuron sweep: %s\n", err.msg);
+        return 1;
+    }
+    if (nd_neuron_data_read(test, &te, &err)) {
+        nd_neuron_data_free(&tr);
+        fprintf(stderr, "neurodyn neuron sweep: %s\n", err.msg);
+        return 1;
+    }
+    nd_tcn_sweep_row *rows;
+    nd_status st = nd_tcn_sweep(&tr, argv[optind], &te, &o, &rows, &err);
+    nd_neuron_data_free(&tr);
+    nd_neuron_data_free(&te);
+    if (st) {
+        fprintf(stderr, "neurodyn neuron sweep: %s\n", err.msg);
+        return st == ND_ERR_ARG ? 2 : 1;
+    }
+    printf("depth  width  RF ms  params     spike AUC  TPR@0.25%%  voltage EV\n");
+    for (int k = 0; k < o.n_depths * o.n_widths; k++)
+        printf("%5d  %5d  %5d  %9zu  %9.4f  %9.4f  %10.4f\n", rows[k].depth, rows[k].width,
+               rows[k].receptive_field_ms, rows[k].params, rows[k].test.auc, rows[k].test.tpr_at_fpr, rows[k].test.v_ev);
+    printf("-> %s/sweep.tsv, sweep.json, auc_vs_depth.svg, ev_vs_depth.svg\n", o.out_dir);
+    free(rows);
     return 0;
 }
 
@@ -299,6 +405,7 @@ int cmd_neuron(int argc, char **argv) {
     if (!strcmp(argv[1], "simulate")) return neuron_simulate(argc - 1, argv + 1);
     if (!strcmp(argv[1], "fit")) return neuron_fit(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eval")) return neuron_eval(argc - 1, argv + 1);
-    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval)\n", argv[1]);
+    if (!strcmp(argv[1], "sweep")) return neuron_sweep(argc - 1, argv + 1);
+    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval, sweep)\n", argv[1]);
     return 2;
 }
