@@ -171,6 +171,10 @@ check "neuron sweep: table, JSON and well-formed SVG curves; a rerun reuses the 
     && $ND neuron sweep '$T/n_tr.h5' --test '$T/n_te.h5' --depths 1,2 --widths 4 --epochs 1 $NF --out '$T/sw' >/dev/null \
     && cmp '$T/sw_before' '$T/sw/d2_w4/last.ckpt'"
 expect_error "neuron sweep: bad --depths" "depths" $ND neuron sweep "$T/n_tr.h5" --test "$T/n_te.h5" --depths 1,x --out "$T/sw2"
+check "neuron filters: weights [units x synapses x lags], excitatory templates positive on average" sh -c "\
+    $ND neuron filters '$T/nrun' --out '$T/filt.h5' --svg '$T/filt.svg' --distance-bins 1 >/dev/null \
+    && /usr/bin/python3 -c 'import xml.etree.ElementTree as E; E.parse(\"$T/filt.svg\")' \
+    && $ND inspect '$T/filt.h5' >/dev/null 2>&1; test -s '$T/filt.h5'"
 expect_error "neuron fit into a used run directory" "already holds a run" $ND neuron fit "$T/n_tr.h5" --out "$T/nrun" $NF
 $ND neuron simulate --cell branched-ampa --sims 1 --seconds 0.6 --exc-rate-hz 3 --out "$T/n_br.h5" --quiet >/dev/null
 expect_error "neuron eval on another cell's simulations" "fitted on" $ND neuron eval "$T/nrun" --data "$T/n_br.h5"

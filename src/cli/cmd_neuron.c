@@ -15,7 +15,8 @@ static void neuron_usage(FILE *f) {
             "usage: neurodyn neuron simulate --cell CELL --out sims.h5 [options]\n"
             "       neurodyn neuron fit sims.h5 --out RUN_DIR [options]    (neurodyn neuron fit --help)\n"
             "       neurodyn neuron eval RUN_DIR --data test_sims.h5 [--json[=FILE]]\n"
-            "       neurodyn neuron sweep sims.h5 --test test_sims.h5 --out DIR [--depths 1,2,3,5,7] [--widths 32,128]\n\n"
+            "       neurodyn neuron sweep sims.h5 --test test_sims.h5 --out DIR [--depths 1,2,3,5,7] [--widths 32,128]\n"
+            "       neurodyn neuron filters RUN_DIR --out filters.h5 [--svg filters.svg]\n\n"
             "Simulates a ground-truth neuron driven by inhomogeneous Poisson inputs and writes, per 1 ms bin,\n"
             "the somatic voltage and output spikes with the input spike trains (HDF5; layout in docs/neuron.md).\n"
             "  iaf            integrate-and-fire: 80 excitatory + 20 inhibitory inputs, exponential kernel 20 ms\n"
@@ -397,6 +398,45 @@ static int neuron_eval(int argc, char **argv) {
     return 0;
 }
 
+static int neuron_filters(int argc, char **argv) {
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {"svg", required_argument, 0, 'g'},
+                                         {"distance-bins", required_argument, 0, 'b'}, {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *out = NULL, *svg = NULL;
+    int bins = 10, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'g': svg = optarg; break;
+        case 'b': if (!int_opt("neuron filters", "--distance-bins", optarg, 1, 1000, &bins)) return 2; break;
+        case 'h':
+            printf("usage: neurodyn neuron filters RUN_DIR --out filters.h5 [--svg filters.svg] [--distance-bins 10]\n\n"
+                   "Writes the first layer's spatio-temporal templates: the weights [unit][synapse][lag ms], and per\n"
+                   "unit the mean template of the excitatory and of the inhibitory synapses in equal bins of distance\n"
+                   "from the soma; --svg draws the strongest unit's templates as a heat map.\n\n"
+                   "example:\n  neurodyn neuron filters tcn_run/ --out filters.h5 --svg filters.svg\n");
+            return 0;
+        default: cli_bad_option("neuron filters", argv); return 2;
+        }
+    }
+    if (optind != argc - 1 || !out) {
+        fprintf(stderr, "neurodyn neuron filters: expected RUN_DIR and --out FILE (see --help)\n");
+        return 2;
+    }
+    nd_tcn_run r;
+    nd_error err;
+    if (nd_tcn_run_load(argv[optind], &r, &err) || nd_tcn_filters_write(&r, bins, out, svg, &err)) {
+        fprintf(stderr, "neurodyn neuron filters: %s\n", err.msg);
+        return 1;
+    }
+    printf("neurodyn neuron filters: %d units x %d synapses x %d ms -> %s%s%s\n", r.m.cfg.width, r.m.cfg.syn,
+           r.m.cfg.first_kernel, out, svg ? ", " : "", svg ? svg : "");
+    nd_tcn_run_free(&r);
+    return 0;
+}
+
 int cmd_neuron(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         neuron_usage(argc < 2 ? stderr : stdout);
@@ -406,6 +446,8 @@ int cmd_neuron(int argc, char **argv) {
     if (!strcmp(argv[1], "fit")) return neuron_fit(argc - 1, argv + 1);
     if (!strcmp(argv[1], "eval")) return neuron_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sweep")) return neuron_sweep(argc - 1, argv + 1);
-    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval, sweep)\n", argv[1]);
+    if (!strcmp(argv[1], "filters")) return neuron_filters(argc - 1, argv + 1);
+    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval, sweep, filters)\n",
+            argv[1]);
     return 2;
 }

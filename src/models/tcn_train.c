@@ -21,6 +21,7 @@ enum { STREAM_WINDOWS = 201, STREAM_INIT = 202 };
 
 void nd_neuron_data_free(nd_neuron_data *d) {
     free(d->in_time); free(d->in_syn); free(d->sim_start); free(d->soma_v); free(d->spikes);
+    nd_free(d->syn_type); nd_free(d->syn_distance_um); nd_free(d->syn_branch);
     memset(d, 0, sizeof *d);
 }
 
@@ -52,6 +53,11 @@ nd_status nd_neuron_data_read(const char *path, nd_neuron_data *d, nd_error *err
         st = nd_fail(err, ND_ERR_FORMAT, "%s: spike_times_ms, spike_synapse and spike_sim differ in length", path);
     if (!st) st = nd_h5_read_float(path, "syn_distance_um", &dist, &rank, dims, err);
     if (!st) { nsyn = dims[0]; d->syn = (int)nsyn; }
+    size_t nm;
+    if (!st) st = nd_h5_read_float(path, "syn_type", &d->syn_type, &rank, dims, err);
+    if (!st && (nm = dims[0]) != nsyn) st = nd_fail(err, ND_ERR_FORMAT, "%s: 'syn_type' has %zu entries, not %zu", path, nm, nsyn);
+    if (!st) st = nd_h5_read_float(path, "syn_branch", &d->syn_branch, &rank, dims, err);
+    if (!st && (nm = dims[0]) != nsyn) st = nd_fail(err, ND_ERR_FORMAT, "%s: 'syn_branch' has %zu entries, not %zu", path, nm, nsyn);
     if (!st && nd_h5_read_attr_string(path, "/", "cell", d->cell, sizeof d->cell, err))
         st = nd_fail(err, ND_ERR_FORMAT, "%s: root attribute 'cell' missing (not a 'neurodyn neuron simulate' file?)", path);
     if (!st && (d->sims < 1 || d->ms < 1 || d->syn < 1))
@@ -87,7 +93,9 @@ nd_status nd_neuron_data_read(const char *path, nd_neuron_data *d, nd_error *err
         memcpy(d->soma_v, v, sizeof(float) * (size_t)d->sims * d->ms);
         for (size_t i = 0; i < (size_t)d->sims * d->ms; i++) d->spikes[i] = sp[i] != 0;
     }
-    nd_free(t); nd_free(s); nd_free(k); nd_free(v); nd_free(sp); nd_free(dist);
+    nd_free(t); nd_free(s); nd_free(k); nd_free(v); nd_free(sp);
+    if (!st) d->syn_distance_um = dist;
+    else nd_free(dist);
     if (st) nd_neuron_data_free(d);
     return st;
 }
@@ -207,15 +215,18 @@ typedef struct {
 } fit_state;
 
 static nd_status save_ckpt(const char *path, const char *prev, const nd_tcn_model *m, const real *am, const real *av,
-                           const fit_state *fs, const char *cell, nd_error *err) {
+                           const fit_state *fs, const char *cell, const nd_neuron_data *d, nd_error *err) {
     int cfg[5] = {m->cfg.syn, m->cfg.depth, m->cfg.width, m->cfg.first_kernel, m->cfg.kernel};
     char c[32] = {0};
     snprintf(c, sizeof c, "%s", cell);
     size_t np = m->n_params * sizeof(real), nb = sizeof(real) * 2 * (size_t)m->cfg.depth * m->cfg.width;
+    size_t ns = sizeof(float) * (size_t)m->cfg.syn;
     nd_ckpt_section sec[] = {{"kind", "neuron-tcn", 11}, {"tcn_config", cfg, sizeof cfg}, {"cell", c, sizeof c},
                              {"state", fs, sizeof *fs}, {"params", m->params, np}, {"bn_stats", m->bn_stats, nb},
+                             {"syn_type", d->syn_type, ns}, {"syn_distance_um", d->syn_distance_um, ns},
+                             {"syn_branch", d->syn_branch, ns},
                              {"adam_m", am, am ? np : 0}, {"adam_v", av, av ? np : 0}};
-    int n = am ? 8 : 6; /* best.ckpt: no optimiser state */
+    int n = am ? 11 : 9; /* best.ckpt: no optimiser state */
     return prev ? nd_ckpt_write_keep(path, prev, sec, n, err) : nd_ckpt_write(path, sec, n, err);
 }
 
@@ -262,10 +273,25 @@ nd_status nd_tcn_run_load(const char *run, nd_tcn_run *r, nd_error *err) {
     if (st) return st;
     r->v_mean = fs.v_mean;
     r->v_sd = fs.v_sd;
-    return ND_OK;
+    size_t ns = sizeof(float) * (size_t)r->m.cfg.syn;
+    r->syn_type = malloc(ns);
+    r->syn_distance_um = malloc(ns);
+    r->syn_branch = malloc(ns);
+    nd_ckpt c;
+    if (!r->syn_type || !r->syn_distance_um || !r->syn_branch) st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
+    if (!st) st = nd_ckpt_read(path, &c, err);
+    if (!st) {
+        st = nd_ckpt_get(&c, path, "syn_type", r->syn_type, ns, err);
+        if (!st) st = nd_ckpt_get(&c, path, "syn_distance_um", r->syn_distance_um, ns, err);
+        if (!st) st = nd_ckpt_get(&c, path, "syn_branch", r->syn_branch, ns, err);
+        nd_ckpt_free(&c);
+    }
+    if (st) nd_tcn_run_free(r);
+    return st;
 }
 
 void nd_tcn_run_free(nd_tcn_run *r) {
+    free(r->syn_type); free(r->syn_distance_um); free(r->syn_branch);
     nd_tcn_free(&r->m);
     memset(r, 0, sizeof *r);
 }
@@ -469,8 +495,8 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
         fs.epoch_done = ep + 1;
         int is_best = vs.auc > fs.best_auc;
         if (is_best) { fs.best_auc = vs.auc; fs.best_epoch = ep; }
-        if (is_best && (st = save_ckpt(best, NULL, &m, NULL, NULL, &fs, cell, err))) break;
-        if ((st = save_ckpt(last, prev, &m, am, av, &fs, cell, err))) break;
+        if (is_best && (st = save_ckpt(best, NULL, &m, NULL, NULL, &fs, cell, d, err))) break;
+        if ((st = save_ckpt(last, prev, &m, am, av, &fs, cell, d, err))) break;
         double secs = now_s() - t0;
         FILE *f = fopen(logp, "a");
         if (f) {

@@ -14,6 +14,7 @@ typedef struct {
     size_t *sim_start;     /* [sims + 1]: the events of simulation k are [sim_start[k], sim_start[k+1]) */
     float *soma_v;         /* [sims][ms] */
     unsigned char *spikes; /* [sims][ms] */
+    float *syn_type, *syn_distance_um, *syn_branch; /* [syn] synapse metadata (type 0 exc, 1 inh) */
 } nd_neuron_data;
 
 /* Reads and checks a sims file: shapes, sorted sparse inputs within range, binary spikes, finite voltages;
@@ -51,6 +52,7 @@ typedef struct {
     nd_tcn_model m;
     char cell[32];
     double v_mean, v_sd; /* voltage standardisation (truth clipped at ND_TCN_VCLIP) */
+    float *syn_type, *syn_distance_um, *syn_branch; /* [m.cfg.syn] the training data's synapse metadata */
 } nd_tcn_run;
 #define ND_TCN_VCLIP (-55.0)
 /* RUN is a run directory (best.ckpt) or a checkpoint file */
@@ -67,7 +69,6 @@ typedef struct {
 /* scores on every simulation of d, first 500 ms of each left out; voltage against the truth clipped at -55 mV */
 nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
                           nd_error *err);
-#endif
 
 /* Accuracy vs complexity: one network per (depth, width), fitted on train and scored on test. Each network's
  * run is OUT/dD_wW (a finished one is reused, an interrupted one resumed); OUT/sweep.tsv and sweep.json hold
@@ -82,3 +83,10 @@ typedef struct { int depth, width, receptive_field_ms; size_t params; nd_tcn_sco
 /* rows: n_depths x n_widths entries (malloc'd, caller frees) */
 nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
                        const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows, nd_error *err);
+
+/* First-layer templates of a fitted network: the weights [width][syn][first_kernel] (lag 0 = the same ms), the
+ * synapse metadata, and per unit the mean template of excitatory and inhibitory synapses in `dist_bins` equal
+ * bins of distance from the soma; written to an HDF5 file, with a heat map (SVG) of the strongest unit. */
+nd_status nd_tcn_filters_write(const nd_tcn_run *r, int dist_bins, const char *h5_path, const char *svg_path,
+                               nd_error *err);
+#endif
