@@ -171,7 +171,7 @@ check "neuron sweep: table, JSON and well-formed SVG curves; a rerun reuses the 
     && $ND neuron sweep '$T/n_tr.h5' --test '$T/n_te.h5' --depths 1,2 --widths 4 --epochs 1 $NF --out '$T/sw' >/dev/null \
     && cmp '$T/sw_before' '$T/sw/d2_w4/last.ckpt'"
 expect_error "neuron sweep: bad --depths" "depths" $ND neuron sweep "$T/n_tr.h5" --test "$T/n_te.h5" --depths 1,x --out "$T/sw2"
-check "neuron filters: weights [units x synapses x lags], excitatory templates positive on average" sh -c "\
+check "neuron filters: HDF5 written, SVG well-formed" sh -c "\
     $ND neuron filters '$T/nrun' --out '$T/filt.h5' --svg '$T/filt.svg' --distance-bins 1 >/dev/null \
     && /usr/bin/python3 -c 'import xml.etree.ElementTree as E; E.parse(\"$T/filt.svg\")' \
     && $ND inspect '$T/filt.h5' >/dev/null 2>&1; test -s '$T/filt.h5'"
