@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../models/neuron_sim.h"
-#include "../models/tcn_train.h"
+#include "../eval/neuron_eval.h"
 #include <math.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -129,7 +129,7 @@ static void fit_usage(FILE *f) {
             "Fits a temporally convolutional network (causal conv -> ReLU -> batch norm per layer; the first layer\n"
             "is computed from the input spikes directly) to the cell's spikes (sigmoid, cross-entropy) and somatic\n"
             "voltage (clipped at -55 mV, standardised; squared error). The last --valid-fraction of the simulations\n"
-            "choose best.ckpt (spike AUC). RUN_DIR gets config.txt, train_log.tsv, last.ckpt (every epoch,\n"
+            "choose best.ckpt (lowest loss). RUN_DIR gets config.txt, train_log.tsv, last.ckpt (every epoch,\n"
             "atomic) and best.ckpt; --resume continues last.ckpt exactly.\n\n"
             "options:\n"
             "  --out DIR            run directory (required)\n"
@@ -239,8 +239,8 @@ static int neuron_fit(int argc, char **argv) {
         fprintf(stderr, "neurodyn neuron fit: %s\n", err.msg);
         return st == ND_ERR_ARG ? 2 : 1;
     }
-    if (!quiet) printf("done: best epoch %d, validation spike AUC %.4f -> %s/best.ckpt\n", res.best_epoch + 1,
-                       res.best_valid_auc, o.run_dir);
+    if (!quiet) printf("done: best epoch %d, validation loss %.4f -> %s/best.ckpt (score it: neurodyn neuron eval)\n",
+                       res.best_epoch + 1, res.best_valid_loss, o.run_dir);
     return 0;
 }
 

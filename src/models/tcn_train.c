@@ -3,7 +3,6 @@
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../core/rng.h"
-#include "../eval/spike_metrics.h"
 #include "../io/checkpoint.h"
 #include "../io/h5.h"
 #include <errno.h>
@@ -165,52 +164,57 @@ nd_status nd_tcn_predict(const nd_tcn_run *r, const nd_neuron_data *d, int k0, i
     return st;
 }
 
-/* scores of simulations [k0, k1) */
-static nd_status score_range(const nd_tcn_run *r, const nd_neuron_data *d, int k0, int k1, double max_fpr,
-                             nd_tcn_scores *s, nd_error *err) {
-    memset(s, 0, sizeof *s);
-    const int T = d->ms, S = k1 - k0, keep = T > DISCARD_MS ? T - DISCARD_MS : T, skip = T - keep;
-    size_t n = (size_t)S * keep;
-    float *prob = malloc(sizeof(float) * (size_t)S * T), *volt = malloc(sizeof(float) * (size_t)S * T);
-    float *ps = malloc(sizeof(float) * n), *pv = malloc(sizeof(float) * n), *tv = malloc(sizeof(float) * n);
-    unsigned char *y = malloc(n);
-    nd_status st = prob && volt && ps && pv && tv && y ? ND_OK : nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory");
-    if (!st) st = nd_tcn_predict(r, d, k0, k1, prob, volt, err);
-    if (!st) {
-        for (int k = 0; k < S; k++)
-            for (int t = 0; t < keep; t++) {
-                size_t i = (size_t)k * keep + t, j = (size_t)k * T + skip + t, g = (size_t)(k0 + k) * T + skip + t;
-                ps[i] = prob[j];
-                pv[i] = volt[j];
-                tv[i] = d->soma_v[g] > ND_TCN_VCLIP ? (float)ND_TCN_VCLIP : d->soma_v[g];
-                y[i] = d->spikes[g];
+/* loss per weighted bin on simulations [k0, k1), whole simulations in inference mode, the first 500 ms left out */
+static nd_status valid_loss(nd_tcn_model *m, const nd_neuron_data *d, int k0, int k1, double v_mean, double v_sd,
+                            double spike_weight, nd_tcn_loss *out, nd_error *err) {
+    const int T = d->ms, B = PREDICT_CHUNK;
+    nd_tcn_work *w;
+    nd_status st = nd_tcn_work_create(&w, m, T, B, err);
+    if (st) return st;
+    real *ys = malloc(sizeof(real) * T * B), *yv = malloc(sizeof(real) * T * B), *wt = malloc(sizeof(real) * T * B);
+    ev_buf e = {0};
+    double sb = 0, sm = 0, sw = 0;
+    if (!ys || !yv || !wt) st = nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory");
+    for (int k = k0; k < k1 && !st; k += B) {
+        int nb = k1 - k < B ? k1 - k : B;
+        e.n = 0;
+        for (int b = 0; b < B; b++)
+            for (int t = 0; t < T; t++) {
+                size_t i = (size_t)t * B + b, g = (size_t)(k + b) * T + t;
+                int in = b < nb;
+                float v = in ? d->soma_v[g] : 0;
+                ys[i] = in ? d->spikes[g] : 0;
+                yv[i] = in ? (real)(((v > ND_TCN_VCLIP ? ND_TCN_VCLIP : v) - v_mean) / v_sd) : 0;
+                wt[i] = in && (t >= DISCARD_MS || T <= DISCARD_MS) ? 1 : 0;
             }
-        st = nd_roc_auc(ps, y, n, &s->auc, err);
-        if (!st) st = nd_tpr_at_fpr(ps, y, n, max_fpr, &s->tpr_at_fpr, NULL, err);
-        nd_voltage_metrics vm;
-        nd_voltage_metrics_compute(pv, tv, n, &vm);
-        s->v_ev = vm.explained_variance;
-        s->v_rmse = vm.rmse;
-        s->v_mae = vm.mae;
-        s->fpr = max_fpr;
-        s->sims = S;
-        s->bins = (long)n;
+        for (int b = 0; b < nb && !st; b++)
+            if (ev_add_window(&e, d, k + b, 0, T, b)) st = nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory");
+        if (st) break;
+        nd_spike_events ev = {e.t, e.b, e.c, e.n};
+        nd_tcn_targets tg = {ys, yv, wt, spike_weight};
+        nd_tcn_loss L;
+        nd_tcn_forward(m, w, &ev, B, 0, &tg, &L, NULL, NULL);
+        double n = 0;
+        for (size_t i = 0; i < (size_t)T * B; i++) n += wt[i];
+        sb += L.bce * n;
+        sm += L.mse * n;
+        sw += n;
     }
-    free(prob); free(volt); free(ps); free(pv); free(tv); free(y);
+    if (!st) {
+        out->bce = sw > 0 ? sb / sw : 0;
+        out->mse = sw > 0 ? sm / sw : 0;
+        out->total = spike_weight * out->bce + out->mse;
+    }
+    ev_free(&e);
+    free(ys); free(yv); free(wt);
+    nd_tcn_work_free(w);
     return st;
-}
-
-nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
-                          nd_error *err) {
-    if (strcmp(d->cell, r->cell))
-        return nd_fail(err, ND_ERR_ARG, "the data come from cell '%s' but the network was fitted on '%s'", d->cell, r->cell);
-    return score_range(r, d, 0, d->sims, max_fpr, s, err);
 }
 
 /* ---------- checkpoints ---------- */
 
 typedef struct {
-    double epoch_done, step, best_auc, best_epoch, v_mean, v_sd;
+    double epoch_done, step, best_loss, best_epoch, v_mean, v_sd;
     double lr, lr_decay, lr_step, sw_start, sw_end, batch, window, valid_fraction, seed, sw_epochs;
 } fit_state;
 
@@ -412,7 +416,7 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
             else { memset(am, 0, sizeof(real) * m.n_params); memset(av, 0, sizeof(real) * m.n_params); }
         }
         memset(&fs, 0, sizeof fs);
-        fs.best_auc = -1;
+        fs.best_loss = INFINITY;
         fs.best_epoch = -1;
         volt_stats(d, n_train, &fs.v_mean, &fs.v_sd);
         fs.lr = o->lr; fs.lr_decay = o->lr_decay; fs.lr_step = o->lr_step;
@@ -433,7 +437,7 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
                 fclose(f);
             }
             f = st ? NULL : fopen(logp, "w");
-            if (f) { fprintf(f, "epoch\ttrain_loss\ttrain_bce\ttrain_mse\tvalid_auc\tvalid_tpr\tvalid_v_ev\tlr\tseconds\n"); fclose(f); }
+            if (f) { fprintf(f, "epoch\ttrain_loss\ttrain_bce\ttrain_mse\tvalid_loss\tvalid_bce\tvalid_mse\tlr\tseconds\n"); fclose(f); }
         }
     }
     const int B = (int)fs.batch, Tout = (int)fs.window, C = nd_tcn_receptive_field(&m.cfg) - 1, T = Tout + C;
@@ -443,7 +447,6 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
     real *ys = malloc(sizeof(real) * T * B), *yv = malloc(sizeof(real) * T * B), *wt = malloc(sizeof(real) * T * B);
     if (!st && (!g || !ys || !yv || !wt)) st = nd_fail(err, ND_ERR_NOMEM, "neuron fit: out of memory");
     ev_buf e = {0};
-    nd_tcn_run run = {0};
     const int64_t windows = ((int64_t)n_train * d->ms + Tout - 1) / Tout, steps = (windows + B - 1) / B;
     for (int ep = (int)fs.epoch_done; !st && ep < o->epochs; ep++) {
         double t0 = now_s(), lr = fs.lr * pow(fs.lr_decay, floor(ep / fs.lr_step));
@@ -485,35 +488,32 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
             tl += L.total; tb += L.bce; tm += L.mse;
         }
         if (st) break;
-        run.m = m;
-        run.v_mean = fs.v_mean;
-        run.v_sd = fs.v_sd;
-        snprintf(run.cell, sizeof run.cell, "%s", cell);
-        nd_tcn_scores vs;
-        st = score_range(&run, d, n_train, d->sims, 0.0025, &vs, err);
+        /* validation loss at the final spike weight, so that epochs compare on one scale */
+        nd_tcn_loss vl = {0, 0, 0};
+        st = valid_loss(&m, d, n_train, d->sims, fs.v_mean, fs.v_sd, fs.sw_end, &vl, err);
         if (st) break;
         fs.epoch_done = ep + 1;
-        int is_best = vs.auc > fs.best_auc;
-        if (is_best) { fs.best_auc = vs.auc; fs.best_epoch = ep; }
+        int is_best = vl.total < fs.best_loss;
+        if (is_best) { fs.best_loss = vl.total; fs.best_epoch = ep; }
         if (is_best && (st = save_ckpt(best, NULL, &m, NULL, NULL, &fs, cell, d, err))) break;
         if ((st = save_ckpt(last, prev, &m, am, av, &fs, cell, d, err))) break;
         double secs = now_s() - t0;
         FILE *f = fopen(logp, "a");
         if (f) {
             fprintf(f, "%d\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.3e\t%.2f\n", ep, tl / steps, tb / steps, tm / steps,
-                    vs.auc, vs.tpr_at_fpr, vs.v_ev, lr, secs);
+                    vl.total, vl.bce, vl.mse, lr, secs);
             fclose(f);
         }
         if (o->progress) {
-            fprintf(o->progress, "epoch %d/%d  loss %.4f (BCE %.4f, MSE %.4f)  valid AUC %.4f  TPR@0.25%% %.3f  V EV %.3f"
-                    "%s  lr %.1e  %.1fs\n", ep + 1, o->epochs, tl / steps, tb / steps, tm / steps, vs.auc, vs.tpr_at_fpr,
-                    vs.v_ev, is_best ? " *" : "", lr, secs);
+            fprintf(o->progress, "epoch %d/%d  loss %.4f (BCE %.4f, MSE %.4f)  valid %.4f (BCE %.4f, MSE %.4f)%s  "
+                    "lr %.1e  %.1fs\n", ep + 1, o->epochs, tl / steps, tb / steps, tm / steps, vl.total, vl.bce, vl.mse,
+                    is_best ? " *" : "", lr, secs);
             fflush(o->progress);
         }
         res->epochs_run++;
     }
     res->best_epoch = (int)fs.best_epoch;
-    res->best_valid_auc = fs.best_auc;
+    res->best_valid_loss = fs.best_loss;
     ev_free(&e);
     free(ys); free(yv); free(wt);
     nd_free(g); nd_free(am); nd_free(av);

@@ -40,9 +40,10 @@ typedef struct {
 
 void nd_tcn_fit_opts_default(nd_tcn_fit_opts *o);
 
-typedef struct { int epochs_run, best_epoch; double best_valid_auc; } nd_tcn_fit_result;
+typedef struct { int epochs_run, best_epoch; double best_valid_loss; } nd_tcn_fit_result;
 /* Fits on data; writes run_dir/last.ckpt every epoch (atomically, previous kept as last.prev.ckpt), best.ckpt
- * (best validation spike AUC), config.txt and train_log.tsv. A resumed run is bit-identical to an uninterrupted
+ * (lowest validation loss: whole held-out simulations, first 500 ms left out, at the final spike weight),
+ * config.txt and train_log.tsv. A resumed run is bit-identical to an uninterrupted
  * one (same threads). */
 nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tcn_fit_opts *o, nd_tcn_fit_result *res,
                      nd_error *err);
@@ -61,28 +62,6 @@ void nd_tcn_run_free(nd_tcn_run *r);
 /* spike probability and voltage (mV) of simulations [k0, k1) of d: prob, volt [(k1 - k0)][ms] */
 nd_status nd_tcn_predict(const nd_tcn_run *r, const nd_neuron_data *d, int k0, int k1, float *prob, float *volt,
                          nd_error *err);
-
-typedef struct {
-    double auc, tpr_at_fpr, fpr, v_ev, v_rmse, v_mae;
-    int sims; long bins;
-} nd_tcn_scores;
-/* scores on every simulation of d, first 500 ms of each left out; voltage against the truth clipped at -55 mV */
-nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
-                          nd_error *err);
-
-/* Accuracy vs complexity: one network per (depth, width), fitted on train and scored on test. Each network's
- * run is OUT/dD_wW (a finished one is reused, an interrupted one resumed); OUT/sweep.tsv and sweep.json hold
- * the table, OUT/auc_vs_depth.svg and ev_vs_depth.svg the curves (one per width). */
-#define ND_TCN_SWEEP_MAX 16
-typedef struct {
-    const char *out_dir;
-    int depths[ND_TCN_SWEEP_MAX], n_depths, widths[ND_TCN_SWEEP_MAX], n_widths;
-    nd_tcn_fit_opts fit; /* everything but run_dir, depth and width */
-} nd_tcn_sweep_opts;
-typedef struct { int depth, width, receptive_field_ms; size_t params; nd_tcn_scores test; double seconds; } nd_tcn_sweep_row;
-/* rows: n_depths x n_widths entries (malloc'd, caller frees) */
-nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
-                       const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows, nd_error *err);
 
 /* First-layer templates of a fitted network: the weights [width][syn][first_kernel] (lag 0 = the same ms), the
  * synapse metadata, and per unit the mean template of excitatory and inhibitory synapses in `dist_bins` equal

@@ -1,6 +1,56 @@
 #define _POSIX_C_SOURCE 200809L
-#include "tcn_train.h"
+#include "neuron_eval.h"
+#include "spike_metrics.h"
 #include "../io/svg.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define DISCARD_MS 500 /* the first 500 ms of each simulation are left out (the cell starts at rest) */
+
+/* scores of simulations [k0, k1) */
+static nd_status score_range(const nd_tcn_run *r, const nd_neuron_data *d, int k0, int k1, double max_fpr,
+                             nd_tcn_scores *s, nd_error *err) {
+    memset(s, 0, sizeof *s);
+    const int T = d->ms, S = k1 - k0, keep = T > DISCARD_MS ? T - DISCARD_MS : T, skip = T - keep;
+    size_t n = (size_t)S * keep;
+    float *prob = malloc(sizeof(float) * (size_t)S * T), *volt = malloc(sizeof(float) * (size_t)S * T);
+    float *ps = malloc(sizeof(float) * n), *pv = malloc(sizeof(float) * n), *tv = malloc(sizeof(float) * n);
+    unsigned char *y = malloc(n);
+    nd_status st = prob && volt && ps && pv && tv && y ? ND_OK : nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory");
+    if (!st) st = nd_tcn_predict(r, d, k0, k1, prob, volt, err);
+    if (!st) {
+        for (int k = 0; k < S; k++)
+            for (int t = 0; t < keep; t++) {
+                size_t i = (size_t)k * keep + t, j = (size_t)k * T + skip + t, g = (size_t)(k0 + k) * T + skip + t;
+                ps[i] = prob[j];
+                pv[i] = volt[j];
+                tv[i] = d->soma_v[g] > ND_TCN_VCLIP ? (float)ND_TCN_VCLIP : d->soma_v[g];
+                y[i] = d->spikes[g];
+            }
+        st = nd_roc_auc(ps, y, n, &s->auc, err);
+        if (!st) st = nd_tpr_at_fpr(ps, y, n, max_fpr, &s->tpr_at_fpr, NULL, err);
+        nd_voltage_metrics vm;
+        nd_voltage_metrics_compute(pv, tv, n, &vm);
+        s->v_ev = vm.explained_variance;
+        s->v_rmse = vm.rmse;
+        s->v_mae = vm.mae;
+        s->fpr = max_fpr;
+        s->sims = S;
+        s->bins = (long)n;
+    }
+    free(prob); free(volt); free(ps); free(pv); free(tv); free(y);
+    return st;
+}
+
+nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
+                          nd_error *err) {
+    if (strcmp(d->cell, r->cell))
+        return nd_fail(err, ND_ERR_ARG, "the data come from cell '%s' but the network was fitted on '%s'", d->cell, r->cell);
+    return score_range(r, d, 0, d->sims, max_fpr, s, err);
+}
+
+
+/* ---------- the sweep ---------- */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
