@@ -21,6 +21,7 @@ SAMPLES = 50
 
 
 def run(args, quiet=False):
+    args = [str(x) for x in args]
     env = dict(os.environ)
     env.pop("OMP_NUM_THREADS", None)
     p = subprocess.run(args, capture_output=True, text=True, env=env)
@@ -133,8 +134,42 @@ def main():
     print("\nthread scaling 1 -> 2 (epoch time ratio): " + ", ".join(
         "%s %.2fx" % (SHAPES[k][0], med([float(r["epoch_s"]) for r in tr[("nd", k, 1)]]) /
                       med([float(r["epoch_s"]) for r in tr[("nd", k, 2)]])) for k in SHAPES))
+    tcn_bench()
     print("load after: " + open("/proc/loadavg").read().strip())
 
 
-if __name__ == "__main__":
+# neuron TCN (docs/neuron.md): the source article's 7 x 128 network, first kernel 35, kernel 5; windows of 400 loss
+# bins plus the 58 ms receptive field; batch 16; inputs at 2 Hz per synapse
+TCN_SHAPES = {"branched": ("branched cell, 418 synapses", 418, 16), "l5pc": ("L5PC-sized, 2556 synapses", 2556, 8)}
+TCN_NET = (7, 128, 35, 5)
+TCN_T = 458
+
+
+def tcn(*a):
+    return run([os.path.join(B_DIR, "bench_tcn")] + [str(x) for x in a])
+
+
+def tcn_bench():
+    print("\n== Neuron TCN: fit step (forward + backward + Adam), depth %d, width %d, kernels %d/%d, T %d =="
+          % (TCN_NET + (TCN_T,)))
+    print("| input | batch | threads | neurodyn ms/step | PyTorch ms/step | speed-up |")
+    print("|---|---|---|---|---|---|")
+    for key, (name, syn, B) in TCN_SHAPES.items():
+        path = os.path.join(B_DIR, "tcn_%s_%dx%dx%d.u8" % (key, B, TCN_T, syn))
+        if not os.path.exists(path):
+            tcn("data", path, syn, TCN_T, B, 2.0, 1)
+        for thr in (1, 2):
+            a = med([float(tcn("train", path, syn, TCN_T, B, *TCN_NET, thr, 3)["ms_per_step"]) for _ in range(REPS)])
+            if TORCH:
+                b = med([float(run([PY, os.path.join(HERE, "torch_tcn.py"), "train", path, syn, TCN_T, B, *TCN_NET,
+                                    thr, 2])["ms_per_step"]) for _ in range(REPS)])
+                print("| %s | %d | %d | %.0f | %.0f | **%.1fx** |" % (name, B, thr, a, b, b / a))
+            else:
+                print("| %s | %d | %d | %.0f | - | - |" % (name, B, thr, a))
+    print("\n== Neuron: simulator vs TCN prediction, compute ms per simulated second (1 thread) ==")
+    print("| cell | simulator ms/s | TCN (%d x %d) ms/s | simulator / TCN |" % TCN_NET[:2])
+    for cell, syn in (("iaf", 100), ("branched", 418), ("branched-ampa", 418)):
+        sim = float(tcn("sim", cell, 6)["ms_per_sim_s"])
+        net = float(tcn("infer", syn, 6, *TCN_NET, 1, 2.0)["ms_per_sim_s"])
+        print("| %s | %.1f | %.1f | %.2f |" % (cell, sim, net, sim / net))
     main()

@@ -154,6 +154,41 @@ check "help of convert and inspect" sh -c "$ND convert --help && $ND inspect --h
 expect_error "convert an LFADS file" "already an LFADS file" $ND convert "$T/l.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert a text file" "text.h5" $ND convert "$T/text.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert without --bin-ms" "bin-ms" $ND convert "$T/l.h5" --out "$T/x.h5"
+# neuron simulate: a small iaf file with the documented datasets; bad options give one line
+check "neuron simulate --cell iaf" sh -c "$ND neuron simulate --cell iaf --sims 2 --seconds 1 --exc-rate-hz 5 --quiet \
+    --out '$T/iaf.h5' >/dev/null && $ND inspect '$T/iaf.h5' >/dev/null 2>&1; test -s '$T/iaf.h5'"
+expect_error "neuron simulate: unknown cell" "unknown --cell" $ND neuron simulate --cell pyramidal --out "$T/x.h5"
+expect_error "neuron simulate: l5pc not built yet" "not implemented" $ND neuron simulate --cell l5pc --out "$T/x.h5"
+expect_error "neuron simulate: too short" "seconds" $ND neuron simulate --cell iaf --seconds 0.1 --out "$T/x.h5"
+# neuron fit / eval: a 1-layer network learns the integrate-and-fire cell (held-out AUC well above chance),
+# an extended --resume is bit-identical, and misuse gives one line
+NF="--depth 1 --width 8 --first-kernel 50 --lr 3e-3 --threads 2 --batch 32 --quiet"
+$ND neuron simulate --cell iaf --sims 150 --seconds 3 --exc-rate-hz 3.56 --out "$T/n_tr.h5" --quiet >/dev/null
+$ND neuron simulate --cell iaf --sims 10 --seconds 3 --exc-rate-hz 3.56 --seed 1 --out "$T/n_te.h5" --quiet >/dev/null
+check "neuron fit + eval: held-out spike AUC > 0.75" sh -c "$ND neuron fit '$T/n_tr.h5' --out '$T/nrun' $NF --epochs 4 \
+    && $ND neuron eval '$T/nrun' --data '$T/n_te.h5' --json='$T/n.json' \
+    && awk -F: '/spike_auc/ { exit !(\$2 + 0 > 0.75) }' '$T/n.json'"
+check "neuron fit --resume (2 then 4 epochs) is bit-identical to 4 epochs" sh -c "$ND neuron fit '$T/n_tr.h5' \
+    --out '$T/nrun2' $NF --epochs 2 && $ND neuron fit '$T/n_tr.h5' --out '$T/nrun2' $NF --epochs 4 --resume \
+    && cmp '$T/nrun/last.ckpt' '$T/nrun2/last.ckpt' && cmp '$T/nrun/best.ckpt' '$T/nrun2/best.ckpt'"
+check "neuron sweep: table, JSON and well-formed SVG curves; a rerun reuses the finished networks" sh -c "\
+    $ND neuron sweep '$T/n_tr.h5' --test '$T/n_te.h5' --depths 1,2 --widths 4 --epochs 1 $NF --out '$T/sw' >/dev/null \
+    && test \$(wc -l <'$T/sw/sweep.tsv') -eq 3 && grep -q spike_auc '$T/sw/sweep.json' \
+    && /usr/bin/python3 -c 'import sys, xml.etree.ElementTree as E; [E.parse(f) for f in sys.argv[1:]]' \
+       '$T/sw/auc_vs_depth.svg' '$T/sw/ev_vs_depth.svg' \
+    && cp '$T/sw/d2_w4/last.ckpt' '$T/sw_before' \
+    && $ND neuron sweep '$T/n_tr.h5' --test '$T/n_te.h5' --depths 1,2 --widths 4 --epochs 1 $NF --out '$T/sw' >/dev/null \
+    && cmp '$T/sw_before' '$T/sw/d2_w4/last.ckpt'"
+expect_error "neuron sweep: bad --depths" "depths" $ND neuron sweep "$T/n_tr.h5" --test "$T/n_te.h5" --depths 1,x --out "$T/sw2"
+check "neuron filters: HDF5 written, SVG well-formed" sh -c "\
+    $ND neuron filters '$T/nrun' --out '$T/filt.h5' --svg '$T/filt.svg' --distance-bins 1 >/dev/null \
+    && /usr/bin/python3 -c 'import xml.etree.ElementTree as E; E.parse(\"$T/filt.svg\")' \
+    && $ND inspect '$T/filt.h5' >/dev/null 2>&1; test -s '$T/filt.h5'"
+expect_error "neuron fit into a used run directory" "already holds a run" $ND neuron fit "$T/n_tr.h5" --out "$T/nrun" $NF
+$ND neuron simulate --cell branched-ampa --sims 1 --seconds 0.6 --exc-rate-hz 3 --out "$T/n_br.h5" --quiet >/dev/null
+expect_error "neuron eval on another cell's simulations" "fitted on" $ND neuron eval "$T/nrun" --data "$T/n_br.h5"
+expect_error "neuron eval without a run" "no such run" $ND neuron eval "$T/none" --data "$T/n_te.h5"
+expect_error "neuron fit on an LFADS file" "soma_v" $ND neuron fit "$T/l.h5" --out "$T/nrun3" $NF
 check "failed runs left no output files" test ! -e "$T/x.h5"
 
 echo "RESULT $pass $fail 0"

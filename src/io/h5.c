@@ -218,6 +218,10 @@ nd_status nd_h5_write_double(nd_h5file *f, const char *name, const double *data,
                              nd_error *err) {
     return write_dataset(f, name, data, H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, rank, dims, err);
 }
+nd_status nd_h5_write_u8(nd_h5file *f, const char *name, const unsigned char *data, int rank, const size_t *dims,
+                         nd_error *err) {
+    return write_dataset(f, name, data, H5T_NATIVE_UCHAR, H5T_STD_U8LE, rank, dims, err);
+}
 
 /* Open obj (for attributes), replace attr if present, create it with `ftype`, write `buf` as `mtype`. */
 static nd_status write_attr(nd_h5file *f, const char *obj, const char *attr, hid_t ftype, hid_t mtype,
@@ -260,6 +264,10 @@ done:
 
 nd_status nd_h5_write_attr_double(nd_h5file *f, const char *obj, const char *attr, double value, nd_error *err) {
     return write_attr(f, obj, attr, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, err);
+}
+
+nd_status nd_h5_write_attr_int(nd_h5file *f, const char *obj, const char *attr, long long value, nd_error *err) {
+    return write_attr(f, obj, attr, H5T_STD_I64LE, H5T_NATIVE_LLONG, &value, err);
 }
 
 nd_status nd_h5_write_attr_string(nd_h5file *f, const char *obj, const char *attr, const char *value,

@@ -33,10 +33,15 @@ nd_status nd_h5_write_int(nd_h5file *f, const char *name, const int *data, int r
                           nd_error *err);
 nd_status nd_h5_write_double(nd_h5file *f, const char *name, const double *data, int rank, const size_t *dims,
                              nd_error *err);
+/* unsigned 8-bit (binary spike arrays) */
+nd_status nd_h5_write_u8(nd_h5file *f, const char *name, const unsigned char *data, int rank, const size_t *dims,
+                         nd_error *err);
 /* Attributes on an existing object: obj is "/" for the root group or a dataset/group
  * name. An existing attribute of the same name is replaced. Strings are stored as
  * variable-length UTF-8 (h5py reads them as str). */
 nd_status nd_h5_write_attr_double(nd_h5file *f, const char *obj, const char *attr, double value, nd_error *err);
+/* an integer attribute, stored as int64 */
+nd_status nd_h5_write_attr_int(nd_h5file *f, const char *obj, const char *attr, long long value, nd_error *err);
 nd_status nd_h5_write_attr_string(nd_h5file *f, const char *obj, const char *attr, const char *value,
                                   nd_error *err);
 

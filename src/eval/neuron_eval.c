@@ -1,0 +1,187 @@
+#define _POSIX_C_SOURCE 200809L
+#include "neuron_eval.h"
+#include "spike_metrics.h"
+#include "../io/svg.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define DISCARD_MS 500 /* the first 500 ms of each simulation are left out (the cell starts at rest) */
+
+/* scores of simulations [k0, k1) */
+static nd_status score_range(const nd_tcn_run *r, const nd_neuron_data *d, int k0, int k1, double max_fpr,
+                             nd_tcn_scores *s, nd_error *err) {
+    memset(s, 0, sizeof *s);
+    const int T = d->ms, S = k1 - k0, keep = T > DISCARD_MS ? T - DISCARD_MS : T, skip = T - keep;
+    size_t n = (size_t)S * keep;
+    float *prob = malloc(sizeof(float) * (size_t)S * T), *volt = malloc(sizeof(float) * (size_t)S * T);
+    float *ps = malloc(sizeof(float) * n), *pv = malloc(sizeof(float) * n), *tv = malloc(sizeof(float) * n);
+    unsigned char *y = malloc(n);
+    nd_status st = prob && volt && ps && pv && tv && y ? ND_OK : nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory");
+    if (!st) st = nd_tcn_predict(r, d, k0, k1, prob, volt, err);
+    if (!st) {
+        for (int k = 0; k < S; k++)
+            for (int t = 0; t < keep; t++) {
+                size_t i = (size_t)k * keep + t, j = (size_t)k * T + skip + t, g = (size_t)(k0 + k) * T + skip + t;
+                ps[i] = prob[j];
+                pv[i] = volt[j];
+                tv[i] = d->soma_v[g] > ND_TCN_VCLIP ? (float)ND_TCN_VCLIP : d->soma_v[g];
+                y[i] = d->spikes[g];
+            }
+        st = nd_roc_auc(ps, y, n, &s->auc, err);
+        if (!st) st = nd_tpr_at_fpr(ps, y, n, max_fpr, &s->tpr_at_fpr, NULL, err);
+        nd_voltage_metrics vm;
+        nd_voltage_metrics_compute(pv, tv, n, &vm);
+        s->v_ev = vm.explained_variance;
+        s->v_rmse = vm.rmse;
+        s->v_mae = vm.mae;
+        s->fpr = max_fpr;
+        s->sims = S;
+        s->bins = (long)n;
+    }
+    free(prob); free(volt); free(ps); free(pv); free(tv); free(y);
+    return st;
+}
+
+nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
+                          nd_error *err) {
+    if (strcmp(d->cell, r->cell))
+        return nd_fail(err, ND_ERR_ARG, "the data come from cell '%s' but the network was fitted on '%s'", d->cell, r->cell);
+    return score_range(r, d, 0, d->sims, max_fpr, s, err);
+}
+
+
+/* ---------- the sweep ---------- */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+typedef struct {
+    const nd_tcn_sweep_opts *o;
+    const nd_tcn_sweep_row *rows;
+    int ev; /* 0: spike AUC, 1: voltage EV */
+} plot_ctx;
+
+static void plot(FILE *f, void *ud) {
+    const plot_ctx *p = ud;
+    const nd_tcn_sweep_opts *o = p->o;
+    nd_svg_series s[ND_TCN_SWEEP_MAX];
+    double x[ND_TCN_SWEEP_MAX][ND_TCN_SWEEP_MAX], y[ND_TCN_SWEEP_MAX][ND_TCN_SWEEP_MAX];
+    char names[ND_TCN_SWEEP_MAX][32];
+    for (int j = 0; j < o->n_widths; j++) {
+        for (int i = 0; i < o->n_depths; i++) {
+            const nd_tcn_sweep_row *r = &p->rows[i * o->n_widths + j];
+            x[j][i] = r->depth;
+            y[j][i] = p->ev ? r->test.v_ev : r->test.auc;
+        }
+        snprintf(names[j], sizeof names[j], "width %d", o->widths[j]);
+        s[j] = (nd_svg_series){names[j], x[j], y[j], o->n_depths};
+    }
+    nd_svg_line_plot(f, p->ev ? "Somatic voltage: explained variance (test)" : "Output spikes: ROC AUC (test)",
+                     "depth (layers)", p->ev ? "explained variance" : "spike AUC", s, o->n_widths, NAN, NAN);
+}
+
+static nd_status write_tables(const nd_tcn_sweep_opts *o, const nd_tcn_sweep_row *rows, const char *cell,
+                              nd_error *err) {
+    char path[4200];
+    int n = o->n_depths * o->n_widths;
+    snprintf(path, sizeof path, "%s/sweep.tsv", o->out_dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return nd_fail(err, ND_ERR_IO, "%s: cannot write", path);
+    fprintf(f, "depth\twidth\treceptive_field_ms\tparams\tspike_auc\ttpr_at_0.25pct_fpr\tvoltage_ev\tvoltage_rmse_mv\t"
+               "voltage_mae_mv\tfit_seconds\n");
+    for (int k = 0; k < n; k++) {
+        const nd_tcn_sweep_row *r = &rows[k];
+        fprintf(f, "%d\t%d\t%d\t%zu\t%.5f\t%.5f\t%.5f\t%.4f\t%.4f\t%.1f\n", r->depth, r->width, r->receptive_field_ms,
+                r->params, r->test.auc, r->test.tpr_at_fpr, r->test.v_ev, r->test.v_rmse, r->test.v_mae, r->seconds);
+    }
+    if (fclose(f)) return nd_fail(err, ND_ERR_IO, "%s: write failed", path);
+    cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "networks");
+    cJSON_AddStringToObject(root, "cell", cell);
+    for (int k = 0; k < n; k++) {
+        const nd_tcn_sweep_row *r = &rows[k];
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddNumberToObject(e, "depth", r->depth);
+        cJSON_AddNumberToObject(e, "width", r->width);
+        cJSON_AddNumberToObject(e, "receptive_field_ms", r->receptive_field_ms);
+        cJSON_AddNumberToObject(e, "params", (double)r->params);
+        cJSON_AddNumberToObject(e, "spike_auc", isfinite(r->test.auc) ? r->test.auc : -1);
+        cJSON_AddNumberToObject(e, "tpr_at_fpr", isfinite(r->test.tpr_at_fpr) ? r->test.tpr_at_fpr : -1);
+        cJSON_AddNumberToObject(e, "voltage_explained_variance", isfinite(r->test.v_ev) ? r->test.v_ev : -1);
+        cJSON_AddNumberToObject(e, "voltage_rmse_mv", r->test.v_rmse);
+        cJSON_AddItemToArray(arr, e);
+    }
+    char *txt = cJSON_Print(root);
+    cJSON_Delete(root);
+    snprintf(path, sizeof path, "%s/sweep.json", o->out_dir);
+    f = txt ? fopen(path, "w") : NULL;
+    nd_status st = f && fputs(txt, f) >= 0 ? ND_OK : nd_fail(err, ND_ERR_IO, "%s: cannot write", path);
+    if (f && fclose(f) && !st) st = nd_fail(err, ND_ERR_IO, "%s: write failed", path);
+    free(txt);
+    for (int ev = 0; ev < 2 && !st; ev++) {
+        plot_ctx p = {o, rows, ev};
+        snprintf(path, sizeof path, "%s/%s", o->out_dir, ev ? "ev_vs_depth.svg" : "auc_vs_depth.svg");
+        st = nd_svg_write(path, plot, &p, err);
+    }
+    return st;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
+                       const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows_out, nd_error *err) {
+    *rows_out = NULL;
+    if (o->n_depths < 1 || o->n_widths < 1 || o->n_depths > ND_TCN_SWEEP_MAX || o->n_widths > ND_TCN_SWEEP_MAX)
+        return nd_fail(err, ND_ERR_ARG, "neuron sweep: 1..%d depths and widths", ND_TCN_SWEEP_MAX);
+    if (strcmp(train->cell, test->cell) || train->syn != test->syn)
+        return nd_fail(err, ND_ERR_ARG, "neuron sweep: the test file is from cell '%s' (%d synapses), the training "
+                       "file from '%s' (%d)", test->cell, test->syn, train->cell, train->syn);
+    if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
+        return nd_fail(err, ND_ERR_IO, "%s: cannot create (%s)", o->out_dir, strerror(errno));
+    int n = o->n_depths * o->n_widths;
+    nd_tcn_sweep_row *rows = calloc((size_t)n, sizeof *rows);
+    if (!rows) return nd_fail(err, ND_ERR_NOMEM, "neuron sweep: out of memory");
+    nd_status st = ND_OK;
+    for (int i = 0; i < o->n_depths && !st; i++)
+        for (int j = 0; j < o->n_widths && !st; j++) {
+            char dir[4200], last[4300];
+            snprintf(dir, sizeof dir, "%s/d%d_w%d", o->out_dir, o->depths[i], o->widths[j]);
+            snprintf(last, sizeof last, "%s/last.ckpt", dir);
+            struct stat sb;
+            nd_tcn_fit_opts f = o->fit;
+            f.run_dir = dir;
+            f.net.depth = o->depths[i];
+            f.net.width = o->widths[j];
+            f.resume = stat(last, &sb) == 0; /* finished runs return at once; interrupted ones continue */
+            f.force = 0;
+            if (f.progress) fprintf(f.progress, "== depth %d, width %d -> %s\n", f.net.depth, f.net.width, dir);
+            double t0 = now_s();
+            nd_tcn_fit_result res;
+            st = nd_tcn_fit(train, train_path, &f, &res, err);
+            nd_tcn_sweep_row *r = &rows[i * o->n_widths + j];
+            r->depth = f.net.depth;
+            r->width = f.net.width;
+            r->seconds = now_s() - t0;
+            nd_tcn_run run;
+            if (!st) st = nd_tcn_run_load(dir, &run, err);
+            if (!st) {
+                r->receptive_field_ms = nd_tcn_receptive_field(&run.m.cfg);
+                r->params = run.m.n_params;
+                st = nd_tcn_evaluate(&run, test, 0.0025, &r->test, err);
+                nd_tcn_run_free(&run);
+                if (!st && f.progress)
+                    fprintf(f.progress, "   test spike AUC %.4f, voltage EV %.4f\n", r->test.auc, r->test.v_ev);
+            }
+        }
+    if (!st) st = write_tables(o, rows, train->cell, err);
+    if (st) { free(rows); return st; }
+    *rows_out = rows;
+    return ND_OK;
+}

@@ -1,0 +1,28 @@
+/* Scoring the neuron TCN on held-out simulations, and the accuracy-vs-complexity sweep (docs/neuron.md). */
+#ifndef ND_EVAL_NEURON_EVAL_H
+#define ND_EVAL_NEURON_EVAL_H
+#include "../models/tcn_train.h"
+
+typedef struct {
+    double auc, tpr_at_fpr, fpr, v_ev, v_rmse, v_mae;
+    int sims; long bins;
+} nd_tcn_scores;
+/* scores on every simulation of d, first 500 ms of each left out; voltage against the truth clipped at -55 mV */
+nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
+                          nd_error *err);
+
+/* Accuracy vs complexity: one network per (depth, width), fitted on train and scored on test. Each network's
+ * run is OUT/dD_wW (a finished one is reused, an interrupted one resumed); OUT/sweep.tsv and sweep.json hold
+ * the table, OUT/auc_vs_depth.svg and ev_vs_depth.svg the curves (one per width). */
+#define ND_TCN_SWEEP_MAX 16
+typedef struct {
+    const char *out_dir;
+    int depths[ND_TCN_SWEEP_MAX], n_depths, widths[ND_TCN_SWEEP_MAX], n_widths;
+    nd_tcn_fit_opts fit; /* everything but run_dir, depth and width */
+} nd_tcn_sweep_opts;
+typedef struct { int depth, width, receptive_field_ms; size_t params; nd_tcn_scores test; double seconds; } nd_tcn_sweep_row;
+/* rows: n_depths x n_widths entries (malloc'd, caller frees) */
+nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
+                       const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows, nd_error *err);
+
+#endif

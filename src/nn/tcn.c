@@ -1,0 +1,142 @@
+#include "tcn.h"
+#include "../core/blas.h"
+#include <math.h>
+#include <string.h>
+
+static void fill_bias(real *Y, const real *b, size_t rows, int C) {
+    for (size_t r = 0; r < rows; r++) {
+        real *y = Y + r * C;
+        if (b) memcpy(y, b, sizeof(real) * C);
+        else memset(y, 0, sizeof(real) * C);
+    }
+}
+
+static void add_colsum(real *db, const real *dY, size_t rows, int C) {
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) db[c] += dY[r * C + c];
+}
+
+void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int B, int Cin, int Cout, int K) {
+    fill_bias(Y, b, (size_t)T * B, Cout);
+    for (int k = 0; k < K && k < T; k++) /* tap k: steps k..T-1 of Y from steps 0..T-1-k of X, one GEMM */
+        nd_gemm(0, 0, (T - k) * B, Cout, Cin, 1, X, Cin, W + (size_t)k * Cin * Cout, Cout, 1,
+                Y + (size_t)k * B * Cout, Cout);
+}
+
+void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X, const real *W, int T, int B,
+                     int Cin, int Cout, int K) {
+    if (db) add_colsum(db, dY, (size_t)T * B, Cout);
+    for (int k = 0; k < K && k < T; k++) {
+        const real *dYk = dY + (size_t)k * B * Cout;
+        nd_gemm(1, 0, Cin, Cout, (T - k) * B, 1, X, Cin, dYk, Cout, 1, dW + (size_t)k * Cin * Cout, Cout);
+        if (dX) nd_gemm(0, 1, (T - k) * B, Cin, Cout, 1, dYk, Cout, W + (size_t)k * Cin * Cout, Cout, 1, dX, Cin);
+    }
+}
+
+void spikeconv_forward(real *Y, const nd_spike_events *ev, const real *W, const real *b, int T, int B, int Cin,
+                       int Cout, int K) {
+    fill_bias(Y, b, (size_t)T * B, Cout);
+    for (size_t e = 0; e < ev->n; e++) {
+        int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
+        const real *Wc = W + (size_t)ev->c[e] * Cout;
+        for (int t = t0; t < t1; t++) { /* tap t - te of channel c */
+            const real *w = Wc + (size_t)(t - te) * Cin * Cout;
+            real *y = Y + ((size_t)t * B + ev->b[e]) * Cout;
+            for (int o = 0; o < Cout; o++) y[o] += w[o];
+        }
+    }
+}
+
+void spikeconv_backward(real *dW, real *db, const real *dY, const nd_spike_events *ev, int T, int B, int Cin,
+                        int Cout, int K) {
+    if (db) add_colsum(db, dY, (size_t)T * B, Cout);
+    for (size_t e = 0; e < ev->n; e++) {
+        int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
+        real *dWc = dW + (size_t)ev->c[e] * Cout;
+        for (int t = t0; t < t1; t++) {
+            real *dw = dWc + (size_t)(t - te) * Cin * Cout;
+            const real *dy = dY + ((size_t)t * B + ev->b[e]) * Cout;
+            for (int o = 0; o < Cout; o++) dw[o] += dy[o];
+        }
+    }
+}
+
+void relu_forward(real *Y, const real *X, size_t n) {
+    for (size_t i = 0; i < n; i++) Y[i] = X[i] > 0 ? X[i] : 0;
+}
+
+void relu_backward(real *dX, const real *dY, const real *Y, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (Y[i] > 0) dX[i] += dY[i];
+}
+
+void batchnorm_forward_train(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta,
+                             size_t rows, int C) {
+    for (int c = 0; c < C; c++) {
+        double m = 0, v = 0;
+        for (size_t r = 0; r < rows; r++) m += X[r * C + c];
+        m /= rows;
+        for (size_t r = 0; r < rows; r++) {
+            double d = X[r * C + c] - m;
+            v += d * d;
+        }
+        v /= rows;
+        mean[c] = (real)m;
+        rstd[c] = (real)(1 / sqrt(v + ND_BATCHNORM_EPS));
+    }
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) Y[r * C + c] = g[c] * (X[r * C + c] - mean[c]) * rstd[c] + beta[c];
+}
+
+void batchnorm_forward_eval(real *Y, const real *X, const real *g, const real *beta, const real *run_mean,
+                            const real *run_var, size_t rows, int C) {
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++)
+            Y[r * C + c] = g[c] * (X[r * C + c] - run_mean[c]) / RSQRT(run_var[c] + (real)ND_BATCHNORM_EPS) + beta[c];
+}
+
+void batchnorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
+                        const real *rstd, const real *g, size_t rows, int C) {
+    for (int c = 0; c < C; c++) {
+        double s1 = 0, s2 = 0; /* sums of dxhat and dxhat * xhat */
+        for (size_t r = 0; r < rows; r++) {
+            real xh = (X[r * C + c] - mean[c]) * rstd[c], dy = dY[r * C + c];
+            dg[c] += dy * xh;
+            dbeta[c] += dy;
+            s1 += dy * g[c];
+            s2 += dy * g[c] * xh;
+        }
+        s1 /= rows;
+        s2 /= rows;
+        for (size_t r = 0; r < rows; r++) {
+            real xh = (X[r * C + c] - mean[c]) * rstd[c];
+            dX[r * C + c] += rstd[c] * (dY[r * C + c] * g[c] - (real)s1 - xh * (real)s2);
+        }
+    }
+}
+
+/* softplus(z) = log(1 + exp(z)), computed without overflow */
+static double softplus(double z) { return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z)); }
+
+double bce_logits_forward(const real *z, const real *y, const real *w, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (w ? w[i] : 1) * (softplus(z[i]) - (double)y[i] * z[i]);
+    return s;
+}
+
+void bce_logits_backward(real *dz, const real *z, const real *y, const real *w, real scale, size_t n) {
+    for (size_t i = 0; i < n; i++) dz[i] += scale * (w ? w[i] : 1) * (nd_sigmoid(z[i]) - y[i]);
+}
+
+double sqerr_forward(const real *p, const real *y, const real *w, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)p[i] - y[i];
+        s += (w ? w[i] : 1) * d * d;
+    }
+    return s;
+}
+
+void sqerr_backward(real *dp, const real *p, const real *y, const real *w, real scale, size_t n) {
+    for (size_t i = 0; i < n; i++) dp[i] += scale * 2 * (w ? w[i] : 1) * (p[i] - y[i]);
+}
