@@ -10,7 +10,7 @@ LDLIBS  = $(HDF5_LIBS) -lcjson -lyaml -llapacke -lopenblas -lmatio -lz -lm -fope
 
 # Debian packages needed to build and test (make deps installs the missing ones when root)
 DEB_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libyaml-dev libmatio-dev \
-            libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev
+            libopenmpi-dev openmpi-bin dataset-fashion-mnist clang libclang-rt-14-dev libomp-dev
 
 LIB_SRC  := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c src/analysis/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)

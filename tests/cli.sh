@@ -189,6 +189,29 @@ $ND neuron simulate --cell branched-ampa --sims 1 --seconds 0.6 --exc-rate-hz 3 
 expect_error "neuron eval on another cell's simulations" "fitted on" $ND neuron eval "$T/nrun" --data "$T/n_br.h5"
 expect_error "neuron eval without a run" "no such run" $ND neuron eval "$T/none" --data "$T/n_te.h5"
 expect_error "neuron fit on an LFADS file" "soma_v" $ND neuron fit "$T/l.h5" --out "$T/nrun3" $NF
+# learn: rules on the teacher task, exact resume, gradient measurement; Fashion-MNIST when its package is there
+LT="--task teacher --rule fa --threads 2 --quiet"
+check "learn train --resume (2 then 3 epochs) is bit-identical to 3 epochs" sh -c "$ND learn train $LT --epochs 3 \
+    --out '$T/la' && $ND learn train $LT --epochs 2 --out '$T/lb' && $ND learn train --resume --epochs 3 --out '$T/lb' \
+    --quiet && cmp '$T/la/last.ckpt' '$T/lb/last.ckpt' && test -s '$T/la/model.h5'"
+check "learn gradients: bp exact, wp variance large" sh -c "$ND learn gradients '$T/la' --rules bp,wp --samples 50 \
+    --json='$T/lg.json' >/dev/null && test -s '$T/la/gradients.h5' \
+    && /usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[\"estimates\"]; \
+assert e[0][\"angle_deg\"] < 0.01 and e[0][\"variance\"] == 0 and e[2][\"variance\"] > 10, e' '$T/lg.json'"
+expect_error "learn train: unknown rule" "unknown --rule" $ND learn train --task teacher --rule hebb --out "$T/lx"
+expect_error "learn train: orientation not built yet" "not implemented" $ND learn train --task orientation --rule bp --out "$T/lx"
+expect_error "learn train: missing Fashion-MNIST" "dataset-fashion-mnist" $ND learn train --task fashion-mnist --rule bp \
+    --data-dir /nonexistent --out "$T/lx"
+expect_error "learn train into a used run directory" "already holds a run" $ND learn train $LT --out "$T/la"
+if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    expect_error "learn train: architecture that does not fit Fashion-MNIST" "inputs" $ND learn train \
+        --task fashion-mnist --rule bp --arch 100-10 --out "$T/lx"
+    check "learn train: bp on Fashion-MNIST, 784-64-10, 1 epoch: test accuracy > 0.80" sh -c "$ND learn train \
+        --task fashion-mnist --rule bp --arch 784-64-10 --epochs 1 --out '$T/lfm' --threads 2 | \
+        awk '/^epoch/ { a = \$NF } END { exit !(a > 0.80) }'"
+else
+    echo "skip learn on Fashion-MNIST: /usr/share/datasets/fashion-mnist not installed (apt-get install dataset-fashion-mnist)"
+fi
 check "failed runs left no output files" test ! -e "$T/x.h5"
 
 echo "RESULT $pass $fail 0"

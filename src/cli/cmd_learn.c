@@ -1,0 +1,244 @@
+/* neurodyn learn train | gradients: learning rules beyond backprop (docs/learning.md). */
+#define _GNU_SOURCE
+#include "cli.h"
+#include "../models/learn_train.h"
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void learn_usage(FILE *f) {
+    fprintf(f,
+            "usage: neurodyn learn train --task TASK --rule RULE --out RUN_DIR [options]\n"
+            "       neurodyn learn gradients RUN_DIR [--rules bp,fa,dfa,sign,np,wp] [--samples 200] [--json[=FILE]]\n\n"
+            "Trains a multilayer perceptron (tanh hidden layers) with one learning rule, and measures the bias and\n"
+            "variance of every rule's gradient estimate at the run's initial and final weights.\n"
+            "  tasks: fashion-mnist (Debian package dataset-fashion-mnist), teacher (a random teacher network of\n"
+            "         the same shape; squared error)\n"
+            "  rules: bp (backprop), fa (feedback alignment), dfa (direct feedback alignment), sign (sign\n"
+            "         symmetry), np (node perturbation), wp (weight perturbation)\n\n"
+            "train options:\n"
+            "  --arch 784-256-256-10   layer widths (default; fashion-mnist needs 784 inputs and 10 outputs)\n"
+            "  --epochs N              epochs (default 10; a resumed run continues to N)\n"
+            "  --lr X                  SGD step (default 0.05)\n"
+            "  --batch N               examples per step (default 64)\n"
+            "  --sigma X               perturbation SD of np and wp (default 1e-3)\n"
+            "  --seed N                random seed (default 0)\n"
+            "  --threads N             BLAS threads (default: all cores)\n"
+            "  --data-dir DIR          Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
+            "  --resume | --force      continue RUN_DIR, or replace the run in it\n"
+            "  --quiet                 no progress lines\n\n"
+            "RUN_DIR gets curves.tsv, last.ckpt (every epoch) and model.h5: weights, curves and layerK_activity of\n"
+            "1000 test examples (and *_init at the initial weights) for 'neurodyn compare'.\n"
+            "Not implemented yet: --task orientation | flipflop, --rnn, learn compare, learn tuning.\n\n"
+            "examples:\n"
+            "  neurodyn learn train --task fashion-mnist --rule fa --epochs 10 --out run_fa/\n"
+            "  neurodyn learn gradients run_fa/ --rules bp,fa,np,wp --samples 200 --json=grads.json\n");
+}
+
+static int parse_arch(const char *s, nd_learn_opts *o) {
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long w = strtol(p, &end, 10);
+        if (end == p || w < 1 || w > 100000 || n > ND_MLP_MAX_LAYERS || (*end && *end != '-')) return 0;
+        o->widths[n++] = (int)w;
+        p = *end ? end + 1 : end;
+    }
+    if (n < 2) return 0;
+    o->L = n - 1;
+    return 1;
+}
+
+static int learn_train(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"task", required_argument, 0, 'T'}, {"rule", required_argument, 0, 'R'}, {"arch", required_argument, 0, 'A'},
+        {"rnn", required_argument, 0, 'N'}, {"epochs", required_argument, 0, 'E'}, {"lr", required_argument, 0, 'l'},
+        {"batch", required_argument, 0, 'B'}, {"sigma", required_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
+        {"threads", required_argument, 0, 't'}, {"data-dir", required_argument, 0, 'D'},
+        {"out", required_argument, 0, 'o'}, {"resume", no_argument, 0, 'r'}, {"force", no_argument, 0, 'f'},
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    nd_learn_opts o;
+    nd_learn_opts_default(&o);
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    o.threads = nproc > 0 ? (int)nproc : 1;
+    const char *task = NULL, *rule = NULL;
+    int quiet = 0, c, arch_set = 0;
+    char *end;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'T': task = optarg; break;
+        case 'R': rule = optarg; break;
+        case 'A':
+            if (!parse_arch(optarg, &o)) {
+                fprintf(stderr, "neurodyn learn train: --arch '%s': expected widths like 784-256-256-10 (2..%d layers)\n",
+                        optarg, ND_MLP_MAX_LAYERS + 1);
+                return 2;
+            }
+            arch_set = 1;
+            break;
+        case 'N': fprintf(stderr, "neurodyn learn train: --rnn (recurrent networks) is not implemented yet\n"); return 2;
+        case 'E': o.epochs = (int)strtol(optarg, &end, 10); if (*end || o.epochs < 1) goto bad; break;
+        case 'B': o.batch = (int)strtol(optarg, &end, 10); if (*end || o.batch < 1) goto bad; break;
+        case 's': o.seed = strtoull(optarg, &end, 10); if (*end) goto bad; break;
+        case 't': o.threads = (int)strtol(optarg, &end, 10); if (*end || o.threads < 1 || o.threads > 1024) goto bad; break;
+        case 'l': o.lr = strtod(optarg, &end); if (*end || !(o.lr > 0 && o.lr < 100)) goto bad; break;
+        case 'S': o.sigma = strtod(optarg, &end); if (*end || !(o.sigma > 0 && o.sigma < 10)) goto bad; break;
+        case 'D': o.data_dir = optarg; break;
+        case 'o': o.out_dir = optarg; break;
+        case 'r': o.resume = 1; break;
+        case 'f': o.force = 1; break;
+        case 'q': quiet = 1; break;
+        case 'h': learn_usage(stdout); return 0;
+        default: cli_bad_option("learn train", argv); return 2;
+        }
+        continue;
+    bad:
+        fprintf(stderr, "neurodyn learn train: bad value '%s' (see --help)\n", optarg);
+        return 2;
+    }
+    if (!o.out_dir || (!o.resume && (!task || !rule))) {
+        fprintf(stderr, "neurodyn learn train: --task, --rule and --out are required (see --help)\n");
+        return 2;
+    }
+    if (task) {
+        if (!strcmp(task, "fashion-mnist")) o.task = ND_TASK_FASHION_MNIST;
+        else if (!strcmp(task, "teacher")) o.task = ND_TASK_TEACHER;
+        else if (!strcmp(task, "orientation") || !strcmp(task, "flipflop")) {
+            fprintf(stderr, "neurodyn learn train: --task %s is not implemented yet (fashion-mnist, teacher)\n", task);
+            return 2;
+        } else {
+            fprintf(stderr, "neurodyn learn train: unknown --task '%s' (fashion-mnist, teacher)\n", task);
+            return 2;
+        }
+        if (o.task == ND_TASK_TEACHER && !arch_set) { /* a small default for the synthetic task */
+            o.L = 2; o.widths[0] = 20; o.widths[1] = 50; o.widths[2] = 5;
+        }
+    }
+    if (rule) {
+        int r = nd_rule_parse(rule);
+        if (r < 0) {
+            fprintf(stderr, "neurodyn learn train: unknown --rule '%s' (bp, fa, dfa, sign, np, wp)\n", rule);
+            return 2;
+        }
+        o.rule = (nd_rule)r;
+    }
+    o.progress = quiet ? NULL : stdout;
+    nd_learn_result res;
+    nd_error err;
+    nd_status st = nd_learn_train(&o, &res, &err);
+    if (st) {
+        fprintf(stderr, "neurodyn learn train: %s\n", err.msg);
+        return st == ND_ERR_ARG ? 2 : 1;
+    }
+    if (!quiet) {
+        printf("done: test loss %.4f", res.test_loss);
+        if (isfinite(res.test_accuracy)) printf(", test accuracy %.4f", res.test_accuracy);
+        printf(" -> %s/model.h5\n", o.out_dir);
+    }
+    return 0;
+}
+
+static int learn_gradients(int argc, char **argv) {
+    static const struct option opts[] = {{"rules", required_argument, 0, 'R'}, {"samples", required_argument, 0, 'n'},
+                                         {"sigma", required_argument, 0, 'S'}, {"batch", required_argument, 0, 'B'},
+                                         {"json", optional_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    nd_rule rules[ND_RULE_COUNT];
+    int n_rules = 0, samples = 200, batch = 100, c, want_json = 0;
+    double sigma = 1e-3;
+    const char *json = NULL;
+    char *end;
+    for (int r = 0; r < ND_RULE_COUNT; r++) rules[n_rules++] = (nd_rule)r;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'R': {
+            n_rules = 0;
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", optarg);
+            for (char *t = strtok(buf, ","); t; t = strtok(NULL, ",")) {
+                int r = nd_rule_parse(t);
+                if (r < 0 || n_rules >= ND_RULE_COUNT) {
+                    fprintf(stderr, "neurodyn learn gradients: --rules: unknown rule '%s' (bp, fa, dfa, sign, np, wp)\n", t);
+                    return 2;
+                }
+                rules[n_rules++] = (nd_rule)r;
+            }
+            if (!n_rules) { fprintf(stderr, "neurodyn learn gradients: --rules is empty\n"); return 2; }
+            break;
+        }
+        case 'n': samples = (int)strtol(optarg, &end, 10); if (*end || samples < 1 || samples > 1000000) goto bad; break;
+        case 'B': batch = (int)strtol(optarg, &end, 10); if (*end || batch < 1) goto bad; break;
+        case 'S': sigma = strtod(optarg, &end); if (*end || !(sigma > 0)) goto bad; break;
+        case 'j': want_json = 1; json = optarg; break;
+        case 'h': learn_usage(stdout); return 0;
+        default: cli_bad_option("learn gradients", argv); return 2;
+        }
+        continue;
+    bad:
+        fprintf(stderr, "neurodyn learn gradients: bad value '%s' (see --help)\n", optarg);
+        return 2;
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "neurodyn learn gradients: expected one RUN_DIR (see --help)\n");
+        return 2;
+    }
+    nd_rule_stats s[2 * ND_RULE_COUNT];
+    int L = 0;
+    nd_error err;
+    if (nd_learn_gradients(argv[optind], rules, n_rules, samples, sigma, batch, s, &L, &err)) {
+        fprintf(stderr, "neurodyn learn gradients: %s\n", err.msg);
+        return 1;
+    }
+    if (want_json) {
+        cJSON *root = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(root, "estimates");
+        for (int k = 0; k < n_rules; k++)
+            for (int stage = 0; stage < 2; stage++) {
+                cJSON *e = cJSON_CreateObject();
+                cJSON_AddStringToObject(e, "rule", nd_rule_name(rules[k]));
+                cJSON_AddStringToObject(e, "weights", stage ? "final" : "initial");
+                const nd_rule_stats *t = &s[2 * k + stage];
+                cJSON_AddNumberToObject(e, "angle_deg", t->angle_deg[L]);
+                cJSON_AddNumberToObject(e, "rel_norm", t->rel_norm[L]);
+                cJSON_AddNumberToObject(e, "variance", t->variance[L]);
+                cJSON *pl = cJSON_AddArrayToObject(e, "angle_deg_per_layer");
+                for (int l = 0; l < L; l++) cJSON_AddItemToArray(pl, cJSON_CreateNumber(t->angle_deg[l]));
+                cJSON_AddItemToArray(arr, e);
+            }
+        int rc = cli_write_json("learn gradients", root, json);
+        cJSON_Delete(root);
+        if (rc || !json) return rc;
+    }
+    printf("rule  weights   angle (deg; layers 1..%d, all)          |mean|/|g|  variance\n", L);
+    for (int k = 0; k < n_rules; k++)
+        for (int stage = 0; stage < 2; stage++) {
+            const nd_rule_stats *t = &s[2 * k + stage];
+            printf("%-5s %-8s ", nd_rule_name(rules[k]), stage ? "final" : "initial");
+            for (int l = 0; l <= L; l++) printf(" %6.1f", t->angle_deg[l]);
+            printf("   %8.3f  %9.3g\n", t->rel_norm[L], t->variance[L]);
+        }
+    printf("-> %s/gradients.h5\n", argv[optind]);
+    return 0;
+}
+
+int cmd_learn(int argc, char **argv) {
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        learn_usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "train")) return learn_train(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "gradients")) return learn_gradients(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "compare") || !strcmp(argv[1], "tuning")) {
+        fprintf(stderr, "neurodyn learn %s is not implemented yet (available: train, gradients)\n", argv[1]);
+        return 2;
+    }
+    fprintf(stderr, "neurodyn learn: unknown subcommand '%s' (available: train, gradients)\n", argv[1]);
+    return 2;
+}
