@@ -2,6 +2,7 @@
 #include "lfads_train.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
+#include "../core/progress.h"
 #include "../io/h5.h"
 #include <math.h>
 #include <omp.h>
@@ -121,9 +122,11 @@ nd_status nd_lfads_infer_session(const nd_lfads_model *m, int session, const flo
             acc_vec(r->ic_mean, out.ic_mean, start, B, icd, wgt, 0, 0);
             acc_vec(r->ic_std, out.ic_logvar, start, B, icd, wgt, 2, (real)c->ic_post_var_min);
         }
-        if (o->progress && (k % 10 == 9 || start + B >= n)) {
-            fprintf(o->progress, "\r  %s: %d/%d trials", split_id == 0 ? "train" : split_id == 1 ? "valid" : "test", start + B, n);
-            if (start + B >= n) fprintf(o->progress, "\n");
+        /* on a terminal the line updates every 10 batches; in a pipe or file only the finished line is written */
+        const int last = start + B >= n, tty = nd_progress_tty(o->progress);
+        if (o->progress && (last || (tty && k % 10 == 9))) {
+            fprintf(o->progress, "%s  %s: %d/%d trials%s", tty ? "\r" : "",
+                    split_id == 0 ? "train" : split_id == 1 ? "valid" : "test", start + B, n, last ? "\n" : "");
             fflush(o->progress);
         }
     }
