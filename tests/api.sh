@@ -32,6 +32,19 @@ else
     skipped "cffi parse of neurodyn.h: python3-cffi not installed (Debian: apt-get install python3-cffi)"
 fi
 
+# --- layers: core < nn < io < models < eval < analysis < api < cli; none includes a higher one ---
+layers="core nn io models eval analysis api cli"
+viol=""; i=0
+for l in $layers; do
+    i=$((i + 1)); j=0
+    for h in $layers; do
+        j=$((j + 1)); [ $j -gt $i ] || continue
+        v=$(grep -ln "#include \"\.\./$h/" src/$l/*.[ch] 2>/dev/null)
+        [ -z "$v" ] || viol="$viol $l->$h:$(echo $v | tr ' ' ',')"
+    done
+done
+check "no layer includes a higher one ($layers)${viol:+:$viol}" [ -z "$viol" ]
+
 # --- the shared library ---
 nm -D --defined-only "$LIBSO" | awk '{print $3}' | sed 's/@.*//' | sort >"$T/exp.txt"
 check "nm -D --defined-only $(basename "$LIBSO"): exactly the header's $(wc -l <"$T/decl.txt") nd_ functions" \
@@ -93,6 +106,10 @@ fi
 cli_r2=$(sed -n 's/^rate_r2  *\([-0-9.]*\).*/\1/p' "$T/eval.txt")
 api_r2=$(sed -n 's/^rate_r2 \([-0-9.]*\).*/\1/p' "$T/a.log")
 check "nd_eval's rate_r2 is neurodyn eval's ($api_r2 vs $cli_r2)" [ -n "$cli_r2" -a "$cli_r2" = "$api_r2" ]
+# staged install (packaging): DESTDIR prefixes every path, the pkg-config file names the final PREFIX
+make -s --no-print-directory install DESTDIR="$T/stage" PREFIX=/opt/nd >"$T/stage.log" 2>&1
+check "make install DESTDIR=... PREFIX=/opt/nd stages under DESTDIR; neurodyn.pc says prefix=/opt/nd" sh -c \
+    "test -e '$T/stage/opt/nd/lib/libneurodyn.so.0' && grep -qx 'prefix=/opt/nd' '$T/stage/opt/nd/lib/pkgconfig/neurodyn.pc'"
 make -s --no-print-directory uninstall PREFIX="$P" >"$T/uninstall.log" 2>&1
 check "make uninstall leaves no file under PREFIX" [ -z "$(find "$P" -type f -o -type l)" ]
 echo "RESULT $pass $fail $skip"
