@@ -134,7 +134,7 @@ check "config file round trip (--config run/config.txt)" $ND train "$T/l.h5" --o
 echo "not hdf5" >"$T/text.h5"
 expect_error "missing data file" "nope.h5" $ND train "$T/nope.h5" --out "$T/x"
 expect_error "data file that is not HDF5" "text.h5" $ND train "$T/text.h5" --out "$T/x"
-expect_error "unknown --set key" "unknown config key 'gen_dimm'" $ND train "$T/l.h5" --out "$T/x" --set gen_dimm=3
+expect_error "unknown --set key, with 'did you mean'" "unknown config key 'gen_dimm'; did you mean 'gen_dim'" $ND train "$T/l.h5" --out "$T/x" --set gen_dimm=3
 expect_error "bad --set value" "gen_dim" $ND train "$T/l.h5" --out "$T/x" --set gen_dim=abc
 expect_error "out-of-range value" "dropout_rate" $ND train "$T/l.h5" --out "$T/x" --set dropout_rate=1.5
 expect_error "missing --out" "out" $ND train "$T/l.h5"

@@ -47,7 +47,7 @@ static void test_errors(nd_test_ctx *t) {
     CHECK(t, !strcmp(nd_status_string(ND_ERR_IO), "i/o error"), "status string");
     nd_train_options *o = NULL;
     CHECK(t, nd_train_options_create(ctx, &o) == ND_OK, "options");
-    CHECK(t, nd_train_options_set(ctx, o, "gen_dimm", "3") == ND_ERR_ARG && strstr(nd_errmsg(ctx), "gen_dimm"),
+    CHECK(t, nd_train_options_set(ctx, o, "gen_dimm", "3") == ND_ERR_ARG && strstr(nd_errmsg(ctx), "did you mean 'gen_dim'"),
           "unknown key: %s", nd_errmsg(ctx));
     CHECK(t, nd_train_options_set(ctx, o, "gen_dim", "abc") == ND_ERR_ARG, "bad value");
     char buf[64];

@@ -53,7 +53,8 @@ ND_API nd_status nd_train_options_get(nd_context *ctx, const nd_train_options *o
             return api_fail(ctx, ND_ERR_ARG, "nd_train_options_get: '%s': buffer of %zu bytes too small", key, cap);
         return api_end(ctx, ND_OK);
     }
-    return api_fail(ctx, ND_ERR_ARG, "unknown config key '%s' (see 'neurodyn train --help')", key);
+    nd_lfads_config probe = opts->cfg; /* the setter's message, with its "did you mean" */
+    return api_end(ctx, nd_lfads_config_set(&probe, key, "0", &ctx->err));
 }
 
 ND_API nd_status nd_train(nd_context *ctx, const nd_data *data, const nd_train_options *opts, const char *run_dir,

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "../models/lfads.h"
+#include "../core/suggest.h"
 int cmd_simulate(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_infer(int argc, char **argv);
@@ -21,10 +22,6 @@ int cmd_ablate(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_search(int argc, char **argv);
 
-/* the candidate closest to word (edit distance, a swap of two neighbours counting 1) when it is close enough to be
- * a typo: distance <= 1 for words of up to 4 letters, <= 2 for longer ones, or word is a prefix of exactly one
- * candidate; NULL otherwise. For "did you mean" hints. */
-const char *cli_suggest(const char *word, const char *const *cands, int n);
 /* one-line message for an option getopt_long rejected (call with opterr = 0) */
 void cli_bad_option(const char *cmd, char **argv);
 /* prints root as JSON to path (written atomically) or, with path NULL, to stdout; 0 or 1 with a message */

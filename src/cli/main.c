@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
         names[i] = commands[i].name;
     }
-    const char *near = cli_suggest(argv[1], names, (int)n);
+    const char *near = nd_suggest(argv[1], names, (int)n);
     if (near)
         fprintf(stderr, "neurodyn: unknown command '%s'; did you mean '%s'? (try 'neurodyn --help')\n", argv[1], near);
     else
