@@ -12,7 +12,7 @@
  *
  * Model: gen 100, con 80, co 4, ic_enc 100, ci_enc 80, ic 100, fac 40, batch 128, coordinated dropout 0.3,
  * dropout 0.05, posterior sampling on (the defaults of nd_lfads_config_default). */
-#include "../include/neurodyn.h"
+#include "../src/neurodyn_internal.h"
 #include "../src/core/blas.h"
 #include <omp.h>
 #include <stdio.h>

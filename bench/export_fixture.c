@@ -4,7 +4,7 @@
  * Usage: export_fixture DIR T N B [THREADS] (OpenMP threads; BLAS single-threaded, as in training). Writes DIR/manifest.txt (sizes, loss terms, and the offset and
  * length of every named parameter view), DIR/params.f64, DIR/x.f64 ([T][B][N]) and DIR/grad.f64,
  * all float64 little-endian whatever the precision of the build. */
-#include "../include/neurodyn.h"
+#include "../src/neurodyn_internal.h"
 #include "../src/core/blas.h"
 #include <omp.h>
 #include <stdio.h>

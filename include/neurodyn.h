@@ -1,42 +1,223 @@
-/* neurodyn public API.
+/* neurodyn.h — the public C API of libneurodyn (LFADS and baselines for neural population data).
  *
- * Everything a program needs to simulate data, train LFADS, run inference and score results
- * without the CLI. Conventions: functions return nd_status (ND_OK == 0) and fill an nd_error
- * with a one-line message; the library never exits the process; arrays are row-major float
- * [trials][bins][dims] unless stated. See README.md and docs/model.md. */
+ * This header is the whole contract: it is standalone (no other neurodyn header), declares only
+ * nd_ / ND_ names, uses no macros or attributes to declare anything and passes only float, double,
+ * int, size_t and char arrays (the library's float build; the double build is internal).
+ * Link with:  cc app.c $(pkg-config --cflags --libs neurodyn)
+ *
+ * Conventions (as SQLite's):
+ *  - Every call that can fail takes an nd_context first and returns an nd_status (ND_OK == 0). On
+ *    failure nd_errmsg(ctx) is one human-readable line naming the file, field and problem; the
+ *    message belongs to the context and stays valid until the next call on it. The library never
+ *    exits or aborts the process and never prints unless progress output is switched on.
+ *  - Handles are opaque. Each nd_X_create / nd_X_open / producing call has one nd_X_free, which
+ *    accepts NULL. On failure the out-handle is set to NULL: there is nothing to free.
+ *  - Option structs are plain values: always initialise them with nd_X_options_default(), then
+ *    change the fields you need (new fields may be appended in a later version with a new soname).
+ *  - Arrays are row-major float [trials][bins][dims], rates in counts per bin. A pointer returned
+ *    by an accessor belongs to the handle it came from and lives until that handle is freed.
+ *  - One context must not be used by two threads at once; separate contexts are independent.
+ */
 #ifndef NEURODYN_H
 #define NEURODYN_H
+#include <stddef.h>
 
-#define NEURODYN_VERSION "0.1.0"
+/* ---------------------------------------------------------------- status, version, context */
 
-#include "../src/core/status.h"
-#include "../src/core/rng.h"
-#include "../src/core/mem.h"
-#include "../src/io/h5.h"
-#include "../src/io/lfads_data.h"
-#include "../src/io/checkpoint.h"
-#include "../src/io/convert.h"
-#include "../src/models/lfads_config.h"
-#include "../src/models/lfads.h"
-#include "../src/models/lfads_train.h"
-#include "../src/models/lfads_infer.h"
-#include "../src/models/synth.h"
-#include "../src/models/poisson_glm.h"
-#include "../src/models/gpfa.h"
-#include "../src/models/baseline.h"
-#include "../src/models/pbt.h"
-#include "../src/models/stitch_init.h"
-#include "../src/eval/metrics.h"
-#include "../src/eval/regress.h"
-#include "../src/eval/nlb.h"
-#include "../src/analysis/pca.h"
-#include "../src/analysis/compare.h"
-#include "../src/analysis/rsa.h"
-#include "../src/analysis/predict.h"
-#include "../src/analysis/data.h"
-#include "../src/analysis/jpca.h"
-#include "../src/analysis/fixedpoints.h"
-#include "../src/analysis/ablate.h"
-#include "../src/analysis/decode.h"
+typedef enum nd_status {
+    ND_OK = 0,
+    ND_ERR_ARG = 1,        /* bad argument or option value */
+    ND_ERR_IO = 2,         /* cannot open/read/write a file */
+    ND_ERR_FORMAT = 3,     /* file content is not what is expected */
+    ND_ERR_NOMEM = 4,      /* allocation failed */
+    ND_ERR_NUMERIC = 5,    /* NaN/Inf or divergence */
+    ND_ERR_CHECKPOINT = 6, /* checkpoint missing, truncated or corrupt */
+    ND_ERR_INTERNAL = 7
+} nd_status;
+
+/* "0.1.0"; static storage */
+const char *nd_version(void);
+/* major * 10000 + minor * 100 + patch (0.1.0 -> 100) */
+int nd_version_number(void);
+/* a short English name of a status code ("bad argument", ...); static storage */
+const char *nd_status_string(nd_status status);
+
+typedef struct nd_context nd_context;
+
+/* A context holds the last error, the thread count and the progress setting. *out is NULL on
+ * failure (ND_ERR_NOMEM). Free with nd_context_free. */
+nd_status nd_context_create(nd_context **out);
+void nd_context_free(nd_context *ctx);
+/* the message of the last failed call on ctx ("" after a successful one); owned by ctx */
+const char *nd_errmsg(const nd_context *ctx);
+/* the status of the last call on ctx */
+nd_status nd_errcode(const nd_context *ctx);
+/* OpenMP / BLAS threads of later calls: 1..1024, or 0 for all cores (the default) */
+nd_status nd_set_threads(nd_context *ctx, int threads);
+int nd_get_threads(const nd_context *ctx);
+/* 1: training, inference and baselines print one progress line per epoch/step on stderr; 0 (default): quiet */
+void nd_set_progress(nd_context *ctx, int on);
+
+/* ---------------------------------------------------------------- data */
+
+typedef enum nd_split { ND_SPLIT_TRAIN = 0, ND_SPLIT_VALID = 1, ND_SPLIT_TEST = 2 } nd_split;
+
+typedef struct nd_data nd_data;
+
+/* Read an LFADS-format HDF5 file (train_data / valid_data, or lfads-torch *_encod_data / *_recon_data;
+ * see docs/formats). When the file has no valid_data, round(n * valid_fraction) trials chosen by a
+ * shuffle seeded with split_seed become the validation split (a model's own split: nd_model_open_data). */
+nd_status nd_data_open(nd_context *ctx, const char *path, unsigned long long split_seed, double valid_fraction,
+                       nd_data **out);
+void nd_data_free(nd_data *data);
+/* trials of a split (0 when the file has none) */
+int nd_data_trials(const nd_data *data, nd_split split);
+/* observed bins and neurons (what the encoder sees) */
+int nd_data_bins(const nd_data *data);
+int nd_data_neurons(const nd_data *data);
+/* reconstructed bins and neurons (>= the observed ones: forward-prediction bins, held-out neurons) */
+int nd_data_recon_bins(const nd_data *data);
+int nd_data_recon_neurons(const nd_data *data);
+/* external input dimensions (0 if none) */
+int nd_data_ext_dims(const nd_data *data);
+/* spike counts of a split, [trials][bins][neurons]; NULL if the split is empty. Owned by data. */
+const float *nd_data_counts(const nd_data *data, nd_split split);
+
+/* Synthetic Lorenz data with ground truth (neurodyn simulate lorenz). Defaults: 65 conditions x 24 trials,
+ * 30 neurons, 50 bins of 20 ms, 10 Hz base rate, 20% of each condition's trials in valid, seed 0. */
+typedef struct nd_lorenz_options {
+    int conditions;
+    int trials_per_condition;
+    int neurons;
+    int bins;
+    double bin_ms;
+    double base_rate_hz;
+    double valid_fraction;
+    unsigned long long seed;
+} nd_lorenz_options;
+void nd_lorenz_options_default(nd_lorenz_options *opts);
+nd_status nd_simulate_lorenz(nd_context *ctx, const nd_lorenz_options *opts, nd_data **out);
+/* Write simulated data as an LFADS file (what neurodyn simulate writes; atomically). ND_ERR_ARG for data
+ * that was read from a file. */
+nd_status nd_data_write(nd_context *ctx, const nd_data *data, const char *path);
+
+/* ---------------------------------------------------------------- training */
+
+typedef struct nd_train_options nd_train_options;
+
+/* Hyperparameters at their defaults (names as lfads-torch; `neurodyn train --help` lists them). */
+nd_status nd_train_options_create(nd_context *ctx, nd_train_options **out);
+void nd_train_options_free(nd_train_options *opts);
+/* Set one hyperparameter from text, as `neurodyn train --set key=value`: e.g. ("gen_dim", "64"),
+ * ("seed", "3"), ("max_epochs", "20"). An unknown key or a bad value is ND_ERR_ARG naming it. */
+nd_status nd_train_options_set(nd_context *ctx, nd_train_options *opts, const char *key, const char *value);
+/* Read "key = value" lines (e.g. a run's config.txt), as `neurodyn train --config FILE` */
+nd_status nd_train_options_load(nd_context *ctx, nd_train_options *opts, const char *path);
+/* The value of one hyperparameter as text into buf (cap bytes) */
+nd_status nd_train_options_get(nd_context *ctx, const nd_train_options *opts, const char *key, char *buf, size_t cap);
+
+typedef struct nd_train_report {
+    int epochs_run;          /* epochs completed in total, including those before a resume */
+    int best_epoch;          /* -1 if no best checkpoint yet */
+    double best_valid_recon; /* smoothed validation reconstruction NLL per trial at the best epoch */
+    double seconds;
+} nd_train_report;
+
+/* Train LFADS on data into run_dir (created if missing): config.txt, last.ckpt (every epoch), best.ckpt,
+ * train_log.tsv, as `neurodyn train`. resume = 1 continues run_dir/last.ckpt exactly where it stopped (the
+ * same bits as an uninterrupted run). report may be NULL. */
+nd_status nd_train(nd_context *ctx, const nd_data *data, const nd_train_options *opts, const char *run_dir,
+                   int resume, nd_train_report *report);
+
+/* ---------------------------------------------------------------- trained models, inference */
+
+typedef struct nd_model nd_model;
+
+/* Load a trained model: a run directory (its best.ckpt, else last.ckpt) or a checkpoint file. */
+nd_status nd_model_open(nd_context *ctx, const char *run, nd_model **out);
+void nd_model_free(nd_model *model);
+/* Open a data file with the train/valid split the model was trained with (its seed and valid_fraction). */
+nd_status nd_model_open_data(nd_context *ctx, const nd_model *model, const char *path, nd_data **out);
+/* the model's factor count, or its reconstructed neuron count (of session 1 for a stitched model) */
+int nd_model_factors(const nd_model *model);
+int nd_model_neurons(const nd_model *model);
+
+typedef struct nd_infer_options {
+    int samples;             /* posterior samples to average (50); 0 = one pass with posterior means */
+    int batch_size;          /* trials per batch; 0 = the model's */
+    unsigned long long seed; /* seed of the posterior samples (0) */
+    int session;             /* stitched models: the data's session, 1-based; 0 = by the data file's name */
+} nd_infer_options;
+void nd_infer_options_default(nd_infer_options *opts);
+
+typedef struct nd_outputs nd_outputs;
+
+/* Run the model on the train, valid and (if any) test trials of data: what `neurodyn infer` computes.
+ * opts may be NULL (defaults). Free *out with nd_outputs_free. */
+nd_status nd_infer(nd_context *ctx, const nd_model *model, const nd_data *data, const nd_infer_options *opts,
+                   nd_outputs **out);
+void nd_outputs_free(nd_outputs *outputs);
+/* Write the outputs as HDF5 (atomically), the layout of `neurodyn infer` / `neurodyn baseline`. */
+nd_status nd_outputs_write(nd_context *ctx, const nd_outputs *outputs, const char *path);
+/* A named output array under the lfads-torch names: "{train,valid,test}_output_params" (rates, counts per
+ * bin), "_factors", "_gen_states", "_gen_inputs", "_con_states", "_co_means", "_co_stds" ([trials][bins][dim])
+ * and "_gen_init", "_ic_mean", "_ic_std" ([trials][dim]). Fills dims[0..rank-1] and *rank (2 or 3; either
+ * may be NULL). NULL when the outputs have no such array. The pointer is owned by outputs. */
+const float *nd_outputs_array(const nd_outputs *outputs, const char *name, size_t dims[3], int *rank);
+
+/* ---------------------------------------------------------------- baselines */
+
+typedef enum nd_baseline_method { ND_BASELINE_SMOOTHING = 0, ND_BASELINE_GPFA = 1 } nd_baseline_method;
+
+typedef struct nd_baseline_options {
+    double kernel_ms;  /* smoothing: Gaussian SD (50) */
+    double bin_ms;     /* bin width (20) */
+    double alpha;      /* Poisson GLM L2 penalty (0.01) */
+    double log_offset; /* smoothing: added before the log (1e-4) */
+    int gpfa_latents;  /* GPFA latents (20; capped to the neuron count) */
+    int gpfa_iters;    /* GPFA EM iterations (100) */
+} nd_baseline_options;
+void nd_baseline_options_default(nd_baseline_options *opts);
+/* Spike smoothing + Poisson GLM, or GPFA (`neurodyn baseline`): rates in the layout of nd_infer's outputs
+ * ("{split}_output_params"; GPFA also "{split}_factors"). opts may be NULL (defaults). */
+nd_status nd_baseline(nd_context *ctx, const nd_data *data, nd_baseline_method method,
+                      const nd_baseline_options *opts, nd_outputs **out);
+
+/* ---------------------------------------------------------------- evaluation */
+
+typedef struct nd_eval_options {
+    int use_test;            /* 1 (default): score the test split too when the data has its targets */
+    double bin_ms;           /* 0 (default): the data file's bin_ms attribute, else 20 */
+    double psth_kernel_ms;   /* SD of the PSTH smoothing kernel (70) */
+    int behaviour_lag_bins;  /* extra shift of the behaviour after the rates, in bins (0) */
+    int vel_r2_uniform;      /* 0 (default): variance-weighted R^2 over behaviour dims; 1: uniform */
+} nd_eval_options;
+void nd_eval_options_default(nd_eval_options *opts);
+
+/* bits of nd_metrics.computed */
+typedef enum nd_metric {
+    ND_METRIC_CO_BPS = 1,
+    ND_METRIC_FP_BPS = 2,
+    ND_METRIC_VEL_R2 = 4,
+    ND_METRIC_PSTH_R2 = 8,
+    ND_METRIC_RATE_R2 = 16
+} nd_metric;
+
+/* Scores of the eval trials (valid, plus test when scored), as `neurodyn eval`. A metric the data cannot
+ * support (no held-out neurons, no behaviour, no condition ids, no true rates, ...) is NaN and its bit in
+ * computed is 0. */
+typedef struct nd_metrics {
+    double co_bps;   /* bits per spike of the held-out neurons */
+    double fp_bps;   /* bits per spike of the forward-prediction bins */
+    double vel_r2;   /* ridge decoding of behaviour from rates */
+    double psth_r2;  /* condition-averaged rates vs smoothed PSTHs */
+    double rate_r2;  /* rates vs the true rates (synthetic data) */
+    int computed;    /* bitwise or of nd_metric */
+    int eval_trials;
+} nd_metrics;
+
+/* Score outputs (of nd_infer or nd_baseline on the same data) against data. opts may be NULL (defaults). */
+nd_status nd_eval(nd_context *ctx, const nd_data *data, const nd_outputs *outputs, const nd_eval_options *opts,
+                  nd_metrics *metrics);
 
 #endif

@@ -52,6 +52,9 @@ expect_error "simulate: --neurons-min > --neurons-max" "must not exceed" $ND sim
 expect_error "simulate: --neurons-min 0" "neurons-min" $ND simulate lorenz --sessions 2 --neurons-min 0 --out "$T/xs"
 expect_error "simulate: --sessions for chaotic-rnn" "does not apply" $ND simulate chaotic-rnn --sessions 2 --out "$T/xs"
 check "bad --sessions options left no directory" test ! -e "$T/xs"
+expect_error "a mistyped command gets 'did you mean'" "did you mean 'train'" $ND trian x.h5
+expect_error "an unrelated word gets no suggestion" "unknown command 'xyz' (try" $ND xyz
+check "--version prints the library's version" sh -c "$ND --version | grep -qx 'neurodyn [0-9]*\.[0-9]*\.[0-9]*'"
 check "help of every command" sh -c "$ND --help && $ND simulate --help && $ND train --help && $ND infer --help \
     && $ND eval --help" >/dev/null
 
@@ -100,6 +103,9 @@ check "resumed run == uninterrupted run (byte-identical outputs)" cmp -s "$T/out
 check "same seed and threads -> byte-identical outputs" cmp -s "$T/out_a.h5" "$T/out_c.h5"
 check "another seed -> different outputs" sh -c "! cmp -s '$T/out_a.h5' '$T/out_d.h5'"
 check "infer --posterior-mean" $ND infer "$T/a" --data "$T/l.h5" --out "$T/pm.h5" --posterior-mean --quiet
+check "infer progress into a pipe: no carriage return, one finished line per split" sh -c \
+    "$ND infer '$T/a' --data '$T/l.h5' --out '$T/pm2.h5' --posterior-mean | tee '$T/prog.txt' >/dev/null \
+     && ! grep -q \"\$(printf '\\r')\" '$T/prog.txt' && test \$(grep -c 'trials\$' '$T/prog.txt') -eq 2"
 check "jpca on condition-averaged factors" sh -c "$ND jpca '$T/pm.h5' --data '$T/l.h5' --dims 4 >/dev/null"
 check "fixedpoints of the trained generator" sh -c "$ND fixedpoints '$T/a' --outputs '$T/pm.h5' --starts 32 >/dev/null"
 check "ablate factors" sh -c "$ND ablate '$T/a' --data '$T/l.h5' --orders 2 >/dev/null"
@@ -128,7 +134,7 @@ check "config file round trip (--config run/config.txt)" $ND train "$T/l.h5" --o
 echo "not hdf5" >"$T/text.h5"
 expect_error "missing data file" "nope.h5" $ND train "$T/nope.h5" --out "$T/x"
 expect_error "data file that is not HDF5" "text.h5" $ND train "$T/text.h5" --out "$T/x"
-expect_error "unknown --set key" "unknown config key 'gen_dimm'" $ND train "$T/l.h5" --out "$T/x" --set gen_dimm=3
+expect_error "unknown --set key, with 'did you mean'" "unknown config key 'gen_dimm'; did you mean 'gen_dim'" $ND train "$T/l.h5" --out "$T/x" --set gen_dimm=3
 expect_error "bad --set value" "gen_dim" $ND train "$T/l.h5" --out "$T/x" --set gen_dim=abc
 expect_error "out-of-range value" "dropout_rate" $ND train "$T/l.h5" --out "$T/x" --set dropout_rate=1.5
 expect_error "missing --out" "out" $ND train "$T/l.h5"

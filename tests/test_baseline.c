@@ -1,7 +1,7 @@
 /* Baselines beside LFADS: Poisson GLM, nlb smoothing filter, GPFA (EM), their drivers and the CLI.
  * Reference values: tests/fixtures/make_baseline_fixtures.py (sklearn / scipy / dense numpy GPFA). */
 #include "test.h"
-#include "../include/neurodyn.h"
+#include "../src/neurodyn_internal.h"
 #include "../src/models/baseline.h"
 #include "../src/models/gpfa.h"
 #include "../src/models/poisson_glm.h"

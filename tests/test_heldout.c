@@ -1,7 +1,7 @@
 /* Held-out neurons and forward prediction (lfads-torch layout): a model that never sees
  * some neurons or the last bins still predicts them from the shared latent dynamics. */
 #include "test.h"
-#include "../include/neurodyn.h"
+#include "../src/neurodyn_internal.h"
 #include <stdlib.h>
 
 /* copy [n][T][N] block of src [n][Ts][Ns] starting at (t0, n0) */

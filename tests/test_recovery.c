@@ -1,7 +1,7 @@
 /* Library-level end to end through the public header: a small LFADS trained on
  * small Lorenz data recovers the true rates better than Gaussian smoothing. */
 #include "test.h"
-#include "../include/neurodyn.h"
+#include "../src/neurodyn_internal.h"
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 #include "../models/lfads.h"
+#include "../core/suggest.h"
 int cmd_simulate(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_infer(int argc, char **argv);

@@ -35,3 +35,4 @@ int cli_load_run(const char *cmd, const char *run, char *ckpt, size_t cap, nd_lf
     }
     return 0;
 }
+

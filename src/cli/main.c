@@ -4,8 +4,6 @@
 #include <string.h>
 #include <getopt.h>
 
-#define ND_VERSION "0.1.0"
-
 static const struct { const char *name; int (*fn)(int, char **); const char *help; } commands[] = {
     {"simulate", cmd_simulate, "make synthetic data with ground truth (lorenz, chaotic-rnn)"},
     {"train", cmd_train, "train an LFADS model on an HDF5 data file"},
@@ -38,7 +36,7 @@ void cli_bad_option(const char *cmd, char **argv) {
 static void usage(FILE *f) {
     fprintf(f, "neurodyn %s — latent dynamics of neural populations (LFADS) in C\n\n"
                "usage: neurodyn <command> [options]    (neurodyn <command> --help for details)\n\ncommands:\n",
-            ND_VERSION);
+            nd_version());
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
     fprintf(f, "\nexample:\n  neurodyn simulate lorenz --out lorenz.h5\n  neurodyn train lorenz.h5 --out run/\n"
@@ -49,9 +47,17 @@ static void usage(FILE *f) {
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) { usage(stdout); return 0; }
-    if (!strcmp(argv[1], "--version")) { printf("neurodyn %s\n", ND_VERSION); return 0; }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], "--version")) { printf("neurodyn %s\n", nd_version()); return 0; }
+    const size_t n = sizeof commands / sizeof commands[0];
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < n; i++) {
         if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "neurodyn: unknown command '%s' (try 'neurodyn --help')\n", argv[1]);
+        names[i] = commands[i].name;
+    }
+    const char *near = nd_suggest(argv[1], names, (int)n);
+    if (near)
+        fprintf(stderr, "neurodyn: unknown command '%s'; did you mean '%s'? (try 'neurodyn --help')\n", argv[1], near);
+    else
+        fprintf(stderr, "neurodyn: unknown command '%s' (try 'neurodyn --help')\n", argv[1]);
     return 2;
 }

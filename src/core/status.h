@@ -5,16 +5,8 @@
 #define ND_CORE_STATUS_H
 #include <stddef.h>
 
-typedef enum {
-    ND_OK = 0,
-    ND_ERR_ARG,        /* bad argument or option value */
-    ND_ERR_IO,         /* cannot open/read/write a file */
-    ND_ERR_FORMAT,     /* file content is not what we expect */
-    ND_ERR_NOMEM,      /* allocation failed */
-    ND_ERR_NUMERIC,    /* NaN/Inf or divergence */
-    ND_ERR_CHECKPOINT, /* checkpoint missing, truncated or corrupt */
-    ND_ERR_INTERNAL
-} nd_status;
+/* nd_status (ND_OK, ND_ERR_ARG, ...) is part of the public API: its one definition is in the public header */
+#include "../../include/neurodyn.h"
 
 typedef struct {
     nd_status code;

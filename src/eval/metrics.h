@@ -2,6 +2,7 @@
 #ifndef ND_EVAL_METRICS_H
 #define ND_EVAL_METRICS_H
 #include <stddef.h>
+#include "../core/smooth.h"
 
 /* Coefficient of determination, = sklearn.metrics.r2_score(truth, pred) with
  * multioutput='uniform_average': arrays are [rows][cols] row-major; R^2 is computed per
@@ -13,13 +14,6 @@ double nd_r2_score(const float *pred, const float *truth, size_t rows, int cols)
 /* Same for [n][T][N] arrays: rows = n * T, cols = N. */
 double nd_r2_score_3d(const float *pred, const float *truth, int n, int T, int N);
 
-/* Acausal Gaussian smoothing along time of every (trial, neuron) series of counts
- * [n][T][N] into out [n][T][N] (out must not alias counts). Kernel w_k = exp(-k^2 / (2 sigma^2))
- * for |k| <= ceil(3 sigma); at each t the weights of the taps that fall inside [0, T) are
- * renormalised to sum to 1, so the output stays in counts/bin (also near the edges).
- * sigma_bins <= 0 (or not finite) copies the input. */
-void nd_smooth_gaussian(float *out, const float *counts, int n, int T, int N, double sigma_bins);
-/* The same smoothing in double precision (out must not alias x). */
-void nd_smooth_gaussian_d(double *out, const double *x, int n, int T, int N, double sigma_bins);
+/* nd_smooth_gaussian, nd_smooth_gaussian_d: core/smooth.h (models use them too) */
 
 #endif

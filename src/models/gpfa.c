@@ -1,5 +1,6 @@
 #include "gpfa.h"
 #include "../core/mem.h"
+#include "../core/progress.h"
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
@@ -341,7 +342,7 @@ nd_status nd_gpfa_fit(const double *Y, int n, int T, int q, const nd_gpfa_opts *
         st = nd_gpfa_estep(m, Y, n, T, T, &L, NULL, &s, err);
         if (st) break;
         trace[it] = L;
-        if (o->progress) {
+        if (o->progress && nd_progress_tty(o->progress)) { /* a pipe or file gets the last iteration only */
             fprintf(o->progress, "\r  EM iteration %d/%d: log-likelihood %.6e", it + 1, o->max_iters, L);
             fflush(o->progress);
         }
@@ -350,6 +351,8 @@ nd_status nd_gpfa_fit(const double *Y, int n, int T, int q, const nd_gpfa_opts *
         nd_gpfa_stats_free(&s);
         if (converged) { it++; break; }
     }
+    if (o->progress && it > 0 && !nd_progress_tty(o->progress))
+        fprintf(o->progress, "  EM iteration %d/%d: log-likelihood %.6e", it, o->max_iters, trace[it - 1]);
     if (o->progress && it > 0) fprintf(o->progress, "\n");
     nd_free(floor_);
     if (st) { nd_free(trace); nd_gpfa_params_free(m); return st; }

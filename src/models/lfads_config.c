@@ -1,4 +1,5 @@
 #include "lfads_config.h"
+#include "../core/suggest.h"
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,12 @@ nd_status nd_lfads_config_set(nd_lfads_config *c, const char *key, const char *v
     const nd_cfg_key *k = nd_lfads_config_keys(&n);
     for (int i = 0; i < n; i++)
         if (!strcmp(k[i].name, key)) return set_text(c, &k[i], value, err);
+    const char *names[sizeof keys / sizeof keys[0]];
+    for (int i = 0; i < n; i++) names[i] = k[i].name;
+    const char *near = nd_suggest(key, names, n);
+    if (near)
+        return nd_fail(err, ND_ERR_ARG, "unknown config key '%s'; did you mean '%s'? (see 'neurodyn train --help')",
+                       key, near);
     return nd_fail(err, ND_ERR_ARG, "unknown config key '%s' (see 'neurodyn train --help')", key);
 }
 

@@ -2,6 +2,7 @@
 #include "lfads_train.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
+#include "../core/progress.h"
 #include "../io/h5.h"
 #include <math.h>
 #include <omp.h>
@@ -121,9 +122,11 @@ nd_status nd_lfads_infer_session(const nd_lfads_model *m, int session, const flo
             acc_vec(r->ic_mean, out.ic_mean, start, B, icd, wgt, 0, 0);
             acc_vec(r->ic_std, out.ic_logvar, start, B, icd, wgt, 2, (real)c->ic_post_var_min);
         }
-        if (o->progress && (k % 10 == 9 || start + B >= n)) {
-            fprintf(o->progress, "\r  %s: %d/%d trials", split_id == 0 ? "train" : split_id == 1 ? "valid" : "test", start + B, n);
-            if (start + B >= n) fprintf(o->progress, "\n");
+        /* on a terminal the line updates every 10 batches; in a pipe or file only the finished line is written */
+        const int last = start + B >= n, tty = nd_progress_tty(o->progress);
+        if (o->progress && (last || (tty && k % 10 == 9))) {
+            fprintf(o->progress, "%s  %s: %d/%d trials%s", tty ? "\r" : "",
+                    split_id == 0 ? "train" : split_id == 1 ? "valid" : "test", start + B, n, last ? "\n" : "");
             fflush(o->progress);
         }
     }
@@ -173,11 +176,92 @@ static nd_status write_split(nd_h5file *h, const char *split, const nd_lfads_res
     return ND_OK;
 }
 
-nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const char *out_path,
-                              const nd_infer_opts *o, nd_error *err) {
+void nd_lfads_infer_out_free(nd_lfads_infer_out *r) {
+    for (int k = 0; k < 3; k++) nd_lfads_result_free(&r->split[k]);
+}
+
+nd_status nd_lfads_infer_model(const nd_lfads_model *m, int E, const char *ckpt_path, const nd_lfads_data *d_in,
+                               const nd_infer_opts *o, nd_lfads_infer_out *out, nd_error *err) {
+    memset(out, 0, sizeof *out);
     nd_lfads_data dd = *d_in, *d = &dd;
     if (d->Nr <= 0) d->Nr = d->N;
     if (d->Tr <= 0) d->Tr = d->T;
+    int ses = 0; /* stitched: which session the data is */
+    if (m->S > 1) {
+        nd_status st = nd_lfads_ckpt_find_session(ckpt_path, d->path, o->session, m->S, &ses, err);
+        if (st) return st;
+    }
+    if (m->sN[ses] != d->N || E != d->E || m->sNr[ses] != d->Nr || (m->Tr - m->T) != (d->Tr - d->T)) {
+        char which[32] = "";
+        if (m->S > 1) snprintf(which, sizeof which, " (session %d)", ses + 1);
+        return nd_fail(err, ND_ERR_ARG,
+                       "%s: model%s was trained with %d input neurons (%d reconstructed), %d forward bins and %d "
+                       "external inputs; %s has %d (%d), %d and %d", ckpt_path, which, m->sN[ses], m->sNr[ses],
+                       m->Tr - m->T, E, d->path, d->N, d->Nr, d->Tr - d->T, d->E);
+    }
+    int threads = o->threads > 0 ? o->threads : 1;
+    omp_set_num_threads(threads);
+    nd_blas_set_threads(1); /* the LFADS passes parallelise over batch rows themselves (lfads.c) */
+    if (o->progress)
+        fprintf(o->progress, "inferring with %s: %s\n", ckpt_path,
+                o->samples > 0 ? "posterior sample-and-average" : "posterior mean");
+    if (o->progress && m->S > 1) fprintf(o->progress, "  %s is session %d of %d\n", d->path, ses + 1, m->S);
+    nd_status st = nd_lfads_infer_session(m, ses, d->train, d->train_ext, d->n_train, d->T, d->Tr, o, 0,
+                                          &out->split[0], err);
+    if (!st) st = nd_lfads_infer_session(m, ses, d->valid, d->valid_ext, d->n_valid, d->T, d->Tr, o, 1,
+                                         &out->split[1], err);
+    /* lfads-torch's test split (encoder data only): its rates are what a held-out evaluation scores */
+    if (!st && d->n_test > 0)
+        st = nd_lfads_infer_session(m, ses, d->test, d->test_ext, d->n_test, d->T, d->Tr, o, 2, &out->split[2], err);
+    if (st) {
+        nd_lfads_infer_out_free(out);
+        return st;
+    }
+    out->session = ses;
+    out->S = m->S;
+    out->samples = o->samples;
+    out->split_seed = (double)m->cfg.seed;
+    out->valid_fraction = m->cfg.valid_fraction;
+    snprintf(out->ckpt, sizeof out->ckpt, "%s", ckpt_path);
+    return ND_OK;
+}
+
+nd_status nd_lfads_infer_out_write(const nd_lfads_infer_out *r, const nd_lfads_data *d, const char *out_path,
+                                 nd_error *err) {
+    static const char *const names[3] = {"train", "valid", "test"};
+    const int *inds[3] = {d->train_inds, d->valid_inds, d->test_inds};
+    const int ns[3] = {d->n_train, d->n_valid, d->n_test};
+    nd_h5file *h = NULL;
+    nd_status st = nd_h5_create(&h, out_path, err);
+    for (int k = 0; k < 3 && !st; k++)
+        if (k < 2 || ns[2] > 0) st = write_split(h, names[k], &r->split[k], err);
+    for (int k = 0; k < 3 && !st; k++) {
+        if (!inds[k] || (k == 2 && ns[2] <= 0)) continue;
+        char name[32];
+        size_t n1 = (size_t)ns[k];
+        snprintf(name, sizeof name, "%s_inds", names[k]);
+        st = nd_h5_write_int(h, name, inds[k], 1, &n1, err);
+    }
+    if (!st) st = nd_h5_write_attr_string(h, "/", "checkpoint", r->ckpt, err);
+    if (!st) st = nd_h5_write_attr_string(h, "/", "data", d->path, err);
+    if (!st) st = nd_h5_write_attr_string(h, "/", "mode", r->samples > 0 ? "posterior_sample_average" : "posterior_mean", err);
+    if (!st) st = nd_h5_write_attr_double(h, "/", "samples", r->samples, err);
+    /* the split the model was trained with, so eval can rebuild it when the data file has no valid_data */
+    if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", r->split_seed, err);
+    if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", r->valid_fraction, err);
+    if (!st) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
+    if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "session", r->session + 1, err);
+    if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "sessions", r->S, err);
+    if (h) {
+        nd_error e2;
+        nd_status cs = nd_h5_close(h, st == ND_OK, st ? &e2 : err);
+        if (!st) st = cs;
+    }
+    return st;
+}
+
+nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const char *out_path,
+                              const nd_infer_opts *o, nd_error *err) {
     char path[4096];
     nd_status st = nd_lfads_resolve_ckpt(ckpt, path, sizeof path, err);
     if (st) return st;
@@ -185,71 +269,10 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     int dims[3];
     st = nd_lfads_load(path, &m, dims, err);
     if (st) return st;
-    int ses = 0; /* stitched: which session the data is */
-    if (m.S > 1) {
-        st = nd_lfads_ckpt_find_session(path, d->path, o->session, m.S, &ses, err);
-        if (st) { nd_lfads_free(&m); return st; }
-    }
-    if (m.sN[ses] != d->N || dims[2] != d->E || m.sNr[ses] != d->Nr || (m.Tr - m.T) != (d->Tr - d->T)) {
-        nd_lfads_free(&m);
-        char which[32] = "";
-        if (m.S > 1) snprintf(which, sizeof which, " (session %d)", ses + 1);
-        return nd_fail(err, ND_ERR_ARG,
-                       "%s: model%s was trained with %d input neurons (%d reconstructed), %d forward bins and %d "
-                       "external inputs; %s has %d (%d), %d and %d", path, which, m.sN[ses], m.sNr[ses], m.Tr - m.T,
-                       dims[2], d->path, d->N, d->Nr, d->Tr - d->T, d->E);
-    }
-    int threads = o->threads > 0 ? o->threads : 1;
-    omp_set_num_threads(threads);
-    nd_blas_set_threads(1); /* the LFADS passes parallelise over batch rows themselves (lfads.c) */
-    if (o->progress)
-        fprintf(o->progress, "inferring with %s: %s\n", path,
-                o->samples > 0 ? "posterior sample-and-average" : "posterior mean");
-    nd_lfads_result rt, rv, rs;
-    memset(&rv, 0, sizeof rv);
-    memset(&rs, 0, sizeof rs);
-    if (o->progress && m.S > 1) fprintf(o->progress, "  %s is session %d of %d\n", d->path, ses + 1, m.S);
-    st = nd_lfads_infer_session(&m, ses, d->train, d->train_ext, d->n_train, d->T, d->Tr, o, 0, &rt, err);
-    if (st) { nd_lfads_free(&m); return st; }
-    st = nd_lfads_infer_session(&m, ses, d->valid, d->valid_ext, d->n_valid, d->T, d->Tr, o, 1, &rv, err);
-    /* lfads-torch's test split (encoder data only): its rates are what a held-out evaluation scores */
-    if (!st && d->n_test > 0)
-        st = nd_lfads_infer_session(&m, ses, d->test, d->test_ext, d->n_test, d->T, d->Tr, o, 2, &rs, err);
-    nd_h5file *h = NULL;
-    if (!st) st = nd_h5_create(&h, out_path, err);
-    if (!st) st = write_split(h, "train", &rt, err);
-    if (!st) st = write_split(h, "valid", &rv, err);
-    if (!st && d->n_test > 0) st = write_split(h, "test", &rs, err);
-    if (!st && d->train_inds) {
-        size_t n1 = (size_t)d->n_train;
-        st = nd_h5_write_int(h, "train_inds", d->train_inds, 1, &n1, err);
-    }
-    if (!st && d->valid_inds) {
-        size_t n1 = (size_t)d->n_valid;
-        st = nd_h5_write_int(h, "valid_inds", d->valid_inds, 1, &n1, err);
-    }
-    if (!st && d->n_test > 0 && d->test_inds) {
-        size_t n1 = (size_t)d->n_test;
-        st = nd_h5_write_int(h, "test_inds", d->test_inds, 1, &n1, err);
-    }
-    if (!st) st = nd_h5_write_attr_string(h, "/", "checkpoint", path, err);
-    if (!st) st = nd_h5_write_attr_string(h, "/", "data", d->path, err);
-    if (!st) st = nd_h5_write_attr_string(h, "/", "mode", o->samples > 0 ? "posterior_sample_average" : "posterior_mean", err);
-    if (!st) st = nd_h5_write_attr_double(h, "/", "samples", o->samples, err);
-    /* the split the model was trained with, so eval can rebuild it when the data file has no valid_data */
-    if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", (double)m.cfg.seed, err);
-    if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", m.cfg.valid_fraction, err);
-    if (!st) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
-    if (!st && m.S > 1) st = nd_h5_write_attr_double(h, "/", "session", ses + 1, err);
-    if (!st && m.S > 1) st = nd_h5_write_attr_double(h, "/", "sessions", m.S, err);
-    if (h) {
-        nd_error e2;
-        nd_status cs = nd_h5_close(h, st == ND_OK, st ? &e2 : err);
-        if (!st) st = cs;
-    }
-    nd_lfads_result_free(&rt);
-    nd_lfads_result_free(&rv);
-    nd_lfads_result_free(&rs);
+    nd_lfads_infer_out r;
+    st = nd_lfads_infer_model(&m, dims[2], path, d, o, &r, err);
+    if (!st) st = nd_lfads_infer_out_write(&r, d, out_path, err);
+    nd_lfads_infer_out_free(&r);
     nd_lfads_free(&m);
     return st;
 }

@@ -38,6 +38,23 @@ void nd_lfads_result_free(nd_lfads_result *r);
  * (its best.ckpt, else last.ckpt). */
 nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d, const char *out_path, const nd_infer_opts *o,
                               nd_error *err);
+/* The outputs of every split of a data file (nd_lfads_infer_model), what nd_lfads_infer_file writes. */
+typedef struct {
+    nd_lfads_result split[3]; /* train, valid, test (n = 0: the data has no test split) */
+    int session, S;           /* the data's session (0-based) of S */
+    int samples;
+    double split_seed, valid_fraction; /* the model's split (written for eval) */
+    char ckpt[4096];
+} nd_lfads_infer_out;
+/* infer_file's computation with a loaded model (E: its external input dims; ckpt_path: for messages, and the
+ * session files of a stitched model) */
+nd_status nd_lfads_infer_model(const nd_lfads_model *m, int E, const char *ckpt_path, const nd_lfads_data *d,
+                               const nd_infer_opts *o, nd_lfads_infer_out *out, nd_error *err);
+/* infer_file's output file */
+nd_status nd_lfads_infer_out_write(const nd_lfads_infer_out *r, const nd_lfads_data *d, const char *out_path,
+                                 nd_error *err);
+void nd_lfads_infer_out_free(nd_lfads_infer_out *r);
+
 /* resolve a run directory to its checkpoint path */
 nd_status nd_lfads_resolve_ckpt(const char *run, char *out, size_t cap, nd_error *err);
 

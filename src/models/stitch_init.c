@@ -1,6 +1,6 @@
 #include "stitch_init.h"
 #include "../core/mem.h"
-#include "../eval/metrics.h"
+#include "../core/smooth.h"
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
