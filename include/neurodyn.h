@@ -15,6 +15,7 @@
 #include "../src/io/h5.h"
 #include "../src/io/lfads_data.h"
 #include "../src/io/checkpoint.h"
+#include "../src/io/fingerprint.h"
 #include "../src/io/convert.h"
 #include "../src/models/lfads_config.h"
 #include "../src/models/lfads.h"

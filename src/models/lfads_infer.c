@@ -1,4 +1,5 @@
 #include "lfads_infer.h"
+#include "../io/fingerprint.h"
 #include "lfads_train.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
@@ -240,6 +241,7 @@ nd_status nd_lfads_infer_file(const char *ckpt, const nd_lfads_data *d_in, const
     if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", (double)m.cfg.seed, err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", m.cfg.valid_fraction, err);
     if (!st) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
+    if (!st) st = nd_data_fp_write_attr(h, d, err); /* what eval checks its data against */
     if (!st && m.S > 1) st = nd_h5_write_attr_double(h, "/", "session", ses + 1, err);
     if (!st && m.S > 1) st = nd_h5_write_attr_double(h, "/", "sessions", m.S, err);
     if (h) {
