@@ -343,6 +343,8 @@ int cmd_eval(int argc, char **argv) {
         int lag = (int)lround(shift);
         if (d.B == 0) why = "no behaviour (*_behavior) in the data";
         else if (!rt.a) why = "the outputs have no train_output_params (the decoder is fit on the train trials)";
+        else if (ns && !d.test_beh) why = "the data file has no test_behavior (hidden test targets)";
+        else if (nv && !d.valid_beh) why = "the data file has no valid_behavior";
         else if (fabs(shift - lag) > 1e-6) {
             snprintf(note, sizeof note, "--behaviour-lag-ms %g is not the file's lag (%g ms) plus a whole number of "
                      "%g-ms bins; convert with --behavior-lag-ms for that lag", lag_ms, file_lag_ms, bin_ms);
