@@ -8,7 +8,7 @@ ND=${NEURODYN:-bin/neurodyn}
 case "$ND" in /*) ;; *) ND="$(pwd)/$ND" ;; esac
 FX=$(cd "$(dirname "$0")/fixtures" && pwd)
 T=$(mktemp -d /tmp/nd_trust_XXXXXX)
-trap 'rm -rf "$T"' EXIT
+[ -n "$ND_TEST_KEEP" ] || trap 'rm -rf "$T"' EXIT
 pass=0; fail=0
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1"; fail=$((fail + 1)); }
@@ -98,5 +98,45 @@ check "decode defaults to the test split when it has features and targets, and s
     && grep -q '^test split test (default' '$T/dt.txt'"
 check "decode --test-split valid still scores valid" sh -c "$ND decode '$T/ot.h5' --target condition \
     --data '$T/ct.h5' --test-split valid >'$T/dv.txt' && grep -q '8 valid trials' '$T/dv.txt'"
+# ---- findings 2 and 3: validation-loss smoothing and what the learning-rate decay watches ----
+# ramps done from the first epoch, decay by 0.5 at the first epoch without a new best (lr_patience 0)
+LR="--set kl_increase_epoch=0 --set l2_increase_epoch=0 --set lr_patience=0 --set lr_decay=0.5 --set lr_init=0.02"
+LR="$LR --set lr_stop=1e-9 --set kl_ic_scale=3 --max-epochs 14"
+S2=$(echo "$SMALL" | sed 's/--set kl_increase_epoch=10 --set l2_increase_epoch=10//')
+# smooth_ok LOG KEEP: smoothed_valid_recon (col 11) and smoothed_valid_total (col 10) = KEEP * previous +
+# (1 - KEEP) * current (valid_recon col 8, valid_total col 7), within the log's 6 decimals
+smooth_ok() { awk -F'\t' -v k="$2" 'NR == 2 { r = $11; t = $10; n++; next }
+    NR > 2 { er = k * r + (1 - k) * $8; et = k * t + (1 - k) * $7; r = $11; t = $10; n++
+             if ((er - r) ^ 2 > 1e-8 || (et - t) ^ 2 > 1e-8) bad++ }
+    END { exit !(n >= 10 && bad == 0) }' "$1"; }
+# lr_ok LOG COL: the logged lr (col 12) halves exactly at the epochs whose smoothed column COL (11 recon, 10
+# total) is no new best; lr_differs LOG: the other rule would have given another lr sequence on this run
+lr_rule() { awk -F'\t' -v c="$2" -v o="$3" 'NR == 1 { next }
+    NR == 2 { lc = lo = 0.02; bc = $c; bo = $o; next }
+    { if ($c < bc) bc = $c; else lc /= 2
+      if ($o < bo) bo = $o; else lo /= 2
+      if ((lc - $12) ^ 2 > (1e-3 * lc) ^ 2) bad++
+      if (lc != lo) differ++ }
+    END { exit !(NR >= 11 && bad == 0) }' "$1"; }
+lr_ok() { lr_rule "$1" "$2" $(( $2 == 11 ? 10 : 11 )); }
+lr_differs() { awk -F'\t' 'NR == 1 { next } NR == 2 { lr = lo = 0.02; br = $11; bt = $10; next }
+    { if ($11 < br) br = $11; else lr /= 2; if ($10 < bt) bt = $10; else lo /= 2; if (lr != lo) d++ }
+    END { exit !(d > 0) }' "$1"; }
+check "train with lfads-torch smoothing and lr decay on the reconstruction (defaults)" \
+    $ND train "$T/c0.h5" --out "$T/sm" $S2 $LR
+check "smoothed = 0.3 previous + 0.7 current epoch (loss_smoothing 0.7 weighs the current epoch)" \
+    smooth_ok "$T/sm/train_log.tsv" 0.3
+check "lr decays exactly when the smoothed valid reconstruction makes no new best" lr_ok "$T/sm/train_log.tsv" 11
+check "on this run the recon and total rules give different lr sequences (the check can fail)" \
+    lr_differs "$T/sm/train_log.tsv"
+check "loss_smoothing_legacy=1 lr_decay_on=total: the old rules" $ND train "$T/c0.h5" --out "$T/sl" $S2 $LR \
+    --set loss_smoothing_legacy=1 --set lr_decay_on=total
+check "legacy: smoothed = 0.7 previous + 0.3 current" smooth_ok "$T/sl/train_log.tsv" 0.7
+check "lr_decay_on=total: lr decays when the smoothed valid total makes no new best" lr_ok "$T/sl/train_log.tsv" 10
+check "config.txt records loss_smoothing_legacy and lr_decay_on" sh -c "grep -q '^lr_decay_on = total' \
+    '$T/sl/config.txt' && grep -q '^loss_smoothing_legacy = 1' '$T/sl/config.txt' \
+    && grep -q '^lr_decay_on = recon' '$T/sm/config.txt'"
+expect_error "lr_decay_on accepts recon or total only" "not one of recon|total" \
+    $ND train "$T/c0.h5" --out "$T/sx" $S2 --set lr_decay_on=valid
 echo "RESULT $pass $fail 0"
 [ "$fail" -eq 0 ]

@@ -214,6 +214,11 @@ static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_m
     nd_lfads_config_default(&c);
     st = nd_lfads_config_parse_text(&c, ce->data, path, err);
     if (st) return st;
+    /* written before loss_smoothing_legacy / lr_decay_on existed: the run goes on as it was trained */
+    if (!strstr(ce->data, "loss_smoothing_legacy")) {
+        c.loss_smoothing_legacy = 1;
+        c.lr_decay_on = ND_LR_DECAY_ON_TOTAL;
+    }
     /* Everything that sizes the model is checked before anything is allocated (fuzz/FINDINGS.md,
      * bug 4): the config's layer sizes (nd_lfads_config_check), the dims (each at most 2^24), and the
      * parameter count they give against the bytes of the 'params' section. */
@@ -932,15 +937,17 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
         }
         double vrec = va[0].sv ? vas.recon_sv : vas.recon;
         if (!s.has_smoothed) { s.smoothed_total = vas.total; s.smoothed_recon = vrec; s.has_smoothed = 1; }
-        else {
-            double a = c->loss_smoothing;
-            s.smoothed_total = a * s.smoothed_total + (1 - a) * vas.total;
-            s.smoothed_recon = a * s.smoothed_recon + (1 - a) * vrec;
+        else { /* lfads-torch: loss_smoothing weighs the current epoch; legacy: the previous smoothed value */
+            double keep = c->loss_smoothing_legacy ? c->loss_smoothing : 1 - c->loss_smoothing;
+            s.smoothed_total = keep * s.smoothed_total + (1 - keep) * vas.total;
+            s.smoothed_recon = keep * s.smoothed_recon + (1 - keep) * vrec;
         }
         int ramps_done = rkl >= 1 && rl2 >= 1;
         int new_best = 0;
         if (ramps_done) {
-            if (s.smoothed_total < s.best_lr_loss) { s.best_lr_loss = s.smoothed_total; s.plateau = 0; }
+            /* the plateau rule watches the smoothed reconstruction (lfads-torch) or, lr_decay_on=total, the total */
+            double watched = c->lr_decay_on == ND_LR_DECAY_ON_TOTAL ? s.smoothed_total : s.smoothed_recon;
+            if (watched < s.best_lr_loss) { s.best_lr_loss = watched; s.plateau = 0; }
             else if (++s.plateau > c->lr_patience) { s.lr *= c->lr_decay; s.plateau = 0; }
             if (s.smoothed_recon < s.best_recon) {
                 s.best_recon = s.smoothed_recon; s.best_epoch = e; s.es_count = 0; new_best = 1;

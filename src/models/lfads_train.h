@@ -35,7 +35,7 @@ typedef struct {
     int64_t step;          /* Adam steps taken */
     double lr;
     double smoothed_total, smoothed_recon;
-    double best_lr_loss;   /* best smoothed total seen (for the plateau rule) */
+    double best_lr_loss;   /* best smoothed validation loss the plateau rule watches (lr_decay_on) */
     double best_recon;     /* best smoothed valid recon after the ramps */
     int64_t best_epoch, plateau, es_count, has_smoothed, stopped;
     int64_t nan_restarts;  /* times training rolled back after a NaN/Inf */
