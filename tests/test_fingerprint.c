@@ -1,5 +1,6 @@
 /* Data fingerprints (src/io/fingerprint.h) and what relies on them: checkpoints of version 2 hold one, version 1
- * checkpoints are still read (no fingerprint, no check), and a run directory is never trained into twice. */
+ * checkpoints are still read (no fingerprint, no check; their runs keep the old smoothing and lr rule), and a run
+ * directory is never trained into twice. */
 #include "test.h"
 #include "../include/neurodyn.h"
 #include <stdint.h>
@@ -91,9 +92,22 @@ static int write_v1(const char *src, const char *dst) {
     if (nd_ckpt_read(src, &c, &err)) return -1;
     nd_ckpt_section s[16];
     int n = 0;
-    for (int i = 0; i < c.n && n < 16; i++)
-        if (strcmp(c.e[i].name, "fingerprint")) s[n++] = (nd_ckpt_section){c.e[i].name, c.e[i].data, c.e[i].bytes};
+    char *cfg = NULL; /* the config without the keys version 1 did not know */
+    for (int i = 0; i < c.n && n < 16; i++) {
+        if (!strcmp(c.e[i].name, "fingerprint")) continue;
+        s[n++] = (nd_ckpt_section){c.e[i].name, c.e[i].data, c.e[i].bytes};
+        if (strcmp(c.e[i].name, "config") || !(cfg = calloc(c.e[i].bytes + 1, 1))) continue;
+        const char *p = c.e[i].data;
+        while (*p) {
+            size_t len = strcspn(p, "\n") + (p[strcspn(p, "\n")] ? 1 : 0);
+            if (strncmp(p, "loss_smoothing_legacy", 21) && strncmp(p, "lr_decay_on", 11)) strncat(cfg, p, len);
+            p += len;
+        }
+        s[n - 1].data = cfg;
+        s[n - 1].bytes = strlen(cfg) + 1;
+    }
     int rc = nd_ckpt_write(dst, s, n, &err) ? -1 : 0;
+    free(cfg);
     nd_ckpt_free(&c);
     if (rc) return rc;
     FILE *f = fopen(dst, "r+b");
@@ -136,6 +150,14 @@ static void test_checkpoints(nd_test_ctx *ctx) {
     o.force = 1;
     CHECK(ctx, nd_lfads_train(&s.data, &c, &o, &res, &err) == ND_OK, "%s", err.msg);
     snprintf(ck, sizeof ck, "%s/last.ckpt", run);
+    {
+        nd_lfads_model mn;
+        int dn[3];
+        memset(&mn, 0, sizeof mn);
+        CHECK(ctx, nd_lfads_load(ck, &mn, dn, &err) == ND_OK, "%s", err.msg);
+        CHECK(ctx, mn.cfg.loss_smoothing_legacy == 0 && mn.cfg.lr_decay_on == ND_LR_DECAY_ON_RECON, "new rules");
+        if (mn.params) nd_lfads_free(&mn);
+    }
     nd_data_fp fp, mine;
     int has = 0;
     CHECK(ctx, nd_lfads_ckpt_fingerprint(ck, 0, &fp, &has, &err) == ND_OK && has, "%s", err.msg);
@@ -154,6 +176,9 @@ static void test_checkpoints(nd_test_ctx *ctx) {
     memset(&m, 0, sizeof m);
     int dims[3];
     CHECK(ctx, nd_lfads_load(old, &m, dims, &err) == ND_OK, "version 1 not read: %s", err.msg);
+    CHECK(ctx, m.cfg.loss_smoothing_legacy == 1 && m.cfg.lr_decay_on == ND_LR_DECAY_ON_TOTAL,
+          "an old run resumes with the old smoothing and lr rule (%d %d)", m.cfg.loss_smoothing_legacy,
+          m.cfg.lr_decay_on);
     if (m.params) nd_lfads_free(&m);
     CHECK(ctx, nd_lfads_ckpt_fingerprint(old, 0, &fp, &has, &err) == ND_OK && !has, "has %d", has);
     CHECK(ctx, nd_lfads_check_data(old, 0, 1, &s.data, 0, NULL, &err) == ND_OK, "%s", err.msg);
