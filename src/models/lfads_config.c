@@ -15,6 +15,8 @@ static const nd_cfg_key keys[] = {
     K(ic_enc_dim, ND_CFG_INT, "100", "initial-condition encoder GRU units per direction"),
     K(ci_enc_dim, ND_CFG_INT, "80", "controller-input encoder GRU units per direction (0: controller off)"),
     K(ci_lag, ND_CFG_INT, "1", "steps the controller lags the forward CI encoder"),
+    K(ci_zero_pad, ND_CFG_BOOL, "1", "forward-prediction bins: 1 = zero controller inputs past the observed bins "
+      "(lfads-torch), 0 = CI encoders run through them"),
     K(ic_dim, ND_CFG_INT, "100", "initial-condition latent dimensions"),
     K(fac_dim, ND_CFG_INT, "40", "factor dimensions"),
     K(readin_dim, ND_CFG_INT, "0", "multi-session runs: width of each session's read-in (0 = fac_dim)"),

@@ -15,6 +15,8 @@ typedef struct {
     int readin_pcr;          /* stitched models: 1 = PCR initialisation of read-ins / read-outs, 0 = random */
     double cell_clip, ic_post_var_min, ic_prior_var;
     int co_prior_ar1;        /* 1: AR(1) prior on inferred inputs; 0: N(0, co_prior_var) */
+    int ci_zero_pad;         /* 1: CI encoders over the observed bins, zero controller inputs past them (lfads-torch);
+                                0: CI encoders through the forward-prediction bins too (neurodyn before issue 16) */
     double co_prior_var, ar_tau_init, ar_nvar_init;
     /* regularisation */
     double dropout_rate, cd_rate, sv_rate;

@@ -219,6 +219,7 @@ static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_m
         c.loss_smoothing_legacy = 1;
         c.lr_decay_on = ND_LR_DECAY_ON_TOTAL;
     }
+    if (!strstr(ce->data, "ci_zero_pad")) c.ci_zero_pad = 0; /* its CI encoders ran through the forward bins */
     /* Everything that sizes the model is checked before anything is allocated (fuzz/FINDINGS.md,
      * bug 4): the config's layer sizes (nd_lfads_config_check), the dims (each at most 2^24), and the
      * parameter count they give against the bytes of the 'params' section. */
