@@ -1,6 +1,6 @@
 /* libFuzzer harness: checkpoint files (nd_ckpt_read, src/io/checkpoint.c) and loading a model from
  * one (nd_lfads_load, src/models/lfads_train.c: config section -> nd_lfads_config_parse_text, dims,
- * nd_lfads_create_heldout, params).
+ * nd_lfads_create_heldout, params) and its data fingerprint (nd_lfads_ckpt_fingerprint, src/io/fingerprint.c).
  *
  * Input byte 0 picks the mode, the rest is the file:
  *   even: the rest is a checkpoint without its CRC-32 and trailer; the harness appends the right
@@ -77,6 +77,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     } else {
         nd_fuzz_check_error(ls, &e2, "nd_lfads_load");
         if (m.params) nd_fuzz_bug("nd_lfads_load failed but left params allocated");
+    }
+    /* the data fingerprint section (checkpoint version 2): sessions 0 and 1 */
+    for (int k = 0; k < 2; k++) {
+        nd_data_fp fp;
+        int has = -1;
+        nd_error e4 = {ND_OK, {0}};
+        nd_status fs = nd_lfads_ckpt_fingerprint(path, k, &fp, &has, &e4);
+        if (fs) nd_fuzz_check_error(fs, &e4, "nd_lfads_ckpt_fingerprint");
+        else if (has && (fp.n_train < 0 || fp.T < 0 || fp.N < 0 || !memchr(fp.file, 0, sizeof fp.file)))
+            nd_fuzz_bug("fingerprint with negative sizes or an unterminated file name");
     }
     return 0;
 }

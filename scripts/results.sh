@@ -27,7 +27,7 @@ run_dataset() { # NAME INPUT CONVERT-ARGS DECODE-TARGET DECODE-KIND LFADS-ARGS
     echo "== $name: convert"
     $ND convert "$input" --out "$d/data.h5" $cargs --seed "$SEED"
     echo "== $name: LFADS ($EPOCHS epochs)"
-    [ -f "$d/run/best.ckpt" ] && resume=--resume || resume=
+    [ -d "$d/run" ] && resume=--resume || resume=  # a run there: continue it (train refuses to start over in it)
     $ND train "$d/data.h5" --out "$d/run" --threads "$THREADS" --max-epochs "$EPOCHS" --seed "$SEED" $largs $resume
     $ND infer "$d/run" --data "$d/data.h5" --out "$d/lfads.h5" --threads "$THREADS" --quiet
     echo "== $name: baselines"

@@ -11,6 +11,7 @@
 #include "io/h5.h"
 #include "io/lfads_data.h"
 #include "io/checkpoint.h"
+#include "io/fingerprint.h"
 #include "io/convert.h"
 #include "models/lfads_config.h"
 #include "models/lfads.h"

@@ -11,6 +11,7 @@ typedef struct {
     double cd, dropout, clip;
     int extra_neurons, extra_bins; /* held-out neurons, forward-prediction bins */
     int stitched;                  /* 3 sessions of 5, 3 and 6 neurons, read-in width 4; the batch from session 2 */
+    int ci_through_fp;             /* ci_zero_pad = 0: CI encoders through the forward-prediction bins (legacy) */
 } gc_case;
 
 static double objective(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
@@ -30,7 +31,7 @@ static void run_case_with(nd_test_ctx *ctx, const gc_case *gc, void (*tweak)(nd_
     c.con_dim = gc->ctrl ? 5 : 0; c.co_dim = gc->ctrl ? 2 : 0; c.ci_enc_dim = gc->ctrl ? 3 : 0;
     c.ci_lag = gc->lag; c.co_prior_ar1 = gc->ar1; c.cd_rate = gc->cd; c.dropout_rate = gc->dropout;
     c.sv_rate = gc->sv ? 0.2 : 0; c.cell_clip = gc->clip; c.l2_con_scale = 3; c.l2_gen_scale = 5;
-    c.kl_ic_scale = 0.7; c.kl_co_scale = 1.3;
+    c.kl_ic_scale = 0.7; c.kl_co_scale = 1.3; c.ci_zero_pad = !gc->ci_through_fp;
     if (tweak) tweak(&c);
     const int S = gc->stitched ? 3 : 1, sess = gc->stitched ? 1 : 0;
     int Ns[3] = {5, 3, 6}, Nrs[3];
@@ -98,44 +99,54 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) { run_case_with(ctx, g
 
 static void test_controller_on_cd(nd_test_ctx *ctx) {
     gc_case gc = {"controller on, AR(1) prior, coordinated dropout 0.3, dropout 0.1, ext input 2", 1, 2, 1, 1, 0,
-                  0.3, 0.1, 5.0, 0, 0, 0};
+                  0.3, 0.1, 5.0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_cd(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0, 0, 0, 0};
+    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_ext(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0, 0};
+    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_gauss_prior_lag2_sv(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0, 0};
+    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_lag0(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0, 0, 0, 0};
+    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 
 static void test_heldout_fp(nd_test_ctx *ctx) {
     gc_case gc = {"held-out neurons 3, forward-prediction bins 2, controller on, CD 0.3, sample validation, ext 1",
-                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 3, 2, 0};
+                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 3, 2, 0, 0};
+    run_case(ctx, &gc);
+}
+static void test_heldout_fp_ci_legacy(nd_test_ctx *ctx) {
+    gc_case gc = {"forward-prediction bins 3, controller on, ci_lag 2, CI encoders through the forward bins "
+                  "(ci_zero_pad 0)", 1, 1, 1, 2, 0, 0.3, 0.1, 5.0, 2, 3, 0, 1};
+    run_case(ctx, &gc);
+}
+static void test_heldout_fp_lag2(nd_test_ctx *ctx) {
+    gc_case gc = {"forward-prediction bins 3, controller on, ci_lag 2, zero controller inputs past the observed bins",
+                  1, 0, 0, 2, 0, 0.0, 0.1, 5.0, 1, 3, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_heldout_ctrl_off(nd_test_ctx *ctx) {
-    gc_case gc = {"held-out neurons 2, forward-prediction bins 3, controller off", 0, 0, 1, 1, 0, 0.3, 0.0, 5.0, 2, 3, 0};
+    gc_case gc = {"held-out neurons 2, forward-prediction bins 3, controller off", 0, 0, 1, 1, 0, 0.3, 0.0, 5.0, 2, 3, 0, 0};
     run_case(ctx, &gc);
 }
 
 static void test_stitched_ctrl(nd_test_ctx *ctx) {
     gc_case gc = {"stitched: 3 sessions, read-in 4, controller on, CD 0.3, sample validation, ext 1, held-out 2, "
-                  "forward-prediction 2", 1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 1};
+                  "forward-prediction 2", 1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 1, 0};
     run_case(ctx, &gc);
 }
 static void test_stitched_ctrl_off(nd_test_ctx *ctx) {
     gc_case gc = {"stitched: 3 sessions, read-in 4, controller off, dropout 0.2", 0, 0, 1, 1, 0, 0.0, 0.2, 5.0, 0, 0,
-                  1};
+                  1, 0};
     run_case(ctx, &gc);
 }
 
@@ -144,7 +155,7 @@ static void torch_units(nd_lfads_config *c) {
 }
 static void test_reduce_mean(nd_test_ctx *ctx) {
     gc_case gc = {"recon_reduce_mean (lfads-torch scale units), held-out 2, forward-prediction 1, controller on",
-                  1, 0, 1, 1, 0, 0.3, 0.1, 5.0, 2, 1, 0};
+                  1, 0, 1, 1, 0, 0.3, 0.1, 5.0, 2, 1, 0, 0};
     run_case_with(ctx, &gc, torch_units);
 }
 
@@ -155,6 +166,8 @@ int main(void) {
     RUN(test_gauss_prior_lag2_sv);
     RUN(test_lag0);
     RUN(test_heldout_fp);
+    RUN(test_heldout_fp_ci_legacy);
+    RUN(test_heldout_fp_lag2);
     RUN(test_heldout_ctrl_off);
     RUN(test_stitched_ctrl);
     RUN(test_stitched_ctrl_off);

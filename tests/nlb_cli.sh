@@ -21,7 +21,8 @@ near() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; m = b < 
     exit !(a != "" && d <= 1e-6 * (1 + m)) }'; }
 
 D="$FX/nlb_tiny_data.h5"; O="$FX/nlb_tiny_out.h5"
-if $ND eval "$O" --data "$D" --behaviour-lag-ms 40 --psth-kernel-ms 30 --json "$T/m.json" >"$T/table" 2>"$T/err"; then
+if $ND eval "$O" --data "$D" --eval-split all --behaviour-lag-ms 40 --psth-kernel-ms 30 --json "$T/m.json" \
+    >"$T/table" 2>"$T/err"; then
     ok "eval on a tiny lfads-torch file"
 else
     bad "eval on a tiny lfads-torch file ($(head -c 300 "$T/err"))"
@@ -40,6 +41,9 @@ check "--eval-split valid" sh -c "$ND eval '$O' --data '$D' --eval-split valid -
     && grep -q '\"eval_trials\":	6' '$T/v.json'"
 check "--eval-split test" sh -c "$ND eval '$O' --data '$D' --eval-split test --json '$T/t.json' >/dev/null \
     && grep -q '\"eval_trials\":	5' '$T/t.json'"
+# the default: the test split, as the file holds its targets (the valid trials chose best.ckpt)
+check "default eval split: test (5 trials), named in the table" sh -c "$ND eval '$O' --data '$D' --json '$T/d.json' \
+    >'$T/d.txt' && grep -q '\"eval_trials\":	5' '$T/d.json' && grep -q 'eval trials: 5 (test); default' '$T/d.txt'"
 # a lag that is not the file's lag plus whole bins: vel_r2 not computed, with the reason
 check "vel_r2 not computed for a lag of half a bin" sh -c "$ND eval '$O' --data '$D' --behaviour-lag-ms 10 \
     --json '$T/l.json' >/dev/null && grep -q '\"vel_r2\":	\".*whole number' '$T/l.json'"
@@ -50,7 +54,7 @@ check "--vel-r2-average uniform" sh -c "$ND eval '$O' --data '$D' --vel-r2-avera
 check "train + infer on the tiny file, eval scores valid + test" sh -c "$ND train '$D' --out '$T/run' --max-epochs 2 \
     --quiet --threads 1 --set gen_dim=8 --set ic_enc_dim=4 --set ic_dim=4 --set fac_dim=3 --set con_dim=0 \
     --set co_dim=0 --set ci_enc_dim=0 --set batch_size=8 && $ND infer '$T/run' --data '$D' --out '$T/inf.h5' \
-    --posterior-mean >/dev/null && $ND eval '$T/inf.h5' --data '$D' --json '$T/i.json' >/dev/null \
+    --posterior-mean >/dev/null && $ND eval '$T/inf.h5' --data '$D' --eval-split all --json '$T/i.json' >/dev/null \
     && grep -q '\"eval_splits\":	\"valid+test\"' '$T/i.json' && grep -q '\"co_bps\":	-*[0-9]' '$T/i.json'"
 "$ND" simulate lorenz --out "$T/l.h5" --conditions 2 --trials-per-condition 5 --neurons 6 --bins 10 >/dev/null 2>&1
 # eval needs valid_output_params: a simulate file has none -> clear error, exit 1

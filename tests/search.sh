@@ -30,7 +30,7 @@ else bad "generation table ($rows rows)"; cat ref.err; fi
 if grep -q '"exploited":[[:space:]]*[1-9]' ref/state.json; then ok "workers exploited better ones"
 else bad "no exploit in 4 generations"; fi
 # the best run's config holds the searched kl_ic_scale times bins x neurons (15 x 8 = 120)
-kl_state=$(awk '/"best":/{b=1} b && /"kl_ic_scale"/{gsub(/[,\t ]/,""); split($0,a,":"); print a[2]; exit}' ref/state.json)
+kl_state=$(awk '/"best":[[:space:]]*[{]/{b=1} b && /"kl_ic_scale"/{gsub(/[,\t ]/,""); split($0,a,":"); print a[2]; exit}' ref/state.json)
 kl_cfg=$(awk -F' = ' '$1=="kl_ic_scale"{print $2}' ref/best/config.txt)
 if awk -v a="$kl_state" -v b="$kl_cfg" 'BEGIN{exit !(a > 0 && (b / (a * 120) - 1)^2 < 1e-20)}'; then
     ok "best/config.txt: kl_ic_scale = searched value x 120 elements per trial ($kl_state -> $kl_cfg)"

@@ -34,7 +34,7 @@ static void test_heldout_and_forward(nd_test_ctx *ctx) {
     c.lr_init = 0.01; c.kl_increase_epoch = 20; c.l2_increase_epoch = 20; c.max_epochs = 120; c.es_patience = 1000;
     char dir[] = "/tmp/nd_heldout_XXXXXX";
     CHECK(ctx, mkdtemp(dir) != NULL, "mkdtemp");
-    nd_train_opts o = {dir, 2, 0, -1, NULL, 0};
+    nd_train_opts o = {dir, 2, 0, -1, NULL, 0, 0};
     nd_train_result res;
     CHECK(ctx, nd_lfads_train(&d, &c, &o, &res, &err) == ND_OK, "%s", err.msg);
     char ck[256];
@@ -69,7 +69,59 @@ static void test_heldout_and_forward(nd_test_ctx *ctx) {
     if (system(cmd) != 0) printf("    note: could not remove %s\n", dir);
 }
 
+/* Forward-prediction bins and the controller: with ci_zero_pad (lfads-torch) the controller inputs past the observed
+ * bins are zero and the CI encoders run over the observed bins only, so the rates of the observed bins do not depend
+ * (beyond float rounding) on how many forward bins follow; with ci_zero_pad = 0 (before issue 16) the backward CI encoder starts at the last
+ * forward bin and they do. */
+static double observed_diff(int zero_pad) {
+    nd_lfads_config c;
+    nd_lfads_config_default(&c);
+    c.gen_dim = 12; c.ic_enc_dim = 6; c.ic_dim = 4; c.fac_dim = 4; c.con_dim = 6; c.co_dim = 2; c.ci_enc_dim = 5;
+    c.ci_zero_pad = zero_pad;
+    const int N = 5, Te = 8, Tf = 11, n = 4;
+    nd_lfads_model m;
+    nd_error err;
+    if (nd_lfads_create_heldout(&m, &c, N, N + 2, 0, &err)) return -1;
+    float rate[7] = {0.5f, 1, 2, 0.2f, 1.5f, 0.7f, 1.1f};
+    nd_lfads_init(&m, 3, rate);
+    nd_rng r;
+    nd_rng_seed(&r, 5);
+    for (size_t i = 0; i < m.n_params; i++) m.params[i] += (real)(0.5 * nd_rng_normal(&r)); /* a controller that matters */
+    float *x = nd_alloc(sizeof(float) * n * Te * N);
+    for (int i = 0; i < n * Te * N; i++) x[i] = (float)nd_rng_poisson(&r, 1.0);
+    nd_infer_opts io = {0, 1, 0, 0, NULL, 0};
+    nd_lfads_result a, b;
+    double diff = -1;
+    if (!nd_lfads_infer_split2(&m, x, NULL, n, Te, Te, &io, 1, &a, &err)) {
+        if (!nd_lfads_infer_split2(&m, x, NULL, n, Te, Tf, &io, 1, &b, &err)) {
+            diff = 0;
+            for (int i = 0; i < n; i++)
+                for (int t = 0; t < Te; t++)
+                    for (int k = 0; k < N + 2; k++) {
+                        double d = fabs(a.rates[((size_t)i * Te + t) * (N + 2) + k] -
+                                        b.rates[((size_t)i * Tf + t) * (N + 2) + k]);
+                        diff = d > diff ? d : diff;
+                    }
+            nd_lfads_result_free(&b);
+        }
+        nd_lfads_result_free(&a);
+    }
+    nd_free(x);
+    nd_lfads_free(&m);
+    return diff;
+}
+
+static void test_ci_zero_pad(nd_test_ctx *ctx) {
+    double pad = observed_diff(1), legacy = observed_diff(0);
+    printf("    largest change of an observed bin's rate when 3 forward bins follow: zero pad %.3g, legacy %.3g\n", pad,
+           legacy);
+    /* float rounding only (matrix products over more rows may sum in another order) */
+    CHECK(ctx, pad >= 0 && pad < 1e-4, "ci_zero_pad = 1: observed rates change by %g", pad);
+    CHECK(ctx, legacy > 1e-2, "ci_zero_pad = 0: observed rates did not change (%g): the test cannot tell", legacy);
+}
+
 int main(void) {
+    RUN(test_ci_zero_pad);
     RUN(test_heldout_and_forward);
     TEST_MAIN_END();
 }

@@ -203,7 +203,7 @@ static void write_file(const char *path, int variant) {
     nd_h5_write_float(f, "test_recon_data_eval", trec, 3, dtr, &e);
     nd_h5_write_float(f, "test_encod_data", tenc, 3, dte, &e);
     if (variant != 3) nd_h5_write_float(f, "train_behavior", beh, 3, db, &e);
-    nd_h5_write_float(f, "test_behavior", beh, 3, dtb, &e);
+    if (variant != 4) nd_h5_write_float(f, "test_behavior", beh, 3, dtb, &e); /* 4: hidden test targets */
     nd_h5_write_int(f, "train_condition", cond, 1, &dc, &e);
     nd_h5_close(f, 1, &e);
 }
@@ -244,6 +244,14 @@ static void test_lfads_data_nlb_fields(nd_test_ctx *c) {
     st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
     CHECK(c, st == ND_ERR_FORMAT && strstr(e.msg, "'test_behavior'") && strstr(e.msg, "train_behavior"),
           "orphan test behaviour: %s", e.msg);
+    /* train_behavior without test_behavior: the layout of a benchmark's test phase (issue 16, finding 8) */
+    write_file(path, 4);
+    st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
+    CHECK(c, st == ND_OK, "hidden test behaviour refused: %s", e.msg);
+    if (st == ND_OK) {
+        CHECK(c, d.train_beh && d.valid_beh && !d.test_beh && d.B == LB && d.n_test == LNT, "behaviour of train/valid");
+        nd_lfads_data_free(&d);
+    }
     unlink(path);
 }
 

@@ -19,7 +19,7 @@ static void test_small_lorenz_recovery(nd_test_ctx *ctx) {
     c.lr_init = 0.01; c.kl_increase_epoch = 20; c.l2_increase_epoch = 20; c.max_epochs = 150; c.es_patience = 1000;
     char dir[] = "/tmp/nd_recovery_XXXXXX";
     CHECK(ctx, mkdtemp(dir) != NULL, "mkdtemp");
-    nd_train_opts o = {dir, 2, 0, -1, NULL, 0};
+    nd_train_opts o = {dir, 2, 0, -1, NULL, 0, 0};
     nd_train_result res;
     CHECK(ctx, nd_lfads_train(d, &c, &o, &res, &err) == ND_OK, "%s", err.msg);
     char ck[256];

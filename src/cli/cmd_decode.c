@@ -15,7 +15,7 @@
 static void decode_usage(FILE *f) {
     fprintf(f,
             "usage: neurodyn decode OUT.h5 --target TARGET [--data DATA.h5] [--dataset output_params]\n"
-            "                       [--classify | --regress] [--test-split valid] [--time-bins K]\n"
+            "                       [--classify | --regress] [--test-split valid|test] [--time-bins K]\n"
             "                       [--alphas LO:HI:N] [--folds 5] [--seed 0] [--json[=FILE]]\n\n"
             "Decodes one value per trial (a behaviour such as a tap time, or a stimulus identity) from the\n"
             "single-trial outputs of a model: {split}_DATASET of OUT.h5 (from 'neurodyn infer' or\n"
@@ -37,7 +37,9 @@ static void decode_usage(FILE *f) {
             "                      decode from the spike counts themselves)\n"
             "  --classify          treat the target as class labels (default for 'condition')\n"
             "  --regress           treat the target as a continuous value (default otherwise)\n"
-            "  --test-split NAME   trials to score: valid (default) or test\n"
+            "  --test-split NAME   trials to score: valid or test. Default test when OUT.h5 has test_DATASET\n"
+            "                      and the target exists for the test trials, else valid (which chose\n"
+            "                      best.ckpt); the split used is printed\n"
             "  --time-bins K       average the bins of each trial into K equal chunks first (default: keep\n"
             "                      every bin)\n"
             "  --alphas LO:HI:N    penalties 10^LO .. 10^HI, N values log-spaced (default -2:6:17)\n"
@@ -159,6 +161,20 @@ static nd_status read_target(const char *spec, const char *out, const char *data
     return ND_OK;
 }
 
+/* 1 when OUT has test_DATASET and the target exists for the test trials */
+static int has_test_split(const char *out, const char *data, const char *dsname, const char *spec) {
+    char name[300], file[1024], ds[256];
+    nd_error err;
+    snprintf(name, sizeof name, "test_%s", dsname);
+    if (!nd_h5_exists(out, name)) return 0;
+    if (strrchr(spec, ':')) {
+        if (nd_split_spec(spec, file, sizeof file, ds, sizeof ds, &err)) return 0;
+        return nd_h5_exists(out, "test_inds") || (data && nd_h5_exists(data, "test_inds"));
+    }
+    snprintf(name, sizeof name, "test_%s", spec);
+    return (data && nd_h5_exists(data, name)) || nd_h5_exists(out, name);
+}
+
 static int parse_alphas(const char *s, double *lo, double *hi, int *n) {
     char *end;
     *lo = strtod(s, &end);
@@ -181,7 +197,7 @@ int cmd_decode(int argc, char **argv) {
         {"folds", required_argument, 0, 'f'},  {"json", optional_argument, 0, 'j'},
         {"seed", required_argument, 0, 'S'},   {"contiguous-folds", no_argument, 0, 'C'},
         {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *target = NULL, *data = NULL, *dsname = "output_params", *split = "valid", *json_path = NULL;
+    const char *target = NULL, *data = NULL, *dsname = "output_params", *split = NULL, *json_path = NULL;
     int json_stdout = 0, contiguous = 0, kind = -1, chunks = 0, folds = 5, n_alphas = 17, c, li = -1;
     double lo = -2, hi = 6;
     long long seed = 0;
@@ -217,6 +233,12 @@ int cmd_decode(int argc, char **argv) {
     }
     const char *out = argv[optind];
     if (kind < 0) kind = !strcmp(target, "condition");
+    const char *split_why = NULL;
+    if (!split) {
+        split = has_test_split(out, data, dsname, target) ? "test" : "valid";
+        split_why = split[0] == 't' ? "default: the test trials have features and targets"
+                                    : "default: no test features or targets";
+    }
     nd_error err;
     int rc = 1, ntr = 0, nte = 0, p = 0, p2 = 0, q = 0, q2 = 0;
     double *Xtr = NULL, *Xte = NULL, *Ytr = NULL, *Yte = NULL;
@@ -258,6 +280,7 @@ int cmd_decode(int argc, char **argv) {
     if (!json_stdout) {
         printf("decode %s from %s_%s of %s (%s; %d train / %d %s trials, %d features)\n", target, split, dsname, out,
                kind ? "ridge classifier" : "ridge regression", ntr, nte, split, p);
+        if (split_why) printf("test split %s (%s)\n", split, split_why);
         if (kind) printf("%-10s %.4f   (chance %.4f, %d classes)\n", metric, r.test_score, r.chance, r.n_classes);
         else printf("%-10s %.4f\n", metric, r.test_score);
         double best_cv = r.cv_score[0];
@@ -271,6 +294,7 @@ int cmd_decode(int argc, char **argv) {
     cJSON_AddStringToObject(root, "features", dsname);
     cJSON_AddStringToObject(root, "kind", kind ? "classification" : "regression");
     cJSON_AddStringToObject(root, "test_split", split);
+    if (split_why) cJSON_AddStringToObject(root, "test_split_reason", split_why);
     cJSON_AddNumberToObject(root, "train_trials", ntr);
     cJSON_AddNumberToObject(root, "test_trials", nte);
     cJSON_AddNumberToObject(root, "n_features", p);

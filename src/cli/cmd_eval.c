@@ -5,6 +5,7 @@
 #include "../eval/nlb.h"
 #include "../eval/regress.h"
 #include "../io/checkpoint.h"
+#include "../io/fingerprint.h"
 #include "../io/h5.h"
 #include "../io/lfads_data.h"
 #include <cjson/cJSON.h>
@@ -19,8 +20,11 @@ static void eval_usage(FILE *f) {
             "usage: neurodyn eval OUT.h5 --data DATA.h5 [--json metrics.json] [options]\n\n"
             "Scores the rates in OUT.h5 ({train,valid,test}_output_params in counts per bin, [trials x bins x\n"
             "neurons] with the data's reconstruction shape: written by 'neurodyn infer' or any tool using that\n"
-            "layout) against DATA.h5. Eval trials: the valid split, plus the test split when DATA.h5 has its\n"
-            "targets (test_recon_data or test_recon_data_eval) and OUT.h5 has test_output_params.\n"
+            "layout) against DATA.h5. Eval trials (--eval-split): by default the test split when DATA.h5 has its\n"
+            "targets (test_recon_data or test_recon_data_eval), else the valid split, which chose best.ckpt; the\n"
+            "split used is printed. OUT.h5's data_fingerprint attribute (written by infer and baseline) must\n"
+            "match DATA.h5 (shapes, neuron ids, split indices, encoder-data hash); outputs without one are\n"
+            "checked for shapes only.\n"
             "Neural Latents Benchmark metrics (definitions as nlb_tools; see README):\n"
             "  co_bps   bits per spike of the held-out neurons on the eval trials (observed bins); the null model\n"
             "           predicts each neuron's mean count; rates <= 0 count as 1e-9\n"
@@ -41,7 +45,10 @@ static void eval_usage(FILE *f) {
             "options:\n"
             "  --data FILE               the data file the outputs were inferred from (required)\n"
             "  --json FILE               write the metrics as JSON (atomically)\n"
-            "  --eval-split S            valid, test or all (default all: valid, plus test when scorable)\n"
+            "  --eval-split S            valid, test or all (valid, plus test when scorable); default test when\n"
+            "                            DATA.h5 has its targets, else valid\n"
+            "  --allow-data-mismatch     score outputs whose data fingerprint differs from DATA.h5's in trials,\n"
+            "                            split or encoder data (bins, neurons and neuron ids must still match)\n"
             "  --behaviour-lag-ms MS     decode the behaviour MS after the rates (default: the data file's\n"
             "                            behavior_lag_ms attribute, i.e. no extra shift; NLB uses 100 for MC_Maze).\n"
             "                            The extra shift must be a whole number of bins; its bins at the trial end\n"
@@ -116,7 +123,7 @@ static int *concat_i(const int *a, size_t na, const int *b, size_t nb, const int
     return o;
 }
 
-enum { O_LAG = 256, O_PSTH, O_SPLIT, O_AVG };
+enum { O_LAG = 256, O_PSTH, O_SPLIT, O_AVG, O_ALLOW };
 
 int cmd_eval(int argc, char **argv) {
     static const struct option opts[] = {{"data", required_argument, 0, 'd'},
@@ -128,11 +135,12 @@ int cmd_eval(int argc, char **argv) {
                                          {"psth-kernel-ms", required_argument, 0, O_PSTH},
                                          {"eval-split", required_argument, 0, O_SPLIT},
                                          {"vel-r2-average", required_argument, 0, O_AVG},
+                                         {"allow-data-mismatch", no_argument, 0, O_ALLOW},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *data = NULL, *json = NULL;
     double kernel_ms = 50, bin_ms = -1, lag_ms = NAN, psth_ms = 70;
-    int use_valid = 1, use_test = 1, test_required = 0;
+    int use_valid = 1, use_test = 1, test_required = 0, split_given = 0, allow = 0;
     nd_r2_average avg = ND_R2_VARIANCE_WEIGHTED;
     int c, li = 0;
     optind = 1;
@@ -146,7 +154,9 @@ int cmd_eval(int argc, char **argv) {
         case 'b': bin_ms = strtod(optarg, &end); if (*end || !(bin_ms > 0) || !isfinite(bin_ms)) goto bad; break;
         case O_LAG: lag_ms = strtod(optarg, &end); if (*end || !isfinite(lag_ms)) goto bad; break;
         case O_PSTH: psth_ms = strtod(optarg, &end); if (*end || !(psth_ms >= 0) || !isfinite(psth_ms)) goto bad; break;
+        case O_ALLOW: allow = 1; break;
         case O_SPLIT:
+            split_given = 1;
             if (!strcmp(optarg, "valid")) use_valid = 1, use_test = 0;
             else if (!strcmp(optarg, "test")) use_valid = 0, use_test = 1, test_required = 1;
             else if (!strcmp(optarg, "all")) use_valid = 1, use_test = 1;
@@ -201,6 +211,30 @@ int cmd_eval(int argc, char **argv) {
         cJSON_Delete(root); cJSON_Delete(nc);
         return 1;
     }
+    /* the outputs must come from these data */
+    {
+        char fptxt[1024], what[512];
+        nd_data_fp want, have;
+        if (nd_h5_read_attr_string(out, "/", ND_DATA_FP_ATTR, fptxt, sizeof fptxt, NULL) == ND_OK) {
+            if (nd_data_fp_parse(fptxt, &want, &err) != ND_OK) {
+                fprintf(stderr, "neurodyn eval: %s: attribute '%s': %s\n", out, ND_DATA_FP_ATTR, err.msg);
+                goto done;
+            }
+            if (nd_data_fp_of(&d, &have, &err) != ND_OK) {
+                fprintf(stderr, "neurodyn eval: %s\n", err.msg);
+                goto done;
+            }
+            if (nd_data_fp_differs(&want, &have, allow, what, sizeof what)) {
+                fprintf(stderr, "neurodyn eval: %s was not made from %s (it was made from %s): %s differ%s\n", out,
+                        data, want.file, what, allow ? " (--allow-data-mismatch still needs the same bins, neurons and "
+                        "neuron ids)" : "; --allow-data-mismatch scores it anyway");
+                goto done;
+            }
+            if (allow && nd_data_fp_differs(&want, &have, 0, what, sizeof what))
+                printf("note: %s was made from other data than %s (%s): %s (allowed by --allow-data-mismatch)\n",
+                       out, data, want.file, what);
+        }
+    }
     const int T = d.T, N = d.N, Tr = d.Tr, Nr = d.Nr;
     const size_t TN = (size_t)T * N, TrNr = (size_t)Tr * Nr;
     int r;
@@ -209,13 +243,22 @@ int cmd_eval(int argc, char **argv) {
         goto done;
     }
     if (read_rates(out, "train", d.n_train, Tr, Nr, &rt) < 0) goto done;
-    /* which eval splits */
-    const char *test_why = NULL;
+    /* which eval splits: by default test when the data hold its targets, else valid (which chose best.ckpt) */
+    const char *test_why = NULL, *default_why = NULL;
+    if (!split_given) {
+        use_valid = !(d.n_test > 0 && d.test_recon);
+        use_test = !use_valid;
+        default_why = use_test ? "default: the data hold the test targets" : "default: the data hold no test targets";
+    }
     if (use_test) {
         if (d.n_test == 0) test_why = "the data file has no test split";
         else if (!d.test_recon) test_why = "the data file has no test targets (test_recon_data / test_recon_data_eval)";
         else if ((r = read_rates(out, "test", d.n_test, Tr, Nr, &rs)) < 0) goto done;
         else if (r == 0) test_why = "the outputs have no test_output_params";
+        if (test_why && !split_given) { /* test targets but no test outputs: valid, said so */
+            use_valid = 1;
+            default_why = test_why;
+        }
         if (test_why) {
             if (test_required) {
                 fprintf(stderr, "neurodyn eval: --eval-split test: %s\n", test_why);
@@ -241,8 +284,10 @@ int cmd_eval(int argc, char **argv) {
     cJSON_AddNumberToObject(root, "test_trials", ns);
     if (use_valid && test_why && d.n_test > 0) cJSON_AddStringToObject(root, "test_not_scored", test_why);
     cJSON_AddNumberToObject(root, "bin_ms", bin_ms);
-    printf("eval trials: %d (%s)%s%s\n", ne, splits, test_why && d.n_test > 0 ? "; test not scored: " : "",
-           test_why && d.n_test > 0 ? test_why : "");
+    if (default_why) cJSON_AddStringToObject(root, "eval_split_reason", default_why);
+    printf("eval trials: %d (%s)%s%s%s%s\n", ne, splits, default_why ? "; " : "", default_why ? default_why : "",
+           test_why && d.n_test > 0 && !default_why ? "; test not scored: " : "",
+           test_why && d.n_test > 0 && !default_why ? test_why : "");
     printf("%-28s %s\n", "metric", "value");
 
     /* ---------------- NLB: co-bps ---------------- */
@@ -298,6 +343,8 @@ int cmd_eval(int argc, char **argv) {
         int lag = (int)lround(shift);
         if (d.B == 0) why = "no behaviour (*_behavior) in the data";
         else if (!rt.a) why = "the outputs have no train_output_params (the decoder is fit on the train trials)";
+        else if (ns && !d.test_beh) why = "the data file has no test_behavior (hidden test targets)";
+        else if (nv && !d.valid_beh) why = "the data file has no valid_behavior";
         else if (fabs(shift - lag) > 1e-6) {
             snprintf(note, sizeof note, "--behaviour-lag-ms %g is not the file's lag (%g ms) plus a whole number of "
                      "%g-ms bins; convert with --behavior-lag-ms for that lag", lag_ms, file_lag_ms, bin_ms);

@@ -27,7 +27,12 @@ static void infer_usage(FILE *f) {
             "  --batch-size N       trials per batch (default: the model's)\n"
             "  --session K          stitched models (train S1.h5 S2.h5 ...): DATA.h5 is session K (1-based);\n"
             "                       by default the session whose training file has DATA.h5's name\n"
-            "  --quiet              no progress output\n");
+            "  --allow-data-mismatch  run on data that are not the training data (the checkpoint's data\n"
+            "                       fingerprint: trials, split indices, encoder-data hash), e.g. new trials of\n"
+            "                       the same session; bins, neurons and neuron ids must still match\n"
+            "  --quiet              no progress output\n"
+            "The checkpoint's data fingerprint is checked against DATA.h5 (refused when they differ); OUT.h5\n"
+            "gets DATA.h5's fingerprint as its root attribute data_fingerprint, which eval checks.\n");
 }
 
 int cmd_infer(int argc, char **argv) {
@@ -36,12 +41,12 @@ int cmd_infer(int argc, char **argv) {
         {"samples", required_argument, 0, 'n'}, {"posterior-mean", no_argument, 0, 'p'},
         {"seed", required_argument, 0, 's'},    {"threads", required_argument, 0, 't'},
         {"batch-size", required_argument, 0, 'b'}, {"quiet", no_argument, 0, 'q'},
-        {"session", required_argument, 0, 'k'},
+        {"session", required_argument, 0, 'k'}, {"allow-data-mismatch", no_argument, 0, 'A'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     const char *data = NULL, *out = NULL;
     long samples = 50, threads = 2, batch = 0, session = 0;
     long long seed = -1;
-    int pmean = 0, quiet = 0, c;
+    int pmean = 0, quiet = 0, allow = 0, c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -55,6 +60,7 @@ int cmd_infer(int argc, char **argv) {
         case 't': threads = strtol(optarg, &end, 10); if (*end || threads < 1 || threads > 1024) goto bad; break;
         case 'b': batch = strtol(optarg, &end, 10); if (*end || batch < 1) goto bad; break;
         case 'q': quiet = 1; break;
+        case 'A': allow = 1; break;
         case 'k': session = strtol(optarg, &end, 10); if (*end || session < 1 || session > 100000) goto bad; break;
         case 'h': infer_usage(stdout); return 0;
         default: cli_bad_option("infer", argv); return 2;
@@ -83,10 +89,17 @@ int cmd_infer(int argc, char **argv) {
     }
     uint64_t split_seed = (uint64_t)m.cfg.seed;
     double vf = m.cfg.valid_fraction;
+    int S = m.S, ses = 0;
     nd_lfads_free(&m);
     nd_lfads_data d;
     if (nd_lfads_data_read(data, split_seed, vf, &d, &err)) {
         fprintf(stderr, "neurodyn infer: %s\n", err.msg);
+        return 1;
+    }
+    if ((S > 1 && nd_lfads_ckpt_find_session(ckpt, data, (int)session, S, &ses, &err)) ||
+        nd_lfads_check_data(ckpt, ses, S, &d, allow, stderr, &err)) {
+        fprintf(stderr, "neurodyn infer: %s\n", err.msg);
+        nd_lfads_data_free(&d);
         return 1;
     }
     nd_infer_opts o = {pmean ? 0 : (int)samples, (int)threads, (int)batch, seed < 0 ? 0 : (uint64_t)seed,

@@ -19,8 +19,10 @@ static void train_usage(FILE *f) {
             "the sessions' condition-averaged PSTHs when the files share condition ids ({split}_condition).\n"
             "Run infer once per session (infer finds the session by the file name; --session K otherwise).\n"
             "RUN_DIR receives config.txt (the effective configuration), last.ckpt (every epoch, atomic),\n"
-            "best.ckpt (best smoothed validation reconstruction once the KL/L2 ramps are done) and\n"
-            "train_log.tsv.\n\n"
+            "best.ckpt (best smoothed validation reconstruction once the KL/L2 ramps are done; the last epoch\n"
+            "when they never finish), train_log.tsv and train_time.txt. The checkpoints hold a fingerprint of\n"
+            "the data (shapes, neuron ids, split indices, a hash of the encoder data, the file name): infer and\n"
+            "eval refuse other data. A RUN_DIR that already holds a run is refused unless --resume or --force.\n\n"
             "options:\n"
             "  --out DIR            run directory (required)\n"
             "  --seed N             random seed (default 0; same as --set seed=N)\n"
@@ -31,7 +33,9 @@ static void train_usage(FILE *f) {
             "                       FILE.yaml / .yml: an lfads-torch model config (its model: section); scales\n"
             "                       stay in lfads-torch's units (recon_reduce_mean, loss_scale; docs/model.md)\n"
             "                       and the keys it cannot use are listed\n"
-            "  --resume             continue RUN_DIR/last.ckpt exactly where it stopped\n"
+            "  --resume             continue RUN_DIR/last.ckpt exactly where it stopped (same data required)\n"
+            "  --force              RUN_DIR holds a run: delete its files (the checkpoints, config.txt,\n"
+            "                       train_log.tsv, train_time.txt; nothing else) and start a new one\n"
             "  --quiet              no per-epoch progress lines\n\n"
             "hyperparameters (--set KEY=VALUE; default in brackets):\n");
     int n;
@@ -45,10 +49,11 @@ int cmd_train(int argc, char **argv) {
         {"threads", required_argument, 0, 't'}, {"max-epochs", required_argument, 0, 'm'},
         {"set", required_argument, 0, 'S'},     {"config", required_argument, 0, 'c'},
         {"resume", no_argument, 0, 'r'},        {"quiet", no_argument, 0, 'q'},
+        {"force", no_argument, 0, 'f'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     const char *out = NULL, *config = NULL, *seed = NULL;
     char **sets = calloc((size_t)argc + 1, sizeof *sets);
-    int nsets = 0, threads = 2, max_epochs = -1, resume = 0, quiet = 0, c;
+    int nsets = 0, threads = 2, max_epochs = -1, resume = 0, quiet = 0, force = 0, c;
     if (!sets) return 1;
     optind = 1;
     opterr = 0;
@@ -76,6 +81,7 @@ int cmd_train(int argc, char **argv) {
         case 'S': sets[nsets++] = optarg; break;
         case 'c': config = optarg; break;
         case 'r': resume = 1; break;
+        case 'f': force = 1; break;
         case 'q': quiet = 1; break;
         case 'h': train_usage(stdout); free(sets); return 0;
         default: cli_bad_option("train", argv); free(sets); return 2;
@@ -84,6 +90,11 @@ int cmd_train(int argc, char **argv) {
     int S = argc - optind;
     if (S < 1 || !out) {
         fprintf(stderr, "neurodyn train: expected DATA.h5 (or several session files) and --out RUN_DIR (see --help)\n");
+        free(sets);
+        return 2;
+    }
+    if (resume && force) {
+        fprintf(stderr, "neurodyn train: --resume continues the run in RUN_DIR, --force deletes it: give one\n");
         free(sets);
         return 2;
     }
@@ -114,7 +125,7 @@ int cmd_train(int argc, char **argv) {
     for (int k = 0; k < S && !st; k++)
         st = nd_lfads_data_read(argv[optind + k], (uint64_t)cfg.seed, cfg.valid_fraction, &d[k], &err);
     if (!st) {
-        nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0};
+        nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0, force};
         nd_train_result res;
         st = nd_lfads_train_sessions(d, S, &cfg, &o, &res, &err);
     }

@@ -140,9 +140,9 @@ nd_status nd_ckpt_read(const char *path, nd_ckpt *c, nd_error *err) {
     memcpy(&version, buf + 8, 4);
     memcpy(&nsec, buf + 12, 4);
     memcpy(&stored, buf + size - 12, 4);
-    if (version != ND_CKPT_VERSION) {
-        st = nd_fail(err, ND_ERR_CHECKPOINT, "%s: checkpoint version %u, this build reads version %u", path,
-                     version, ND_CKPT_VERSION);
+    if (version < ND_CKPT_VERSION_MIN || version > ND_CKPT_VERSION) {
+        st = nd_fail(err, ND_ERR_CHECKPOINT, "%s: checkpoint version %u, this build reads versions %u to %u", path,
+                     version, ND_CKPT_VERSION_MIN, ND_CKPT_VERSION);
         goto fail;
     }
     uLong crc = crc32(0L, Z_NULL, 0);

@@ -9,7 +9,9 @@
 #include <stdint.h>
 #include "../core/status.h"
 
-#define ND_CKPT_VERSION 1u
+/* version 2 (issue 16) adds the optional section "fingerprint"; version 1 files are still read */
+#define ND_CKPT_VERSION 2u
+#define ND_CKPT_VERSION_MIN 1u
 
 typedef struct {
     const char *name;

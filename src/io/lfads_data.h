@@ -8,7 +8,8 @@
  * used; {split}_recon_data (if present) may add held-out neurons and forward-prediction bins
  * (see Nr, Tr below). They may also have a test split (test_encod_data, its targets in
  * test_recon_data or neurodyn convert's test_recon_data_eval, test_truth, test_ext_input,
- * test_inds), behaviour ({split}_behavior [n][T or Tr][B], finite) and condition ids
+ * test_inds), behaviour ({split}_behavior [n][T or Tr][B], finite; test_behavior may be absent: hidden test
+ * targets, as in a benchmark's test phase; then test_beh is NULL) and condition ids
  * ({split}_condition, 1-D integers; negative = no condition).
  *
  * Truth is returned in counts per bin: stored truth / conversion_factor (the original

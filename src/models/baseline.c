@@ -2,6 +2,7 @@
 #include "poisson_glm.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
+#include "../io/fingerprint.h"
 #include "../io/h5.h"
 #include <lapacke.h>
 #include <math.h>
@@ -377,6 +378,7 @@ nd_status nd_baseline_write(const char *path, const nd_lfads_data *d, const nd_b
     if (!st && gp) st = nd_h5_write_attr_double(h, "/", "em_iters", r->em_iters, err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", split_seed, err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", valid_fraction, err);
+    if (!st) st = nd_data_fp_write_attr(h, d, err); /* what eval checks its data against */
     if (h) {
         nd_error e2;
         nd_status cs = nd_h5_close(h, st == ND_OK, st ? &e2 : err);

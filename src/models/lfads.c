@@ -442,6 +442,9 @@ static void mask_fill(real *mask, size_t n, double p, int active, nd_rng *rng) {
     dropout_mask(mask, n, active ? (real)p : 0, rng);
 }
 
+/* bins the CI encoders run: the observed T (ci_zero_pad) or all Tr */
+static int ci_bins(const nd_lfads_config *c, int T, int Tr) { return c->ci_zero_pad ? T : Tr; }
+
 /* IC encoder, generator initial state, CI encoder for rows [b0, b0 + nb) */
 static void encoders_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int nb, real *scr) {
     const nd_lfads_config *c = &m->cfg;
@@ -470,15 +473,18 @@ static void encoders_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int
     dropout_apply(w->Gd + (size_t)b0 * G, w->Gs + (size_t)b0 * G, w->m_g + (size_t)b0 * G, (size_t)nb * G);
     nd_gemm(0, 1, nb, F, G, 1, w->Gd + (size_t)b0 * G, G, w->Wn, G, 0, w->F + (size_t)b0 * F, F); /* f0 */
     if (!m->ctrl) return;
-    /* CI encoder: controller inputs [fwd(t - lag), bwd(t + lag)] */
-    gru_rows_forward(&w->cif, w->RHcif, p->ci_h0_f, &p->ci_f, Tr, B, Hci, 0, clip, b0, nb, scr);
-    gru_rows_forward(&w->cib, w->RHcib, p->ci_h0_b, &p->ci_b, Tr, B, Hci, 1, clip, b0, nb, scr);
+    /* CI encoder: controller inputs [fwd(t - lag), bwd(t + lag)], over the Tci bins the CI encoders run (the observed
+     * ones with ci_zero_pad, as lfads-torch: zero controller inputs past them) */
+    const int Tci = ci_bins(c, T, Tr);
+    gru_rows_forward(&w->cif, w->RHcif, p->ci_h0_f, &p->ci_f, Tci, B, Hci, 0, clip, b0, nb, scr);
+    gru_rows_forward(&w->cib, w->RHcib, p->ci_h0_b, &p->ci_b, Tci, B, Hci, 1, clip, b0, nb, scr);
     for (int t = 0; t < Tr; t++) {
         for (int b = b0; b < b0 + nb; b++) {
             real *dst = w->CI + ((size_t)t * B + b) * 2 * Hci;
-            if (t - lag >= 0) memcpy(dst, w->cif.Hs + ((size_t)(t - lag) * B + b) * Hci, sizeof(real) * Hci);
+            if (t - lag >= 0 && t - lag < Tci)
+                memcpy(dst, w->cif.Hs + ((size_t)(t - lag) * B + b) * Hci, sizeof(real) * Hci);
             else memset(dst, 0, sizeof(real) * Hci);
-            if (t + lag < Tr) memcpy(dst + Hci, w->cib.Hs + ((size_t)(t + lag) * B + b) * Hci, sizeof(real) * Hci);
+            if (t + lag < Tci) memcpy(dst + Hci, w->cib.Hs + ((size_t)(t + lag) * B + b) * Hci, sizeof(real) * Hci);
             else memset(dst + Hci, 0, sizeof(real) * Hci);
         }
         size_t o = ((size_t)t * B + b0) * 2 * Hci;
@@ -780,20 +786,21 @@ static void encoders_back_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0
         memset(w->dHs3 + ((size_t)t * B + b0) * Hci, 0, sizeof(real) * nb * Hci);
         memset(w->dHs4 + ((size_t)t * B + b0) * Hci, 0, sizeof(real) * nb * Hci);
     }
+    const int Tci = ci_bins(c, Te, T);
     for (int t = 0; t < T; t++)
         for (int b = b0; b < b0 + nb; b++) {
             const real *src = w->dCI + ((size_t)t * B + b) * 2 * Hci;
-            if (t - lag >= 0) {
+            if (t - lag >= 0 && t - lag < Tci) {
                 real *d = w->dHs3 + ((size_t)(t - lag) * B + b) * Hci;
                 for (int j = 0; j < Hci; j++) d[j] += src[j];
             }
-            if (t + lag < T) {
+            if (t + lag < Tci) {
                 real *d = w->dHs4 + ((size_t)(t + lag) * B + b) * Hci;
                 for (int j = 0; j < Hci; j++) d[j] += src[Hci + j];
             }
         }
-    gru_rows_backward(&w->cif, w->dHs3, w->dh0 + 2 * dh0s, &p->ci_f, T, B, Hci, 0, clip, b0, nb, scr);
-    gru_rows_backward(&w->cib, w->dHs4, w->dh0 + 3 * dh0s, &p->ci_b, T, B, Hci, 1, clip, b0, nb, scr);
+    gru_rows_backward(&w->cif, w->dHs3, w->dh0 + 2 * dh0s, &p->ci_f, Tci, B, Hci, 0, clip, b0, nb, scr);
+    gru_rows_backward(&w->cib, w->dHs4, w->dh0 + 3 * dh0s, &p->ci_b, Tci, B, Hci, 1, clip, b0, nb, scr);
 }
 
 static void add_colsum_rows(real *dst, const real *src, int B, int H) {
@@ -892,10 +899,10 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
         /* controller input [CI | f]: both parts of Wx, one bias */
         ntk = add_gru_tasks(tk, ntk, &g.con, w->Cs, w->RHc, w->CId, w->dCXP, 2 * Hci, C, (int)TB);
         ntk = add_atb(tk, ntk, w->FCd, F, w->dCXP, 3 * C, g.con.Wx + (size_t)2 * Hci * 3 * C, 3 * C, F, 3 * C, (int)TB);
-        ntk = add_gru_tasks(tk, ntk, &g.ci_f, w->cif.Hs - (size_t)B * Hci, w->RHcif, w->Xin, w->cif.XP, D, Hci,
-                            (int)TB);
-        ntk = add_gru_tasks(tk, ntk, &g.ci_b, w->cib.Hs + (size_t)B * Hci, w->RHcib, w->Xin, w->cib.XP, D, Hci,
-                            (int)TB);
+        /* the CI encoders' rows: the Tci bins they ran (t-major rows, so the first Tci * B) */
+        const int TciB = ci_bins(c, Te, T) * B;
+        ntk = add_gru_tasks(tk, ntk, &g.ci_f, w->cif.Hs - (size_t)B * Hci, w->RHcif, w->Xin, w->cif.XP, D, Hci, TciB);
+        ntk = add_gru_tasks(tk, ntk, &g.ci_b, w->cib.Hs + (size_t)B * Hci, w->RHcib, w->Xin, w->cib.XP, D, Hci, TciB);
     }
     ntk = add_gru_tasks(tk, ntk, &g.ic_f, w->icf.Hs - (size_t)B * Hic, w->RHicf, w->Xin, w->icf.XP, D, Hic,
                         (int)TeB);

@@ -7,7 +7,8 @@
 #include <ctype.h>
 #include <math.h>
 
-#define K(name, type, def, help) {#name, type, offsetof(nd_lfads_config, name), def, help}
+#define K(name, type, def, help) {#name, type, offsetof(nd_lfads_config, name), def, help, NULL}
+#define KC(name, choices, def, help) {#name, ND_CFG_CHOICE, offsetof(nd_lfads_config, name), def, help, choices}
 static const nd_cfg_key keys[] = {
     K(gen_dim, ND_CFG_INT, "100", "generator GRU units"),
     K(con_dim, ND_CFG_INT, "80", "controller GRU units (0 turns the controller off)"),
@@ -15,6 +16,8 @@ static const nd_cfg_key keys[] = {
     K(ic_enc_dim, ND_CFG_INT, "100", "initial-condition encoder GRU units per direction"),
     K(ci_enc_dim, ND_CFG_INT, "80", "controller-input encoder GRU units per direction (0: controller off)"),
     K(ci_lag, ND_CFG_INT, "1", "steps the controller lags the forward CI encoder"),
+    K(ci_zero_pad, ND_CFG_BOOL, "1", "forward-prediction bins: 1 = zero controller inputs past the observed bins "
+      "(lfads-torch), 0 = CI encoders run through them"),
     K(ic_dim, ND_CFG_INT, "100", "initial-condition latent dimensions"),
     K(fac_dim, ND_CFG_INT, "40", "factor dimensions"),
     K(readin_dim, ND_CFG_INT, "0", "multi-session runs: width of each session's read-in (0 = fac_dim)"),
@@ -42,6 +45,8 @@ static const nd_cfg_key keys[] = {
     K(lr_init, ND_CFG_DOUBLE, "0.004", "initial Adam learning rate"),
     K(lr_decay, ND_CFG_DOUBLE, "0.95", "learning-rate factor on a plateau"),
     K(lr_patience, ND_CFG_INT, "6", "epochs without improvement of the smoothed valid loss before decay"),
+    KC(lr_decay_on, "recon|total", "recon", "smoothed valid loss the plateau rule watches: recon (lfads-torch) or "
+       "total (with KL/L2; neurodyn before issue 16)"),
     K(lr_stop, ND_CFG_DOUBLE, "1e-5", "stop when the learning rate falls below this"),
     K(adam_beta1, ND_CFG_DOUBLE, "0.9", "Adam beta1"),
     K(adam_beta2, ND_CFG_DOUBLE, "0.999", "Adam beta2"),
@@ -50,12 +55,39 @@ static const nd_cfg_key keys[] = {
     K(batch_size, ND_CFG_INT, "128", "trials per mini-batch"),
     K(max_epochs, ND_CFG_INT, "1000", "maximum training epochs"),
     K(es_patience, ND_CFG_INT, "200", "early stopping: epochs without a new best smoothed valid loss"),
-    K(loss_smoothing, ND_CFG_DOUBLE, "0.7", "smoothed = s*previous + (1-s)*current validation loss"),
+    K(loss_smoothing, ND_CFG_DOUBLE, "0.7", "smoothed = (1-s)*previous + s*current validation loss (lfads-torch)"),
+    K(loss_smoothing_legacy, ND_CFG_BOOL, "0", "1: smoothed = s*previous + (1-s)*current (neurodyn before issue 16)"),
     K(max_nan_restarts, ND_CFG_INT, "5", "on NaN/Inf: roll back to the epoch start, halve lr; give up after this many"),
     K(valid_fraction, ND_CFG_DOUBLE, "0.2", "validation fraction when the file has no valid_data"),
-    {"seed", ND_CFG_INT, offsetof(nd_lfads_config, seed), "0", "random seed (init, split, batches)"},
+    {"seed", ND_CFG_INT, offsetof(nd_lfads_config, seed), "0", "random seed (init, split, batches)", NULL},
 };
 #undef K
+#undef KC
+
+/* index of word v in "a|b|c", or -1 */
+static int choice_index(const char *choices, const char *v) {
+    size_t n = strlen(v);
+    int i = 0;
+    for (const char *p = choices; p; i++) {
+        const char *bar = strchr(p, '|');
+        size_t len = bar ? (size_t)(bar - p) : strlen(p);
+        if (len == n && !strncmp(p, v, n)) return i;
+        p = bar ? bar + 1 : NULL;
+    }
+    return -1;
+}
+
+/* word i of "a|b|c" into buf */
+static void choice_word(const char *choices, int i, char *buf, size_t cap) {
+    const char *p = choices;
+    for (int k = 0; k < i && p; k++) {
+        p = strchr(p, '|');
+        if (p) p++;
+    }
+    if (!p) { snprintf(buf, cap, "%d", i); return; }
+    size_t len = strcspn(p, "|");
+    snprintf(buf, cap, "%.*s", (int)len, p);
+}
 
 const nd_cfg_key *nd_lfads_config_keys(int *n) {
     *n = (int)(sizeof keys / sizeof keys[0]);
@@ -66,7 +98,11 @@ static nd_status set_text(nd_lfads_config *c, const nd_cfg_key *k, const char *v
     char *end;
     errno = 0;
     char *p = (char *)c + k->offset;
-    if (k->type == ND_CFG_DOUBLE) {
+    if (k->type == ND_CFG_CHOICE) {
+        int i = choice_index(k->choices, v);
+        if (i < 0) return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' is not one of %s", k->name, v, k->choices);
+        *(int *)p = i;
+    } else if (k->type == ND_CFG_DOUBLE) {
         double d = strtod(v, &end);
         /* ERANGE only on overflow: an underflow (a subnormal, as nd_lfads_config_write prints it) is a
          * valid value and must survive write -> parse (fuzz/FINDINGS.md, bug 5) */
@@ -199,7 +235,14 @@ nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
     NEED(c->batch_size > 0, "batch_size", "must be > 0");
     NEED(c->max_epochs >= 0, "max_epochs", "must be >= 0");
     NEED(c->es_patience > 0, "es_patience", "must be > 0");
-    NEED(c->loss_smoothing >= 0 && c->loss_smoothing < 1, "loss_smoothing", "must be in [0, 1)");
+    if (c->loss_smoothing_legacy) {
+        NEED(c->loss_smoothing >= 0 && c->loss_smoothing < 1, "loss_smoothing",
+             "must be in [0, 1) with loss_smoothing_legacy=1");
+    } else {
+        NEED(c->loss_smoothing > 0 && c->loss_smoothing <= 1, "loss_smoothing", "must be in (0, 1]");
+    }
+    NEED(c->lr_decay_on == ND_LR_DECAY_ON_RECON || c->lr_decay_on == ND_LR_DECAY_ON_TOTAL, "lr_decay_on",
+         "must be recon or total");
     NEED(c->max_nan_restarts >= 0, "max_nan_restarts", "must be >= 0");
     NEED(c->valid_fraction > 0 && c->valid_fraction < 1, "valid_fraction", "must be in (0, 1)");
 #undef NEED
@@ -212,6 +255,11 @@ void nd_lfads_config_write(FILE *f, const nd_lfads_config *c) {
     for (int i = 0; i < n; i++) {
         const char *p = (const char *)c + k[i].offset;
         if (k[i].type == ND_CFG_DOUBLE) fprintf(f, "%s = %.17g\n", k[i].name, *(const double *)p);
+        else if (k[i].type == ND_CFG_CHOICE) {
+            char w[64];
+            choice_word(k[i].choices, *(const int *)p, w, sizeof w);
+            fprintf(f, "%s = %s\n", k[i].name, w);
+        }
         else if (k[i].offset == offsetof(nd_lfads_config, seed))
             fprintf(f, "%s = %lld\n", k[i].name, (long long)*(const int64_t *)p);
         else fprintf(f, "%s = %d\n", k[i].name, *(const int *)p);

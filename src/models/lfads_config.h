@@ -15,6 +15,8 @@ typedef struct {
     int readin_pcr;          /* stitched models: 1 = PCR initialisation of read-ins / read-outs, 0 = random */
     double cell_clip, ic_post_var_min, ic_prior_var;
     int co_prior_ar1;        /* 1: AR(1) prior on inferred inputs; 0: N(0, co_prior_var) */
+    int ci_zero_pad;         /* 1: CI encoders over the observed bins, zero controller inputs past them (lfads-torch);
+                                0: CI encoders through the forward-prediction bins too (neurodyn before issue 16) */
     double co_prior_var, ar_tau_init, ar_nvar_init;
     /* regularisation */
     double dropout_rate, cd_rate, sv_rate;
@@ -25,20 +27,27 @@ typedef struct {
     /* optimisation */
     double lr_init, lr_decay, lr_stop, adam_beta1, adam_beta2, adam_epsilon, max_grad_norm;
     int lr_patience, batch_size, max_epochs, es_patience;
-    double loss_smoothing; /* EMA weight of the previous smoothed validation loss */
+    double loss_smoothing; /* weight of the current epoch in the smoothed validation losses (as lfads-torch) */
+    int loss_smoothing_legacy; /* 1: loss_smoothing weighs the previous smoothed value (neurodyn before issue 16) */
+    int lr_decay_on;       /* ND_LR_DECAY_ON_RECON (default) or ND_LR_DECAY_ON_TOTAL: what the plateau rule watches */
     int max_nan_restarts;  /* roll-backs after NaN/Inf before giving up */
     /* data */
     double valid_fraction;
     int64_t seed;
 } nd_lfads_config;
 
-typedef enum { ND_CFG_INT, ND_CFG_DOUBLE, ND_CFG_BOOL } nd_cfg_type;
+enum { ND_LR_DECAY_ON_RECON = 0, ND_LR_DECAY_ON_TOTAL = 1 };
+
+/* ND_CFG_CHOICE: an int holding the index of one of the words in `choices` ("recon|total"), set and written as
+ * the word */
+typedef enum { ND_CFG_INT, ND_CFG_DOUBLE, ND_CFG_BOOL, ND_CFG_CHOICE } nd_cfg_type;
 typedef struct {
     const char *name;
     nd_cfg_type type;
     size_t offset;
     const char *def;  /* default, as text */
     const char *help;
+    const char *choices; /* ND_CFG_CHOICE: the words, '|'-separated; else NULL */
 } nd_cfg_key;
 
 void nd_lfads_config_default(nd_lfads_config *c);

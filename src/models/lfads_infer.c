@@ -1,5 +1,6 @@
 #include "lfads_infer.h"
 #include "lfads_train.h"
+#include "../io/fingerprint.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../core/progress.h"
@@ -250,6 +251,7 @@ nd_status nd_lfads_infer_out_write(const nd_lfads_infer_out *r, const nd_lfads_d
     if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", r->split_seed, err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", r->valid_fraction, err);
     if (!st) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
+    if (!st) st = nd_data_fp_write_attr(h, d, err); /* what eval checks its data against */
     if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "session", r->session + 1, err);
     if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "sessions", r->S, err);
     if (h) {

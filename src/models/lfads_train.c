@@ -3,6 +3,7 @@
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../io/checkpoint.h"
+#include "../io/fingerprint.h"
 #include "stitch_init.h"
 #include "../core/fault.h"
 #include <errno.h>
@@ -13,11 +14,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* PCR initialisation of stitched read-ins: PSTH smoothing (Gaussian SD, bins) and ridge penalty */
 #define STITCH_KERNEL_BINS 2.0
 #define STITCH_RIDGE_ALPHA 1.0
 #define STITCH_READOUT_MAX_NORM 3.0
+#define ND_FP_LINE 1024 /* bytes per session of the "fingerprint" section */
 enum { STREAM_SHUFFLE = 1, STREAM_BATCH = 2, STREAM_VALID = 3, STREAM_SV = 5, STREAM_SESSION_SHUFFLE = 6,
        STREAM_BATCH_ORDER = 7 };
 
@@ -166,6 +169,7 @@ typedef struct {
     int32_t *v;      /* 2 + 4 S values, or NULL for a plain run */
     size_t n;
     char *files;     /* NUL-terminated */
+    char *fps;       /* the sessions' data fingerprints (src/io/fingerprint.h), one line each; section "fingerprint" */
 } stitch_info;
 
 static nd_status save_ckpt(const char *path, const char *prev, const trainer *t, const int dims[7],
@@ -182,6 +186,7 @@ static nd_status save_ckpt(const char *path, const char *prev, const trainer *t,
         {"config", cfg, strlen(cfg) + 1},  {"dims", d, sizeof d},
         {"params", buf, sizeof(float) * n}, {"adam_m", buf + n, sizeof(float) * n},
         {"adam_v", buf + 2 * n, sizeof(float) * n}, {"state", st, sizeof *st},
+        {"fingerprint", si->fps, si->fps ? strlen(si->fps) + 1 : 0},
         {"stitch", si->v, sizeof(int32_t) * si->n}, {"session_files", si->files, si->files ? strlen(si->files) + 1 : 0},
     };
     int ns = (int)(sizeof s / sizeof s[0]) - (si->v ? 0 : 2);
@@ -211,6 +216,12 @@ static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_m
     nd_lfads_config_default(&c);
     st = nd_lfads_config_parse_text(&c, ce->data, path, err);
     if (st) return st;
+    /* written before loss_smoothing_legacy / lr_decay_on existed: the run goes on as it was trained */
+    if (!strstr(ce->data, "loss_smoothing_legacy")) {
+        c.loss_smoothing_legacy = 1;
+        c.lr_decay_on = ND_LR_DECAY_ON_TOTAL;
+    }
+    if (!strstr(ce->data, "ci_zero_pad")) c.ci_zero_pad = 0; /* its CI encoders ran through the forward bins */
     /* Everything that sizes the model is checked before anything is allocated (fuzz/FINDINGS.md,
      * bug 4): the config's layer sizes (nd_lfads_config_check), the dims (each at most 2^24), and the
      * parameter count they give against the bytes of the 'params' section. */
@@ -310,6 +321,65 @@ nd_status nd_lfads_ckpt_find_session(const char *path, const char *data_path, in
     return st;
 }
 
+/* line `session` of a "fingerprint" section text (NUL-terminated), or NULL */
+static const char *fp_line(const char *txt, int session) {
+    for (int k = 0; k < session && txt; k++) {
+        txt = strchr(txt, '\n');
+        if (txt) txt++;
+    }
+    return txt && *txt ? txt : NULL;
+}
+
+static nd_status ckpt_fingerprint(const nd_ckpt *ck, const char *path, int session, nd_data_fp *fp, int *has,
+                                  nd_error *err) {
+    *has = 0;
+    const nd_ckpt_entry *e = nd_ckpt_find(ck, "fingerprint");
+    if (!e) return ND_OK;
+    const char *txt = e->data;
+    if (e->bytes == 0 || txt[e->bytes - 1] != 0 || !(txt = fp_line(txt, session)))
+        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'fingerprint' is malformed", path);
+    nd_error e2;
+    if (nd_data_fp_parse(txt, fp, &e2)) return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'fingerprint': %s", path, e2.msg);
+    *has = 1;
+    return ND_OK;
+}
+
+nd_status nd_lfads_ckpt_fingerprint(const char *path, int session, nd_data_fp *fp, int *has, nd_error *err) {
+    nd_ckpt ck;
+    *has = 0;
+    nd_status st = nd_ckpt_read(path, &ck, err);
+    if (st) return st;
+    st = ckpt_fingerprint(&ck, path, session, fp, has, err);
+    nd_ckpt_free(&ck);
+    return st;
+}
+
+nd_status nd_lfads_check_data(const char *path, int session, int S, const nd_lfads_data *d, int allow, FILE *note,
+                              nd_error *err) {
+    nd_data_fp want, have;
+    int has = 0;
+    char what[512];
+    nd_status st = nd_lfads_ckpt_fingerprint(path, session, &want, &has, err);
+    if (st) return st;
+    if (!has) {
+        if (note)
+            fprintf(note, "warning: %s has no data fingerprint (written before checkpoint version 2): %s cannot be "
+                          "checked against the training data\n", path, d->path[0] ? d->path : "the data");
+        return ND_OK;
+    }
+    if ((st = nd_data_fp_of(d, &have, err))) return st;
+    char ses[32] = "";
+    if (S > 1) snprintf(ses, sizeof ses, "session %d: ", session + 1);
+    if (nd_data_fp_differs(&want, &have, allow, what, sizeof what))
+        return nd_fail(err, ND_ERR_ARG, "%s is not the data %s was trained on (%s%s): %s differ%s", d->path, path, ses,
+                       want.file, what, allow ? " (--allow-data-mismatch still needs the same bins, neurons and neuron "
+                       "ids)" : "; --allow-data-mismatch runs it anyway (e.g. new trials of the same session)");
+    if (allow && nd_data_fp_differs(&want, &have, 0, what, sizeof what) && note)
+        fprintf(note, "note: %s differs from the training data (%s): %s (allowed by --allow-data-mismatch)\n",
+                d->path, want.file, what);
+    return ND_OK;
+}
+
 nd_status nd_lfads_ckpt_state(const char *path, nd_train_state *s, nd_error *err) {
     nd_ckpt ck;
     nd_status st = nd_ckpt_read(path, &ck, err);
@@ -363,6 +433,20 @@ static nd_status resume_from(const char *path, trainer *t, const int dims[7], co
                 break;
             }
     }
+    /* the data must be the data the run was trained on (checkpoints before version 2 have no fingerprint) */
+    for (int k = 0; !st && si->fps && k < (si->v ? si->v[0] : 1); k++) {
+        nd_data_fp want, have;
+        int has = 0;
+        char what[512];
+        st = ckpt_fingerprint(&ck, path, k, &want, &has, err);
+        if (st || !has) break;
+        if (nd_data_fp_parse(fp_line(si->fps, k), &have, err)) { st = ND_ERR_ARG; break; }
+        char ses[32] = "";
+        if (si->v) snprintf(ses, sizeof ses, " as session %d", k + 1);
+        if (nd_data_fp_differs(&want, &have, 0, what, sizeof what))
+            st = nd_fail(err, ND_ERR_ARG, "%s: this run was trained on other data (%s%s): %s differ; train into "
+                         "a new directory, or --force to start over", path, want.file, ses, what);
+    }
     size_t n = t->m.n_params;
     float *tmp = st ? NULL : malloc(sizeof(float) * (n ? n : 1));
     if (!st && !tmp) st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
@@ -397,6 +481,35 @@ static void write_elapsed(const char *run_dir, double v) {
     snprintf(path, sizeof path, "%s/train_time.txt", run_dir);
     int n = snprintf(buf, sizeof buf, "%.3f\n", v);
     nd_write_file_atomic(path, buf, (size_t)n, NULL);
+}
+
+/* ---- the files a run writes (and --force deletes): nothing else in the directory is touched ---- */
+static const char *const RUN_FILES[] = {"last.ckpt", "last.prev.ckpt", "best.ckpt", "config.txt", "train_log.tsv",
+                                        "train_time.txt"};
+#define N_RUN_FILES (sizeof RUN_FILES / sizeof RUN_FILES[0])
+
+/* 1 if run_dir holds any of them (or their temp files); `found` names the first */
+static int run_files_present(const char *run_dir, char *found, size_t cap) {
+    char path[4096];
+    struct stat sb;
+    for (size_t i = 0; i < 2 * N_RUN_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s%s", run_dir, RUN_FILES[i % N_RUN_FILES], i < N_RUN_FILES ? "" : ".tmp");
+        if (stat(path, &sb) == 0) {
+            snprintf(found, cap, "%s%s", RUN_FILES[i % N_RUN_FILES], i < N_RUN_FILES ? "" : ".tmp");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static nd_status run_files_clear(const char *run_dir, nd_error *err) {
+    char path[4096];
+    for (size_t i = 0; i < 2 * N_RUN_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s%s", run_dir, RUN_FILES[i % N_RUN_FILES], i < N_RUN_FILES ? "" : ".tmp");
+        if (unlink(path) != 0 && errno != ENOENT)
+            return nd_fail(err, ND_ERR_IO, "%s: cannot delete the previous run's file: %s", path, strerror(errno));
+    }
+    return ND_OK;
 }
 
 /* ---- log ---- */
@@ -556,7 +669,7 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
     /* stitched runs record the sessions' sizes and files in every checkpoint */
     int32_t stv[2 + 4 * ND_LFADS_MAX_SESSIONS];
     char *files = NULL;
-    stitch_info si = {NULL, 0, NULL};
+    stitch_info si = {NULL, 0, NULL, NULL};
     if (stitched) {
         stv[0] = S;
         stv[1] = Din;
@@ -572,10 +685,21 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
             strcat(files, base_name(d[k].path));
             strcat(files, "\n");
         }
-        si = (stitch_info){stv, 2 + 4 * (size_t)S, files};
+        si = (stitch_info){stv, 2 + 4 * (size_t)S, files, NULL};
     }
+    /* the data fingerprints, one line per session */
+    char *fps = calloc((size_t)S, ND_FP_LINE);
+    if (!fps) { free(files); return nd_fail(err, ND_ERR_NOMEM, "out of memory"); }
+    for (int k = 0, off = 0; k < S; k++) {
+        nd_data_fp fp;
+        if ((st = nd_data_fp_of(&d[k], &fp, err))) { free(files); free(fps); return st; }
+        off += nd_data_fp_to_text(&fp, fps + off, ND_FP_LINE - 1);
+        fps[off++] = k + 1 < S ? '\n' : 0;
+    }
+    si.fps = fps;
     if (mkdir(o->run_dir, 0755) != 0 && errno != EEXIST) {
         free(files);
+        free(fps);
         return nd_fail(err, ND_ERR_IO, "%s: cannot create run directory: %s", o->run_dir, strerror(errno));
     }
     int threads = o->threads > 0 ? o->threads : 1;
@@ -604,6 +728,21 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
     int resuming = o->resume && (have_last || have_prev);
     if (o->resume && !resuming && o->progress)
         fprintf(o->progress, "note: %s not found; starting a new run\n", last);
+    /* a new run never mixes with an old one's files (a stale best.ckpt would be taken for this run's model) */
+    if (!resuming) {
+        char found[64];
+        if (run_files_present(o->run_dir, found, sizeof found)) {
+            if (!o->resume && !o->force) {
+                st = nd_fail(err, ND_ERR_ARG, "%s: holds a run (%s); pass --resume to continue it, --force to delete "
+                             "its files and start over, or choose another --out", o->run_dir, found);
+                goto done;
+            }
+            if ((st = run_files_clear(o->run_dir, err))) goto done;
+            if (o->progress)
+                fprintf(o->progress, "note: deleted the files of the previous run in %s (%s)\n", o->run_dir,
+                        o->force ? "--force" : "it had no checkpoint to resume");
+        }
+    }
     if (resuming) {
         st = have_last ? resume_from(last, &t, dims, &si, &s, err) : ND_ERR_IO;
         if (st && have_prev && st != ND_ERR_ARG) { /* last.ckpt damaged or missing: the previous one */
@@ -803,15 +942,17 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
         }
         double vrec = va[0].sv ? vas.recon_sv : vas.recon;
         if (!s.has_smoothed) { s.smoothed_total = vas.total; s.smoothed_recon = vrec; s.has_smoothed = 1; }
-        else {
-            double a = c->loss_smoothing;
-            s.smoothed_total = a * s.smoothed_total + (1 - a) * vas.total;
-            s.smoothed_recon = a * s.smoothed_recon + (1 - a) * vrec;
+        else { /* lfads-torch: loss_smoothing weighs the current epoch; legacy: the previous smoothed value */
+            double keep = c->loss_smoothing_legacy ? c->loss_smoothing : 1 - c->loss_smoothing;
+            s.smoothed_total = keep * s.smoothed_total + (1 - keep) * vas.total;
+            s.smoothed_recon = keep * s.smoothed_recon + (1 - keep) * vrec;
         }
         int ramps_done = rkl >= 1 && rl2 >= 1;
         int new_best = 0;
         if (ramps_done) {
-            if (s.smoothed_total < s.best_lr_loss) { s.best_lr_loss = s.smoothed_total; s.plateau = 0; }
+            /* the plateau rule watches the smoothed reconstruction (lfads-torch) or, lr_decay_on=total, the total */
+            double watched = c->lr_decay_on == ND_LR_DECAY_ON_TOTAL ? s.smoothed_total : s.smoothed_recon;
+            if (watched < s.best_lr_loss) { s.best_lr_loss = watched; s.plateau = 0; }
             else if (++s.plateau > c->lr_patience) { s.lr *= c->lr_decay; s.plateau = 0; }
             if (s.smoothed_recon < s.best_recon) {
                 s.best_recon = s.smoothed_recon; s.best_epoch = e; s.es_count = 0; new_best = 1;
@@ -842,10 +983,10 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
     if (s.epoch >= c->max_epochs && !s.stopped) reason = "max_epochs reached";
     /* no best yet (ramps never finished): the final state is the best we have */
     if (s.best_epoch < 0) {
-        struct stat b2;
-        if (stat(best, &b2) != 0 && (st = save_ckpt(best, NULL, &t, dims, &si, &s, err))) goto done;
+        if ((st = save_ckpt(best, NULL, &t, dims, &si, &s, err))) goto done;
         if (o->progress)
-            fprintf(o->progress, "note: the KL/L2 ramps did not finish; best.ckpt holds the last epoch\n");
+            fprintf(o->progress, "note: the KL/L2 ramps did not finish; best.ckpt holds the last epoch (%d)\n",
+                    (int)s.epoch);
     }
     res->epochs_run = (int)s.epoch;
     res->best_epoch = (int)s.best_epoch;
@@ -867,6 +1008,7 @@ done:
     for (int k = 0; k < S; k++) { nd_free(tr[k].sv); nd_free(va[k].sv); }
     free(bses); free(bstart); free(bsize); free(order);
     free(files);
+    free(fps);
     trainer_free(&t);
     return st;
 }

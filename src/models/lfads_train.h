@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "lfads.h"
 #include "../io/lfads_data.h"
+#include "../io/fingerprint.h"
 
 typedef struct {
     const char *run_dir;  /* created if missing */
@@ -15,6 +16,9 @@ typedef struct {
     int new_hparams;      /* with resume: go on with cfg's hyperparameters instead of the checkpoint's (same
                              architecture required) and restart the learning rate at cfg->lr_init; used by the
                              PBT search at the start of each generation */
+    int force;            /* without resume: delete the run files already in run_dir (else such a directory is an
+                             error: a new run never leaves an old best.ckpt behind). With resume and no checkpoint to
+                             resume, the run files left are always deleted. */
 } nd_train_opts;
 
 typedef struct {
@@ -31,7 +35,7 @@ typedef struct {
     int64_t step;          /* Adam steps taken */
     double lr;
     double smoothed_total, smoothed_recon;
-    double best_lr_loss;   /* best smoothed total seen (for the plateau rule) */
+    double best_lr_loss;   /* best smoothed validation loss the plateau rule watches (lr_decay_on) */
     double best_recon;     /* best smoothed valid recon after the ramps */
     int64_t best_epoch, plateau, es_count, has_smoothed, stopped;
     int64_t nan_restarts;  /* times training rolled back after a NaN/Inf */
@@ -52,6 +56,16 @@ nd_status nd_lfads_load(const char *ckpt_path, nd_lfads_model *m, int dims[3], n
  * nothing else; else the file's base name must match one of the session files the model was trained on. */
 nd_status nd_lfads_ckpt_find_session(const char *ckpt_path, const char *data_path, int want, int S, int *out,
                                      nd_error *err);
+
+/* The data fingerprint (src/io/fingerprint.h) of session `session` (0-based) stored in a checkpoint; *has = 0 for
+ * checkpoints written before fingerprints existed (version 1). */
+nd_status nd_lfads_ckpt_fingerprint(const char *ckpt_path, int session, nd_data_fp *fp, int *has, nd_error *err);
+
+/* Is d the data the checkpoint's session `session` (0-based, of S) was trained on? ND_ERR_ARG with one line naming both
+ * files and what differs when not. allow = 1 (--allow-data-mismatch): only the bins, neurons and neuron ids must
+ * match (a note to `note` lists the rest). A checkpoint without a fingerprint: a warning to `note`, ND_OK. */
+nd_status nd_lfads_check_data(const char *ckpt_path, int session, int S, const nd_lfads_data *d, int allow,
+                              FILE *note, nd_error *err);
 
 /* The trainer counters stored in a checkpoint (epoch reached, smoothed validation losses, ...). */
 nd_status nd_lfads_ckpt_state(const char *ckpt_path, nd_train_state *s, nd_error *err);
