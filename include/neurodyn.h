@@ -125,7 +125,8 @@ typedef struct nd_train_report {
 
 /* Train LFADS on data into run_dir (created if missing): config.txt, last.ckpt (every epoch), best.ckpt,
  * train_log.tsv, as `neurodyn train`. resume = 1 continues run_dir/last.ckpt exactly where it stopped (the
- * same bits as an uninterrupted run). report may be NULL. */
+ * same bits as an uninterrupted run; the data must be the run's: ND_ERR_ARG names what differs). Without resume,
+ * a run_dir that already holds a run is refused (ND_ERR_ARG): delete its files first. report may be NULL. */
 nd_status nd_train(nd_context *ctx, const nd_data *data, const nd_train_options *opts, const char *run_dir,
                    int resume, nd_train_report *report);
 
