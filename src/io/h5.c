@@ -262,6 +262,10 @@ nd_status nd_h5_write_attr_double(nd_h5file *f, const char *obj, const char *att
     return write_attr(f, obj, attr, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, err);
 }
 
+nd_status nd_h5_write_attr_int(nd_h5file *f, const char *obj, const char *attr, int value, nd_error *err) {
+    return write_attr(f, obj, attr, H5T_STD_I32LE, H5T_NATIVE_INT, &value, err);
+}
+
 nd_status nd_h5_write_attr_string(nd_h5file *f, const char *obj, const char *attr, const char *value,
                                   nd_error *err) {
     nd_h5_quiet q;

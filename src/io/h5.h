@@ -37,6 +37,7 @@ nd_status nd_h5_write_double(nd_h5file *f, const char *name, const double *data,
  * name. An existing attribute of the same name is replaced. Strings are stored as
  * variable-length UTF-8 (h5py reads them as str). */
 nd_status nd_h5_write_attr_double(nd_h5file *f, const char *obj, const char *attr, double value, nd_error *err);
+nd_status nd_h5_write_attr_int(nd_h5file *f, const char *obj, const char *attr, int value, nd_error *err);
 nd_status nd_h5_write_attr_string(nd_h5file *f, const char *obj, const char *attr, const char *value,
                                   nd_error *err);
 
