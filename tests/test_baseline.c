@@ -498,6 +498,19 @@ static void test_cli(nd_test_ctx *ctx) {
                  dir, dir);
         CHECK(ctx, system(cmd) == 0, "baselines + eval on %s.h5 failed", files[f]);
     }
+    /* --latents / --kernel-ms / --alpha auto (the defaults): the choice is printed */
+    {
+        static const char *const runs[3][2] = {
+            {"gpfa --max-latents 3 --search-iters 5 --em-iters 5", "latents [23] (CV), held-out GLM alpha .* (CV)"},
+            {"smoothing", "kernel [0-9]* ms (CV), held-out GLM alpha .* (CV)"},
+            {"gpfa --latents 2 --alpha 0.01 --em-iters 5", "latents 2 (given), held-out GLM alpha 0.01 (given)"}};
+        for (int i = 0; i < 3; i++) {
+            char cmd[1024];
+            snprintf(cmd, sizeof cmd, "%s baseline %s %s/torch.h5 --out %s/auto.h5 --threads 1 | grep -q '^chosen: %s'", nd,
+                     runs[i][0], dir, dir, runs[i][1]);
+            CHECK(ctx, system(cmd) == 0, "'baseline %s' did not print 'chosen: %s'", runs[i][0], runs[i][1]);
+        }
+    }
     /* usage errors: exit status 2 and one line */
     CHECK(ctx, sh("%s baseline pca %s/l.h5 --out /dev/null 2>/dev/null; test $? -eq 2", nd, dir) == 0, "unknown baseline");
     CHECK(ctx, sh("%s baseline gpfa %s/l.h5 --out x.h5 --kernel-ms 5 2>/dev/null; test $? -eq 2", nd, dir) == 0,
