@@ -4,6 +4,8 @@
 # stimulus from each model's single-trial rates).
 #   scripts/results.sh [WORKDIR]      (default results/; ND_SHARED_DIR overrides ../shared)
 # LFADS_EPOCHS, THREADS and SEED change the run; the whole script takes about an hour on 2 cores.
+# The motor GPFA searches 2..12 latents (--max-latents 12): its 100-bin trials make each EM iteration with
+# 16-20 latents cost minutes on 2 cores.
 set -e
 ND=${NEURODYN:-bin/neurodyn}
 SHARED=${ND_SHARED_DIR:-../shared}
@@ -20,8 +22,8 @@ mkdir -p "$W"
 json() { v=$(sed -n "s/^[[:space:]]*\"$1\":[[:space:]]*\([-0-9.eE+]*\),*$/\1/p" "$2" 2>/dev/null | head -1)
     if [ -n "$v" ]; then printf '%.3f' "$v"; else echo -; fi; }
 
-run_dataset() { # NAME INPUT CONVERT-ARGS DECODE-TARGET DECODE-KIND LFADS-ARGS
-    name=$1 input=$2 cargs=$3 target=$4 kind=$5 largs=$6
+run_dataset() { # NAME INPUT CONVERT-ARGS DECODE-TARGET DECODE-KIND LFADS-ARGS GPFA-ARGS
+    name=$1 input=$2 cargs=$3 target=$4 kind=$5 largs=$6 gargs=$7
     d="$W/$name"
     mkdir -p "$d"
     echo "== $name: convert"
@@ -31,8 +33,11 @@ run_dataset() { # NAME INPUT CONVERT-ARGS DECODE-TARGET DECODE-KIND LFADS-ARGS
     $ND train "$d/data.h5" --out "$d/run" --threads "$THREADS" --max-epochs "$EPOCHS" --seed "$SEED" $largs $resume
     $ND infer "$d/run" --data "$d/data.h5" --out "$d/lfads.h5" --threads "$THREADS" --quiet
     echo "== $name: baselines"
-    $ND baseline smoothing "$d/data.h5" --out "$d/smoothing.h5"
-    $ND baseline gpfa "$d/data.h5" --out "$d/gpfa.h5"
+    # kernel, GLM penalty and GPFA latent dimension chosen by K-fold CV over the train trials (the defaults)
+    $ND baseline smoothing "$d/data.h5" --out "$d/smoothing.h5" --threads "$THREADS" >"$d/smoothing.log"
+    $ND baseline gpfa "$d/data.h5" --out "$d/gpfa.h5" --threads "$THREADS" $gargs >"$d/gpfa.raw"
+    tr '\r' '\n' <"$d/gpfa.raw" | grep -v 'EM iteration' >"$d/gpfa.log"
+    cat "$d/smoothing.log" "$d/gpfa.log"
     for m in smoothing gpfa lfads; do
         $ND eval "$d/$m.h5" --data "$d/data.h5" --eval-split test --json "$d/eval_$m.json" >/dev/null
         $ND decode "$d/$m.h5" --data "$d/data.h5" --target "$target" --test-split test --json="$d/decode_$m.json" >/dev/null
@@ -48,15 +53,18 @@ run_dataset() { # NAME INPUT CONVERT-ARGS DECODE-TARGET DECODE-KIND LFADS-ARGS
         done
         [ "$kind" = classify ] && echo "| chance | | | $(json chance "$d/decode_lfads.json") |"
         echo
+        echo "smoothing $(grep '^chosen:' "$d/smoothing.log")"
+        echo "gpfa $(grep '^chosen:' "$d/gpfa.log"); $(grep '^GPFA: .*timescales' "$d/gpfa.log" | sed 's/.*timescales/timescales/')"
+        echo
     } >"$d/table.md"
     cat "$d/table.md"
 }
 
 run_dataset rat_motor_cortex "$SHARED/data/rat_motor_cortex_lever.h5" \
     "--bin-ms 20 --heldout-fraction 0.25 --valid-fraction 0.15 --test-fraction 0.2 --keep-test-targets" \
-    "$SHARED/data/rat_motor_cortex_lever.h5:tap2_ms" regress ""
+    "$SHARED/data/rat_motor_cortex_lever.h5:tap2_ms" regress "" "--max-latents 12"
 run_dataset rat_auditory_cortex "$SHARED/data/rat_auditory_cortex.h5" \
     "--bin-ms 10 --heldout-fraction 0.25 --condition sound_id --keep-test-targets" \
-    condition classify ""
+    condition classify "" ""
 cat "$W"/*/table.md >"$W/tables.md"
 echo "tables: $W/tables.md"

@@ -214,6 +214,181 @@ static double bits_per_spike(const float *rate, const float *cnt, size_t rows, i
     return (nll0 - nll) / spikes / log(2.0);
 }
 
+
+/* The read-out (z-scored regressors) against sklearn: PoissonRegressor on numpy-standardised regressors, and
+ * the K-fold CV scores over trials for every penalty of the grid. */
+static void test_readout_matches_sklearn(nd_test_ctx *ctx) {
+    enum { rows = RD_TRIALS * RD_R };
+    float Y[rows * RD_Q];
+    for (int i = 0; i < rows * RD_Q; i++) Y[i] = (float)rd_Y[i];
+    nd_glm_readout r;
+    nd_error err;
+    CHECK(ctx, nd_glm_readout_fit(rd_X, Y, RD_Q, rows, RD_P, RD_Q, 0.01, &r, &err) == ND_OK, "%s", err.msg);
+    if (ctx->failed_checks) return;
+    double e = 0;
+    for (int i = 0; i < rows; i++)
+        for (int j = 0; j < RD_Q; j++) {
+            double d = fabs(nd_glm_readout_rate(&r, rd_X + i * RD_P, j) / rd_rate[i * RD_Q + j] - 1);
+            if (d > e) e = d;
+        }
+    CHECK(ctx, e < 1e-7, "predictions vs sklearn on standardised regressors: max relative diff %.3g", e);
+    nd_glm_readout_free(&r);
+    double alphas[ND_GLM_MAX_ALPHAS], score[ND_GLM_MAX_ALPHAS];
+    int na = nd_glm_default_alphas(alphas), best;
+    CHECK(ctx, na == RD_NA && maxdiff(alphas, rd_alphas, na) < 1e-15, "default alpha grid");
+    CHECK(ctx, nd_glm_readout_cv(rd_X, Y, RD_Q, RD_TRIALS, RD_R, RD_P, RD_Q, alphas, na, RD_K, score, &best, &err) == ND_OK,
+          "%s", err.msg);
+    CHECK(ctx, maxdiff(score, rd_score, na) < 1e-7, "CV co-bps vs sklearn off by %.3g", maxdiff(score, rd_score, na));
+    int ref = 0;
+    for (int a = 1; a < na; a++) if (rd_score[a] > rd_score[ref]) ref = a;
+    CHECK(ctx, best == ref, "best alpha %d vs %d", best, ref);
+    CHECK(ctx, nd_glm_readout_cv(rd_X, Y, RD_Q, RD_TRIALS, RD_R, RD_P, RD_Q, alphas, na, 1, score, &best, &err) == ND_ERR_ARG,
+          "1 fold accepted");
+}
+
+/* Held-out predictions must not depend on the regressors' scales: latents with SDs 0.3 and 0.01 (as GPFA's
+ * orthonormalised latents on the auditory recording), multiplied by constants, give the same rates.
+ * A GLM with a fixed penalty on unscaled regressors fails this (it cannot use the small latents). */
+static void test_readout_scale_invariant(nd_test_ctx *ctx) {
+    enum { trials = 40, R = 25, p = 4, q = 3, rows = trials * R };
+    const double sdv[p] = {0.29, 0.012, 0.01, 0.008};
+    const double Wt[q][p] = {{0.5, 0.4, -0.3, 0.0}, {-0.2, 0.0, 0.6, 0.4}, {0.0, 0.5, 0.0, -0.5}};
+    double *X = malloc(sizeof(double) * rows * p), *Xs = malloc(sizeof(double) * rows * p);
+    float *Y = malloc(sizeof(float) * rows * q);
+    nd_rng g;
+    nd_rng_seed(&g, 3);
+    for (int i = 0; i < rows; i++) {
+        double z[p];
+        for (int j = 0; j < p; j++) { z[j] = nd_rng_normal(&g); X[i * p + j] = sdv[j] * z[j]; }
+        for (int k = 0; k < q; k++) {
+            double e = -0.3;
+            for (int j = 0; j < p; j++) e += Wt[k][j] * z[j];
+            Y[i * q + k] = (float)nd_rng_poisson(&g, exp(e));
+        }
+    }
+    nd_error err;
+    nd_glm_readout r0;
+    CHECK(ctx, nd_glm_readout_fit(X, Y, q, rows, p, q, 0.01, &r0, &err) == ND_OK, "%s", err.msg);
+    if (ctx->failed_checks) { free(X); free(Xs); free(Y); return; }
+    double alphas[ND_GLM_MAX_ALPHAS], s0[ND_GLM_MAX_ALPHAS], s1[ND_GLM_MAX_ALPHAS];
+    int na = nd_glm_default_alphas(alphas), b0, b1;
+    CHECK(ctx, nd_glm_readout_cv(X, Y, q, trials, R, p, q, alphas, na, 3, s0, &b0, &err) == ND_OK, "%s", err.msg);
+    const double scale[3][p] = {{1e-3, 1e-3, 1e-3, 1e-3}, {100, 100, 100, 100}, {30, 1, 0.02, 500}};
+    for (int c = 0; c < 3; c++) {
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < p; j++) Xs[i * p + j] = scale[c][j] * X[i * p + j];
+        nd_glm_readout r1;
+        CHECK(ctx, nd_glm_readout_fit(Xs, Y, q, rows, p, q, 0.01, &r1, &err) == ND_OK, "%s", err.msg);
+        if (ctx->failed_checks) break;
+        double e = 0;
+        for (int i = 0; i < rows; i++)
+            for (int k = 0; k < q; k++) {
+                double d = fabs(nd_glm_readout_rate(&r1, Xs + i * p, k) / nd_glm_readout_rate(&r0, X + i * p, k) - 1);
+                if (d > e) e = d;
+            }
+        CHECK(ctx, e < 1e-6, "scales %g %g %g %g: held-out predictions change by %.3g (relative)", scale[c][0], scale[c][1],
+              scale[c][2], scale[c][3], e);
+        nd_glm_readout_free(&r1);
+        CHECK(ctx, nd_glm_readout_cv(Xs, Y, q, trials, R, p, q, alphas, na, 3, s1, &b1, &err) == ND_OK, "%s", err.msg);
+        CHECK(ctx, b1 == b0 && maxdiff(s0, s1, na) < 1e-6, "scaled set %d: CV scores change by %.3g", c, maxdiff(s0, s1, na));
+    }
+    nd_glm_readout_free(&r0);
+    free(X); free(Xs); free(Y);
+}
+
+/* Data drawn from GPFA's own model: 3 GP latents (timescales 60, 120, 240 ms in 20 ms bins) drive 24 held-in
+ * and 8 held-out neurons, counts Poisson with rate (d + C x)^2, so that square-root counts are GPFA's linear-
+ * Gaussian observations. --latents auto must find 3, the timescales within 20%, and GPFA must out-predict the
+ * held-out neurons of the valid trials better than smoothing (both with CV-chosen settings). */
+static void test_gpfa_synthetic_dimension(nd_test_ctx *ctx) {
+    enum { ntr = 200, nva = 60, T = 40, N = 24, Nr = 32, p = 3 };
+    const double taus[p] = {3, 6, 12};
+    nd_lfads_data d;
+    memset(&d, 0, sizeof d);
+    snprintf(d.path, sizeof d.path, "synthetic GPFA data");
+    d.n_train = ntr; d.n_valid = nva; d.T = d.Tr = T; d.N = N; d.Nr = Nr; d.conversion_factor = 1;
+    float *rec[2], *enc[2], *truth[2];
+    double C[Nr * p], dd[Nr], *K = calloc(T * T, sizeof(double)), *L = calloc(p * T * T, sizeof(double));
+    nd_rng g;
+    nd_rng_seed(&g, 21);
+    for (int i = 0; i < Nr * p; i++) C[i] = 0.3 * nd_rng_normal(&g);
+    for (int k = 0; k < Nr; k++) dd[k] = 1.0 + 0.6 * nd_rng_uniform(&g);
+    for (int i = 0; i < p; i++) {
+        for (int t = 0; t < T; t++)
+            for (int u = 0; u < T; u++) K[t * T + u] = 0.999 * exp(-(t - u) * (t - u) / (2 * taus[i] * taus[i])) + (t == u ? 1e-3 : 0);
+        LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', T, K, T);
+        memcpy(L + i * T * T, K, sizeof(double) * T * T);
+    }
+    for (int s = 0; s < 2; s++) {
+        int n = s ? nva : ntr;
+        rec[s] = malloc(sizeof(float) * n * T * Nr);
+        enc[s] = malloc(sizeof(float) * n * T * N);
+        truth[s] = malloc(sizeof(float) * n * T * Nr);
+        for (int b = 0; b < n; b++) {
+            double x[T][p], z[T];
+            for (int i = 0; i < p; i++) {
+                for (int t = 0; t < T; t++) z[t] = nd_rng_normal(&g);
+                for (int t = 0; t < T; t++) {
+                    double v = 0;
+                    for (int u = 0; u <= t; u++) v += L[i * T * T + t * T + u] * z[u];
+                    x[t][i] = v;
+                }
+            }
+            for (int t = 0; t < T; t++)
+                for (int k = 0; k < Nr; k++) {
+                    double a = dd[k];
+                    for (int i = 0; i < p; i++) a += C[k * p + i] * x[t][i];
+                    double lam = (a > 0.05 ? a : 0.05) * (a > 0.05 ? a : 0.05);
+                    float c = (float)nd_rng_poisson(&g, lam);
+                    rec[s][((size_t)b * T + t) * Nr + k] = c;
+                    truth[s][((size_t)b * T + t) * Nr + k] = (float)lam;
+                    if (k < N) enc[s][((size_t)b * T + t) * N + k] = c;
+                }
+        }
+    }
+    d.train = enc[0]; d.valid = enc[1]; d.train_recon = rec[0]; d.valid_recon = rec[1];
+    d.train_truth = truth[0]; d.valid_truth = truth[1];
+    nd_baseline_opts o;
+    nd_baseline_opts_default(&o);
+    o.bin_ms = 20;
+    o.max_latents = 8;
+    o.gpfa.max_iters = 100;
+    o.threads = 2;
+    nd_baseline_result rg, rs;
+    nd_error err;
+    CHECK(ctx, nd_baseline_gpfa(&d, &o, &rg, &err) == ND_OK, "%s", err.msg);
+    CHECK(ctx, nd_baseline_smoothing(&d, &o, &rs, &err) == ND_OK, "%s", err.msg);
+    if (!ctx->failed_checks) {
+        printf("    CV co-bps by latents:");
+        for (int c = 0; c < rg.n_cand; c++) {
+            double m = -1e9;
+            for (int a = 0; a < rg.n_alpha; a++) if (rg.cv_score[c][a] > m) m = rg.cv_score[c][a];
+            printf(" %g:%.4f", rg.cand[c], m);
+        }
+        double ts[8];
+        int P = rg.gpfa.p;
+        for (int i = 0; i < P && i < 8; i++) ts[i] = rg.gpfa.tau[i];
+        for (int i = 0; i < P && i < 8; i++)
+            for (int j = i + 1; j < P && j < 8; j++) if (ts[j] < ts[i]) { double t = ts[i]; ts[i] = ts[j]; ts[j] = t; }
+        printf("\n    chosen %d latents; timescales (bins):", P);
+        for (int i = 0; i < P && i < 8; i++) printf(" %.2f", ts[i]);
+        printf(" (true 3 6 12); smoothing kernel %g ms\n", rs.kernel_ms);
+        CHECK(ctx, rg.latents_auto && P == p, "CV chose %d latents (true %d)", P, p);
+        if (P == p)
+            for (int i = 0; i < p; i++) CHECK(ctx, fabs(ts[i] / taus[i] - 1) < 0.2, "timescale %.2f vs %.2f bins", ts[i], taus[i]);
+        float *pg = block(rg.rates[1], nva, T, Nr, 0, T, N, Nr - N), *ps = block(rs.rates[1], nva, T, Nr, 0, T, N, Nr - N);
+        float *c = block(rec[1], nva, T, Nr, 0, T, N, Nr - N);
+        double bg = bits_per_spike(pg, c, (size_t)nva * T, Nr - N), bs = bits_per_spike(ps, c, (size_t)nva * T, Nr - N);
+        printf("    valid co-bps: GPFA %.4f, smoothing %.4f\n", bg, bs);
+        CHECK(ctx, bg > bs, "GPFA co-bps %.4f <= smoothing %.4f", bg, bs);
+        nd_free(pg); nd_free(ps); nd_free(c);
+    }
+    nd_baseline_result_free(&rg);
+    nd_baseline_result_free(&rs);
+    for (int s = 0; s < 2; s++) { free(rec[s]); free(enc[s]); free(truth[s]); }
+    free(K); free(L);
+}
+
 /* Lorenz data in the lfads-torch layout: 18 of 24 neurons and 30 of 36 bins observed. */
 typedef struct { nd_synth s; nd_lfads_data d; } torch_data;
 
@@ -323,6 +498,19 @@ static void test_cli(nd_test_ctx *ctx) {
                  dir, dir);
         CHECK(ctx, system(cmd) == 0, "baselines + eval on %s.h5 failed", files[f]);
     }
+    /* --latents / --kernel-ms / --alpha auto (the defaults): the choice is printed */
+    {
+        static const char *const runs[3][2] = {
+            {"gpfa --max-latents 3 --search-iters 5 --em-iters 5", "latents [23] (CV), held-out GLM alpha .* (CV)"},
+            {"smoothing", "kernel [0-9]* ms (CV), held-out GLM alpha .* (CV)"},
+            {"gpfa --latents 2 --alpha 0.01 --em-iters 5", "latents 2 (given), held-out GLM alpha 0.01 (given)"}};
+        for (int i = 0; i < 3; i++) {
+            char cmd[1024];
+            snprintf(cmd, sizeof cmd, "%s baseline %s %s/torch.h5 --out %s/auto.h5 --threads 1 | grep -q '^chosen: %s'", nd,
+                     runs[i][0], dir, dir, runs[i][1]);
+            CHECK(ctx, system(cmd) == 0, "'baseline %s' did not print 'chosen: %s'", runs[i][0], runs[i][1]);
+        }
+    }
     /* usage errors: exit status 2 and one line */
     CHECK(ctx, sh("%s baseline pca %s/l.h5 --out /dev/null 2>/dev/null; test $? -eq 2", nd, dir) == 0, "unknown baseline");
     CHECK(ctx, sh("%s baseline gpfa %s/l.h5 --out x.h5 --kernel-ms 5 2>/dev/null; test $? -eq 2", nd, dir) == 0,
@@ -343,6 +531,9 @@ int main(void) {
     RUN(test_gpfa_em_step_matches_numpy);
     RUN(test_gpfa_recovers_gp_latents);
     RUN(test_baselines_heldout_and_forward);
+    RUN(test_readout_matches_sklearn);
+    RUN(test_readout_scale_invariant);
+    RUN(test_gpfa_synthetic_dimension);
     RUN(test_cli);
     TEST_MAIN_END();
 }

@@ -25,17 +25,24 @@
 #include "../core/status.h"
 #include "../io/lfads_data.h"
 #include "gpfa.h"
+#include "poisson_glm.h"
 
 typedef struct {
-    double kernel_ms;  /* smoothing: Gaussian SD (50) */
+    double kernel_ms;  /* smoothing: Gaussian SD in ms; <= 0: chosen by CV from kernel_grid_ms (default) */
     double bin_ms;     /* bin width (20) */
-    double alpha;      /* GLM L2 penalty (0.01) */
+    double alpha;      /* GLM L2 penalty; < 0: chosen by CV from nd_glm_default_alphas (default) */
     double log_offset; /* smoothing: added before the log (1e-4, as nlb_tools) */
-    nd_gpfa_opts gpfa; /* GPFA: latents (20), EM iterations, ... (bin_ms is set from bin_ms) */
+    nd_gpfa_opts gpfa; /* GPFA: latents (<= 0: chosen by CV, default), EM iterations, ... (bin_ms from bin_ms) */
+    int max_latents;   /* GPFA latents search: largest candidate (20; also capped by the held-in neurons) */
+    int search_iters;  /* GPFA latents search: EM iterations per candidate (30; the winner is refitted) */
+    int cv_folds;      /* K of the K-fold CV over train trials (3) */
     int threads;       /* OpenMP / BLAS threads (1) */
     FILE *progress;    /* NULL = quiet */
 } nd_baseline_opts;
-
+/* Candidates of the searches (the defaults above). */
+#define ND_BASELINE_MAX_CAND 16
+int nd_baseline_kernel_grid(double *kernel_ms);         /* 20 30 40 50 60 80 100 150 200 ms */
+int nd_baseline_latent_grid(int max_latents, int *cand); /* 2 3 4 5 6 8 10 12 16 20, up to max_latents */
 void nd_baseline_opts_default(nd_baseline_opts *o);
 
 #define ND_BASELINE_SPLITS 3 /* train, valid, test */
@@ -49,6 +56,15 @@ typedef struct {
     int *gpfa_neurons;  /* [gpfa.q] which held-in neurons the model uses */
     double *loglik;     /* [em_iters] */
     int em_iters;
+    /* choices (written to the output and printed): */
+    double kernel_ms;    /* smoothing kernel used */
+    double alpha;        /* held-out GLM penalty used */
+    double alpha_fp;     /* forward-bin GLM penalty used (GPFA with forward bins; else 0) */
+    int latents_auto, kernel_auto, alpha_auto, cv_folds;
+    /* the search: candidates (kernel ms or latent counts) x alphas, CV co-bps on train-trial folds */
+    int n_cand, n_alpha;
+    double cand[ND_BASELINE_MAX_CAND], alphas[ND_GLM_MAX_ALPHAS];
+    double cv_score[ND_BASELINE_MAX_CAND][ND_GLM_MAX_ALPHAS];
 } nd_baseline_result;
 
 void nd_baseline_result_free(nd_baseline_result *r);

@@ -16,9 +16,10 @@ typedef struct {
     int max_iter;  /* Newton iterations (default 100) */
     double tol;    /* stop when the largest gradient component is below tol (default 1e-10), or when the
                       Newton decrement g'H^-1 g falls to rounding level (1e-13 |f|; one last full step) */
+    int warm;      /* 1: start Newton from the w, b passed in (same minimiser; fewer iterations) */
 } nd_glm_opts;
 
-void nd_glm_opts_default(nd_glm_opts *o); /* alpha 0.01, max_iter 100, tol 1e-10 */
+void nd_glm_opts_default(nd_glm_opts *o); /* alpha 0.01, max_iter 100, tol 1e-10, warm 0 */
 
 /* One neuron: X [n][p] row-major, y [n] counts (>= 0). Outputs w [p], *b, *iters (may be NULL).
  * A neuron with no spikes gets w = 0 and b = log(1e-9) (its maximum-likelihood rate is 0).
@@ -36,4 +37,31 @@ nd_status nd_poisson_glm_fit_many(const double *X, const float *Y, size_t ldy, s
 /* rate = exp(x . w + b), clipped to [1e-9, 1e20] (as nlb_tools clips its GLM predictions). */
 double nd_poisson_glm_rate(const double *x, const double *w, double b, int p);
 
+/* ---- Read-out: Poisson GLMs on standardised regressors, penalty chosen by cross-validation ----
+ * Every regressor is z-scored with the statistics of the rows the GLM is fitted on (mean, SD; a constant
+ * regressor gets SD 1), so the fit and its predictions do not depend on the regressors' scales (a fixed L2
+ * penalty on unscaled regressors otherwise silences the small ones). W holds weights on the standardised
+ * regressors. */
+typedef struct {
+    int p, q;
+    double alpha;
+    double *mean, *sd; /* [p] */
+    double *W, *B;     /* [q][p], [q] */
+} nd_glm_readout;
+#define ND_GLM_MAX_ALPHAS 16
+/* The default penalty grid, logspace(-4, 0, 5) = 1e-4 .. 1; returns the count (<= ND_GLM_MAX_ALPHAS). */
+int nd_glm_default_alphas(double *alphas);
+/* Fit q neurons on X [rows][p], Y [rows][q] (row stride ldy) with penalty alpha. */
+nd_status nd_glm_readout_fit(const double *X, const float *Y, size_t ldy, size_t rows, int p, int q, double alpha,
+                             nd_glm_readout *r, nd_error *err);
+/* rate of neuron j at regressors x [p] (clipped as nd_poisson_glm_rate) */
+double nd_glm_readout_rate(const nd_glm_readout *r, const double *x, int j);
+void nd_glm_readout_free(nd_glm_readout *r);
+/* K-fold cross-validation over TRIALS: rows are trials x rows_per_trial; trial b is in fold b % folds (the
+ * trials are already in random order). For every alpha, the read-out is fitted on the other folds (their own
+ * standardisation) and scored on the fold: score[a] = sum over folds and neurons of (log-likelihood of the
+ * predictions - log-likelihood of the training folds' mean rate) / (spikes * ln 2), i.e. co-bps on the
+ * validation folds. *best = argmax (the smallest alpha on ties). folds >= 2 and <= trials. */
+nd_status nd_glm_readout_cv(const double *X, const float *Y, size_t ldy, int trials, int rows_per_trial, int p, int q,
+                            const double *alphas, int n_alphas, int folds, double *score, int *best, nd_error *err);
 #endif
