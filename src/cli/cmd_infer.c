@@ -83,9 +83,10 @@ int cmd_infer(int argc, char **argv) {
     }
     uint64_t split_seed = (uint64_t)m.cfg.seed;
     double vf = m.cfg.valid_fraction;
+    int values = cli_data_values(m.cfg.recon);
     nd_lfads_free(&m);
     nd_lfads_data d;
-    if (nd_lfads_data_read(data, split_seed, vf, &d, &err)) {
+    if (nd_lfads_data_read_values(data, split_seed, vf, values, &d, &err)) {
         fprintf(stderr, "neurodyn infer: %s\n", err.msg);
         return 1;
     }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include "../core/status.h"
+#include "../nn/recon.h"
 
 /* largest layer size nd_lfads_config_check accepts (the messages say 65535) */
 #define ND_LFADS_MAX_DIM 65535
@@ -28,9 +29,12 @@ typedef struct {
     /* data */
     double valid_fraction;
     int64_t seed;
+    /* reconstruction distribution (nd_recon_kind) and the zero-inflated gamma's location (data units) */
+    int recon;
+    double zig_loc;
 } nd_lfads_config;
 
-typedef enum { ND_CFG_INT, ND_CFG_DOUBLE, ND_CFG_BOOL } nd_cfg_type;
+typedef enum { ND_CFG_INT, ND_CFG_DOUBLE, ND_CFG_BOOL, ND_CFG_RECON } nd_cfg_type;
 typedef struct {
     const char *name;
     nd_cfg_type type;

@@ -20,6 +20,10 @@ typedef struct {
     int n, T, N, F, G, C, K, KE, icd;
     float *rates, *factors, *gen_states, *gen_init, *gen_inputs, *ic_mean, *ic_std;
     float *co_means, *co_stds, *con_states;
+    /* a reconstruction model with P > 1 values per neuron (src/nn/recon.h): rates holds the distribution's mean
+     * (data units) and recon_params the read-out's values [n][T][N][P] (averaged over samples); else NULL, P 1 */
+    int P;
+    float *recon_params;
 } nd_lfads_result;
 
 nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const float *ext, int n, int T,
