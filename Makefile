@@ -114,7 +114,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-suite
 test-suite: all $(TEST_BIN) $(GRAD_BIN) $(BUILD)/tests/h5cmp
 	NEURODYN=$(NDBIN) LIBSO=$(LIBSO) H5CMP=$(BUILD)/tests/h5cmp OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh \
-	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/api.sh fuzz/smoke.sh
+	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh fuzz/smoke.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 # (The fuzz harnesses are ASan/UBSan builds of their own: make test's smoke run is not repeated here.)

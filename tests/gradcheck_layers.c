@@ -13,6 +13,7 @@
  * perturbation changes which cell outputs are clipped are skipped (and counted). */
 #include "test.h"
 #include "../src/nn/layers.h"
+#include "../src/nn/recon.h"
 #include "../src/core/blas.h"
 #include "../src/core/rng.h"
 #include <stdint.h>
@@ -720,6 +721,113 @@ static void test_l2(nd_test_ctx *ctx) {
     free(L.U); free(dU); free(pre);
 }
 
+/* ------------------------------------------------------------------ reconstruction distributions */
+
+typedef struct {
+    int kind, n;
+    size_t rows;
+    double loc;
+    real scale;
+    real *prm, *x, *w;
+} rec_ctx;
+
+static double rec_obj(void *c, uint64_t *sig) {
+    rec_ctx *R = c;
+    *sig = 0;
+    return R->scale * recon_nll_forward(R->kind, R->prm, R->x, R->w, R->rows, R->n, R->loc);
+}
+
+/* -log density computed independently of recon.c (textbook formulas) */
+static double rec_direct(int kind, const double *l, double x, double loc) {
+    switch (kind) {
+    case ND_RECON_POISSON: return -(x * l[0] - exp(l[0]) - lgamma(x + 1));
+    case ND_RECON_GAUSSIAN: {
+        double v = exp(l[1]) + ND_RECON_VMIN;
+        return -log(exp(-(x - l[0]) * (x - l[0]) / (2 * v)) / sqrt(2 * GC_PI * v));
+    }
+    case ND_RECON_GAMMA: {
+        double a = exp(l[0]), b = exp(l[1]);
+        return -log(pow(b, a) * pow(x, a - 1) * exp(-b * x) / tgamma(a));
+    }
+    default: {
+        double q = 1 / (1 + exp(-l[2]));
+        if (x == 0) return -log(1 - q);
+        double a = exp(l[0]), b = exp(l[1]), y = x - loc;
+        return -log(q * pow(b, a) * pow(y, a - 1) * exp(-b * y) / tgamma(a));
+    }
+    }
+}
+
+static void recon_case(nd_test_ctx *ctx, int kind, int use_gmask, uint64_t seed) {
+    const int n = 5, P = nd_recon_nparams(kind);
+    const size_t rows = 6, ne = rows * n, np = ne * P;
+    const double loc = kind == ND_RECON_ZIG ? 0.2 : 0;
+    nd_rng r;
+    nd_rng_seed(&r, seed);
+    rec_ctx R = {kind, n, rows, loc, (real)0.7, gc_alloc(np), gc_alloc(ne), NULL};
+    real *gmask = gc_alloc(ne);
+    size_t nzero = 0, nmask = 0;
+    for (size_t i = 0; i < np; i++) R.prm[i] = (real)(0.2 + 0.5 * nd_rng_normal(&r));
+    for (size_t i = 0; i < ne; i++) {
+        double u = nd_rng_uniform(&r);
+        if (kind == ND_RECON_POISSON) R.x[i] = (real)nd_rng_poisson(&r, 1.5);
+        else if (kind == ND_RECON_GAUSSIAN) R.x[i] = (real)(2 * u - 0.5);
+        else if (kind == ND_RECON_GAMMA) R.x[i] = (real)(0.05 + 2 * u);
+        else R.x[i] = u < 0.35 ? 0 : (real)(loc + 0.05 + 2 * u);
+        nzero += R.x[i] == 0;
+        gmask[i] = (real)nd_rng_bernoulli(&r, 0.6);
+        nmask += gmask[i] != 0;
+    }
+    CHECK(ctx, nmask > 0 && nmask < ne, "gmask should select some entries (%zu of %zu)", nmask, ne);
+    if (kind == ND_RECON_ZIG) CHECK(ctx, nzero > 0 && nzero < ne, "zig data should mix zeros and non-zeros");
+    if (use_gmask) R.w = gmask;
+    double direct = 0, mean_err = 0;
+    for (size_t row = 0; row < rows; row++)
+        for (int j = 0; j < n; j++) {
+            size_t i = row * n + j;
+            double l[3];
+            for (int p = 0; p < P; p++) l[p] = R.prm[row * P * n + (size_t)p * n + j];
+            if (!use_gmask || gmask[i] != 0) direct += rec_direct(kind, l, R.x[i], loc);
+            double m = recon_mean1(kind, R.prm + row * P * n + j, (size_t)n, loc), want;
+            if (kind == ND_RECON_POISSON) want = exp(l[0]);
+            else if (kind == ND_RECON_GAUSSIAN) want = l[0];
+            else if (kind == ND_RECON_GAMMA) want = exp(l[0]) / exp(l[1]);
+            else want = (exp(l[0]) / exp(l[1]) + loc) / (1 + exp(-l[2]));
+            mean_err = fmax(mean_err, fabs(m - want) / fmax(1, fabs(want)));
+        }
+    double val = recon_nll_forward(kind, R.prm, R.x, R.w, rows, n, loc);
+    CHECK(ctx, fabs(val - direct) <= 1e-10 * fmax(1, fabs(direct)), "%s nll %.15g vs direct %.15g",
+          nd_recon_name(kind), val, direct);
+    CHECK(ctx, mean_err < 1e-12, "%s mean: rel err %.3g", nd_recon_name(kind), mean_err);
+    real *d = gc_alloc(np), *pre = gc_alloc(np);
+    gc_randn(&r, pre, np, 1);
+    memcpy(d, pre, sizeof(real) * np);
+    recon_nll_backward(kind, d, R.prm, R.x, use_gmask ? gmask : NULL, R.scale, rows, n, loc);
+    gc_sub(d, pre, np);
+    gc_acc acc = {0};
+    gc_check(ctx, &acc, "params", rec_obj, &R, R.prm, np, d);
+    char name[64];
+    snprintf(name, sizeof name, "recon %s (%s)", nd_recon_name(kind), use_gmask ? "0/1 gmask" : "gmask NULL");
+    gc_report(ctx, name, &acc);
+    free(R.prm); free(R.x); free(gmask); free(d); free(pre);
+}
+
+static void test_recon_poisson(nd_test_ctx *ctx) { recon_case(ctx, ND_RECON_POISSON, 1, 71); }
+static void test_recon_gaussian(nd_test_ctx *ctx) { recon_case(ctx, ND_RECON_GAUSSIAN, 0, 72); recon_case(ctx, ND_RECON_GAUSSIAN, 1, 73); }
+static void test_recon_gamma(nd_test_ctx *ctx) { recon_case(ctx, ND_RECON_GAMMA, 0, 74); recon_case(ctx, ND_RECON_GAMMA, 1, 75); }
+static void test_recon_zig(nd_test_ctx *ctx) { recon_case(ctx, ND_RECON_ZIG, 0, 76); recon_case(ctx, ND_RECON_ZIG, 1, 77); }
+
+/* digamma against lgamma's central difference and known values */
+static void test_digamma(nd_test_ctx *ctx) {
+    double worst = 0;
+    for (double x = 0.05; x < 40; x *= 1.37) {
+        double h = 1e-5 * fmax(x, 1e-3), fd = (lgamma(x + h) - lgamma(x - h)) / (2 * h);
+        worst = fmax(worst, fabs(nd_digamma(x) - fd) / fmax(1, fabs(fd)));
+    }
+    CHECK(ctx, worst < 1e-7, "digamma vs d lgamma: rel err %.3g", worst);
+    CHECK(ctx, fabs(nd_digamma(1) + 0.57721566490153286) < 1e-12, "digamma(1) = %.17g", nd_digamma(1));
+}
+
 int main(void) {
     nd_blas_set_threads(1);
     RUN(test_linear_bias);
@@ -739,5 +847,10 @@ int main(void) {
     RUN(test_kl_ar1_value);
     RUN(test_kl_gauss_sampled);
     RUN(test_l2);
+    RUN(test_recon_poisson);
+    RUN(test_recon_gaussian);
+    RUN(test_recon_gamma);
+    RUN(test_recon_zig);
+    RUN(test_digamma);
     TEST_MAIN_END();
 }

@@ -12,6 +12,7 @@ typedef struct {
     int extra_neurons, extra_bins; /* held-out neurons, forward-prediction bins */
     int stitched;                  /* 3 sessions of 5, 3 and 6 neurons, read-in width 4; the batch from session 2 */
     int ci_through_fp;             /* ci_zero_pad = 0: CI encoders through the forward-prediction bins (legacy) */
+    int recon;                     /* reconstruction model (ND_RECON_*; 0 = Poisson) */
 } gc_case;
 
 static double objective(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
@@ -32,6 +33,7 @@ static void run_case_with(nd_test_ctx *ctx, const gc_case *gc, void (*tweak)(nd_
     c.ci_lag = gc->lag; c.co_prior_ar1 = gc->ar1; c.cd_rate = gc->cd; c.dropout_rate = gc->dropout;
     c.sv_rate = gc->sv ? 0.2 : 0; c.cell_clip = gc->clip; c.l2_con_scale = 3; c.l2_gen_scale = 5;
     c.kl_ic_scale = 0.7; c.kl_co_scale = 1.3; c.ci_zero_pad = !gc->ci_through_fp;
+    c.recon = gc->recon; c.zig_loc = 0.15;
     if (tweak) tweak(&c);
     const int S = gc->stitched ? 3 : 1, sess = gc->stitched ? 1 : 0;
     int Ns[3] = {5, 3, 6}, Nrs[3];
@@ -53,7 +55,15 @@ static void run_case_with(nd_test_ctx *ctx, const gc_case *gc, void (*tweak)(nd_
     real *X = nd_alloc(sizeof(real) * T * B * N), *EXT = nd_alloc(sizeof(real) * Tr * B * (gc->E + 1));
     real *XR = nd_alloc(sizeof(real) * Tr * B * Nr);
     real *SV = nd_alloc(sizeof(real) * T * B * N);
-    for (int i = 0; i < Tr * B * Nr; i++) XR[i] = (real)nd_rng_poisson(&r, 1.2);
+    for (int i = 0; i < Tr * B * Nr; i++) {
+        double u = nd_rng_uniform(&r);
+        switch (gc->recon) { /* non-count targets: traces (zig: zeros and values above zig_loc) */
+        case ND_RECON_GAUSSIAN: XR[i] = (real)(2.5 * u - 0.3); break;
+        case ND_RECON_GAMMA: XR[i] = (real)(0.05 + 2 * u); break;
+        case ND_RECON_ZIG: XR[i] = u < 0.4 ? 0 : (real)(0.2 + 2 * u); break;
+        default: XR[i] = (real)nd_rng_poisson(&r, 1.2);
+        }
+    }
     for (int t = 0; t < T; t++) /* the encoder input is the held-in, observed part of the target */
         for (int b = 0; b < B; b++)
             for (int n = 0; n < N; n++) X[((size_t)t * B + b) * N + n] = XR[((size_t)t * B + b) * Nr + n];
@@ -99,54 +109,79 @@ static void run_case(nd_test_ctx *ctx, const gc_case *gc) { run_case_with(ctx, g
 
 static void test_controller_on_cd(nd_test_ctx *ctx) {
     gc_case gc = {"controller on, AR(1) prior, coordinated dropout 0.3, dropout 0.1, ext input 2", 1, 2, 1, 1, 0,
-                  0.3, 0.1, 5.0, 0, 0, 0, 0};
+                  0.3, 0.1, 5.0, 0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_cd(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0, 0, 0, 0, 0};
+    gc_case gc = {"controller off, coordinated dropout 0.3, dropout 0.1", 0, 0, 1, 1, 0, 0.3, 0.1, 5.0, 0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_controller_off_ext(nd_test_ctx *ctx) {
-    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0, 0, 0};
+    gc_case gc = {"controller off, ext input 2, no dropout", 0, 2, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_gauss_prior_lag2_sv(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0, 0, 0};
+    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_lag0(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0, 0, 0, 0, 0};
+    gc_case gc = {"controller on, ci_lag 0, coordinated dropout 0.5", 1, 0, 1, 0, 0, 0.5, 0.0, 5.0, 0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 
 static void test_heldout_fp(nd_test_ctx *ctx) {
     gc_case gc = {"held-out neurons 3, forward-prediction bins 2, controller on, CD 0.3, sample validation, ext 1",
-                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 3, 2, 0, 0};
+                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 3, 2, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_heldout_fp_ci_legacy(nd_test_ctx *ctx) {
     gc_case gc = {"forward-prediction bins 3, controller on, ci_lag 2, CI encoders through the forward bins "
-                  "(ci_zero_pad 0)", 1, 1, 1, 2, 0, 0.3, 0.1, 5.0, 2, 3, 0, 1};
+                  "(ci_zero_pad 0)", 1, 1, 1, 2, 0, 0.3, 0.1, 5.0, 2, 3, 0, 1, 0};
     run_case(ctx, &gc);
 }
 static void test_heldout_fp_lag2(nd_test_ctx *ctx) {
     gc_case gc = {"forward-prediction bins 3, controller on, ci_lag 2, zero controller inputs past the observed bins",
-                  1, 0, 0, 2, 0, 0.0, 0.1, 5.0, 1, 3, 0, 0};
+                  1, 0, 0, 2, 0, 0.0, 0.1, 5.0, 1, 3, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_heldout_ctrl_off(nd_test_ctx *ctx) {
-    gc_case gc = {"held-out neurons 2, forward-prediction bins 3, controller off", 0, 0, 1, 1, 0, 0.3, 0.0, 5.0, 2, 3, 0, 0};
+    gc_case gc = {"held-out neurons 2, forward-prediction bins 3, controller off", 0, 0, 1, 1, 0, 0.3, 0.0, 5.0, 2, 3, 0, 0, 0};
     run_case(ctx, &gc);
 }
 
 static void test_stitched_ctrl(nd_test_ctx *ctx) {
     gc_case gc = {"stitched: 3 sessions, read-in 4, controller on, CD 0.3, sample validation, ext 1, held-out 2, "
-                  "forward-prediction 2", 1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 1, 0};
+                  "forward-prediction 2", 1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 1, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_stitched_ctrl_off(nd_test_ctx *ctx) {
     gc_case gc = {"stitched: 3 sessions, read-in 4, controller off, dropout 0.2", 0, 0, 1, 1, 0, 0.0, 0.2, 5.0, 0, 0,
-                  1, 0};
+                  1, 0, 0};
+    run_case(ctx, &gc);
+}
+
+static void test_recon_gaussian(nd_test_ctx *ctx) {
+    gc_case gc = {"recon gaussian: held-out 2, forward-prediction 2, controller on, CD 0.3, sample validation",
+                  1, 0, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 0, 0, ND_RECON_GAUSSIAN};
+    run_case(ctx, &gc);
+}
+static void test_recon_gamma(nd_test_ctx *ctx) {
+    gc_case gc = {"recon gamma: held-out 2, forward-prediction 2, controller on, CD 0.3, sample validation, ext 1",
+                  1, 1, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 0, 0, ND_RECON_GAMMA};
+    run_case(ctx, &gc);
+}
+static void test_recon_zig(nd_test_ctx *ctx) {
+    gc_case gc = {"recon zig: held-out 2, forward-prediction 2, controller on, CD 0.3, sample validation",
+                  1, 0, 1, 1, 1, 0.3, 0.1, 5.0, 2, 2, 0, 0, ND_RECON_ZIG};
+    run_case(ctx, &gc);
+}
+static void test_recon_zig_ctrl_off(nd_test_ctx *ctx) {
+    gc_case gc = {"recon zig: controller off, no dropout", 0, 0, 1, 1, 0, 0.0, 0.0, 5.0, 0, 0, 0, 0, ND_RECON_ZIG};
+    run_case(ctx, &gc);
+}
+static void test_recon_zig_stitched(nd_test_ctx *ctx) {
+    gc_case gc = {"recon zig, stitched: 3 sessions, read-in 4, controller on, CD 0.3, held-out 2", 1, 0, 1, 1, 0, 0.3,
+                  0.1, 5.0, 2, 0, 1, 0, ND_RECON_ZIG};
     run_case(ctx, &gc);
 }
 
@@ -155,7 +190,7 @@ static void torch_units(nd_lfads_config *c) {
 }
 static void test_reduce_mean(nd_test_ctx *ctx) {
     gc_case gc = {"recon_reduce_mean (lfads-torch scale units), held-out 2, forward-prediction 1, controller on",
-                  1, 0, 1, 1, 0, 0.3, 0.1, 5.0, 2, 1, 0, 0};
+                  1, 0, 1, 1, 0, 0.3, 0.1, 5.0, 2, 1, 0, 0, 0};
     run_case_with(ctx, &gc, torch_units);
 }
 
@@ -172,5 +207,10 @@ int main(void) {
     RUN(test_stitched_ctrl);
     RUN(test_stitched_ctrl_off);
     RUN(test_reduce_mean);
+    RUN(test_recon_gaussian);
+    RUN(test_recon_gamma);
+    RUN(test_recon_zig);
+    RUN(test_recon_zig_ctrl_off);
+    RUN(test_recon_zig_stitched);
     TEST_MAIN_END();
 }

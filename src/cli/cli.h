@@ -30,4 +30,6 @@ void cli_bad_option(const char *cmd, char **argv);
 int cli_write_json(const char *cmd, const cJSON *root, const char *path);
 /* resolves RUN (a run directory or a checkpoint) into ckpt and loads the model; 0 or 1 with a message */
 int cli_load_run(const char *cmd, const char *run, char *ckpt, size_t cap, nd_lfads_model *m, int mdims[3]);
+/* which values the data datasets may hold for reconstruction model `recon` (ND_DATA_* of src/io/lfads_data.h) */
+int cli_data_values(int recon);
 #endif

@@ -1,5 +1,6 @@
 /* Small pieces every command shares: JSON output and loading a trained run. */
 #include "cli.h"
+#include "../io/lfads_data.h"
 #include "../io/checkpoint.h"
 #include "../models/lfads_infer.h"
 #include "../models/lfads_train.h"
@@ -36,3 +37,6 @@ int cli_load_run(const char *cmd, const char *run, char *ckpt, size_t cap, nd_lf
     return 0;
 }
 
+int cli_data_values(int recon) {
+    return recon == ND_RECON_POISSON ? ND_DATA_COUNTS : recon == ND_RECON_GAUSSIAN ? ND_DATA_REAL : ND_DATA_NONNEG;
+}

@@ -97,6 +97,12 @@ int cmd_ablate(int argc, char **argv) {
         nd_lfads_free(&m);
         return 1;
     }
+    if (m.cfg.recon != ND_RECON_POISSON) { /* ablate scores Poisson log-rates of the read-out */
+        fprintf(stderr, "neurodyn ablate: %s: a model with recon=%s; ablate supports Poisson models\n", ckpt,
+                nd_recon_name(m.cfg.recon));
+        nd_lfads_free(&m);
+        return 1;
+    }
     nd_lfads_data d;
     if (nd_lfads_data_read(data, (uint64_t)m.cfg.seed, m.cfg.valid_fraction, &d, &err)) {
         fprintf(stderr, "neurodyn ablate: %s\n", err.msg);

@@ -40,6 +40,15 @@ static void eval_usage(FILE *f) {
             "  latent_r2          R^2 of a linear map factors -> true latents (fit on train, scored on valid)\n"
             "  input_peak_*       timing of inferred-input peaks vs true input pulses (chaotic-rnn --input-pulses);\n"
             "                     the first and last 5 bins are not searched (start-of-trial transient)\n"
+            "Other reconstruction models (OUT.h5 attribute recon = gaussian, gamma or zig, written by 'neurodyn\n"
+            "infer' for such a model; *_output_params is then the distribution's mean in data units):\n"
+            "  recon_ll_per_bin           mean log-likelihood (nats) per neuron and bin of the eval targets under\n"
+            "                             the inferred distributions ({valid,test}_recon_params)\n"
+            "  recon_ll_heldout_per_bin   the same on the held-out neurons' observed bins (co_bps's entries)\n"
+            "  recon_ll_fp_per_bin        the same on the forward-prediction bins (fp_bps's entries)\n"
+            "  rate_r2_affine, smoothing_rate_r2_affine  R^2 of the best per-neuron affine map to *_truth (the\n"
+            "                             squared correlation): traces are not in the truth's units\n"
+            "  co_bps and fp_bps are defined for spike counts only and listed under not_computed.\n"
             "A metric that cannot be computed is listed with the reason under \"not_computed\" in the JSON; the\n"
             "JSON never holds NaN.\n\n"
             "options:\n"
@@ -123,6 +132,43 @@ static int *concat_i(const int *a, size_t na, const int *b, size_t nb, const int
     return o;
 }
 
+/* {split}_recon_params [n][Tr][Nr][P] of OUT: 1 ok, 0 absent, -1 error (printed) */
+static int read_params(const char *out, const char *split, int n, int Tr, int Nr, int P, arr *x) {
+    char name[64];
+    nd_error err;
+    snprintf(name, sizeof name, "%s_recon_params", split);
+    int r = read_opt(out, name, x, &err);
+    if (r < 0) fprintf(stderr, "neurodyn eval: %s\n", err.msg);
+    if (r <= 0) return r;
+    if (x->rank != 4 || (int)x->dims[0] != n || (int)x->dims[1] != Tr || (int)x->dims[2] != Nr || (int)x->dims[3] != P) {
+        fprintf(stderr, "neurodyn eval: %s: dataset '%s': shape is not (%d, %d, %d, %d) (the %s targets x %d parameters)\n",
+                out, name, n, Tr, Nr, P, split, P);
+        return -1;
+    }
+    return 1;
+}
+
+/* mean log-likelihood per entry of targets x [n][Tr][Nr] under params [n][Tr][Nr][P]: all entries (ll[0]), held-out
+ * neurons' observed bins (ll[1]), forward-prediction bins (ll[2]); NaN where a block is empty */
+static void recon_ll(int kind, double loc, const float *prm, const float *x, int n, int Tr, int Nr, int T, int N,
+                     double ll[3]) {
+    int P = nd_recon_nparams(kind);
+    double s[3] = {0, 0, 0};
+    size_t c[3] = {0, 0, 0};
+    real l[3];
+    for (int i = 0; i < n; i++)
+        for (int t = 0; t < Tr; t++)
+            for (int j = 0; j < Nr; j++) {
+                size_t e = ((size_t)i * Tr + t) * Nr + j;
+                for (int p = 0; p < P; p++) l[p] = (real)prm[e * P + p];
+                double v = -recon_nll1(kind, l, 1, x[e], loc);
+                s[0] += v, c[0]++;
+                if (t < T && j >= N) s[1] += v, c[1]++;
+                if (t >= T) s[2] += v, c[2]++;
+            }
+    for (int k = 0; k < 3; k++) ll[k] = c[k] ? s[k] / (double)c[k] : NAN;
+}
+
 enum { O_LAG = 256, O_PSTH, O_SPLIT, O_AVG, O_ALLOW };
 
 int cmd_eval(int argc, char **argv) {
@@ -189,6 +235,18 @@ int cmd_eval(int argc, char **argv) {
     }
     nd_h5_read_attr_double(out, "/", "split_seed", &split_seed, NULL);
     nd_h5_read_attr_double(out, "/", "valid_fraction", &vf, NULL);
+    /* the reconstruction model of the outputs (attribute absent: Poisson rates) */
+    char recon_name[32] = "poisson";
+    double zig_loc = 0;
+    if (nd_h5_read_attr_string(out, "/", "recon", recon_name, sizeof recon_name, NULL) != ND_OK)
+        snprintf(recon_name, sizeof recon_name, "poisson");
+    const int recon = nd_recon_parse(recon_name);
+    if (recon < 0) {
+        fprintf(stderr, "neurodyn eval: %s: attribute 'recon': '%s' is not poisson, gaussian, gamma or zig\n", out,
+                recon_name);
+        return 1;
+    }
+    nd_h5_read_attr_double(out, "/", "zig_loc", &zig_loc, NULL);
     if (bin_ms <= 0 && nd_h5_read_attr_double(data, "/", "bin_ms", &bin_ms, NULL) != ND_OK) bin_ms = 20;
     if (!(bin_ms > 0) || !isfinite(bin_ms)) bin_ms = 20;
     nd_h5_read_attr_double(data, "/", "behavior_lag_ms", &file_lag_ms, NULL);
@@ -196,7 +254,7 @@ int cmd_eval(int argc, char **argv) {
     if (isnan(lag_ms)) lag_ms = file_lag_ms;
 
     nd_lfads_data d;
-    arr rv = {0}, rt = {0}, rs = {0}, fac_tr = {0}, fac_va = {0}, lat_tr = {0}, lat_va = {0}, u_va = {0}, co_va = {0};
+    arr pv = {0}, ps = {0}, rv = {0}, rt = {0}, rs = {0}, fac_tr = {0}, fac_va = {0}, lat_tr = {0}, lat_va = {0}, u_va = {0}, co_va = {0};
     float *ev_rates = NULL, *ev_recon = NULL, *ev_enc = NULL, *ev_truth = NULL, *ev_beh = NULL, *smooth = NULL,
           *tin = NULL, *ps_spk = NULL;
     int *ev_cond = NULL, *ps_cond = NULL;
@@ -206,7 +264,7 @@ int cmd_eval(int argc, char **argv) {
         cJSON_Delete(root); cJSON_Delete(nc);
         return 1;
     }
-    if (nd_lfads_data_read(data, (uint64_t)split_seed, vf, &d, &err) != ND_OK) {
+    if (nd_lfads_data_read_values(data, (uint64_t)split_seed, vf, cli_data_values(recon), &d, &err) != ND_OK) {
         fprintf(stderr, "neurodyn eval: %s\n", err.msg);
         cJSON_Delete(root); cJSON_Delete(nc);
         return 1;
@@ -292,8 +350,13 @@ int cmd_eval(int argc, char **argv) {
 
     /* ---------------- NLB: co-bps ---------------- */
     nd_nlb_bps bps;
-    char note[256];
-    if (Nr > N) {
+    char note[256], not_counts[160];
+    snprintf(not_counts, sizeof not_counts, "defined for spike counts; these outputs are of recon=%s (see recon_ll_*)",
+             recon_name);
+    if (recon != ND_RECON_POISSON) {
+        cJSON_AddStringToObject(nc, "co_bps", not_counts);
+        row_nc("co_bps", "not count data");
+    } else if (Nr > N) {
         nd_status st = nd_nlb_bits_per_spike(ev_rates, ev_recon, ne, Tr, Nr, 0, T, N, Nr, &bps, &err);
         if (st == ND_ERR_ARG) {
             cJSON_AddStringToObject(nc, "co_bps", err.msg);
@@ -316,7 +379,10 @@ int cmd_eval(int argc, char **argv) {
         row_nc("co_bps", "no held-out neurons");
     }
     /* ---------------- NLB: fp-bps ---------------- */
-    if (Tr > T) {
+    if (recon != ND_RECON_POISSON) {
+        cJSON_AddStringToObject(nc, "fp_bps", not_counts);
+        row_nc("fp_bps", "not count data");
+    } else if (Tr > T) {
         nd_status st = nd_nlb_bits_per_spike(ev_rates, ev_recon, ne, Tr, Nr, T, Tr, 0, Nr, &bps, &err);
         if (st == ND_ERR_ARG) {
             cJSON_AddStringToObject(nc, "fp_bps", err.msg);
@@ -335,6 +401,34 @@ int cmd_eval(int argc, char **argv) {
         cJSON_AddStringToObject(nc, "fp_bps", "no forward-prediction bins in the data (*_recon_data has no more "
                                               "bins than *_encod_data)");
         row_nc("fp_bps", "no forward-prediction bins");
+    }
+    /* ---------------- log-likelihood of another reconstruction model ---------------- */
+    if (recon != ND_RECON_POISSON) {
+        const int P = nd_recon_nparams(recon);
+        float *ev_prm = NULL;
+        if ((r = read_params(out, "valid", d.n_valid, Tr, Nr, P, &pv)) < 0) goto done;
+        if (ns && (r = read_params(out, "test", d.n_test, Tr, Nr, P, &ps)) < 0) goto done;
+        if (!pv.a || (ns && !ps.a)) {
+            cJSON_AddStringToObject(nc, "recon_ll_per_bin", "the outputs have no *_recon_params for the eval splits");
+            row_nc("recon_ll_per_bin", "no *_recon_params");
+        } else if (!(ev_prm = concat(pv.a, (size_t)nv, ps.a, (size_t)ns, TrNr * P))) {
+            fprintf(stderr, "neurodyn eval: out of memory\n");
+            goto done;
+        } else {
+            double ll[3];
+            recon_ll(recon, zig_loc, ev_prm, ev_recon, ne, Tr, Nr, T, N, ll);
+            nd_free(ev_prm);
+            static const char *const key[3] = {"recon_ll_per_bin", "recon_ll_heldout_per_bin", "recon_ll_fp_per_bin"};
+            static const char *const none[3] = {"no entries", "no held-out neurons in the data",
+                                                "no forward-prediction bins in the data"};
+            for (int k = 0; k < 3; k++) {
+                snprintf(note, sizeof note, "(nats per neuron and bin, recon=%s)", recon_name);
+                if (isfinite(ll[k])) row(key[k], ll[k], note);
+                else row_nc(key[k], none[k]);
+                put(root, nc, key[k], ll[k], none[k]);
+            }
+            cJSON_AddStringToObject(root, "recon", recon_name);
+        }
     }
     /* ---------------- NLB: vel R2 ---------------- */
     {
@@ -443,6 +537,13 @@ int cmd_eval(int argc, char **argv) {
         put(root, nc, "rate_r2", r2, "R^2 undefined (fewer than 2 rows)");
         put(root, nc, "smoothing_rate_r2", r2s, "R^2 undefined (fewer than 2 rows)");
         cJSON_AddNumberToObject(root, "smoothing_kernel_ms", kernel_ms);
+        if (recon != ND_RECON_POISSON) { /* traces vs rates: other units, so also the best affine map per neuron */
+            double a = nd_r2_affine_3d(ev_rates, ev_truth, ne, Tr, Nr), as = nd_r2_affine_3d(smooth, tin, ne, T, N);
+            if (isfinite(a)) row("rate_r2_affine", a, "(per-neuron affine map to *_truth)");
+            if (isfinite(as)) row("smoothing_rate_r2_affine", as, note);
+            put(root, nc, "rate_r2_affine", a, "no neuron with varying rates");
+            put(root, nc, "smoothing_rate_r2_affine", as, "no neuron with varying rates");
+        }
     } else {
         cJSON_AddStringToObject(nc, "rate_r2", "the data file has no true rates (*_truth) for the eval trials");
         row_nc("rate_r2", "no *_truth in the data");
@@ -497,7 +598,7 @@ done:
     nd_free(smooth); nd_free(tin);
     nd_free(ev_rates); nd_free(ev_recon); nd_free(ev_enc); nd_free(ev_truth); nd_free(ev_beh); nd_free(ev_cond);
     nd_free(ps_spk); nd_free(ps_cond);
-    nd_free(rv.a); nd_free(rt.a); nd_free(rs.a);
+    nd_free(rv.a); nd_free(rt.a); nd_free(rs.a); nd_free(pv.a); nd_free(ps.a);
     nd_free(fac_tr.a); nd_free(fac_va.a); nd_free(lat_tr.a); nd_free(lat_va.a);
     nd_free(u_va.a); nd_free(co_va.a);
     nd_lfads_data_free(&d);

@@ -13,6 +13,8 @@ static void infer_usage(FILE *f) {
             "Runs a trained model (RUN_DIR/best.ckpt, else last.ckpt) on the train and valid trials of DATA.h5\n"
             "and writes, per split (train_, valid_), under the lfads-torch names:\n"
             "  *_output_params [trials x bins x neurons] firing rates in counts per bin\n"
+            "                  (recon=gaussian|gamma|zig models: the distribution's mean in data units, and\n"
+            "  *_recon_params  [trials x bins x neurons x P] the read-out's raw values; see docs/model.md)\n"
             "  *_factors, *_gen_states, *_gen_inputs, *_con_states, *_co_means, *_co_stds [trials x bins x dim]\n"
             "  *_gen_init, *_ic_mean, *_ic_std [trials x dim]; train_inds / valid_inds when known.\n"
             "Dropout is off. The valid split is the one the model was trained with when the same seed is used.\n\n"
@@ -90,9 +92,10 @@ int cmd_infer(int argc, char **argv) {
     uint64_t split_seed = (uint64_t)m.cfg.seed;
     double vf = m.cfg.valid_fraction;
     int S = m.S, ses = 0;
+    int values = cli_data_values(m.cfg.recon);
     nd_lfads_free(&m);
     nd_lfads_data d;
-    if (nd_lfads_data_read(data, split_seed, vf, &d, &err)) {
+    if (nd_lfads_data_read_values(data, split_seed, vf, values, &d, &err)) {
         fprintf(stderr, "neurodyn infer: %s\n", err.msg);
         return 1;
     }

@@ -35,6 +35,11 @@ enum {
     OPT_SESSIONS,
     OPT_NEURONS_MIN,
     OPT_NEURONS_MAX,
+    OPT_CALCIUM,
+    OPT_CA_TAU,
+    OPT_CA_AMP,
+    OPT_CA_NOISE,
+    OPT_CA_THRESHOLD,
     OPT_LAST, /* size of set[] */
 };
 
@@ -45,8 +50,10 @@ enum {
 static void usage(FILE *fp) {
     nd_lorenz_opts l;
     nd_crnn_opts c;
+    nd_calcium_opts ca;
     nd_lorenz_opts_default(&l);
     nd_crnn_opts_default(&c);
+    nd_calcium_opts_default(&ca);
     fprintf(fp,
             "usage: neurodyn simulate lorenz --out FILE [options]\n"
             "       neurodyn simulate lorenz --sessions S --out DIR [--neurons-min N --neurons-max N] [options]\n"
@@ -82,10 +89,24 @@ static void usage(FILE *fp) {
             "      --dt S                     time step = bin width in seconds (%g)\n"
             "      --max-rate HZ              rate at the network's maximum activity (%g Hz)\n"
             "      --input-pulses             one input pulse per trial at a random bin in [T/4, 3T/4) (off)\n"
-            "      --pulse-magnitude U        pulse size (%g)\n",
+            "      --pulse-magnitude U        pulse size (%g)\n"
+            "\n"
+            "calcium imaging (lorenz or chaotic-rnn, not with --sessions):\n"
+            "      --calcium                  write deconvolved-like calcium traces instead of spike counts:\n"
+            "                                 spikes s -> calcium c_t = g c_{t-1} + s_t, g = exp(-bin / tau) ->\n"
+            "                                 fluorescence f = amplitude c + N(0, noise^2) -> deconvolved\n"
+            "                                 d_t = f_t - g f_{t-1}, set to 0 below the threshold. train_data /\n"
+            "                                 valid_data become float traces; the spikes are kept as\n"
+            "                                 train_spikes / valid_spikes, the true rates and latents as usual.\n"
+            "                                 Train them with --set recon=zig (or gamma, gaussian)\n"
+            "      --calcium-tau-ms MS        decay time constant of the calcium kernel (%g ms)\n"
+            "      --calcium-amplitude A      fluorescence per spike (%g)\n"
+            "      --calcium-noise S          SD of the fluorescence noise (%g)\n"
+            "      --calcium-threshold V      deconvolved values below V become 0 (%g; use zig_loc <= V)\n",
             l.conditions, c.conditions, l.trials_per_condition, c.trials_per_condition, l.neurons, c.neurons, l.bins,
             c.bins, (unsigned long long)l.seed, l.valid_fraction, l.bin_ms, l.base_rate_hz, ND_SYNTH_MAX_SESSIONS,
-            SESSION_NEURONS_MIN, SESSION_NEURONS_MAX, c.gain, c.tau_s, c.dt_s, c.max_rate_hz, c.pulse_magnitude);
+            SESSION_NEURONS_MIN, SESSION_NEURONS_MAX, c.gain, c.tau_s, c.dt_s, c.max_rate_hz, c.pulse_magnitude,
+            ca.tau_ms, ca.amplitude, ca.noise, ca.threshold);
 }
 
 #define FAIL(...)                                                                                                      \
@@ -209,6 +230,11 @@ int cmd_simulate(int argc, char **argv) {
         {"sessions", required_argument, NULL, OPT_SESSIONS},
         {"neurons-min", required_argument, NULL, OPT_NEURONS_MIN},
         {"neurons-max", required_argument, NULL, OPT_NEURONS_MAX},
+        {"calcium", no_argument, NULL, OPT_CALCIUM},
+        {"calcium-tau-ms", required_argument, NULL, OPT_CA_TAU},
+        {"calcium-amplitude", required_argument, NULL, OPT_CA_AMP},
+        {"calcium-noise", required_argument, NULL, OPT_CA_NOISE},
+        {"calcium-threshold", required_argument, NULL, OPT_CA_THRESHOLD},
         {NULL, 0, NULL, 0},
     };
     /* values given on the command line (set[] marks which) */
@@ -218,6 +244,8 @@ int cmd_simulate(int argc, char **argv) {
     int sessions = 0, neurons_min = SESSION_NEURONS_MIN, neurons_max = SESSION_NEURONS_MAX;
     uint64_t seed = 0;
     double vf = 0, bin_ms = 0, base_rate = 0, gain = 0, tau = 0, dt = 0, max_rate = 0, pulse_mag = 0;
+    nd_calcium_opts ca;
+    nd_calcium_opts_default(&ca);
 
     optind = 0; /* full re-initialisation of GNU getopt (we may be called more than once) */
     opterr = 0;
@@ -250,6 +278,11 @@ int cmd_simulate(int argc, char **argv) {
         case OPT_SESSIONS: ok = parse_int_range(name, optarg, 1, ND_SYNTH_MAX_SESSIONS, &sessions); break;
         case OPT_NEURONS_MIN: ok = parse_int(name, optarg, 1, &neurons_min); break;
         case OPT_NEURONS_MAX: ok = parse_int(name, optarg, 1, &neurons_max); break;
+        case OPT_CALCIUM: break;
+        case OPT_CA_TAU: ok = parse_double(name, optarg, 1, &ca.tau_ms); break;
+        case OPT_CA_AMP: ok = parse_double(name, optarg, 1, &ca.amplitude); break;
+        case OPT_CA_NOISE: ok = parse_double(name, optarg, 0, &ca.noise); break;
+        case OPT_CA_THRESHOLD: ok = parse_double(name, optarg, 0, &ca.threshold); break;
         case ':': FAIL("option '%s' needs a value", argv[optind - 1]);
         case '?':
         default:
@@ -282,6 +315,14 @@ int cmd_simulate(int argc, char **argv) {
         FAIL("--neurons does not apply with --sessions (each session draws its count from --neurons-min/--neurons-max)");
     if (!set[OPT_SESSIONS] && (set[OPT_NEURONS_MIN] || set[OPT_NEURONS_MAX]))
         FAIL("--%s needs --sessions", set[OPT_NEURONS_MIN] ? "neurons-min" : "neurons-max");
+    if (set[OPT_CALCIUM] && set[OPT_SESSIONS]) FAIL("--calcium does not apply with --sessions");
+    for (int k = OPT_CA_TAU; k <= OPT_CA_THRESHOLD; k++)
+        if (set[k] && !set[OPT_CALCIUM]) {
+            const char *name = "?";
+            for (const struct option *o = longopts; o->name; o++)
+                if (o->val == k) name = o->name;
+            FAIL("--%s needs --calcium", name);
+        }
     if (neurons_min > neurons_max)
         FAIL("--neurons-min (%d) must not exceed --neurons-max (%d)", neurons_min, neurons_max);
 
@@ -318,6 +359,10 @@ int cmd_simulate(int argc, char **argv) {
         if (set[OPT_PULSE_MAGNITUDE]) o.pulse_magnitude = pulse_mag;
         st = nd_synth_chaotic_rnn(&o, &s, &err);
     }
+    if (!st && set[OPT_CALCIUM]) {
+        st = nd_synth_calcium(&s, &ca, seed, &err);
+        if (st) nd_synth_free(&s);
+    }
     if (st) {
         fprintf(stderr, "neurodyn simulate: %s\n", err.msg);
         return st == ND_ERR_ARG ? 2 : 1;
@@ -330,9 +375,10 @@ int cmd_simulate(int argc, char **argv) {
     }
     const nd_lfads_data *d = &s.data;
     printf("neurodyn simulate: %s: %d trials (%d train, %d valid) x %d bins of %g ms x %d neurons, "
-           "mean rate %.2f Hz%s -> wrote %s\n",
+           "mean rate %.2f Hz%s%s -> wrote %s\n",
            lorenz ? "lorenz" : "chaotic-rnn", d->n_train + d->n_valid, d->n_train, d->n_valid, d->T, s.bin_ms, d->N,
-           nd_synth_mean_rate_hz(&s), s.U ? ", with input pulses" : "", out);
+           nd_synth_mean_rate_hz(&s), s.U ? ", with input pulses" : "",
+           s.calcium ? ", as calcium traces" : "", out);
     nd_synth_free(&s);
     return 0;
 }

@@ -122,8 +122,18 @@ int cmd_train(int argc, char **argv) {
     nd_lfads_data *d = calloc((size_t)S, sizeof *d);
     if (!d) return 1;
     nd_status st = ND_OK;
+    /* non-count data for recon=gaussian|gamma|zig (a resumed run's model is that of its config.txt) */
+    int values = cli_data_values(cfg.recon);
+    if (resume && cfg.recon == ND_RECON_POISSON) {
+        nd_lfads_config prev;
+        nd_error e2;
+        char cp[4096];
+        nd_lfads_config_default(&prev);
+        snprintf(cp, sizeof cp, "%s/config.txt", out);
+        if (nd_lfads_config_load(&prev, cp, &e2) == ND_OK) values = cli_data_values(prev.recon);
+    }
     for (int k = 0; k < S && !st; k++)
-        st = nd_lfads_data_read(argv[optind + k], (uint64_t)cfg.seed, cfg.valid_fraction, &d[k], &err);
+        st = nd_lfads_data_read_values(argv[optind + k], (uint64_t)cfg.seed, cfg.valid_fraction, values, &d[k], &err);
     if (!st) {
         nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0, force};
         nd_train_result res;

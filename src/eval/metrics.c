@@ -35,3 +35,30 @@ double nd_r2_score_3d(const float *pred, const float *truth, int n, int T, int N
     if (n < 0 || T < 0) return NAN;
     return nd_r2_score(pred, truth, (size_t)n * (size_t)T, N);
 }
+
+double nd_r2_affine_3d(const float *pred, const float *truth, int n, int T, int N) {
+    size_t rows = (size_t)n * T;
+    double sum = 0;
+    int used = 0;
+    for (int j = 0; j < N; j++) {
+        double mp = 0, mt = 0;
+        for (size_t r = 0; r < rows; r++) {
+            mp += pred[r * N + j];
+            mt += truth[r * N + j];
+        }
+        if (rows == 0) break;
+        mp /= (double)rows;
+        mt /= (double)rows;
+        double spp = 0, stt = 0, spt = 0;
+        for (size_t r = 0; r < rows; r++) {
+            double a = pred[r * N + j] - mp, b = truth[r * N + j] - mt;
+            spp += a * a;
+            stt += b * b;
+            spt += a * b;
+        }
+        if (!(spp > 0) || !(stt > 0)) continue;
+        sum += spt * spt / (spp * stt);
+        used++;
+    }
+    return used ? sum / used : NAN;
+}

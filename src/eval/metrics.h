@@ -13,6 +13,10 @@
 double nd_r2_score(const float *pred, const float *truth, size_t rows, int cols);
 /* Same for [n][T][N] arrays: rows = n * T, cols = N. */
 double nd_r2_score_3d(const float *pred, const float *truth, int n, int T, int N);
+/* R^2 of the best affine map pred -> truth per column (= squared Pearson correlation), averaged over the columns
+ * whose truth and prediction vary (NaN if none); for predictions in other units than the truth, e.g. calcium
+ * traces vs spike rates. [n][T][N] arrays, rows = n * T. */
+double nd_r2_affine_3d(const float *pred, const float *truth, int n, int T, int N);
 
 /* nd_smooth_gaussian, nd_smooth_gaussian_d: core/smooth.h (models use them too) */
 

@@ -22,9 +22,9 @@ static void shape_str(char *buf, size_t cap, int rank, const size_t *dims) {
     if (o < cap) snprintf(buf + o, cap - o, ")");
 }
 
-enum { VAL_COUNTS, VAL_RATES, VAL_REAL };
+enum { VAL_COUNTS, VAL_RATES, VAL_REAL, VAL_NONNEG };
 
-/* Finite everywhere; counts: whole numbers >= 0; rates: >= 0. x has shape [d0][d1][d2]. */
+/* Finite everywhere; counts: whole numbers >= 0; rates, non-negative data: >= 0. x has shape [d0][d1][d2]. */
 static nd_status check_values(const char *path, const char *name, const float *x, const size_t *dims, int kind,
                               nd_error *err) {
     size_t n = dims[0] * dims[1] * dims[2];
@@ -36,6 +36,7 @@ static nd_status check_values(const char *path, const char *name, const float *x
         else if (kind == VAL_COUNTS && v < 0) bad = "is negative (spike counts must be >= 0)";
         else if (kind == VAL_COUNTS && v != floorf(v)) bad = "is not an integer (spike counts must be whole numbers)";
         else if (kind == VAL_RATES && v < 0) bad = "is a negative rate";
+        else if (kind == VAL_NONNEG && v < 0) bad = "is negative (the data must be >= 0)";
         if (bad) {
             size_t a = i / (dims[1] * dims[2]), b = (i / dims[2]) % dims[1], c = i % dims[2];
             if (!isfinite(v))
@@ -60,8 +61,9 @@ static nd_status read3(const char *path, const char *name, farr *a, nd_error *er
     return ND_OK;
 }
 
-/* `data` dataset (counts): rank 3, non-empty, valid counts */
-static nd_status read_counts(const char *path, const char *name, farr *a, nd_error *err) {
+/* `data` dataset (counts): rank 3, non-empty, valid counts (kind VAL_COUNTS), or non-negative reals
+ * (VAL_NONNEG) or any finite reals (VAL_REAL) for a reconstruction model other than Poisson */
+static nd_status read_counts(const char *path, const char *name, farr *a, int kind, nd_error *err) {
     nd_status st = read3(path, name, a, err);
     if (st) return st;
     char s[256];
@@ -72,7 +74,7 @@ static nd_status read_counts(const char *path, const char *name, farr *a, nd_err
                        a->dims[1] == 0 ? "time bins" : "neurons");
     if (a->dims[0] > (size_t)1 << 30 || a->dims[1] > (size_t)1 << 30 || a->dims[2] > (size_t)1 << 30)
         return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape %s is too large", path, name, s);
-    return check_values(path, name, a->x, a->dims, VAL_COUNTS, err);
+    return check_values(path, name, a->x, a->dims, kind, err);
 }
 
 /* "shape (..) does not match 'ref' (..) in X" where X lists the differing dims among those in mask */
@@ -247,7 +249,7 @@ static nd_status read_beh(const char *path, const char *name, const char *dname,
 static nd_status read_test(const char *path, nd_lfads_data *d, nd_error *err) {
     const char *en = "test_encod_data";
     farr te = {0};
-    nd_status st = read_counts(path, en, &te, err);
+    nd_status st = read_counts(path, en, &te, d->value_kind, err);
     d->test = te.x;
     if (st) return st;
     if (te.dims[1] != (size_t)d->T || te.dims[2] != (size_t)d->N) {
@@ -260,7 +262,7 @@ static nd_status read_test(const char *path, nd_lfads_data *d, nd_error *err) {
                      : nd_h5_exists(path, "test_recon_data_eval") ? "test_recon_data_eval" : NULL;
     if (rn) {
         farr r = {0};
-        st = read_counts(path, rn, &r, err);
+        st = read_counts(path, rn, &r, d->value_kind, err);
         d->test_recon = r.x;
         if (st) return st;
         if (r.dims[0] != rd[0] || r.dims[1] != rd[1] || r.dims[2] != rd[2])
@@ -352,7 +354,7 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     }
 
     farr tr = {0};
-    st = read_counts(path, tn, &tr, err);
+    st = read_counts(path, tn, &tr, d->value_kind, err);
     d->train = tr.x;
     if (st) return st;
     d->n_train = (int)tr.dims[0];
@@ -362,7 +364,7 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     size_t vdims[3] = {0, 0, 0};
     if (nd_h5_exists(path, vn)) {
         farr va = {0};
-        st = read_counts(path, vn, &va, err);
+        st = read_counts(path, vn, &va, d->value_kind, err);
         d->valid = va.x;
         if (st) return st;
         if (va.dims[1] != tr.dims[1] || va.dims[2] != tr.dims[2])
@@ -383,7 +385,7 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
                            rec[have[0] ? 1 : 0], rec[have[0] ? 0 : 1]);
         for (int s = 0; s < 2 && have[s]; s++) {
             farr r = {0};
-            st = read_counts(path, rec[s], &r, err);
+            st = read_counts(path, rec[s], &r, d->value_kind, err);
             if (st) { nd_free(r.x); return st; }
             const size_t *ed = s == 0 ? tr.dims : vdims;
             const char *problem = NULL;
@@ -566,6 +568,7 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
     s.Tr = d->Tr;
     s.valid_from_file = 0;
     s.conversion_factor = d->conversion_factor;
+    s.value_kind = d->value_kind;
     s.B = d->B;
     s.Tb = d->Tb;
     /* the test split is not part of the train/valid split: move it over */
@@ -582,9 +585,15 @@ static nd_status read_all(const char *path, uint64_t split_seed, double valid_fr
 
 nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid_fraction, nd_lfads_data *d,
                              nd_error *err) {
+    return nd_lfads_data_read_values(path, split_seed, valid_fraction, ND_DATA_COUNTS, d, err);
+}
+
+nd_status nd_lfads_data_read_values(const char *path, uint64_t split_seed, double valid_fraction, int values,
+                                    nd_lfads_data *d, nd_error *err) {
     if (!d) return nd_fail(err, ND_ERR_ARG, "nd_lfads_data_read: NULL output");
     memset(d, 0, sizeof *d);
     d->conversion_factor = 1.0;
+    d->value_kind = values == ND_DATA_REAL ? VAL_REAL : values == ND_DATA_NONNEG ? VAL_NONNEG : VAL_COUNTS;
     if (!path || !*path) return nd_fail(err, ND_ERR_ARG, "nd_lfads_data_read: empty file name");
     if (strlen(path) >= sizeof d->path)
         return nd_fail(err, ND_ERR_ARG, "nd_lfads_data_read: file name longer than %zu characters", sizeof d->path - 1);

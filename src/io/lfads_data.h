@@ -50,7 +50,13 @@ typedef struct {
     int B, Tb;
     float *train_beh, *valid_beh, *test_beh;
     int *train_cond, *valid_cond, *test_cond;
+    int value_kind; /* internal: which values the data datasets were checked for (see nd_lfads_data_read_values) */
 } nd_lfads_data;
+
+/* what the data datasets (*_data, *_encod_data, *_recon_data) may hold: spike counts (whole numbers >= 0; the
+ * default, for recon=poisson), non-negative reals (recon=gamma, zig: e.g. deconvolved calcium traces) or any
+ * finite reals (recon=gaussian) */
+enum { ND_DATA_COUNTS = 0, ND_DATA_NONNEG = 1, ND_DATA_REAL = 2 };
 
 /* Read and validate. When the file has no validation split, trials are split with
  * nd_rng seeded by split_seed: round(n * valid_fraction) trials (at least 1, at most
@@ -60,6 +66,9 @@ typedef struct {
  * On failure *d is left zeroed (nothing to free). */
 nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid_fraction, nd_lfads_data *d,
                              nd_error *err);
+/* the same, with the data's values checked as `values` (ND_DATA_*) */
+nd_status nd_lfads_data_read_values(const char *path, uint64_t split_seed, double valid_fraction, int values,
+                                    nd_lfads_data *d, nd_error *err);
 void nd_lfads_data_free(nd_lfads_data *d);
 /* reconstruction targets of a split (0 train, 1 valid, 2 test): [n][Tr][Nr]; NULL for a test split
  * without targets */

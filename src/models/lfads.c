@@ -13,6 +13,7 @@
 struct nd_lfads_work {
     int Bmax, T, Tr, B;   /* T: encoder bins; Tr >= T: generator / reconstruction bins */
     int ses, N, Nr;       /* the current batch's session, its input and reconstructed neurons */
+    int P;                /* read-out values per reconstructed neuron (1: Poisson log-rates) */
     nd_lfads_session_views sv;
     nd_lfads_mode mode;
     const real *X, *XR, *EXT, *SV;
@@ -35,7 +36,8 @@ struct nd_lfads_work {
     real *CI, *m_ci, *CId, *CXP;
     real *Cs, *Zc, *Rc, *Nc, *RHc, *m_fc, *FCd, *co, *UMU, *ULV, *eps_u, *U;
     /* generator, factors, rates */
-    real *GI, *Gs, *Zg, *Rg, *Ng, *RHg, *m_g, *Gd, *F, *LR, *Wn, *norms;
+    /* LR: the read-out [Tr][B][P*Nr] (log-rates for Poisson); MEAN [Tr][B][Nr] the distribution's mean (P > 1) */
+    real *GI, *Gs, *Zg, *Rg, *Ng, *RHg, *m_g, *Gd, *F, *LR, *MEAN, *Wn, *norms;
     /* backward */
     real *dLR, *dF, *dU, *dUMU, *dULV, *dWn, *dg, *dgp, *dc, *dcp, *dGXP, *dGI, *dCXP, *dCO;
     real *dz0, *dICMU, *dICLV, *dicp, *dhic, *dhic_d, *dHs1, *dHs2, *dHs3, *dHs4, *dCI, *dh0;
@@ -89,18 +91,19 @@ static size_t bind_shared(nd_lfads_views *v, real *base, const nd_lfads_config *
 }
 
 /* one session's block at base (NULL: sizes only) */
-static size_t bind_session(nd_lfads_session_views *v, real *base, int F, int Din, int N, int Nr) {
+static size_t bind_session(nd_lfads_session_views *v, real *base, int F, int Din, int N, int Nr, int P) {
     real *p = base;
     size_t n = 0;
     memset(v, 0, sizeof *v);
     v->N = N;
     v->Nr = Nr;
+    v->P = P;
     if (Din > 0) {
         TAKE(v->ri_W, (size_t)N * Din);
         TAKE(v->ri_bias, Din);
     }
-    TAKE(v->ro_W, (size_t)F * Nr);
-    TAKE(v->ro_bias, Nr);
+    TAKE(v->ro_W, (size_t)F * P * Nr);
+    TAKE(v->ro_bias, (size_t)P * Nr);
     return n;
 }
 #undef TAKE
@@ -109,14 +112,15 @@ static size_t bind_session(nd_lfads_session_views *v, real *base, int F, int Din
 size_t nd_lfads_bind(nd_lfads_views *v, real *base, const nd_lfads_config *c, int N, int Nr, int E) {
     size_t n = bind_shared(v, base, c, N, E);
     nd_lfads_session_views sv;
-    n += bind_session(&sv, base ? base + n : NULL, c->fac_dim, 0, N, Nr);
+    n += bind_session(&sv, base ? base + n : NULL, c->fac_dim, 0, N, Nr, nd_recon_nparams(c->recon));
     v->ro_W = sv.ro_W;
     v->ro_bias = sv.ro_bias;
     return n;
 }
 
 void nd_lfads_session_bind(const nd_lfads_model *m, real *base, int s, nd_lfads_session_views *v) {
-    bind_session(v, base + m->soff[s], m->cfg.fac_dim, m->readin ? m->Din : 0, m->sN[s], m->sNr[s]);
+    bind_session(v, base + m->soff[s], m->cfg.fac_dim, m->readin ? m->Din : 0, m->sN[s], m->sNr[s],
+                 nd_recon_nparams(m->cfg.recon));
 }
 
 size_t nd_lfads_sessions_num_params(const nd_lfads_config *c, int S, const int *N, const int *Nr, int Din, int E) {
@@ -124,7 +128,7 @@ size_t nd_lfads_sessions_num_params(const nd_lfads_config *c, int S, const int *
     size_t n = bind_shared(&tmp, NULL, c, Din > 0 ? Din : N[0], E);
     for (int s = 0; s < S; s++) {
         nd_lfads_session_views sv;
-        n += bind_session(&sv, NULL, c->fac_dim, Din, N[s], Nr[s]);
+        n += bind_session(&sv, NULL, c->fac_dim, Din, N[s], Nr[s], nd_recon_nparams(c->recon));
     }
     return n;
 }
@@ -159,7 +163,7 @@ nd_status nd_lfads_create_sessions(nd_lfads_model *m, const nd_lfads_config *c, 
         m->Nr = Nr[s] > m->Nr ? Nr[s] : m->Nr;
         m->soff[s] = n;
         nd_lfads_session_views sv;
-        n += bind_session(&sv, NULL, c->fac_dim, Din, N[s], Nr[s]);
+        n += bind_session(&sv, NULL, c->fac_dim, Din, N[s], Nr[s], nd_recon_nparams(c->recon));
     }
     m->n_params = n;
     st = ND_ALLOC(m->params, m->n_params, "model parameters", err);
@@ -196,6 +200,29 @@ static void init_normal(real *w, size_t n, double std, nd_rng *r) {
     for (size_t i = 0; i < n; i++) w[i] = (real)(std * nd_rng_normal(r));
 }
 
+/* read-out bias of neuron n (of Nr) so that the distribution's mean starts at the data mean mr */
+static void init_readout_bias(real *bias, int n, int Nr, int kind, double mr, double loc) {
+    double m = mr > 1e-3 ? mr : 1e-3;
+    switch (kind) {
+    case ND_RECON_GAUSSIAN: /* mean mr, variance mr (Poisson-like) */
+        bias[n] = (real)mr;
+        bias[Nr + n] = (real)log(m);
+        break;
+    case ND_RECON_GAMMA: /* shape 1 (exponential), rate 1/mr */
+        bias[n] = 0;
+        bias[Nr + n] = (real)-log(m);
+        break;
+    case ND_RECON_ZIG: { /* q = 1/2, shape 1: q (1/b + loc) = mr */
+        double g = 2 * mr - loc;
+        bias[n] = 0;
+        bias[Nr + n] = (real)-log(g > 1e-3 ? g : 1e-3);
+        bias[2 * Nr + n] = 0;
+        break;
+    }
+    default: bias[n] = (real)log(m);
+    }
+}
+
 void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
     const nd_lfads_config *c = &m->cfg;
     const nd_lfads_views *v = &m->p;
@@ -224,10 +251,10 @@ void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
         nd_lfads_session_views sv;
         nd_lfads_session_bind(m, m->params, s, &sv);
         if (sv.ri_W) init_normal(sv.ri_W, (size_t)sv.N * D, 1 / sqrt((double)sv.N), &r);
-        init_normal(sv.ro_W, (size_t)F * sv.Nr, 1 / sqrt((double)F), &r);
+        init_normal(sv.ro_W, (size_t)F * sv.P * sv.Nr, 1 / sqrt((double)F), &r);
         for (int n = 0; n < sv.Nr; n++) {
             double mr = mean_rate ? mean_rate[off + n] : 1.0;
-            sv.ro_bias[n] = (real)log(mr > 1e-3 ? mr : 1e-3);
+            init_readout_bias(sv.ro_bias, n, sv.Nr, c->recon, mr, c->zig_loc);
         }
     }
 }
@@ -289,8 +316,10 @@ static size_t carve(nd_lfads_work *w, const nd_lfads_model *m, real *base) {
     }
     TAKE(w->GI, TB * (K + E)); TAKE(w->Gs, T1B * G); TAKE(w->Zg, TB * G); TAKE(w->Rg, TB * G);
     TAKE(w->Ng, TB * G); TAKE(w->RHg, TB * G); TAKE(w->m_g, T1B * G); TAKE(w->Gd, T1B * G); TAKE(w->F, T1B * F);
-    TAKE(w->LR, TB * Nr); TAKE(w->Wn, F * G); TAKE(w->norms, F);
-    TAKE(w->dLR, TB * Nr); TAKE(w->dF, T1B * F); TAKE(w->dWn, F * G);
+    int P = nd_recon_nparams(c->recon);
+    TAKE(w->LR, TB * Nr * P); TAKE(w->Wn, F * G); TAKE(w->norms, F);
+    if (P > 1) TAKE(w->MEAN, TB * Nr);
+    TAKE(w->dLR, TB * Nr * P); TAKE(w->dF, T1B * F); TAKE(w->dWn, F * G);
     TAKE(w->dg, B * G); TAKE(w->dgp, B * G); TAKE(w->dGXP, TB * 3 * G); TAKE(w->dGI, B * (K + E + 1));
     TAKE(w->dz0, B * icd); TAKE(w->dICMU, B * icd); TAKE(w->dICLV, B * icd); TAKE(w->dicp, B * 2 * icd);
     TAKE(w->dhic, B * 2 * Hic); TAKE(w->dhic_d, B * 2 * Hic);
@@ -315,6 +344,7 @@ nd_status nd_lfads_work_create2(nd_lfads_work **out, const nd_lfads_model *m, in
     w->Bmax = Bmax;
     w->T = T;
     w->Tr = Tr;
+    w->P = nd_recon_nparams(m->cfg.recon);
     size_t n = carve(w, m, NULL);
     nd_status st = ND_ALLOC(w->block, n, "LFADS activations (reduce batch_size)", err);
     if (st) { nd_free(w); return st; }
@@ -556,6 +586,29 @@ static void nll_block(nd_lfads_work *w, const real *XR, size_t n, int k) {
     w->nll_part[k][2] = s2;
 }
 
+/* the same for a reconstruction other than Poisson (read-out rows of P*Nr values); also fills MEAN */
+static void recon_block(const nd_lfads_model *m, nd_lfads_work *w, const real *XR, size_t n, int k) {
+    size_t i0 = n * k / LOSS_BLOCKS, i1 = n * (k + 1) / LOSS_BLOCKS;
+    const int kind = m->cfg.recon, Nr = w->Nr;
+    const size_t PNr = (size_t)w->P * Nr;
+    const double loc = m->cfg.zig_loc;
+    double s0 = 0, s1 = 0, s2 = 0;
+    for (size_t i = i0; i < i1; i++) {
+        const real *l = w->LR + (i / Nr) * PNr + i % Nr;
+        w->MEAN[i] = (real)recon_mean1(kind, l, (size_t)Nr, loc);
+        if (!XR) continue;
+        real wm = w->wmask[i], sv = w->svw[i], gm = w->gmask[i];
+        if (wm == 0 && sv == 0 && gm == 0) continue;
+        double v = recon_nll1(kind, l, (size_t)Nr, XR[i], loc);
+        if (wm != 0) s0 += wm * v;
+        if (sv != 0) s1 += sv * v;
+        if (gm != 0) s2 += gm * v;
+    }
+    w->nll_part[k][0] = s0;
+    w->nll_part[k][1] = s1;
+    w->nll_part[k][2] = s2;
+}
+
 /* Masks and posterior noise of step t (t == Tr: the draws made once per batch), from substream (key, t) */
 static void draw_step(const nd_lfads_model *m, nd_lfads_work *w, uint64_t key, int t) {
     const nd_lfads_config *c = &m->cfg;
@@ -666,8 +719,12 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
             decoder_rows(m, w, b0, nb, w->cscr + (size_t)ci * w->cscr_n);
         }
         /* read-out: log-rates of all steps in one GEMM */
-        gemm_rows(0, Tr * B, Nr, F, w->F + (size_t)B * F, F, sp->ro_W, Nr, sp->ro_bias, 0, w->LR, Nr);
-        if (XR) {
+        const int PNr = w->P * Nr;
+        gemm_rows(0, Tr * B, PNr, F, w->F + (size_t)B * F, F, sp->ro_W, PNr, sp->ro_bias, 0, w->LR, PNr);
+        if (w->P > 1) {
+            #pragma omp for schedule(static)
+            for (int k = 0; k < LOSS_BLOCKS; k++) recon_block(m, w, XR, TBNr, k);
+        } else if (XR) {
             #pragma omp for schedule(static)
             for (int k = 0; k < LOSS_BLOCKS; k++) nll_block(w, XR, TBNr, k);
         }
@@ -708,6 +765,20 @@ void nd_lfads_forward(const nd_lfads_model *m, nd_lfads_work *w, const real *X, 
 }
 
 /* ---------------- backward ---------------- */
+
+/* gradient on the read-out (non-Poisson) for reconstruction entries [i0, i1): all P values of each entry */
+static void recon_grad_rows(const nd_lfads_model *m, nd_lfads_work *w, size_t i0, size_t i1, real invB) {
+    const int kind = m->cfg.recon, Nr = w->Nr, P = w->P;
+    const size_t PNr = (size_t)P * Nr;
+    const double loc = m->cfg.zig_loc;
+    for (size_t i = i0; i < i1; i++) {
+        size_t o = (i / Nr) * PNr + i % Nr;
+        real gm = w->XR ? w->gmask[i] : 0;
+        double g[3] = {0, 0, 0};
+        if (gm != 0) recon_grad1(kind, g, w->LR + o, (size_t)Nr, w->XR[i], loc, (double)invB * gm);
+        for (int p = 0; p < P; p++) w->dLR[o + (size_t)p * Nr] = (real)g[p];
+    }
+}
 
 /* backward through the decoder (factors, generator, inferred inputs, controller) for rows [b0, b0 + nb).
  * Leaves the gradient on g0 in w->dg and on the controller's initial state in w->dc (these rows). */
@@ -821,7 +892,7 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     const int G = c->gen_dim;
     const int F = c->fac_dim, ctrl = m->ctrl;
     const int Hci = ctrl ? c->ci_enc_dim : 0, C = ctrl ? c->con_dim : 0, K = ctrl ? c->co_dim : 0;
-    const int KE = K + m->E;
+    const int KE = K + m->E, P = w->P;
     const real invB = (real)1 / B;
     const size_t TB = (size_t)T * B, TBNr = TB * Nr, TeB = (size_t)Te * B;
     nd_lfads_scales sc;
@@ -851,6 +922,10 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
             size_t i0 = TBNr * k / ROW_BLOCKS, i1 = TBNr * (k + 1) / ROW_BLOCKS;
             const real *lr = w->LR, *x = w->XR, *gm = w->gmask;
             real *d = w->dLR;
+            if (P > 1) {
+                recon_grad_rows(m, w, i0, i1, invB);
+                continue;
+            }
             if (!x) { memset(d + i0, 0, sizeof(real) * (i1 - i0)); continue; }
             #pragma omp simd
             for (size_t i = i0; i < i1; i++) {
@@ -858,7 +933,7 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
                 d[i] = gm[i] != 0 ? invB * gm[i] * (e - x[i]) : 0;
             }
         }
-        gemm_rows(1, T * B, F, Nr, w->dLR, Nr, sp->ro_W, Nr, NULL, 0, w->dF + (size_t)B * F, F);
+        gemm_rows(1, T * B, F, P * Nr, w->dLR, P * Nr, sp->ro_W, P * Nr, NULL, 0, w->dF + (size_t)B * F, F);
         #pragma omp for schedule(dynamic, 1)
         for (int ci = 0; ci < nch; ci++) {
             int b0, nb = chunk_rows(B, ci, nch, &b0);
@@ -889,8 +964,8 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     /* the weight gradients of every layer that runs over all steps, as products over all rows */
     wtask tk[MAX_TASKS];
     int ntk = 0;
-    ntk = add_atb(tk, ntk, w->F + (size_t)B * F, F, w->dLR, Nr, gs.ro_W, Nr, F, Nr, (int)TB);
-    ntk = add_colsum(tk, ntk, w->dLR, Nr, gs.ro_bias, Nr, (int)TB);
+    ntk = add_atb(tk, ntk, w->F + (size_t)B * F, F, w->dLR, P * Nr, gs.ro_W, P * Nr, F, P * Nr, (int)TB);
+    ntk = add_colsum(tk, ntk, w->dLR, P * Nr, gs.ro_bias, P * Nr, (int)TB);
     ntk = add_atb(tk, ntk, w->dF, F, w->Gd, G, w->dWn, G, F, G, (int)(TB + B));
     ntk = add_gru_tasks(tk, ntk, &g.gen, w->Gs, w->RHg, w->GI, w->dGXP, KE, G, (int)TB);
     if (ctrl) {
@@ -960,7 +1035,10 @@ void nd_lfads_outputs_get(const nd_lfads_model *m, const nd_lfads_work *w, nd_lf
     memset(o, 0, sizeof *o);
     o->T = w->Tr;
     o->B = w->B;
-    o->log_rates = w->LR;
+    o->P = w->P;
+    o->recon_params = w->LR;
+    o->means = w->MEAN;
+    o->log_rates = w->P == 1 ? w->LR : NULL;
     o->factors = w->F + B * m->cfg.fac_dim;
     o->gen_states = w->Gs + B * m->cfg.gen_dim;
     o->gen_init = w->Gs;

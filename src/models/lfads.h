@@ -34,8 +34,9 @@ typedef struct {
 #define ND_LFADS_MAX_SESSIONS 128
 typedef struct {
     real *ri_W, *ri_bias; /* NULL without a read-in */
-    real *ro_W, *ro_bias;
+    real *ro_W, *ro_bias; /* [fac_dim][P*Nr], [P*Nr]: P values per neuron, parameter-major (src/nn/recon.h) */
     int N, Nr;
+    int P;                /* read-out values per reconstructed neuron (nd_recon_nparams of cfg.recon) */
 } nd_lfads_session_views;
 
 typedef struct {
@@ -61,7 +62,7 @@ typedef struct {
 } nd_lfads_mode;
 
 typedef struct {
-    double recon;      /* Poisson NLL per trial over scored (non-sample-validation) entries */
+    double recon;      /* reconstruction NLL (cfg.recon's distribution; Poisson by default) per trial over scored (non-sample-validation) entries */
     double recon_sv;   /* NLL per trial over the sample-validation entries (0 if none) */
     double kl_ic, kl_co, l2; /* unscaled KL per trial; L2 already scaled by l2_*_scale */
     double total;      /* recon + ramped, scaled KL + ramped L2 */
@@ -113,6 +114,10 @@ typedef struct {
     const real *log_rates, *factors, *gen_states, *con_states, *co_mean, *co_logvar, *gen_inputs;
     const real *ic_mean, *ic_logvar, *gen_init;
     int T, B;
+    /* the read-out [T][B][P*Nr] (src/nn/recon.h layout; for Poisson the log-rates) and, for P > 1, the
+     * distribution's mean [T][B][Nr] (log_rates is then NULL) */
+    int P;
+    const real *recon_params, *means;
 } nd_lfads_outputs;
 void nd_lfads_outputs_get(const nd_lfads_model *m, const nd_lfads_work *w, nd_lfads_outputs *o);
 

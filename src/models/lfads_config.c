@@ -60,6 +60,9 @@ static const nd_cfg_key keys[] = {
     K(max_nan_restarts, ND_CFG_INT, "5", "on NaN/Inf: roll back to the epoch start, halve lr; give up after this many"),
     K(valid_fraction, ND_CFG_DOUBLE, "0.2", "validation fraction when the file has no valid_data"),
     {"seed", ND_CFG_INT, offsetof(nd_lfads_config, seed), "0", "random seed (init, split, batches)", NULL},
+    K(recon, ND_CFG_RECON, "poisson",
+      "reconstruction model: poisson (counts), gaussian, gamma or zig (zero-inflated gamma; non-negative data)"),
+    K(zig_loc, ND_CFG_DOUBLE, "0.1", "recon=zig: gamma location; non-zero data must exceed it (data units)"),
 };
 #undef K
 #undef KC
@@ -98,6 +101,13 @@ static nd_status set_text(nd_lfads_config *c, const nd_cfg_key *k, const char *v
     char *end;
     errno = 0;
     char *p = (char *)c + k->offset;
+    if (k->type == ND_CFG_RECON) {
+        int r = nd_recon_parse(v);
+        if (r < 0)
+            return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' must be poisson, gaussian, gamma or zig", k->name, v);
+        *(int *)p = r;
+        return ND_OK;
+    }
     if (k->type == ND_CFG_CHOICE) {
         int i = choice_index(k->choices, v);
         if (i < 0) return nd_fail(err, ND_ERR_ARG, "config key '%s': '%s' is not one of %s", k->name, v, k->choices);
@@ -245,6 +255,8 @@ nd_status nd_lfads_config_check(const nd_lfads_config *c, nd_error *err) {
          "must be recon or total");
     NEED(c->max_nan_restarts >= 0, "max_nan_restarts", "must be >= 0");
     NEED(c->valid_fraction > 0 && c->valid_fraction < 1, "valid_fraction", "must be in (0, 1)");
+    NEED(c->recon >= 0 && c->recon < ND_RECON_COUNT, "recon", "must be poisson, gaussian, gamma or zig");
+    NEED(c->zig_loc >= 0 && isfinite(c->zig_loc), "zig_loc", "must be >= 0");
 #undef NEED
     return ND_OK;
 }
@@ -254,7 +266,12 @@ void nd_lfads_config_write(FILE *f, const nd_lfads_config *c) {
     const nd_cfg_key *k = nd_lfads_config_keys(&n);
     for (int i = 0; i < n; i++) {
         const char *p = (const char *)c + k[i].offset;
-        if (k[i].type == ND_CFG_DOUBLE) fprintf(f, "%s = %.17g\n", k[i].name, *(const double *)p);
+        /* the reconstruction keys appear only when they matter, so that a Poisson model's config (and checkpoint)
+         * is byte-identical to one written before they existed */
+        if (k[i].offset == offsetof(nd_lfads_config, recon) && c->recon == ND_RECON_POISSON) continue;
+        if (k[i].offset == offsetof(nd_lfads_config, zig_loc) && c->recon != ND_RECON_ZIG) continue;
+        if (k[i].type == ND_CFG_RECON) fprintf(f, "%s = %s\n", k[i].name, nd_recon_name(*(const int *)p));
+        else if (k[i].type == ND_CFG_DOUBLE) fprintf(f, "%s = %.17g\n", k[i].name, *(const double *)p);
         else if (k[i].type == ND_CFG_CHOICE) {
             char w[64];
             choice_word(k[i].choices, *(const int *)p, w, sizeof w);

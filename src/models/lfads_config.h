@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include "../core/status.h"
+#include "../nn/recon.h"
 
 /* largest layer size nd_lfads_config_check accepts (the messages say 65535) */
 #define ND_LFADS_MAX_DIM 65535
@@ -34,13 +35,17 @@ typedef struct {
     /* data */
     double valid_fraction;
     int64_t seed;
+    /* reconstruction distribution (nd_recon_kind) and the zero-inflated gamma's location (data units) */
+    int recon;
+    double zig_loc;
 } nd_lfads_config;
 
 enum { ND_LR_DECAY_ON_RECON = 0, ND_LR_DECAY_ON_TOTAL = 1 };
 
 /* ND_CFG_CHOICE: an int holding the index of one of the words in `choices` ("recon|total"), set and written as
  * the word */
-typedef enum { ND_CFG_INT, ND_CFG_DOUBLE, ND_CFG_BOOL, ND_CFG_CHOICE } nd_cfg_type;
+typedef enum { ND_CFG_INT, ND_CFG_DOUBLE, ND_CFG_BOOL, ND_CFG_CHOICE, ND_CFG_RECON } nd_cfg_type;
+/* ND_CFG_RECON: an int holding an nd_recon_kind, set and written as its name */
 typedef struct {
     const char *name;
     nd_cfg_type type;

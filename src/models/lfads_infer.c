@@ -15,7 +15,7 @@ enum { STREAM_INFER = 4 };
 
 void nd_lfads_result_free(nd_lfads_result *r) {
     float **arrs[] = {&r->rates, &r->factors, &r->gen_states, &r->gen_init, &r->gen_inputs, &r->ic_mean,
-                      &r->ic_std, &r->co_means, &r->co_stds, &r->con_states};
+                      &r->ic_std, &r->co_means, &r->co_stds, &r->con_states, &r->recon_params};
     for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++) { nd_free(*arrs[i]); *arrs[i] = NULL; }
 }
 
@@ -32,6 +32,18 @@ static void acc_seq(float *out, const real *src, int start, int B, int T, int D,
                 else if (op == 2) v = REXP((real)0.5 * v); /* logvar -> std */
                 o[d] += w * (float)v;
             }
+        }
+}
+
+/* out[(start+b)][t][n][p] += w * src[t][b][p*N + n] (the read-out's parameter-major rows, neuron-major out) */
+static void acc_params(float *out, const real *src, int start, int B, int T, int N, int P, float w) {
+    if (!out || !src) return;
+    for (int t = 0; t < T; t++)
+        for (int b = 0; b < B; b++) {
+            const real *s = src + ((size_t)t * B + b) * P * N;
+            float *o = out + (((size_t)(start + b)) * T + t) * N * P;
+            for (int n = 0; n < N; n++)
+                for (int p = 0; p < P; p++) o[(size_t)n * P + p] += w * (float)s[(size_t)p * N + n];
         }
 }
 
@@ -64,6 +76,7 @@ nd_status nd_lfads_infer_session(const nd_lfads_model *m, int session, const flo
     int N = m->sNr[session], Nin = m->sN[session], E = m->E, G = c->gen_dim, F = c->fac_dim, icd = c->ic_dim;
     int C = m->ctrl ? c->con_dim : 0, K = m->ctrl ? c->co_dim : 0, KE = K + E;
     r->n = n; r->T = T; r->N = N; r->F = F; r->G = G; r->C = C; r->K = K; r->KE = KE; r->icd = icd;
+    r->P = nd_recon_nparams(c->recon);
     if (n <= 0) return ND_OK;
     if (Te > T) return nd_fail(err, ND_ERR_ARG, "inference: %d encoder bins but only %d generator bins", Te, T);
     int Bmax = o->batch_size > 0 ? o->batch_size : c->batch_size;
@@ -82,6 +95,7 @@ nd_status nd_lfads_infer_session(const nd_lfads_model *m, int session, const flo
     if (!st && K) st = ND_ALLOC(r->co_means, nT * K, "inferred-input means", err);
     if (!st && K) st = ND_ALLOC(r->co_stds, nT * K, "inferred-input stds", err);
     if (!st && C) st = ND_ALLOC(r->con_states, nT * C, "controller states", err);
+    if (!st && r->P > 1) st = ND_ALLOC(r->recon_params, nT * N * r->P, "reconstruction parameters", err);
     if (!st) st = nd_lfads_work_create2(&w, m, Bmax, Te, T, err);
     if (!st) st = ND_ALLOC(X, (size_t)Te * Bmax * Nin, "batch", err);
     if (!st) st = ND_ALLOC(EXT, (size_t)T * Bmax * (E ? E : 1), "batch", err);
@@ -112,7 +126,9 @@ nd_status nd_lfads_infer_session(const nd_lfads_model *m, int session, const flo
             nd_lfads_forward_recon(m, w, X, NULL, EXT, NULL, B, &mode, &rng, &L);
             nd_lfads_outputs out;
             nd_lfads_outputs_get(m, w, &out);
-            acc_seq(r->rates, out.log_rates, start, B, T, N, wgt, 1);
+            if (out.P > 1) acc_seq(r->rates, out.means, start, B, T, N, wgt, 0);
+            else acc_seq(r->rates, out.log_rates, start, B, T, N, wgt, 1);
+            acc_params(r->recon_params, out.recon_params, start, B, T, N, r->P, wgt);
             acc_seq(r->factors, out.factors, start, B, T, F, wgt, 0);
             acc_seq(r->gen_states, out.gen_states, start, B, T, G, wgt, 0);
             acc_vec(r->gen_init, out.gen_init, start, B, G, wgt, 0, 0);
@@ -174,6 +190,11 @@ static nd_status write_split(nd_h5file *h, const char *split, const nd_lfads_res
         nd_status st = nd_h5_write_float(h, name, outs[i].a, outs[i].rank, outs[i].rank == 3 ? d3 : d2, err);
         if (st) return st;
     }
+    if (r->recon_params) {
+        size_t d4[4] = {(size_t)r->n, (size_t)r->T, (size_t)r->N, (size_t)r->P};
+        snprintf(name, sizeof name, "%s_recon_params", split);
+        return nd_h5_write_float(h, name, r->recon_params, 4, d4, err);
+    }
     return ND_OK;
 }
 
@@ -223,6 +244,8 @@ nd_status nd_lfads_infer_model(const nd_lfads_model *m, int E, const char *ckpt_
     out->samples = o->samples;
     out->split_seed = (double)m->cfg.seed;
     out->valid_fraction = m->cfg.valid_fraction;
+    out->recon = m->cfg.recon;
+    out->zig_loc = m->cfg.zig_loc;
     snprintf(out->ckpt, sizeof out->ckpt, "%s", ckpt_path);
     return ND_OK;
 }
@@ -250,7 +273,13 @@ nd_status nd_lfads_infer_out_write(const nd_lfads_infer_out *r, const nd_lfads_d
     /* the split the model was trained with, so eval can rebuild it when the data file has no valid_data */
     if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", r->split_seed, err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", r->valid_fraction, err);
-    if (!st) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
+    if (!st && r->recon == ND_RECON_POISSON) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
+    /* another reconstruction model: output_params is its mean in data units; eval scores recon_params with it */
+    if (!st && r->recon != ND_RECON_POISSON) {
+        st = nd_h5_write_attr_string(h, "/", "rate_units", "data units (mean of the reconstruction distribution)", err);
+        if (!st) st = nd_h5_write_attr_string(h, "/", "recon", nd_recon_name(r->recon), err);
+        if (!st && r->recon == ND_RECON_ZIG) st = nd_h5_write_attr_double(h, "/", "zig_loc", r->zig_loc, err);
+    }
     if (!st) st = nd_data_fp_write_attr(h, d, err); /* what eval checks its data against */
     if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "session", r->session + 1, err);
     if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "sessions", r->S, err);

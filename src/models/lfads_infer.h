@@ -20,6 +20,10 @@ typedef struct {
     int n, T, N, F, G, C, K, KE, icd;
     float *rates, *factors, *gen_states, *gen_init, *gen_inputs, *ic_mean, *ic_std;
     float *co_means, *co_stds, *con_states;
+    /* a reconstruction model with P > 1 values per neuron (src/nn/recon.h): rates holds the distribution's mean
+     * (data units) and recon_params the read-out's values [n][T][N][P] (averaged over samples); else NULL, P 1 */
+    int P;
+    float *recon_params;
 } nd_lfads_result;
 
 nd_status nd_lfads_infer_split(const nd_lfads_model *m, const float *x, const float *ext, int n, int T,
@@ -44,6 +48,8 @@ typedef struct {
     int session, S;           /* the data's session (0-based) of S */
     int samples;
     double split_seed, valid_fraction; /* the model's split (written for eval) */
+    int recon;                   /* the model's reconstruction (nd_recon_kind) and zig location, written for eval */
+    double zig_loc;
     char ckpt[4096];
 } nd_lfads_infer_out;
 /* infer_file's computation with a loaded model (E: its external input dims; ckpt_path: for messages, and the

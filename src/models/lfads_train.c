@@ -397,7 +397,7 @@ static nd_status adopt_hparams(nd_lfads_config *c, const nd_lfads_config *n, con
         {"ci_enc_dim", offsetof(nd_lfads_config, ci_enc_dim)}, {"ci_lag", offsetof(nd_lfads_config, ci_lag)},
         {"ic_dim", offsetof(nd_lfads_config, ic_dim)},         {"fac_dim", offsetof(nd_lfads_config, fac_dim)},
         {"co_prior_ar1", offsetof(nd_lfads_config, co_prior_ar1)},
-        {"readin_dim", offsetof(nd_lfads_config, readin_dim)},
+        {"readin_dim", offsetof(nd_lfads_config, readin_dim)}, {"recon", offsetof(nd_lfads_config, recon)},
     };
     for (size_t i = 0; i < sizeof arch / sizeof arch[0]; i++) {
         int a = *(const int *)((const char *)c + arch[i].off), b = *(const int *)((const char *)n + arch[i].off);
@@ -601,7 +601,7 @@ static void stitch_init(nd_lfads_model *m, const nd_lfads_data *d, int S, FILE *
         nd_lfads_session_bind(m, m->params, k, &sv);
         for (size_t i = 0; i < (size_t)sv.N * D; i++) sv.ri_W[i] = riW[k][i];
         for (int j = 0; j < D; j++) sv.ri_bias[j] = rib[k][j];
-        if (D != F) continue;
+        if (D != F || sv.P != 1) continue; /* the read-out's first-order log-rate form is Poisson's */
         /* a session whose PSTHs barely span some component has a near-singular read-in, and its pseudo-inverse
          * would start the read-out with huge weights (exp overflows at once): cap the largest neuron's weight
          * norm at STITCH_READOUT_MAX_NORM (about 1 for the random init), scaling the session's read-out as a whole */

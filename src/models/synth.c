@@ -9,7 +9,8 @@
 #include "../io/h5.h"
 
 /* purposes of the random streams nd_rng_stream(seed, purpose, index) */
-enum { RS_WEIGHTS = 1, RS_INIT = 2, RS_SPIKES = 3, RS_SPLIT = 4, RS_PULSE = 5, RS_SESSION_SEED = 6, RS_SESSION_NEURONS = 7 };
+enum { RS_WEIGHTS = 1, RS_INIT = 2, RS_SPIKES = 3, RS_SPLIT = 4, RS_PULSE = 5, RS_SESSION_SEED = 6, RS_SESSION_NEURONS = 7,
+       RS_CALCIUM = 8 };
 
 #define MAX_COUNTS_PER_BIN 1e6
 
@@ -49,7 +50,55 @@ void nd_synth_free(nd_synth *s) {
     nd_free(s->train_condition);
     nd_free(s->valid_condition);
     nd_free(s->readout);
+    nd_free(s->train_spikes);
+    nd_free(s->valid_spikes);
     memset(s, 0, sizeof *s);
+}
+
+void nd_calcium_opts_default(nd_calcium_opts *o) {
+    o->tau_ms = 300;
+    o->amplitude = 1;
+    o->noise = 0.5;
+    o->threshold = 0.1;
+}
+
+/* traces of n trials [n][T][N] from their spikes, in place; trial k is trial inds[k] of the set */
+static void calcium_trials(float *x, const int *inds, int n, int T, int N, double g, const nd_calcium_opts *o,
+                           uint64_t seed) {
+    for (int k = 0; k < n; k++) {
+        nd_rng r;
+        nd_rng_stream(&r, seed, RS_CALCIUM, (uint64_t)(inds ? inds[k] : k));
+        for (int j = 0; j < N; j++) {
+            double c = 0, fprev = 0;
+            for (int t = 0; t < T; t++) {
+                float *v = x + ((size_t)k * T + t) * N + j;
+                c = g * c + *v;
+                double f = o->amplitude * c + o->noise * nd_rng_normal(&r);
+                double d = f - g * fprev;
+                fprev = f;
+                *v = d >= o->threshold ? (float)d : 0.0f;
+            }
+        }
+    }
+}
+
+nd_status nd_synth_calcium(nd_synth *s, const nd_calcium_opts *o, uint64_t seed, nd_error *err) {
+    if (!(o->tau_ms > 0) || !(o->amplitude > 0) || !(o->noise >= 0) || !(o->threshold >= 0) || !isfinite(o->tau_ms) ||
+        !isfinite(o->amplitude) || !isfinite(o->noise) || !isfinite(o->threshold))
+        return nd_fail(err, ND_ERR_ARG, "calcium: tau_ms and amplitude must be > 0, noise and threshold >= 0");
+    nd_lfads_data *d = &s->data;
+    size_t nt = (size_t)d->n_train * d->T * d->N, nv = (size_t)d->n_valid * d->T * d->N;
+    s->train_spikes = nd_alloc(sizeof(float) * (nt ? nt : 1));
+    s->valid_spikes = nd_alloc(sizeof(float) * (nv ? nv : 1));
+    if (!s->train_spikes || !s->valid_spikes) return nd_fail(err, ND_ERR_NOMEM, "calcium: out of memory");
+    memcpy(s->train_spikes, d->train, sizeof(float) * nt);
+    memcpy(s->valid_spikes, d->valid, sizeof(float) * nv);
+    double bin_ms = s->bin_ms > 0 ? s->bin_ms : 20, g = exp(-bin_ms / o->tau_ms);
+    calcium_trials(d->train, d->train_inds, d->n_train, d->T, d->N, g, o, seed);
+    calcium_trials(d->valid, d->valid_inds, d->n_valid, d->T, d->N, g, o, seed);
+    s->calcium = 1;
+    s->ca = *o;
+    return ND_OK;
 }
 
 /* ---------- shared: sizes, split and allocation ---------- */
@@ -438,9 +487,10 @@ out:
 double nd_synth_mean_rate_hz(const nd_synth *s) {
     const nd_lfads_data *d = &s->data;
     size_t tn = (size_t)d->T * d->N, ntr = (size_t)d->n_train * tn, nva = (size_t)d->n_valid * tn;
+    const float *tr = s->calcium ? s->train_spikes : d->train, *va = s->calcium ? s->valid_spikes : d->valid;
     double sum = 0;
-    for (size_t i = 0; i < ntr; i++) sum += d->train[i];
-    for (size_t i = 0; i < nva; i++) sum += d->valid[i];
+    for (size_t i = 0; i < ntr; i++) sum += tr[i];
+    for (size_t i = 0; i < nva; i++) sum += va[i];
     if (ntr + nva == 0 || !(s->bin_ms > 0)) return 0;
     return sum / (double)(ntr + nva) / (s->bin_ms / 1000.0);
 }
@@ -472,8 +522,23 @@ nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err) {
     do {                                                                                                               \
         if ((st = (call)) != ND_OK) goto fail;                                                                         \
     } while (0)
-    TRY(write_counts(f, "train_data", d->train, d->n_train, T, N, err));
-    TRY(write_counts(f, "valid_data", d->valid, d->n_valid, T, N, err));
+    if (s->calcium) {
+        TRY(nd_h5_write_float(f, "train_data", d->train, 3, dt, err));
+        TRY(nd_h5_write_float(f, "valid_data", d->valid, 3, dv, err));
+        TRY(write_counts(f, "train_spikes", s->train_spikes, d->n_train, T, N, err));
+        TRY(write_counts(f, "valid_spikes", s->valid_spikes, d->n_valid, T, N, err));
+        TRY(nd_h5_write_attr_double(f, "/", "calcium", 1, err));
+        TRY(nd_h5_write_attr_double(f, "/", "calcium_tau_ms", s->ca.tau_ms, err));
+        TRY(nd_h5_write_attr_double(f, "/", "calcium_amplitude", s->ca.amplitude, err));
+        TRY(nd_h5_write_attr_double(f, "/", "calcium_noise", s->ca.noise, err));
+        TRY(nd_h5_write_attr_double(f, "/", "calcium_threshold", s->ca.threshold, err));
+        TRY(nd_h5_write_attr_string(f, "/", "data_units",
+                                    "deconvolved fluorescence (non-negative); *_truth are spike rates in counts per bin",
+                                    err));
+    } else {
+        TRY(write_counts(f, "train_data", d->train, d->n_train, T, N, err));
+        TRY(write_counts(f, "valid_data", d->valid, d->n_valid, T, N, err));
+    }
     TRY(nd_h5_write_float(f, "train_truth", d->train_truth, 3, dt, err));
     TRY(nd_h5_write_float(f, "valid_truth", d->valid_truth, 3, dv, err));
     TRY(nd_h5_write_int(f, "train_inds", d->train_inds, 1, dt, err));

@@ -47,6 +47,20 @@ typedef struct {
     uint64_t seed;            /* 0 */
 } nd_lorenz_opts;
 
+/* Calcium imaging made from the spikes (nd_synth_calcium), per trial and neuron, bins t = 0..T-1:
+ *   calcium     c_t = g c_{t-1} + s_t, c_{-1} = 0, g = exp(-bin_ms / tau_ms)   (AR(1) kernel, s_t the spike count)
+ *   fluorescence f_t = amplitude c_t + noise e_t, e_t ~ N(0, noise^2)          (f_{-1} = 0)
+ *   deconvolved  d_t = f_t - g f_{t-1} = amplitude s_t + e_t - g e_{t-1}      (the kernel inverted exactly)
+ *   data         x_t = d_t if d_t >= threshold, else 0                        (a deconvolution's sparsity)
+ * so x is non-negative, exactly 0 in most bins without a spike, and its mean tracks amplitude * rate. The noise of
+ * trial g comes from stream (seed, RS_CALCIUM, g). The true rates (counts/bin), latents and the spikes are kept. */
+typedef struct {
+    double tau_ms;    /* 300: decay time constant of the calcium kernel */
+    double amplitude; /* 1: fluorescence per spike (data units) */
+    double noise;     /* 0.5: SD of the fluorescence noise */
+    double threshold; /* 0.1: deconvolved values below it become 0 (choose zig_loc <= it) */
+} nd_calcium_opts;
+
 typedef struct {
     int conditions;           /* 400 */
     int trials_per_condition; /* 10 */
@@ -84,6 +98,10 @@ typedef struct {
     float *readout;                         /* Lorenz: the true read-out W [N][3]; NULL for chaotic RNN */
     /* multi-session sets (nd_synth_lorenz_sessions): session 1..sessions and the neuron range; all 0 otherwise */
     int session, sessions, neurons_min, neurons_max;
+    /* calcium (nd_synth_calcium): data then holds deconvolved-like traces; the spikes they came from */
+    int calcium;
+    nd_calcium_opts ca;
+    float *train_spikes, *valid_spikes; /* [n][T][N] or NULL */
 } nd_synth;
 
 /* Generate. Errors: ND_ERR_ARG with a message naming the bad option. *s is zeroed on failure. */
@@ -100,8 +118,12 @@ nd_status nd_synth_lorenz_sessions(const nd_lorenz_opts *o, int sessions, int ne
 nd_status nd_synth_lorenz_session(const nd_lorenz_opts *o, int session, int sessions, int neurons_min,
                                   int neurons_max, nd_synth *s, nd_error *err);
 void nd_synth_free(nd_synth *s);
+void nd_calcium_opts_default(nd_calcium_opts *o);
+/* Turn a generated set's spike counts into calcium-like traces (see nd_calcium_opts); the spikes move to
+ * train_spikes / valid_spikes. ND_ERR_ARG on a bad option (tau_ms, amplitude > 0; noise, threshold >= 0). */
+nd_status nd_synth_calcium(nd_synth *s, const nd_calcium_opts *o, uint64_t seed, nd_error *err);
 
-/* Mean firing rate over all trials, bins and neurons, in Hz (from the spike counts). */
+/* Mean firing rate over all trials, bins and neurons, in Hz (from the spike counts; of a calcium set too). */
 double nd_synth_mean_rate_hz(const nd_synth *s);
 
 /* Write in LFADS format, atomically (<path>.tmp renamed on success):
@@ -110,6 +132,8 @@ double nd_synth_mean_rate_hz(const nd_synth *s);
  *   train_latents, valid_latents (float32), train_inputs, valid_inputs (float32, if U > 0),
  *   conversion_factor = 1 (float64 scalar);
  * root attributes: generator ("lorenz" | "chaotic_rnn"), bin_ms, seed and every option.
+ * Calcium sets (nd_synth_calcium) write train_data / valid_data as float32 traces, train_spikes / valid_spikes
+ * (int32) and the root attributes calcium = 1, calcium_tau_ms, calcium_amplitude, calcium_noise, calcium_threshold.
  * A session of a multi-session set also gets readout (float32 [N][3], its true W) and the root
  * attributes session, sessions, neurons_min, neurons_max (single-session files are unchanged). */
 nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err);
