@@ -171,11 +171,11 @@ const float *nd_outputs_array(const nd_outputs *outputs, const char *name, size_
 typedef enum nd_baseline_method { ND_BASELINE_SMOOTHING = 0, ND_BASELINE_GPFA = 1 } nd_baseline_method;
 
 typedef struct nd_baseline_options {
-    double kernel_ms;  /* smoothing: Gaussian SD (50) */
+    double kernel_ms;  /* smoothing: Gaussian SD in ms; <= 0 (default): chosen by CV on the train trials */
     double bin_ms;     /* bin width (20) */
-    double alpha;      /* Poisson GLM L2 penalty (0.01) */
+    double alpha;      /* Poisson GLM L2 penalty (on z-scored regressors); < 0 (default): chosen by CV */
     double log_offset; /* smoothing: added before the log (1e-4) */
-    int gpfa_latents;  /* GPFA latents (20; capped to the neuron count) */
+    int gpfa_latents;  /* GPFA latents; <= 0 (default): chosen by CV, 2..min(20, held-in neurons) */
     int gpfa_iters;    /* GPFA EM iterations (100) */
 } nd_baseline_options;
 void nd_baseline_options_default(nd_baseline_options *opts);

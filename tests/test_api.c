@@ -155,7 +155,7 @@ static void test_baselines(nd_test_ctx *t) {
     nd_outputs *s = NULL, *g = NULL;
     nd_baseline_options bo;
     nd_baseline_options_default(&bo);
-    CHECK(t, bo.kernel_ms == 50 && bo.gpfa_latents == 20, "defaults");
+    CHECK(t, bo.kernel_ms <= 0 && bo.alpha < 0 && bo.gpfa_latents <= 0, "defaults: chosen by cross-validation");
     bo.gpfa_latents = 3;
     bo.gpfa_iters = 20;
     CHECK(t, nd_baseline(ctx, d, ND_BASELINE_SMOOTHING, NULL, &s) == ND_OK, "smoothing: %s", nd_errmsg(ctx));

@@ -2,7 +2,7 @@
  * checkpoints are still read (no fingerprint, no check; their runs keep the old smoothing and lr rule), and a run
  * directory is never trained into twice. */
 #include "test.h"
-#include "../include/neurodyn.h"
+#include "../src/neurodyn_internal.h"
 #include <stdint.h>
 #include <sys/stat.h>
 #include <unistd.h>

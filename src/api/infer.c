@@ -3,6 +3,7 @@
 #include "../core/mem.h"
 #include "../models/lfads_train.h"
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -131,10 +132,11 @@ ND_API nd_status nd_baseline(nd_context *ctx, const nd_data *data, nd_baseline_m
     nd_baseline_options def;
     nd_baseline_options_default(&def);
     if (!opts) opts = &def;
-    if (!(opts->kernel_ms > 0) || !(opts->bin_ms > 0) || !(opts->alpha >= 0) || !(opts->log_offset > 0) ||
-        opts->gpfa_latents < 1 || opts->gpfa_iters < 1)
-        return api_fail(ctx, ND_ERR_ARG, "nd_baseline: options out of range (kernel_ms, bin_ms, log_offset > 0; "
-                        "alpha >= 0; gpfa_latents, gpfa_iters >= 1)");
+    /* kernel_ms <= 0, alpha < 0, gpfa_latents <= 0: chosen by cross-validation on the train trials */
+    if (!isfinite(opts->kernel_ms) || !(opts->bin_ms > 0) || !isfinite(opts->alpha) || !(opts->log_offset > 0) ||
+        opts->gpfa_iters < 1)
+        return api_fail(ctx, ND_ERR_ARG, "nd_baseline: options out of range (bin_ms, log_offset > 0; kernel_ms and "
+                        "alpha finite; gpfa_iters >= 1)");
     nd_outputs *o = calloc(1, sizeof *o);
     if (!o || copy_meta(o, data)) {
         nd_outputs_free(o);

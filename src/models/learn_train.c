@@ -199,6 +199,18 @@ static nd_status load(const char *path, learn_state *s, nd_learn_opts *o, char *
     return st;
 }
 
+/* a `real` array as float32 (the library's float build writes it as is; the double build converts) */
+static nd_status write_real(nd_h5file *f, const char *name, const real *x, int rank, const size_t *dims, nd_error *err) {
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= dims[i];
+    float *tmp = malloc(sizeof(float) * (n ? n : 1));
+    if (!tmp) return nd_fail(err, ND_ERR_NOMEM, "out of memory writing %s", name);
+    for (size_t i = 0; i < n; i++) tmp[i] = (float)x[i];
+    nd_status st = nd_h5_write_float(f, name, tmp, rank, dims, err);
+    free(tmp);
+    return st;
+}
+
 static nd_status write_model(const char *path, nd_mlp *m, const real *init, const nd_learn_data *d, const double *curves,
                              int n_ep, nd_error *err) {
     nd_h5file *f;
@@ -216,11 +228,11 @@ static nd_status write_model(const char *path, nd_mlp *m, const real *init, cons
             char name[64];
             size_t dims[2] = {(size_t)nact, (size_t)m->n[l]}, wd[2] = {(size_t)m->n[l - 1], (size_t)m->n[l]};
             snprintf(name, sizeof name, "layer%d_activity%s", l, stage ? "_init" : "");
-            st = nd_h5_write_float(f, name, a.h[l], 2, dims, err);
+            st = write_real(f, name, a.h[l], 2, dims, err);
             snprintf(name, sizeof name, "W%d%s", l, stage ? "_init" : "");
-            if (!st) st = nd_h5_write_float(f, name, m->W[l - 1], 2, wd, err);
+            if (!st) st = write_real(f, name, m->W[l - 1], 2, wd, err);
             snprintf(name, sizeof name, "b%d%s", l, stage ? "_init" : "");
-            if (!st) st = nd_h5_write_float(f, name, m->b[l - 1], 1, &wd[1], err);
+            if (!st) st = write_real(f, name, m->b[l - 1], 1, &wd[1], err);
         }
         if (stage == 1) memcpy(m->params, keep, sizeof(real) * m->n_params);
     }
