@@ -40,6 +40,10 @@ static int run(nd_context *ctx, const char *dir) {
     lo.seed = 1;
     nd_data *data = NULL;
     if (nd_simulate_lorenz(ctx, &lo, &data) || nd_data_write(ctx, data, path)) return fail(ctx, "simulate");
+    /* train from the file, as a user with recorded data would: the run's data fingerprint then names it */
+    nd_data_free(data);
+    data = NULL;
+    if (nd_data_open(ctx, path, 0, 0.2, &data)) return fail(ctx, "open");
     printf("data: %d train / %d valid trials, %d bins, %d neurons\n", nd_data_trials(data, ND_SPLIT_TRAIN),
            nd_data_trials(data, ND_SPLIT_VALID), nd_data_bins(data), nd_data_neurons(data));
 

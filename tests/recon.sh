@@ -47,7 +47,7 @@ check "resume a zig run (data read as traces from its config)" $ND train "$T/ca.
 # a Poisson run's config has no recon line (checkpoints byte-identical to earlier versions)
 check "simulate lorenz (spikes)" sh -c "$ND simulate lorenz $SIM --out '$T/sp.h5' >/dev/null"
 check "train Poisson (spikes)" $ND train "$T/sp.h5" --out "$T/p" $SMALL --max-epochs 1
-check "Poisson config.txt has no recon key" sh -c "! grep -q 'recon\\|zig_loc' '$T/p/config.txt'"
+check "Poisson config.txt has no recon key" sh -c "! grep -q '^recon \\|^zig_loc' '$T/p/config.txt'"
 expect_error "ablate refuses a zig model" "recon=zig" $ND ablate "$T/r_zig" --data "$T/ca.h5"
 
 echo "RESULT $pass $fail 0"
