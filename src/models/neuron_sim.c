@@ -1,6 +1,7 @@
 #include "neuron_sim.h"
 #include "cable.h"
 #include "../core/rng.h"
+#include "../core/smooth.h"
 #include "../io/h5.h"
 #include <math.h>
 #include <stdlib.h>
@@ -154,22 +155,6 @@ static int list_push(spike_list *l, int t, int s) {
     return 0;
 }
 
-static void smooth_gauss(double *x, int n, double sd, double *tmp) {
-    int half = (int)ceil(3 * sd);
-    for (int t = 0; t < n; t++) {
-        double s = 0, w = 0;
-        for (int k = -half; k <= half; k++) {
-            int j = t + k;
-            if (j < 0 || j >= n) continue;
-            double g = exp(-0.5 * k * k / (sd * sd));
-            s += g * x[j];
-            w += g;
-        }
-        tmp[t] = s / w;
-    }
-    memcpy(x, tmp, sizeof(double) * n);
-}
-
 static int make_inputs(const cell_model *m, int ms, double exc_hz, double inh_hz, nd_rng *r, spike_list *out) {
     double *ge = malloc(sizeof(double) * ms * 3), *gi = ge ? ge + ms : NULL, *tmp = ge ? ge + 2 * ms : NULL;
     double *factor = malloc(sizeof(double) * m->syn);
@@ -179,8 +164,10 @@ static int make_inputs(const cell_model *m, int ms, double exc_hz, double inh_hz
         double e = 0.25 + 1.5 * nd_rng_uniform(r), i = e * (0.75 + 0.5 * nd_rng_uniform(r));
         for (int k = 0; k < len && t < ms; k++, t++) { ge[t] = e; gi[t] = i; }
     }
-    smooth_gauss(ge, ms, 10, tmp);
-    smooth_gauss(gi, ms, 10, tmp);
+    nd_smooth_gaussian_d(tmp, ge, 1, ms, 1, 10); /* the project's Gaussian smoothing (renormalised at the edges) */
+    memcpy(ge, tmp, sizeof(double) * ms);
+    nd_smooth_gaussian_d(tmp, gi, 1, ms, 1, 10);
+    memcpy(gi, tmp, sizeof(double) * ms);
     for (int s = 0; s < m->syn; s++) factor[s] = 0.5 + nd_rng_uniform(r);
     int rc = 0;
     for (int t = 0; t < ms && !rc; t++)
