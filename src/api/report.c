@@ -837,9 +837,15 @@ static nd_status eval_of(nd_context *ctx, const nd_data *data, const lf_out *o, 
     return api_eval_rates(ctx, data, o->rates[0], test ? NULL : o->rates[1], test ? o->rates[2] : NULL, NULL, m);
 }
 
-static void eval_table(FILE *f, nd_context *ctx, const nd_data *data, const lf_out *o, const char *model_name,
-                       const nd_report_options *opts) {
+/* the baseline files are read first: one that is not of these data stops the report */
+static nd_status eval_table(FILE *f, nd_context *ctx, const nd_data *data, const lf_out *o, const char *model_name,
+                            const nd_report_options *opts) {
     const nd_lfads_data *d = api_lfd(data);
+    for (int b = 0; b < opts->n_baselines; b++) {
+        lf_out bo;
+        if (lf_out_read(opts->baselines[b], d, &bo, 1, &ctx->err)) return api_end(ctx, ctx->err.code);
+        lf_out_free(&bo);
+    }
     fputs("<table>\n<tr><th>model</th><th>co-bps</th><th>fp-bps</th><th>vel R<sup>2</sup></th>"
           "<th>PSTH R<sup>2</sup></th><th>rate R<sup>2</sup> vs truth</th><th>eval trials</th></tr>\n", f);
     nd_metrics m;
@@ -853,10 +859,7 @@ static void eval_table(FILE *f, nd_context *ctx, const nd_data *data, const lf_o
         char name[512];
         const char *base = strrchr(path, '/');
         snprintf(name, sizeof name, "baseline: %s", base ? base + 1 : path);
-        if (lf_out_read(path, d, &bo, 1, &err)) {
-            eval_row(f, name, NULL, err.msg);
-            continue;
-        }
+        if (lf_out_read(path, d, &bo, 1, &err)) return api_fail(ctx, err.code, "%s", err.msg);
         int ut = 0;
         if (eval_of(ctx, data, &bo, &m, &ut)) eval_row(f, name, NULL, nd_errmsg(ctx));
         else eval_row(f, name, &m, NULL);
@@ -872,6 +875,7 @@ static void eval_table(FILE *f, nd_context *ctx, const nd_data *data, const lf_o
              used_test ? "the data hold the test targets" : "the data hold no test targets, or the outputs no test "
                                                             "rates");
     rep_note(f, note);
+    return ND_OK;
 }
 
 /* ---- jPCA and fixed points (files of neurodyn jpca --out / fixedpoints --out) ---- */
@@ -1102,7 +1106,7 @@ static nd_status report_lfads(nd_context *ctx, const char *run, const nd_report_
     rep_kv_row(f, "outputs", buf);
     fputs("</table>\n", f);
     rep_h2(f, "Scores");
-    eval_table(f, ctx, data, &lo, "LFADS", opts);
+    if ((st = eval_table(f, ctx, data, &lo, "LFADS", opts))) goto done;
     rep_h2(f, "Training");
     fig_training(f, &log, cfg, best_epoch);
     rep_h2(f, "Example trials");
