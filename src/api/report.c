@@ -402,6 +402,11 @@ static void fig_training(FILE *f, const rep_table *log, const nd_lfads_config *c
     free(col);
 }
 
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* ---- figure 2: example trials, inferred rates above spike rasters ---- */
 static void fig_trials(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
     const nd_lfads_data *d = c->d;
@@ -437,8 +442,6 @@ static void fig_trials(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
     double vmax = 1;
     if (sorted) {
         for (size_t i = 0; i < m; i++) sorted[i] = tmp[i];
-        /* partial: a simple sort is fine for these sizes */
-        int cmp_d(const void *, const void *);
         qsort(sorted, m, sizeof(double), cmp_d);
         vmax = sorted[(size_t)(0.99 * (double)(m - 1))];
         if (!(vmax > 0)) vmax = sorted[m - 1] > 0 ? sorted[m - 1] : 1;
@@ -514,11 +517,6 @@ static void fig_trials(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
     nd_free(hz);
 }
 
-int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* condition-averaged [nc][T][F] of x [n][T][F] over trials with cond == ids[c] (all trials when cond is NULL) */
 static void cond_mean(const float *x, const int *cond, int n, int T, int F, const int *ids, int nc, double *out) {
     const size_t TF = (size_t)T * F;
@@ -544,10 +542,9 @@ static void fig_factors(FILE *f, const lf_ctx *c, const lf_out *o, nd_error *err
     if (by_trial) { nc = n < 10 ? n : 10; for (int k = 0; k < nc; k++) ids[k] = k; }
     const size_t TF = (size_t)Tf * F;
     double *X = nd_alloc(sizeof(double) * (size_t)n * TF + 8), *avg = nd_alloc(sizeof(double) * (size_t)nc * TF + 8);
-    double *sc = nd_alloc(sizeof(double) * (size_t)nc * Tf * 3 + 8);
     nd_pca_result pca;
     memset(&pca, 0, sizeof pca);
-    if (!X || !avg || !sc) goto done;
+    if (!X || !avg) goto done;
     for (size_t i = 0; i < (size_t)n * TF; i++) X[i] = o->factors[i];
     if (nd_pca(X, n * Tf, F, 3, &pca, err) != ND_OK || pca.k < 2) goto done;
     if (by_trial)
@@ -640,7 +637,6 @@ done:
     nd_pca_free(&pca);
     nd_free(X);
     nd_free(avg);
-    nd_free(sc);
 }
 
 /* ---- figure 4: inferred inputs ---- */

@@ -52,6 +52,7 @@ static void curves_panel(FILE *f, const rep_table *t, double px, double py, doub
         shown[ns] = labels[k];
         colors[ns++] = nd_svg_color(k);
     }
+    if (!isfinite(lo)) nd_svg_text(f, px + pw / 2, py + ph / 2, "middle", 12, 0, 0, "not recorded for this run");
     if (best_row >= 0 && best_row < n) nd_svg_axes_vline(&ax, x[best_row], "#444", "2,2", "best");
     nd_svg_axes_frame(&ax, title, xlabel, ylabel, 1);
     if (ns > 1) nd_svg_axes_legend(&ax, shown, colors, NULL, ns, 0);

@@ -227,7 +227,8 @@ void nd_svg_axes_frame(const nd_svg_axes *a, const char *title, const char *xlab
             nd_svg_text(f, X, bx + 16, "middle", 11, 0, 0, buf);
         }
     }
-    /* y ticks */
+    /* y ticks; the y label goes left of the widest tick label */
+    double wmax = 0;
     if (a->no_yticks) {
     } else if (a->logy) {
         int k0 = (int)floor(log10(a->y0)), k1 = (int)ceil(log10(a->y1));
@@ -243,6 +244,7 @@ void nd_svg_axes_frame(const nd_svg_axes *a, const char *title, const char *xlab
                 if (!few && (k - k0) % every) continue;
                 if (few) snprintf(buf, sizeof buf, "%g", v);
                 else snprintf(buf, sizeof buf, "1e%d", k);
+                wmax = fmax(wmax, 6.5 * (double)strlen(buf));
                 nd_svg_text(f, lx - 7, Y + 4, "end", 11, 0, 0, buf);
             }
     } else {
@@ -251,12 +253,13 @@ void nd_svg_axes_frame(const nd_svg_axes *a, const char *title, const char *xlab
             double Y = nd_svg_ax_y(a, v);
             fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>\n", lx - 4, Y, lx, Y);
             tick_label(buf, sizeof buf, v, dy);
+            wmax = fmax(wmax, 6.5 * (double)strlen(buf));
             nd_svg_text(f, lx - 7, Y + 4, "end", 11, 0, 0, buf);
         }
     }
     if (title) nd_svg_text(f, a->px, a->py - 10, "start", 13, 1, 0, title);
     if (xlabel) nd_svg_text(f, a->px + a->pw / 2, bx + 34, "middle", 12, 0, 0, xlabel);
-    if (ylabel) nd_svg_text(f, a->px - 46, a->py + a->ph / 2, "middle", 12, 0, -90, ylabel);
+    if (ylabel) nd_svg_text(f, a->px - fmax(46, wmax + 20), a->py + a->ph / 2, "middle", 12, 0, -90, ylabel);
 }
 
 /* data drawn inside a nested <svg> on the plot rectangle, which clips it (no clip-path reference needed) */
