@@ -233,10 +233,24 @@ void nd_svg_axes_frame(const nd_svg_axes *a, const char *title, const char *xlab
     } else if (a->logy) {
         int k0 = (int)floor(log10(a->y0)), k1 = (int)ceil(log10(a->y1));
         int every = k1 - k0 > 6 ? 2 : 1, few = log10(a->y1) - log10(a->y0) < 1.5;
+        int lin = a->y1 < 4 * a->y0; /* less than a factor 4: linear steps on the log axis */
+        double dl = tick_step(a->y0, a->y1);
         static const double m3[3] = {1, 2, 5};
         for (int k = k0; k <= k1; k++)
-            for (int q = 0; q < (few ? 3 : 1); q++) {
+            for (int q = 0; q < (lin ? 1 : few ? 3 : 1); q++) {
                 double v = m3[q] * pow(10, k);
+                if (lin) {
+                    if (k > k0) break;
+                    for (double u = ceil(a->y0 / dl - 1e-9) * dl; u <= a->y1 + 1e-9 * dl; u += dl) {
+                        double Y = nd_svg_ax_y(a, u);
+                        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>\n",
+                                lx - 4, Y, lx, Y);
+                        tick_label(buf, sizeof buf, u, dl);
+                        wmax = fmax(wmax, 6.5 * (double)strlen(buf));
+                        nd_svg_text(f, lx - 7, Y + 4, "end", 11, 0, 0, buf);
+                    }
+                    break;
+                }
                 if (v < a->y0 * (1 - 1e-9) || v > a->y1 * (1 + 1e-9)) continue;
                 double Y = nd_svg_ax_y(a, v);
                 fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>\n", lx - 4, Y, lx,
