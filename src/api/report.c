@@ -270,36 +270,45 @@ static const float *recon_of(const nd_lfads_data *d, int split) {
     return split == 2 ? d->test_recon : nd_lfads_recon(d, split);
 }
 
-/* distinct condition ids of the valid split, by decreasing trial count (ties: ascending id); returns how many */
+/* up to max distinct condition ids of the valid split, ascending; when there are more, evenly spaced over them (the
+ * first and the last included); returns how many */
 static int top_conditions(const lf_ctx *c, int *ids, int max) {
     const int *vc = c->cond[1];
     int nv = c->d->n_valid, nid = 0;
-    if (!vc) return 0;
-    int *all = malloc(sizeof(int) * (size_t)(nv + 1)), *cnt = calloc((size_t)nv + 1, sizeof(int));
-    if (!all || !cnt) { free(all); free(cnt); return 0; }
+    if (!vc || max <= 0) return 0;
+    int *all = malloc(sizeof(int) * (size_t)(nv + 1));
+    if (!all) return 0;
     for (int i = 0; i < nv; i++) {
         if (vc[i] < 0) continue;
         int k = 0;
         while (k < nid && all[k] != vc[i]) k++;
         if (k == nid) all[nid++] = vc[i];
-        cnt[k]++;
     }
-    /* selection sort by count desc, id asc */
     for (int i = 0; i < nid; i++)
         for (int j = i + 1; j < nid; j++)
-            if (cnt[j] > cnt[i] || (cnt[j] == cnt[i] && all[j] < all[i])) {
-                int t = all[i]; all[i] = all[j]; all[j] = t;
-                t = cnt[i]; cnt[i] = cnt[j]; cnt[j] = t;
-            }
+            if (all[j] < all[i]) { int t = all[i]; all[i] = all[j]; all[j] = t; }
     int m = nid < max ? nid : max;
-    /* shown in ascending id order */
-    for (int i = 0; i < m; i++) ids[i] = all[i];
-    for (int i = 0; i < m; i++)
-        for (int j = i + 1; j < m; j++)
-            if (ids[j] < ids[i]) { int t = ids[i]; ids[i] = ids[j]; ids[j] = t; }
+    for (int i = 0; i < m; i++) ids[i] = all[m == nid ? i : (m == 1 ? 0 : (int)lround((double)i * (nid - 1) / (m - 1)))];
     free(all);
-    free(cnt);
     return m;
+}
+
+/* example valid trials: the first trial of each of up to k conditions (top_conditions), then the first trials */
+static int example_trials(const lf_ctx *c, int k, int *ids) {
+    const nd_lfads_data *d = c->d;
+    int conds[8], nex = 0;
+    if (k > 4) k = 4;
+    if (k < 1) k = 1;
+    int nconds = top_conditions(c, conds, k);
+    for (int q = 0; q < nconds && nex < k; q++)
+        for (int i = 0; i < d->n_valid; i++)
+            if (c->cond[1][i] == conds[q]) { ids[nex++] = i; break; }
+    for (int i = 0; i < d->n_valid && nex < k; i++) {
+        int used = 0;
+        for (int q = 0; q < nex; q++) used |= ids[q] == i;
+        if (!used) ids[nex++] = i;
+    }
+    return nex;
 }
 
 /* ---- figure 1: training curves ---- */
@@ -412,19 +421,7 @@ static void fig_trials(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
     const nd_lfads_data *d = c->d;
     const float *spk = recon_of(d, 1), *rates = o->rates[1];
     if (!rates || d->n_valid == 0) return;
-    int ids[8], nex = 0;
-    if (k_ex > 4) k_ex = 4;
-    if (k_ex < 1) k_ex = 1;
-    /* one trial of each of the first conditions (or the first trials) */
-    int conds[4], nconds = top_conditions(c, conds, k_ex);
-    for (int k = 0; k < nconds && nex < k_ex; k++)
-        for (int i = 0; i < d->n_valid; i++)
-            if (c->cond[1][i] == conds[k]) { ids[nex++] = i; break; }
-    for (int i = 0; i < d->n_valid && nex < k_ex; i++) {
-        int used = 0;
-        for (int k = 0; k < nex; k++) used |= ids[k] == i;
-        if (!used) ids[nex++] = i;
-    }
+    int ids[8], nex = example_trials(c, k_ex, ids);
     const int Tr = c->Tr, Nr = c->Nr;
     const size_t TN = (size_t)Tr * Nr;
     /* colour range: the 99th percentile of the shown rates (Hz) */
@@ -627,7 +624,7 @@ static void fig_factors(FILE *f, const lf_ctx *c, const lf_out *o, nd_error *err
                  "the variance). %s Dots: trial start.", F, 100 * pca.explained_variance_ratio[0],
                  100 * pca.explained_variance_ratio[1], K > 2 ? 100 * pca.explained_variance_ratio[2] : 0.0,
                  by_trial ? "The data have no condition ids: single trials are shown." :
-                 "Lines: condition averages (the conditions with the most valid trials, up to 10).");
+                 "Lines: condition averages (up to 10 conditions, evenly spaced over the condition ids).");
         fputs("<figcaption>", f);
         rep_esc(f, cap);
         fputs("</figcaption>\n</figure>\n", f);
@@ -650,9 +647,9 @@ static void fig_inputs(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
         return;
     }
     const int n = (int)o->codims[0], Tc = (int)o->codims[1], C = (int)o->codims[2];
-    int show = C < 4 ? C : 4;
-    if (k_ex > 6) k_ex = 6;
-    if (k_ex > n) k_ex = n;
+    int show = C < 4 ? C : 4, ex[8];
+    if (n != c->d->n_valid) return;
+    k_ex = example_trials(c, k_ex, ex);
     const int W = 940, H = 40 + show * 150 + 40;
     rep_fig_begin(f, W, H);
     double *tx = nd_alloc(sizeof(double) * (size_t)Tc + 8);
@@ -663,12 +660,12 @@ static void fig_inputs(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
         double lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < k_ex; i++)
             for (int t = 0; t < Tc; t++) {
-                double v = o->co[((size_t)i * Tc + t) * C + j];
+                double v = o->co[((size_t)ex[i] * Tc + t) * C + j];
                 lo = fmin(lo, v); hi = fmax(hi, v);
             }
-        nd_svg_axes a = nd_svg_axes_make(f, 80, 40 + j * 150, 700, 110, 0, Tc * c->bin_ms, lo, hi, 0.05, 0);
+        nd_svg_axes a = nd_svg_axes_make(f, 80, 40 + j * 150, 660, 110, 0, Tc * c->bin_ms, lo, hi, 0.05, 0);
         for (int i = 0; i < k_ex; i++) {
-            for (int t = 0; t < Tc; t++) y[t] = o->co[((size_t)i * Tc + t) * C + j];
+            for (int t = 0; t < Tc; t++) y[t] = o->co[((size_t)ex[i] * Tc + t) * C + j];
             nd_svg_axes_line(&a, tx, y, Tc, 1, nd_svg_color(i), 1.5, NULL);
         }
         char title[64], yl[32];
@@ -677,21 +674,22 @@ static void fig_inputs(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
         nd_svg_axes_frame(&a, title, j == show - 1 ? "time (ms)" : NULL, yl, j == show - 1);
         if (j == 0) {
             const char *nm[6], *cl[6];
-            char b[6][24];
+            char b[6][48];
             for (int i = 0; i < k_ex; i++) {
-                snprintf(b[i], sizeof b[i], "valid trial %d", i);
+                if (c->cond[1]) snprintf(b[i], sizeof b[i], "trial %d (cond. %d)", ex[i], c->cond[1][ex[i]]);
+                else snprintf(b[i], sizeof b[i], "valid trial %d", ex[i]);
                 nm[i] = b[i];
                 cl[i] = nd_svg_color(i);
             }
             nd_svg_axes legend_ax = a;
-            legend_ax.pw += 150;
+            legend_ax.pw += 190;
             nd_svg_axes_legend(&legend_ax, nm, cl, NULL, k_ex, 0);
         }
     }
     char cap[512];
     snprintf(cap, sizeof cap, "Figure 4. Inferred inputs: posterior means of the controller outputs (%d input%s%s) "
-             "over time for the first %d validation trials.", C, C == 1 ? "" : "s", C > show ? ", first 4 shown" : "",
-             k_ex);
+             "over time for the %d example validation trials of Figure 2.", C, C == 1 ? "" : "s",
+             C > show ? ", first 4 shown" : "", k_ex);
     rep_fig_end(f, cap);
     nd_free(tx);
     nd_free(y);
@@ -790,7 +788,7 @@ static void fig_psth(FILE *f, const lf_ctx *c, const lf_out *o, double kernel_ms
              "trials (%d). Dashed: spikes smoothed with a Gaussian of SD %g ms, averaged per condition; solid: the "
              "mean inferred rate. %s Neurons: the %s highest mean rates%s.", n, kernel_ms,
              all ? "The data have no condition ids: all trials are averaged." :
-                   "Colours: the conditions with the most valid trials (up to 4).",
+                   "Colours: up to 4 conditions, evenly spaced over the condition ids.",
              c->Nr > c->N ? "held-in neurons with the" : "neurons with the",
              c->Nr > c->N ? ", and the held-out neurons with the highest rates" : "");
     rep_fig_end(f, cap);
