@@ -240,7 +240,8 @@ void nd_report_options_default(nd_report_options *opts);
  * the run directory `run`, atomically to html_path. The run type is detected from its files: an LFADS run
  * (train_log.tsv, best.ckpt/last.ckpt: training curves, example trials, factors on their top PCs per condition,
  * inferred inputs, PSTHs data vs model, the eval table with baselines, jPCA and fixed points when given), a
- * `neuron fit` run or a `learn train` run (learning curves and what those runs measure). Errors name the file and
+ * `neuron fit` run (learning curves; with opts->data, test simulations: scores and traces true vs predicted; with
+ * opts->sweep, AUC vs depth) or a `learn train` run (learning curves, the bias-variance plane of gradients.h5). Errors name the file and
  * the problem (ND_ERR_IO, ND_ERR_FORMAT, ND_ERR_ARG). opts may be NULL only for runs that need no data file. */
 nd_status nd_report(nd_context *ctx, const char *run, const nd_report_options *opts, const char *html_path);
 

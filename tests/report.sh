@@ -70,8 +70,10 @@ check "report of a learn run: curves and the bias-variance plane" sh -c "$ND rep
 NF="--depth 1 --width 4 --first-kernel 20 --lr 3e-3 --threads 2 --batch 32 --quiet"
 $ND neuron simulate --cell iaf --sims 20 --seconds 1 --exc-rate-hz 3.56 --out "$T/n.h5" --quiet >/dev/null
 $ND neuron fit "$T/n.h5" --out "$T/nrun" $NF --epochs 2 >/dev/null
-check "report of a neuron run: learning curves" sh -c "$ND report '$T/nrun' -o '$T/n.html' --quiet \
-    && $PY '$CHECK' page '$T/n.html' 1 >/dev/null && grep -q 'temporal convolutional network' '$T/n.html'"
+$ND neuron simulate --cell iaf --sims 3 --seconds 1 --exc-rate-hz 3.56 --seed 1 --out "$T/nte.h5" --quiet >/dev/null
+check "report of a neuron run: learning curves, held-out scores and traces" sh -c "$ND report '$T/nrun' \
+    --data '$T/nte.h5' -o '$T/n.html' --quiet && $PY '$CHECK' page '$T/n.html' 2 >/dev/null \
+    && grep -q 'temporal convolutional network' '$T/n.html' && grep -q 'Somatic voltage, simulation 1' '$T/n.html'"
 # errors: one line, non-zero exit
 expect_error "LFADS run without --data" "needs its data file" $ND report "$T/run" -o "$T/x.html"
 expect_error "not a run directory" "not a run directory" $ND report "$T" -o "$T/x.html"

@@ -2,6 +2,7 @@
  * scores) and `learn train` runs (learning curves, the bias-variance plane of gradients.h5). */
 #include "report.h"
 #include "../core/mem.h"
+#include "../eval/neuron_eval.h"
 #include "../io/h5.h"
 #include "../io/svg.h"
 #include <math.h>
@@ -60,6 +61,91 @@ static void curves_panel(FILE *f, const rep_table *t, double px, double py, doub
     free(y);
 }
 
+/* held-out scores and traces, true vs predicted, of the first simulation of a test file */
+static nd_status neuron_traces(nd_context *ctx, const char *run, const char *data, FILE *f) {
+    nd_tcn_run r;
+    nd_neuron_data d;
+    memset(&r, 0, sizeof r);
+    memset(&d, 0, sizeof d);
+    float *prob = NULL, *volt = NULL;
+    double *tx = NULL, *y = NULL;
+    nd_tcn_scores sc;
+    nd_status st = nd_tcn_run_load(run, &r, &ctx->err);
+    if (!st) st = nd_neuron_data_read(data, &d, &ctx->err);
+    if (!st && strcmp(d.cell, r.cell))
+        st = nd_fail(&ctx->err, ND_ERR_ARG, "%s: simulations of the '%s' cell, but %s was fitted on '%s'", data, d.cell,
+                     run, r.cell);
+    if (!st) st = nd_tcn_evaluate(&r, &d, 0.0025, &sc, &ctx->err);
+    const int T = d.ms;
+    if (!st) {
+        prob = nd_alloc(sizeof(float) * (size_t)T + 8);
+        volt = nd_alloc(sizeof(float) * (size_t)T + 8);
+        tx = nd_alloc(sizeof(double) * (size_t)T + 8);
+        y = nd_alloc(sizeof(double) * (size_t)T * 2 + 8);
+        if (!prob || !volt || !tx || !y) st = nd_fail(&ctx->err, ND_ERR_NOMEM, "out of memory");
+    }
+    if (!st) st = nd_tcn_predict(&r, &d, 0, 1, prob, volt, &ctx->err);
+    if (st) goto done;
+    rep_h2(f, "Held-out simulations");
+    fputs("<table>\n<tr><th>test file</th><th>simulations</th><th>spike AUC</th><th>TPR at 0.25% FPR</th>"
+          "<th>voltage explained variance</th><th>voltage RMSE (mV)</th></tr>\n<tr><td>", f);
+    rep_esc(f, data);
+    fprintf(f, "</td><td class=\"num\">%d</td><td class=\"num\">%.4f</td><td class=\"num\">%.4f</td>"
+               "<td class=\"num\">%.4f</td><td class=\"num\">%.3f</td></tr>\n</table>\n",
+            sc.sims, sc.auc, sc.tpr_at_fpr, sc.v_ev, sc.v_rmse);
+    rep_note(f, "Scores of neurodyn neuron eval: every simulation, the first 500 ms left out; the voltage against "
+                "the truth clipped at -55 mV.");
+    {
+        /* 2 s after the first 500 ms (or what there is) */
+        int t0 = T > 1000 ? 500 : 0, t1 = t0 + 2000 < T ? t0 + 2000 : T, n = t1 - t0;
+        for (int t = 0; t < n; t++) {
+            tx[t] = t0 + t;
+            y[t] = d.soma_v[t0 + t];
+            y[n + t] = volt[t0 + t];
+        }
+        double lo, hi, a, b;
+        nd_svg_range(y, (size_t)n, 1, &lo, &hi);
+        if (nd_svg_range(y + n, (size_t)n, 1, &a, &b)) { lo = fmin(lo, a); hi = fmax(hi, b); }
+        rep_fig_begin(f, 940, 420);
+        nd_svg_axes av = nd_svg_axes_make(f, 80, 40, 700, 180, t0, t1, lo, hi, 0.05, 0);
+        nd_svg_axes_line(&av, tx, y, n, 1, "#222222", 1.2, NULL);
+        nd_svg_axes_line(&av, tx, y + n, n, 1, "#d62728", 1.2, NULL);
+        nd_svg_axes_frame(&av, "A  Somatic voltage, simulation 1", NULL, "voltage (mV)", 1);
+        const char *nm[2] = {"simulated", "predicted"}, *cl[2] = {"#222222", "#d62728"};
+        nd_svg_axes legend_ax = av;
+        legend_ax.pw += 150;
+        nd_svg_axes_legend(&legend_ax, nm, cl, NULL, 2, 0);
+        for (int t = 0; t < n; t++) y[t] = prob[t0 + t];
+        nd_svg_axes ap = nd_svg_axes_make(f, 80, 260, 700, 110, t0, t1, 0, 1, 0.05, 0);
+        nd_svg_axes_line(&ap, tx, y, n, 1, "#d62728", 1.2, NULL);
+        int ns = 0;
+        for (int t = 0; t < n; t++)
+            if (d.spikes[t0 + t]) {
+                nd_svg_axes_vline(&ap, t0 + t, "#222222", NULL, NULL);
+                ns++;
+            }
+        nd_svg_axes_frame(&ap, "B  Output spikes", "time (ms)", "spike probability", 1);
+        const char *nm2[2] = {"simulated spike", "predicted"};
+        legend_ax = ap;
+        legend_ax.pw += 150;
+        nd_svg_axes_legend(&legend_ax, nm2, cl, NULL, 2, 0);
+        char cap[512];
+        snprintf(cap, sizeof cap, "Figure 2. The first simulation of %s, %d-%d ms (%d output spikes): A, the somatic "
+                 "voltage simulated (black) and predicted by the network (red; trained against the voltage clipped "
+                 "at -55 mV, so spikes are not reproduced in it); B, the predicted spike probability per ms and the "
+                 "simulated spikes (vertical lines).", data, t0, t1, ns);
+        rep_fig_end(f, cap);
+    }
+done:
+    nd_free(prob);
+    nd_free(volt);
+    nd_free(tx);
+    nd_free(y);
+    nd_neuron_data_free(&d);
+    nd_tcn_run_free(&r);
+    return st ? api_end(ctx, st) : ND_OK;
+}
+
 nd_status rep_neuron(nd_context *ctx, const char *run, const nd_report_options *opts, FILE *f) {
     char path[4200], title[4400];
     rep_table log, sw;
@@ -91,6 +177,13 @@ nd_status rep_neuron(nd_context *ctx, const char *run, const nd_report_options *
     curves_panel(f, &log, 560, 320, 330, 180, "D  Learning rate", c4, l4, 1, "epoch", "learning rate", 1, -1);
     rep_fig_end(f, "Figure 1. Learning curves of the temporal convolutional network (train_log.tsv). Dotted: the "
                    "epoch with the lowest validation loss.");
+    if (opts->data) {
+        nd_status st = neuron_traces(ctx, run, opts->data, f);
+        if (st) {
+            rep_table_free(&log);
+            return st;
+        }
+    }
     if (opts->sweep) {
         snprintf(path, sizeof path, "%s/sweep.tsv", opts->sweep);
         nd_error e;
@@ -142,7 +235,7 @@ nd_status rep_neuron(nd_context *ctx, const char *run, const nd_report_options *
                               p ? "explained variance" : "spike AUC", 1);
             nd_svg_axes_legend(&ax, nm, cl, NULL, nw, 0);
         }
-        rep_fig_end(f, "Figure 2. Held-out accuracy of networks of each depth and width (sweep.tsv of neurodyn neuron "
+        rep_fig_end(f, "Figure 3. Held-out accuracy of networks of each depth and width (sweep.tsv of neurodyn neuron "
                        "sweep): the area under the ROC curve of the spike predictions and the explained variance of "
                        "the somatic voltage on the test simulations.");
     }
