@@ -10,11 +10,13 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp
 LDLIBS  = $(HDF5_LIBS) -lcjson -lyaml -llapacke -lopenblas -lmatio -lz -lm -fopenmp
 
 # Debian packages needed to build (make demo, make install) and, in addition, to test: the fuzz smoke run
-# (clang, libFuzzer, libomp), mpirun search (OpenMPI), the header's cffi parse (python3-cffi) and the
-# Fashion-MNIST learning test (dataset-fashion-mnist, also what 'learn train --task fashion-mnist' reads). make deps
+# (clang, libFuzzer, libomp), mpirun search (OpenMPI), the header's cffi parse (python3-cffi), the
+# Fashion-MNIST learning test (dataset-fashion-mnist, also what 'learn train --task fashion-mnist' reads) and the
+# report test (chromium renders the page headless, xmllint checks its SVG). make deps
 # installs the missing ones when root; tests whose tools are absent skip with a line saying so.
 BUILD_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libyaml-dev libmatio-dev
-TEST_PKGS  := libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev python3-cffi dataset-fashion-mnist
+TEST_PKGS  := libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev python3-cffi dataset-fashion-mnist \
+              chromium libxml2-utils
 DEB_PKGS   := $(BUILD_PKGS) $(TEST_PKGS)
 
 # installation (make install PREFIX=... DESTDIR=...)
@@ -114,7 +116,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-suite
 test-suite: all $(TEST_BIN) $(GRAD_BIN) $(BUILD)/tests/h5cmp
 	NEURODYN=$(NDBIN) LIBSO=$(LIBSO) H5CMP=$(BUILD)/tests/h5cmp OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh \
-	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh fuzz/smoke.sh
+	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh tests/report.sh fuzz/smoke.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 # (The fuzz harnesses are ASan/UBSan builds of their own: make test's smoke run is not repeated here.)

@@ -221,4 +221,28 @@ typedef struct nd_metrics {
 nd_status nd_eval(nd_context *ctx, const nd_data *data, const nd_outputs *outputs, const nd_eval_options *opts,
                   nd_metrics *metrics);
 
+/* ---------------------------------------------------------------- report */
+
+typedef struct nd_report_options {
+    const char *data;        /* LFADS runs: the data file (required); neuron runs: test simulations (optional) */
+    const char *outputs;     /* LFADS: infer/baseline-layout outputs of the run; NULL: posterior means are inferred */
+    const char *const *baselines; /* LFADS: n_baselines outputs of `neurodyn baseline` on the same data, scored beside */
+    int n_baselines;
+    const char *jpca;        /* LFADS: the HDF5 of `neurodyn jpca --out` (NULL: no jPCA panel) */
+    const char *fixedpoints; /* LFADS: the HDF5 of `neurodyn fixedpoints --out` (NULL: no fixed-point panel) */
+    const char *sweep;       /* neuron runs: a `neurodyn neuron sweep` directory (AUC vs depth) */
+    int example_trials;      /* LFADS: example trials drawn (3) */
+    const char *title;       /* page title; NULL: "neurodyn report: RUN" */
+} nd_report_options;
+void nd_report_options_default(nd_report_options *opts);
+
+/* Write one self-contained HTML page (inline SVG figures, no scripts, nothing loaded from anywhere) describing
+ * the run directory `run`, atomically to html_path. The run type is detected from its files: an LFADS run
+ * (train_log.tsv, best.ckpt/last.ckpt: training curves, example trials, factors on their top PCs per condition,
+ * inferred inputs, PSTHs data vs model, the eval table with baselines, jPCA and fixed points when given), a
+ * `neuron fit` run (learning curves; with opts->data, test simulations: scores and traces true vs predicted; with
+ * opts->sweep, AUC vs depth) or a `learn train` run (learning curves, the bias-variance plane of gradients.h5). Errors name the file and
+ * the problem (ND_ERR_IO, ND_ERR_FORMAT, ND_ERR_ARG). opts may be NULL only for runs that need no data file. */
+nd_status nd_report(nd_context *ctx, const char *run, const nd_report_options *opts, const char *html_path);
+
 #endif

@@ -58,4 +58,10 @@ int api_threads(const nd_context *ctx);
 /* the dataset behind a data handle */
 const nd_lfads_data *api_lfd(const nd_data *data);
 
+/* nd_eval's metrics on given rates ([trials][Tr][Nr] of the data's splits): valid_rates NULL leaves the valid
+ * trials out, test_rates (used when the data hold the test targets) adds the test trials; train_rates (for vel_r2)
+ * may be NULL. Does not begin or end the call (the caller does). */
+nd_status api_eval_rates(nd_context *ctx, const nd_data *data, const float *train_rates, const float *valid_rates,
+                         const float *test_rates, const nd_eval_options *opts, nd_metrics *metrics);
+
 #endif

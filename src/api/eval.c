@@ -142,11 +142,8 @@ static double bin_ms_of(const nd_data *data, const nd_eval_options *o) {
     return 20;
 }
 
-ND_API nd_status nd_eval(nd_context *ctx, const nd_data *data, const nd_outputs *outputs, const nd_eval_options *opts,
-                         nd_metrics *metrics) {
-    if (api_begin(ctx)) return ND_ERR_ARG;
-    if (!data || !outputs || !metrics)
-        return api_fail(ctx, ND_ERR_ARG, "nd_eval: data, outputs and metrics must not be NULL");
+nd_status api_eval_rates(nd_context *ctx, const nd_data *data, const float *train_rates, const float *valid_rates,
+                         const float *test_rates, const nd_eval_options *opts, nd_metrics *metrics) {
     nd_eval_options def;
     nd_eval_options_default(&def);
     if (!opts) opts = &def;
@@ -160,15 +157,12 @@ ND_API nd_status nd_eval(nd_context *ctx, const nd_data *data, const nd_outputs 
     e.train_cond = data->synth ? data->synth->train_condition : d->train_cond;
     e.valid_cond = data->synth ? data->synth->valid_condition : d->valid_cond;
     e.T = d->T, e.N = d->N, e.Tr = d->Tr > 0 ? d->Tr : d->T, e.Nr = d->Nr > 0 ? d->Nr : d->N;
-    const float *rv, *rs = NULL;
-    nd_status st = rates_of(ctx, outputs, "valid_output_params", d->n_valid, e.Tr, e.Nr, &rv);
-    if (!st && !rv) st = api_fail(ctx, ND_ERR_FORMAT, "nd_eval: the outputs have no valid_output_params");
-    if (!st) st = rates_of(ctx, outputs, "train_output_params", d->n_train, e.Tr, e.Nr, &e.train_rates);
-    if (!st && opts->use_test && d->n_test > 0 && d->test_recon)
-        st = rates_of(ctx, outputs, "test_output_params", d->n_test, e.Tr, e.Nr, &rs);
-    if (st) return st;
-    e.nv = d->n_valid, e.ns = rs ? d->n_test : 0, e.ne = e.nv + e.ns;
-    e.rates = cat_f(rv, (size_t)e.nv, rs, (size_t)e.ns, (size_t)e.Tr * e.Nr);
+    e.train_rates = train_rates;
+    const float *rs = d->n_test > 0 && d->test_recon ? test_rates : NULL;
+    e.nv = valid_rates ? d->n_valid : 0, e.ns = rs ? d->n_test : 0, e.ne = e.nv + e.ns;
+    if (e.ne == 0) return api_fail(ctx, ND_ERR_ARG, "nd_eval: no eval trials (no valid rates, no scorable test rates)");
+    nd_status st = ND_OK;
+    e.rates = cat_f(valid_rates, (size_t)e.nv, rs, (size_t)e.ns, (size_t)e.Tr * e.Nr);
     e.recon = cat_f(nd_lfads_recon(d, 1), (size_t)e.nv, d->test_recon, (size_t)e.ns, (size_t)e.Tr * e.Nr);
     if (!e.rates || !e.recon) st = api_fail(ctx, ND_ERR_NOMEM, "nd_eval: out of memory");
     if (!st && e.Nr > e.N) st = bps(ctx, &e, 0, e.T, e.N, e.Nr, &m.co_bps, ND_METRIC_CO_BPS, &m.computed);
@@ -181,5 +175,25 @@ ND_API nd_status nd_eval(nd_context *ctx, const nd_data *data, const nd_outputs 
     if (st) return st;
     m.eval_trials = e.ne;
     *metrics = m;
-    return api_end(ctx, ND_OK);
+    return ND_OK;
+}
+
+ND_API nd_status nd_eval(nd_context *ctx, const nd_data *data, const nd_outputs *outputs, const nd_eval_options *opts,
+                         nd_metrics *metrics) {
+    if (api_begin(ctx)) return ND_ERR_ARG;
+    if (!data || !outputs || !metrics)
+        return api_fail(ctx, ND_ERR_ARG, "nd_eval: data, outputs and metrics must not be NULL");
+    nd_eval_options def;
+    nd_eval_options_default(&def);
+    if (!opts) opts = &def;
+    const nd_lfads_data *d = api_lfd(data);
+    const int Tr = d->Tr > 0 ? d->Tr : d->T, Nr = d->Nr > 0 ? d->Nr : d->N;
+    const float *rv, *rt, *rs = NULL;
+    nd_status st = rates_of(ctx, outputs, "valid_output_params", d->n_valid, Tr, Nr, &rv);
+    if (!st && !rv) st = api_fail(ctx, ND_ERR_FORMAT, "nd_eval: the outputs have no valid_output_params");
+    if (!st) st = rates_of(ctx, outputs, "train_output_params", d->n_train, Tr, Nr, &rt);
+    if (!st && opts->use_test && d->n_test > 0 && d->test_recon)
+        st = rates_of(ctx, outputs, "test_output_params", d->n_test, Tr, Nr, &rs);
+    if (!st) st = api_eval_rates(ctx, data, rt, rv, rs, opts, metrics);
+    return st ? st : api_end(ctx, ND_OK);
 }
