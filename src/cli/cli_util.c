@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
 
 int cli_write_json(const char *cmd, const cJSON *root, const char *path) {
     char *txt = cJSON_Print(root);
@@ -60,4 +62,27 @@ int cli_check_data(const char *cmd, const char *ckpt, const nd_lfads_model *m, c
     if (out) *out = d;
     else nd_lfads_data_free(&d);
     return 0;
+}
+
+/* the one piece of process-wide state in the CLI: a signal handler can only talk through a static flag */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+    static const char msg[] = "\nneurodyn: interrupted; stopping after this epoch's checkpoint (press Ctrl-C again to "
+                              "abort at once)\n";
+    (void)sig;
+    interrupted = 1;
+    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)w;
+}
+
+volatile sig_atomic_t *cli_catch_interrupt(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C takes the default action: the process ends at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &interrupted;
 }

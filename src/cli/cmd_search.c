@@ -179,8 +179,16 @@ int cmd_search(int argc, char **argv) {
         if (o.parallel > o.workers) o.parallel = o.workers;
     }
     nd_pbt_search_result res;
+    o.stop = cli_catch_interrupt();
     rc = nd_pbt_search(&o, &tp, &res);
     if (tp.mpi) search_mpi_finalize();
+    if (res.interrupted && tp.rank == 0) {
+        fprintf(stderr, "interrupted: continue with: neurodyn search");
+        for (int i = 1; i < argc; i++)
+            if (strcmp(argv[i], "--resume")) fprintf(stderr, strpbrk(argv[i], " \t'\"$") ? " '%s'" : " %s", argv[i]);
+        fprintf(stderr, " --resume\n");
+        return 130;
+    }
     if (rc || tp.rank != 0) return rc;
     fprintf(stderr, "done: %s after %d generations (%d epochs per worker)\n", res.stop_reason, res.generations,
             res.epochs);

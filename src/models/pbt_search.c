@@ -29,7 +29,9 @@
 #include <unistd.h>
 
 #define PATHN 4096
-enum { JOB_OK = 0, JOB_ERROR = 1, JOB_FAILED = 2, JOB_DIVERGED = 3 };
+enum { JOB_OK = 0, JOB_ERROR = 1, JOB_FAILED = 2, JOB_DIVERGED = 3, JOB_INTERRUPTED = 4 };
+
+static int stopped(const nd_pbt_search_opts *o) { return o->stop && *o->stop; }
 
 typedef nd_pbt_search_opts search_opts;
 
@@ -164,10 +166,10 @@ static int worker_main(const search_opts *o, int w, int g, const double *hp, int
                 attempt ? " (re-run after a failure)" : "");
         fflush(log);
     }
-    nd_train_opts to = {dir, o->threads, 1, c.max_epochs, log, new_hp, 0};
+    nd_train_opts to = {dir, o->threads, 1, c.max_epochs, log, new_hp, 0, o->stop};
     nd_train_result res;
     nd_status st = nd_lfads_train(&d, &c, &to, &res, &err);
-    if (st == ND_OK) rc = JOB_OK;
+    if (st == ND_OK) rc = res.interrupted ? JOB_INTERRUPTED : JOB_OK;
     else if (st == ND_ERR_NUMERIC) {
         rc = JOB_DIVERGED;
         if (log) fprintf(log, "diverged: %s\n", err.msg);
@@ -182,7 +184,7 @@ out:
  * status[w] gets JOB_OK, JOB_DIVERGED, or JOB_FAILED (after `retries` re-runs). Returns 0 if none failed. */
 static int run_pool(const search_opts *o, int g, const double *hp, const int *which, int n, int parallel,
                     int *status) {
-    int np = o->space.n, cap = n * (o->retries + 1) + 1, ntodo = n, next = 0, running = 0, failed = 0;
+    int np = o->space.n, cap = n * (o->retries + 1) + 1, ntodo = n, next = 0, running = 0, failed = 0, forwarded = 0;
     int *todo = malloc(sizeof(int) * (size_t)cap), *attempt = calloc((size_t)o->workers, sizeof(int));
     pid_t *pids = calloc((size_t)o->workers, sizeof(pid_t));
     if (!todo || !attempt || !pids) {
@@ -194,7 +196,12 @@ static int run_pool(const search_opts *o, int g, const double *hp, const int *wh
     for (int i = 0; i < n; i++) todo[i] = which[i];
     pid_t parent = getpid();
     while (next < ntodo || running > 0) {
-        while (running < parallel && next < ntodo) {
+        if (stopped(o) && !forwarded) { /* a signal only the coordinator got: pass it on */
+            for (int i = 0; i < o->workers; i++)
+                if (pids[i] > 0) kill(pids[i], SIGINT);
+            forwarded = 1;
+        }
+        while (running < parallel && next < ntodo && !stopped(o)) {
             int w = todo[next++];
             fflush(NULL);
             pid_t p = fork();
@@ -231,6 +238,11 @@ static int run_pool(const search_opts *o, int g, const double *hp, const int *wh
             status[w] = WEXITSTATUS(ws);
             continue;
         }
+        if (stopped(o) || (WIFEXITED(ws) && WEXITSTATUS(ws) == JOB_INTERRUPTED)) {
+            status[w] = JOB_FAILED; /* no re-run: its last.ckpt resumes it */
+            failed = 1;
+            continue;
+        }
         char how[64];
         if (WIFSIGNALED(ws)) snprintf(how, sizeof how, "was killed by signal %d", WTERMSIG(ws));
         else snprintf(how, sizeof how, "exited with status %d", WEXITSTATUS(ws));
@@ -248,7 +260,7 @@ static int run_pool(const search_opts *o, int g, const double *hp, const int *wh
     free(todo);
     free(attempt);
     free(pids);
-    return failed;
+    return failed || stopped(o);
 }
 
 /* ------------------------------------------------------------------------------ state.json ---- */
@@ -716,6 +728,12 @@ static int coordinate(const search_opts *o, const transport *tp, nd_pbt_search_r
     while (!S.finished && S.gen < maxg) {
         int g = S.gen;
         if (run_generation(o, tp, g, S.hp, status)) {
+            if (stopped(o)) {
+                res->interrupted = 1;
+                fprintf(stderr, "neurodyn search: interrupted in generation %d; %s/state.json holds generation %d\n",
+                        g + 1, o->out, g);
+                goto out;
+            }
             fprintf(stderr, "neurodyn search: generation %d failed (see above); fix the cause and continue with "
                             "--resume\n", g + 1);
             goto out;

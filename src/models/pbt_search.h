@@ -6,6 +6,7 @@
  * file never sees mpi.h). */
 #ifndef ND_MODELS_PBT_SEARCH_H
 #define ND_MODELS_PBT_SEARCH_H
+#include <signal.h>
 #include "lfads_config.h"
 #include "pbt.h"
 
@@ -23,6 +24,9 @@ typedef struct {
     double min_improvement;   /* stop rule threshold (5e-4) */
     nd_lfads_config base;     /* fixed hyperparameters of every worker (lr_decay 1, es_patience 1e9, lr_stop 0) */
     nd_pbt_space space;       /* the searched hyperparameters (AutoLFADS's by default) */
+    volatile sig_atomic_t *stop; /* NULL, or a flag a signal handler sets: no new jobs start, running ones get
+                                    SIGINT and stop after their epoch's checkpoint (nd_train_opts.stop), and the
+                                    search returns 1 with res->interrupted = 1; resume = 1 goes on exactly */
 } nd_pbt_search_opts;
 void nd_pbt_search_opts_default(nd_pbt_search_opts *o);
 
@@ -43,6 +47,7 @@ typedef struct {
     int best_worker, best_gen, best_epoch; /* -1 when none */
     double best_score;      /* smoothed validation reconstruction NLL per trial of OUT/best (NaN: none) */
     double best_hp[ND_PBT_MAX_PARAMS]; /* its hyperparameters, in the space's scale */
+    int interrupted;        /* stopped by opts.stop */
 } nd_pbt_search_result;
 
 /* Run the search (rank 0) or serve rank 0's jobs (other ranks; res then stays empty). 0 on success; 1 after a
