@@ -66,19 +66,23 @@ int cli_check_data(const char *cmd, const char *ckpt, const nd_lfads_model *m, c
 
 /* the one piece of process-wide state in the CLI: a signal handler can only talk through a static flag */
 static volatile sig_atomic_t interrupted;
+static pid_t interrupt_pid; /* the process that installed the handler says so; its forked workers stay quiet */
 
 static void on_interrupt(int sig) {
     static const char msg[] = "\nneurodyn: interrupted; stopping after this epoch's checkpoint (press Ctrl-C again to "
                               "abort at once)\n";
     (void)sig;
     interrupted = 1;
-    ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)w;
+    if (getpid() == interrupt_pid) {
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+    }
 }
 
 volatile sig_atomic_t *cli_catch_interrupt(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
+    interrupt_pid = getpid();
     sa.sa_handler = on_interrupt;
     sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C takes the default action: the process ends at once */
     sigemptyset(&sa.sa_mask);
