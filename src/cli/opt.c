@@ -60,9 +60,9 @@ static int in_choices(const char *choices, const char *v) {
     return 0;
 }
 
-static int bad_value(const cli_spec *s, const cli_opt *o, const char *v) {
-    size_t k = strcspn(o->name, "|");
-    fprintf(stderr, "neurodyn %s: bad value '%s' for --%.*s", s->cmd, v, (int)k, o->name);
+/* `as`: the option's name as the user wrote it (an alias, or a short option: "-t"), with its dashes */
+static int bad_value(const cli_spec *s, const cli_opt *o, const char *v, const char *as) {
+    fprintf(stderr, "neurodyn %s: bad value '%s' for %s", s->cmd, v, as);
     if (o->kind == CLI_CHOICE) fprintf(stderr, " (one of %s)", o->choices);
     else if ((o->kind == CLI_INT || o->kind == CLI_REAL) && (o->lo != 0 || o->hi != 0))
         fprintf(stderr, " (%s from %.15g to %.15g)", o->kind == CLI_INT ? "a whole number" : "a number", o->lo, o->hi);
@@ -72,13 +72,13 @@ static int bad_value(const cli_spec *s, const cli_opt *o, const char *v) {
 }
 
 /* store value v (NULL for a flag) into o's destination; 0 or 2 after a message */
-static int store(const cli_spec *s, const cli_opt *o, const char *v) {
+static int store(const cli_spec *s, const cli_opt *o, const char *v, const char *as) {
     char *end;
     switch (o->kind) {
     case CLI_FLAG: *(int *)o->dst = 1; return 0;
     case CLI_STR: *(const char **)o->dst = v; return 0;
     case CLI_CHOICE:
-        if (!in_choices(o->choices, v)) return bad_value(s, o, v);
+        if (!in_choices(o->choices, v)) return bad_value(s, o, v, as);
         *(const char **)o->dst = v;
         return 0;
     case CLI_JSON: {
@@ -91,14 +91,14 @@ static int store(const cli_spec *s, const cli_opt *o, const char *v) {
         errno = 0;
         long x = strtol(v, &end, 10);
         double lo = o->kind == CLI_THREADS ? 1 : o->lo, hi = o->kind == CLI_THREADS ? 1024 : o->hi;
-        if (end == v || *end || errno || ((lo != 0 || hi != 0) && (x < lo || x > hi))) return bad_value(s, o, v);
+        if (end == v || *end || errno || ((lo != 0 || hi != 0) && (x < lo || x > hi))) return bad_value(s, o, v, as);
         *(long *)o->dst = x;
         return 0;
     }
     case CLI_REAL: {
         double x = strtod(v, &end);
         if (end == v || *end || !isfinite(x) || ((o->lo != 0 || o->hi != 0) && (x < o->lo || x > o->hi)))
-            return bad_value(s, o, v);
+            return bad_value(s, o, v, as);
         *(double *)o->dst = x;
         return 0;
     }
@@ -152,7 +152,9 @@ int cli_parse(const cli_spec *s, int argc, char **argv, char **pos, int *npos) {
     *npos = 0;
     for (const cli_opt *o = s->opts; o->name; o++) {
         if (o->kind == CLI_THREADS) *(long *)o->dst = cli_default_threads();
-        if (o->def && store(s, o, o->def)) return 2;
+        char as[64];
+        snprintf(as, sizeof as, "--%.*s", (int)strcspn(o->name, "|"), o->name);
+        if (o->def && store(s, o, o->def, as)) return 2;
     }
     int only_pos = 0;
     for (int i = 1; i < argc; i++) {
@@ -193,7 +195,10 @@ int cli_parse(const cli_spec *s, int argc, char **argv, char **pos, int *npos) {
             }
             v = argv[++i];
         }
-        int rc = store(s, o, v);
+        char as[64];
+        snprintf(as, sizeof as, "%.*s", (int)strcspn(a, "="), a);
+        if (a[1] != '-') snprintf(as, sizeof as, "-%c", a[1]);
+        int rc = store(s, o, v, as);
         if (rc) return rc;
     }
     if (*npos < s->min_pos || (s->max_pos >= 0 && *npos > s->max_pos)) {
