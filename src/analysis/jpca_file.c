@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* err's message with a prefix: "PREFIX: message" (the message is copied first: nd_fail formats into err->msg) */
-static nd_status prefixed(nd_error *err, nd_status st, const char *prefix) {
-    char m[sizeof err->msg];
-    memcpy(m, err->msg, sizeof m);
-    return nd_fail(err, st, "%s: %s", prefix, m);
-}
-
 void nd_jpca_file_opts_default(nd_jpca_file_opts *o) {
     memset(o, 0, sizeof *o);
     o->split = "valid";
@@ -120,7 +113,7 @@ nd_status nd_jpca_file(const nd_jpca_file_opts *o, nd_jpca_file_result *x, nd_er
     if ((st = nd_jpca(x->avg, C, T, F, jo, &x->r, err))) {
         char pre[1400];
         snprintf(pre, sizeof pre, "%s:%s", out, fname);
-        prefixed(err, st, pre);
+        nd_fail_prefix(err, st, pre);
         goto done;
     }
     x->bin_ms = o->bin_ms;

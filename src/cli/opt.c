@@ -26,12 +26,12 @@ void cli_list_free(cli_list *l) {
     l->n = 0;
 }
 
-/* does `name` equal one of the '|'-separated names of o (length n when not NUL-terminated)? */
-static int name_is(const cli_opt *o, const char *name, size_t n) {
-    const char *p = o->name;
+/* is word[0..n) one of the '|'-separated entries of list? */
+static int in_list(const char *list, const char *word, size_t n) {
+    const char *p = list;
     while (*p) {
         size_t k = strcspn(p, "|");
-        if (k == n && !strncmp(p, name, n)) return 1;
+        if (k == n && !strncmp(p, word, n)) return 1;
         p += k;
         if (*p == '|') p++;
     }
@@ -46,18 +46,6 @@ static const char *meta_of(const cli_opt *o) {
     case CLI_CHOICE: return o->choices;
     default: return "VALUE";
     }
-}
-
-static int in_choices(const char *choices, const char *v) {
-    size_t n = strlen(v);
-    const char *p = choices;
-    while (*p) {
-        size_t k = strcspn(p, "|");
-        if (k == n && !strncmp(p, v, n)) return 1;
-        p += k;
-        if (*p == '|') p++;
-    }
-    return 0;
 }
 
 /* `as`: the option's name as the user wrote it (an alias, or a short option: "-t"), with its dashes */
@@ -78,7 +66,7 @@ static int store(const cli_spec *s, const cli_opt *o, const char *v, const char 
     case CLI_FLAG: *(int *)o->dst = 1; return 0;
     case CLI_STR: *(const char **)o->dst = v; return 0;
     case CLI_CHOICE:
-        if (!in_choices(o->choices, v)) return bad_value(s, o, v, as);
+        if (!in_list(o->choices, v, strlen(v))) return bad_value(s, o, v, as);
         *(const char **)o->dst = v;
         return 0;
     case CLI_JSON: {
@@ -169,7 +157,7 @@ int cli_parse(const cli_spec *s, int argc, char **argv, char **pos, int *npos) {
             const char *nm = a + 2;
             size_t k = strcspn(nm, "=");
             for (const cli_opt *p = s->opts; p->name && !o; p++)
-                if (name_is(p, nm, k)) o = p;
+                if (in_list(p->name, nm, k)) o = p;
             if (o && nm[k] == '=') { v = nm + k + 1; attached = 1; }
         } else {
             for (const cli_opt *p = s->opts; p->name && !o; p++)

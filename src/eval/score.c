@@ -13,13 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* err's message with a prefix: "PREFIX: message" (the message is copied first: nd_fail formats into err->msg) */
-static nd_status prefixed(nd_error *err, nd_status st, const char *prefix) {
-    char m[sizeof err->msg];
-    memcpy(m, err->msg, sizeof m);
-    return nd_fail(err, st, "%s: %s", prefix, m);
-}
-
 void nd_eval_opts_default(nd_eval_opts *o) {
     memset(o, 0, sizeof *o);
     o->split = ND_EVAL_SPLIT_DEFAULT;
@@ -109,14 +102,14 @@ static nd_status nlb_bps(const ev *e, nd_eval_result *r, nd_error *err) {
     nd_status st;
     if (e->in->recon != ND_RECON_POISSON) set_no(&r->co_bps, nc, "not count data");
     else if (e->Nr > e->N) {
-        if ((st = bps_of(e, 0, e->T, e->N, e->Nr, &r->co_bps, &b, err))) return prefixed(err, st, "co_bps");
+        if ((st = bps_of(e, 0, e->T, e->N, e->Nr, &r->co_bps, &b, err))) return nd_fail_prefix(err, st, "co_bps");
         r->co_heldout = e->Nr - e->N;
         if (!r->co_bps.why[0] || isfinite(b.bps)) r->co_spikes = b.spikes, r->co_clamped = (long)b.clamped;
     } else set_no(&r->co_bps, "no held-out neurons in the data (*_recon_data has no more neurons than *_encod_data)",
                   "no held-out neurons");
     if (e->in->recon != ND_RECON_POISSON) set_no(&r->fp_bps, nc, "not count data");
     else if (e->Tr > e->T) {
-        if ((st = bps_of(e, e->T, e->Tr, 0, e->Nr, &r->fp_bps, &b, err))) return prefixed(err, st, "fp_bps");
+        if ((st = bps_of(e, e->T, e->Tr, 0, e->Nr, &r->fp_bps, &b, err))) return nd_fail_prefix(err, st, "fp_bps");
         r->fp_bins = e->Tr - e->T;
         r->fp_neurons = e->Nr;
         r->fp_spikes = b.spikes;
@@ -173,7 +166,7 @@ static nd_status vel(const ev *e, nd_eval_result *r, nd_error *err) {
                                      e->T, e->Nr, d->B, lag, o->vel_avg, &rr, err);
         nd_free(beh);
         if (st == ND_ERR_ARG) copy_str(why, sizeof why, err->msg);
-        else if (st) return prefixed(err, st, "vel_r2");
+        else if (st) return nd_fail_prefix(err, st, "vel_r2");
         else {
             set_v(&r->vel_r2, rr.r2);
             if (!isfinite(rr.r2)) set_no(&r->vel_r2, "not finite", NULL);
@@ -212,7 +205,7 @@ static nd_status psth(const ev *e, nd_eval_result *r, nd_error *err) {
         st = nd_nlb_psth_r2(e->rates, ev_cond, e->ne, e->Tr, spk, ps_cond, nps, e->Tr, e->T, e->Nr,
                             e->o->psth_kernel_ms / r->bin_ms, &r2, &ncond, err);
         if (st == ND_ERR_ARG) { why = err->msg; st = ND_OK; }
-        else if (st) prefixed(err, st, "psth_r2");
+        else if (st) nd_fail_prefix(err, st, "psth_r2");
         else {
             set_v(&r->psth_r2, r2);
             if (!isfinite(r2)) set_no(&r->psth_r2, "not finite", NULL);
@@ -387,7 +380,7 @@ static nd_status check_fp(const char *out, const char *data, const nd_lfads_data
     if (st) {
         char pre[1200];
         snprintf(pre, sizeof pre, "%s: attribute '%s'", out, ND_DATA_FP_ATTR);
-        return prefixed(err, st, pre);
+        return nd_fail_prefix(err, st, pre);
     }
     if ((st = nd_data_fp_of(d, &have, err))) return st;
     if (nd_data_fp_differs(&want, &have, allow, what, sizeof what))
