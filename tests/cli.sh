@@ -109,6 +109,16 @@ check "infer progress into a pipe: no carriage return, one finished line per spl
 check "jpca on condition-averaged factors" sh -c "$ND jpca '$T/pm.h5' --data '$T/l.h5' --dims 4 >/dev/null"
 check "fixedpoints of the trained generator" sh -c "$ND fixedpoints '$T/a' --outputs '$T/pm.h5' --starts 32 >/dev/null"
 check "ablate factors" sh -c "$ND ablate '$T/a' --data '$T/l.h5' --orders 2 >/dev/null"
+check "jpca --conditions FILE:PATH gives what the default {split}_condition gives" sh -c "$ND jpca '$T/pm.h5' \
+    --data '$T/l.h5' --dims 4 --json >'$T/j1.json' && $ND jpca '$T/pm.h5' --data '$T/l.h5' --dims 4 \
+    --conditions '$T/l.h5:valid_condition' --json >'$T/j2.json' && cmp -s '$T/j1.json' '$T/j2.json' \
+    && grep -q r2_skew '$T/j1.json'"
+expect_error "a mistyped option gets 'did you mean'" "unknown option '--dimz'; did you mean '--dims'" \
+    $ND jpca "$T/pm.h5" --data "$T/l.h5" --dimz 4
+check "eval --json (no FILE) prints only the JSON to stdout" sh -c "$ND eval '$T/pm.h5' --data '$T/l.h5' --json \
+    | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert \"rate_r2\" in d'"
+check "every --help ends with an example" sh -c "for c in train eval jpca ablate fixedpoints; do $ND \$c --help \
+    | tail -1 | grep -q '^  neurodyn '\$c' ' || exit 1; done"
 check "help of the dynamics commands" sh -c "$ND jpca --help && $ND fixedpoints --help && $ND ablate --help" >/dev/null
 check "decode the condition from the spikes (above chance)" sh -c "$ND decode '$T/l.h5' --dataset data --target condition \
     --folds 3 --json > '$T/dec.json' && /usr/bin/env awk '/\"accuracy\"/{a=\$2} /\"chance\"/{c=\$2} END{exit !(a+0 > c+0)}' '$T/dec.json'"

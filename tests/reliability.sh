@@ -63,5 +63,20 @@ done
 if [ $crashes -eq 0 ] && [ $clean -ge 5 ]; then ok "allocation failures: $clean clean 'out of memory' errors, no crash"
 else bad "allocation failures: $crashes bad exits"; fi
 
+# Ctrl-C (SIGINT) during train: stops after the epoch's checkpoint, exit 130, prints the --resume command; resuming
+# gives the bits of an uninterrupted run. The signal is sent once the first epoch is logged, so it lands mid-run.
+$ND train "$T/d.h5" --out "$T/ci_ref" $ARGS --max-epochs 12 --quiet
+$ND train "$T/d.h5" --out "$T/ci" $ARGS --max-epochs 12 >"$T/ci.out" 2>"$T/ci.err" & p=$!
+for i in $(seq 1 400); do grep -q "^epoch" "$T/ci.out" 2>/dev/null && break; sleep 0.05; done
+kill -INT $p; wait $p; rc=$?
+n=$(grep -c "^epoch" "$T/ci.out")
+if [ $rc -eq 130 ] && [ "$n" -lt 12 ] && grep -q "continue with: neurodyn train .* --out $T/ci .*--resume" "$T/ci.err" \
+   && grep -q "(interrupted)" "$T/ci.out"; then ok "Ctrl-C stops train after epoch $n's checkpoint and prints the --resume line"
+else bad "Ctrl-C (exit $rc, $n epochs): $(cat "$T/ci.err")"; fi
+$ND train "$T/d.h5" --out "$T/ci" $ARGS --max-epochs 12 --resume --quiet
+if cmp -s "$T/ci/last.ckpt" "$T/ci_ref/last.ckpt" && cmp -s "$T/ci/best.ckpt" "$T/ci_ref/best.ckpt"; then
+    ok "after Ctrl-C, --resume == an uninterrupted run (bit for bit)"
+else bad "resume after Ctrl-C differs from the uninterrupted run"; fi
+
 echo "RESULT $pass $fail 0"
 [ $fail -eq 0 ]

@@ -73,6 +73,18 @@ else bad "random kills (landed $killed)"; cat kr.err; fi
 if [ -z "$(pgrep -f "search d.h5 .* --out kr" 2>/dev/null)" ]; then ok "no worker outlives a killed search"
 else bad "orphan workers"; fi
 
+# Ctrl-C of the whole job (SIGINT to its process group, as a terminal sends it) half-way: the running jobs stop
+# after their epoch's checkpoint, exit 130 with the --resume command; resumed, it ends as an uninterrupted search
+setsid $ND search $A --out ki 2>ki.err &
+p=$!
+sleep "$(awk -v ms="$ref_ms" 'BEGIN{printf "%.3f", ms * 0.5 / 1000}')"
+kill -INT -- -$p 2>/dev/null
+wait $p; rc=$?
+$ND search $A --out ki --resume 2>/dev/null
+if { [ $rc -eq 130 ] && grep -q 'continue with: neurodyn search .*--resume' ki.err; } || [ $rc -eq 0 ]; then
+    if same ref ki; then ok "Ctrl-C (exit $rc) then --resume == uninterrupted"; else bad "Ctrl-C: resumed search differs"; fi
+else bad "Ctrl-C (exit $rc): $(tail -2 ki.err)"; fi
+
 # a search that reached --generations 2, extended to 4 with --resume, == one run for 4 generations
 $ND search ${A/--generations 4/--generations 2} --out ext 2>/dev/null
 $ND search $A --out ext --resume 2>ext.err

@@ -78,6 +78,21 @@ expect_error "eval refuses outputs made from other data" "o0.h5 was not made fro
     $ND eval "$T/o0.h5" --data "$T/c1.h5"
 check "eval --allow-data-mismatch scores new trials of the same session" $ND eval "$T/o0b.h5" --data "$T/c0b.h5" \
     --allow-data-mismatch >/dev/null
+# ablate and fixedpoints check the checkpoint's fingerprint too when given --data (issue 15)
+expect_error "ablate refuses other data (held-out neurons drawn with seed 1)" \
+    "c1.h5 is not the data .*best.ckpt was trained on (c0.h5): held-in neuron ids" \
+    $ND ablate "$T/rx" --data "$T/c1.h5" --orders 1 --threads 1
+expect_error "ablate refuses new trials of the same session without --allow-data-mismatch" "trials" \
+    $ND ablate "$T/rx" --data "$T/c0b.h5" --orders 1 --threads 1
+check "ablate --allow-data-mismatch runs on new trials of the same session" sh -c "$ND ablate '$T/rx' \
+    --data '$T/c0b.h5' --orders 1 --threads 1 --allow-data-mismatch >/dev/null"
+check "ablate on its own data" sh -c "$ND ablate '$T/rx' --data '$T/c0.h5' --orders 1 --threads 1 >/dev/null"
+expect_error "fixedpoints --data refuses other data" "c1.h5 is not the data .*best.ckpt was trained on (c0.h5)" \
+    $ND fixedpoints "$T/rx" --data "$T/c1.h5" --starts 4 --threads 1
+expect_error "fixedpoints --data refuses new trials without --allow-data-mismatch" "trials" \
+    $ND fixedpoints "$T/rx" --data "$T/c0b.h5" --starts 4 --threads 1
+check "fixedpoints --data on its own data" sh -c "$ND fixedpoints '$T/rx' --data '$T/c0.h5' --starts 4 \
+    --threads 1 >/dev/null"
 check "baseline smoothing on the seed-0 file" $ND baseline smoothing "$T/c0.h5" --out "$T/b0.h5" >/dev/null
 expect_error "eval refuses baseline outputs made from other data" "b0.h5 was not made from" \
     $ND eval "$T/b0.h5" --data "$T/c1.h5"

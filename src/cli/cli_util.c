@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <unistd.h>
 
 int cli_write_json(const char *cmd, const cJSON *root, const char *path) {
     char *txt = cJSON_Print(root);
@@ -39,4 +41,52 @@ int cli_load_run(const char *cmd, const char *run, char *ckpt, size_t cap, nd_lf
 
 int cli_data_values(int recon) {
     return recon == ND_RECON_POISSON ? ND_DATA_COUNTS : recon == ND_RECON_GAUSSIAN ? ND_DATA_REAL : ND_DATA_NONNEG;
+}
+
+int cli_check_data(const char *cmd, const char *ckpt, const nd_lfads_model *m, const char *data, int allow,
+                   nd_lfads_data *out) {
+    nd_error err;
+    nd_lfads_data d;
+    int ses = 0;
+    if (nd_lfads_data_read_values(data, (uint64_t)m->cfg.seed, m->cfg.valid_fraction, cli_data_values(m->cfg.recon),
+                                  &d, &err)) {
+        fprintf(stderr, "neurodyn %s: %s\n", cmd, err.msg);
+        return 1;
+    }
+    if ((m->S > 1 && nd_lfads_ckpt_find_session(ckpt, data, 0, m->S, &ses, &err)) ||
+        nd_lfads_check_data(ckpt, ses, m->S, &d, allow, stderr, &err)) {
+        fprintf(stderr, "neurodyn %s: %s\n", cmd, err.msg);
+        nd_lfads_data_free(&d);
+        return 1;
+    }
+    if (out) *out = d;
+    else nd_lfads_data_free(&d);
+    return 0;
+}
+
+/* the one piece of process-wide state in the CLI: a signal handler can only talk through a static flag */
+static volatile sig_atomic_t interrupted;
+static pid_t interrupt_pid; /* the process that installed the handler says so; its forked workers stay quiet */
+
+static void on_interrupt(int sig) {
+    static const char msg[] = "\nneurodyn: interrupted; stopping after this epoch's checkpoint (press Ctrl-C again to "
+                              "abort at once)\n";
+    (void)sig;
+    interrupted = 1;
+    if (getpid() == interrupt_pid) {
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+    }
+}
+
+volatile sig_atomic_t *cli_catch_interrupt(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    interrupt_pid = getpid();
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C takes the default action: the process ends at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return &interrupted;
 }

@@ -2,6 +2,7 @@
  * and score the rates (Poisson NLL against the counts; rate R^2 against the truth). */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "opt.h"
 #include "../analysis/ablate.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
@@ -10,33 +11,11 @@
 #include "../models/lfads_infer.h"
 #include "../models/lfads_train.h"
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void ablate_usage(FILE *f) {
-    fprintf(f,
-            "usage: neurodyn ablate RUN --data DATA.h5 [--orders 10] [--mode zero|mean] [--split valid] [--json[=FILE]]\n\n"
-            "Ablation of the factors of a trained LFADS model (RUN: a run directory or a checkpoint). The factors of\n"
-            "the split are inferred once (posterior means); then, for each of --orders random orders, k = 0..F\n"
-            "factors are silenced (clamped to 0, or to their mean over the split's trials and bins) in the read-out\n"
-            "rates = exp(factors ro_W + ro_bias); the generator is not re-run. Prints, per k, the Poisson negative\n"
-            "log-likelihood per trial against the observed counts (sum over bins and neurons, as the model's\n"
-            "reconstruction cost), its increase over k = 0 (mean and SD over orders) and, when DATA.h5 has the\n"
-            "true rates, the rate R^2; then the factors whose single ablation costs most.\n\n"
-            "options:\n"
-            "  --data FILE      the data file the model was trained on (required)\n"
-            "  --split NAME     train or valid (default valid)\n"
-            "  --orders R       random silencing orders to average (default 10)\n"
-            "  --mode zero|mean clamp silenced factors to 0 (default) or to their mean\n"
-            "  --seed N         seed of the orders (default 0)\n"
-            "  --threads N      threads for the inference (default 1)\n"
-            "  --json[=FILE]    print the results as JSON instead of the table; --json=FILE writes the JSON to\n"
-            "                   FILE (atomically) and still prints the table\n");
-}
 
 typedef struct { double v; int j; } vj;
 static int cmp_desc(const void *a, const void *b) {
@@ -44,53 +23,53 @@ static int cmp_desc(const void *a, const void *b) {
     return x->v < y->v ? 1 : x->v > y->v ? -1 : x->j - y->j;
 }
 
+static const char ABOUT[] =
+    "Ablation of the factors of a trained LFADS model (RUN: a run directory or a checkpoint). The factors of\n"
+    "the split are inferred once (posterior means); then, for each of --orders random orders, k = 0..F\n"
+    "factors are silenced (clamped to 0, or to their mean over the split's trials and bins) in the read-out\n"
+    "rates = exp(factors ro_W + ro_bias); the generator is not re-run. Prints, per k, the Poisson negative\n"
+    "log-likelihood per trial against the observed counts (sum over bins and neurons, as the model's\n"
+    "reconstruction cost), its increase over k = 0 (mean and SD over orders) and, when DATA.h5 has the\n"
+    "true rates, the rate R^2; then the factors whose single ablation costs most. DATA.h5 must be the data\n"
+    "the model was trained on (the checkpoint's data fingerprint is checked, as by infer).\n";
+
 int cmd_ablate(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"data", required_argument, 0, 'd'},  {"split", required_argument, 0, 's'},
-        {"orders", required_argument, 0, 'r'}, {"mode", required_argument, 0, 'm'},
-        {"seed", required_argument, 0, 'S'},  {"threads", required_argument, 0, 't'},
-        {"json", optional_argument, 0, 'j'},  {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *data = NULL, *split = "valid", *json_path = NULL;
-    int json_stdout = 0, c, li = -1;
-    long threads = 1;
-    nd_ablate_opts ao;
-    nd_ablate_opts_default(&ao);
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
-        char *end = NULL;
-        long v;
-        long long s;
-        switch (c) {
-        case 'd': data = optarg; break;
-        case 's': split = optarg; if (strcmp(split, "train") && strcmp(split, "valid")) goto bad; break;
-        case 'r': v = strtol(optarg, &end, 10); if (*end || v < 1 || v > 100000) goto bad; ao.orders = (int)v; break;
-        case 'm':
-            if (!strcmp(optarg, "zero")) ao.mode = ND_ABLATE_ZERO;
-            else if (!strcmp(optarg, "mean")) ao.mode = ND_ABLATE_MEAN;
-            else goto bad;
-            break;
-        case 'S': s = strtoll(optarg, &end, 10); if (*end || s < 0) goto bad; ao.seed = (uint64_t)s; break;
-        case 't': threads = strtol(optarg, &end, 10); if (*end || threads < 1 || threads > 1024) goto bad; break;
-        case 'j': if (optarg) json_path = optarg; else json_stdout = 1; break;
-        case 'h': ablate_usage(stdout); return 0;
-        default: cli_bad_option("ablate", argv); return 2;
-        }
-        continue;
-    bad:
-        fprintf(stderr, "neurodyn ablate: bad value '%s' for --%s (see --help)\n", optarg, li >= 0 ? opts[li].name : "?");
-        return 2;
-    }
-    if (optind != argc - 1 || !data) {
+    const char *data = NULL, *split = NULL, *mode = NULL;
+    long orders = 0, seed = 0, threads = 0;
+    int allow = 0;
+    cli_json json = {0, NULL};
+    const cli_opt opts[] = {
+        {"data", 'd', CLI_STR, NULL, "the data file the model was trained on (required)", &data, 0, 0, NULL, "FILE"},
+        {"allow-data-mismatch", 0, CLI_FLAG, NULL, "accept other trials of the same session (bins, neurons, ids must match)",
+         &allow, 0, 0, NULL, NULL},
+        {"split", 0, CLI_CHOICE, "valid", "the trials to score", &split, 0, 0, "train|valid", NULL},
+        {"orders", 0, CLI_INT, "10", "random silencing orders to average", &orders, 1, 100000, NULL, "R"},
+        {"mode", 0, CLI_CHOICE, "zero", "clamp silenced factors to 0 or to their mean", &mode, 0, 0, "zero|mean", NULL},
+        {"seed", 0, CLI_INT, "0", "seed of the orders", &seed, 0, 9.2e18, NULL, NULL},
+        {"threads", 't', CLI_THREADS, NULL, "threads for the inference", &threads, 0, 0, NULL, NULL},
+        {"json", 0, CLI_JSON, NULL, "the results as JSON: to stdout instead of the table, or to FILE (atomically)",
+         &json, 0, 0, NULL, NULL},
+        {0}};
+    const cli_spec spec = {"ablate", "RUN --data DATA.h5 [--orders 10] [--mode zero|mean] [--split valid] [--json[=FILE]]",
+                           ABOUT, "run/ --data lorenz.h5 --orders 10\nrun/ --data lorenz.h5 --mode mean --json=ablate.json",
+                           opts, 1, 1, "one RUN (run directory or checkpoint)", NULL};
+    char *pos[argc > 0 ? argc : 1];
+    int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc < 0 ? 0 : rc;
+    if (!data) {
         fprintf(stderr, "neurodyn ablate: expected RUN and --data DATA.h5 (see --help)\n");
         return 2;
     }
+    nd_ablate_opts ao;
+    nd_ablate_opts_default(&ao);
+    ao.orders = (int)orders;
+    ao.mode = strcmp(mode, "mean") ? ND_ABLATE_ZERO : ND_ABLATE_MEAN;
+    ao.seed = (uint64_t)seed;
     nd_error err;
     char ckpt[4096];
     nd_lfads_model m;
     int mdims[3];
-    if (cli_load_run("ablate", argv[optind], ckpt, sizeof ckpt, &m, mdims)) return 1;
+    if (cli_load_run("ablate", pos[0], ckpt, sizeof ckpt, &m, mdims)) return 1;
     if (m.S > 1) { /* the per-session read-outs are not wired into ablate */
         fprintf(stderr, "neurodyn ablate: %s: a model stitched over %d sessions; ablate supports single-session models\n",
                 ckpt, m.S);
@@ -104,12 +83,11 @@ int cmd_ablate(int argc, char **argv) {
         return 1;
     }
     nd_lfads_data d;
-    if (nd_lfads_data_read(data, (uint64_t)m.cfg.seed, m.cfg.valid_fraction, &d, &err)) {
-        fprintf(stderr, "neurodyn ablate: %s\n", err.msg);
+    if (cli_check_data("ablate", ckpt, &m, data, allow, &d)) {
         nd_lfads_free(&m);
         return 1;
     }
-    int rc = 1;
+    rc = 1;
     nd_ablate_result r;
     memset(&r, 0, sizeof r);
     cJSON *root = NULL;
@@ -152,7 +130,7 @@ int cmd_ablate(int argc, char **argv) {
     }
     cJSON *single = cJSON_AddArrayToObject(root, "single_factor_nll_increase");
     for (int j = 0; j < F; j++) cJSON_AddItemToArray(single, cJSON_CreateNumber(r.single_dnll[j]));
-    if (!json_stdout) {
+    if (!json.on || json.path) {
         printf("ablation of the %d factors of %s on %d %s trials (%s; clamp to %s; mean over %d orders)\n", F, ckpt, n,
                split, data, ao.mode == ND_ABLATE_MEAN ? "mean" : "0", ao.orders);
         printf("%-4s %14s %12s %10s", "k", "NLL/trial", "increase", "sd");
@@ -174,7 +152,7 @@ int cmd_ablate(int argc, char **argv) {
         }
     }
     rc = 0;
-    if ((json_stdout || json_path) && cli_write_json("ablate", root, json_path)) rc = 1;
+    if ((json.on) && cli_write_json("ablate", root, json.path)) rc = 1;
 done:
     cJSON_Delete(root);
     nd_ablate_result_free(&r);

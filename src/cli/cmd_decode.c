@@ -2,54 +2,30 @@
  * outputs with cross-validated ridge regression / classification. */
 #define _GNU_SOURCE
 #include "cli.h"
+#include "opt.h"
 #include "../analysis/data.h"
 #include "../analysis/decode.h"
 #include "../core/mem.h"
 #include "../io/h5.h"
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void decode_usage(FILE *f) {
-    fprintf(f,
-            "usage: neurodyn decode OUT.h5 --target TARGET [--data DATA.h5] [--dataset output_params]\n"
-            "                       [--classify | --regress] [--test-split valid|test] [--time-bins K]\n"
-            "                       [--alphas LO:HI:N] [--folds 5] [--seed 0] [--json[=FILE]]\n\n"
-            "Decodes one value per trial (a behaviour such as a tap time, or a stimulus identity) from the\n"
-            "single-trial outputs of a model: {split}_DATASET of OUT.h5 (from 'neurodyn infer' or\n"
-            "'neurodyn baseline'; rates by default), flattened to one feature vector per trial. A ridge\n"
-            "regression (or, for labels, a ridge classifier: +1/-1 targets per class, argmax) is fitted on\n"
-            "the train trials with its penalty chosen by K-fold cross-validation (contiguous folds), then\n"
-            "scored on the test-split trials: R^2 for a regression, accuracy for a classification, beside\n"
-            "the chance level (the most frequent training label; 0 for R^2). Conventions are sklearn's\n"
-            "GridSearchCV(Ridge() | RidgeClassifier(), cv=KFold(K, shuffle)).\n\n"
-            "TARGET:\n"
-            "  condition         {split}_condition of DATA.h5 (or of OUT.h5); a classification\n"
-            "  NAME              {split}_NAME of DATA.h5 (or of OUT.h5): one value (or row) per trial\n"
-            "  FILE:DATASET      one value per trial of the ORIGINAL recording (e.g. the file 'neurodyn\n"
-            "                    convert' read), picked with OUT.h5's {split}_inds (original trial indices)\n\n"
-            "options:\n"
-            "  --data FILE         data file for 'condition' / NAME targets\n"
-            "  --dataset NAME      features: {split}_NAME of OUT.h5 (default output_params = rates; e.g.\n"
-            "                      factors, ic_mean; with OUT.h5 = a data file, recon_data / encod_data\n"
-            "                      decode from the spike counts themselves)\n"
-            "  --classify          treat the target as class labels (default for 'condition')\n"
-            "  --regress           treat the target as a continuous value (default otherwise)\n"
-            "  --test-split NAME   trials to score: valid or test. Default test when OUT.h5 has test_DATASET\n"
-            "                      and the target exists for the test trials, else valid (which chose\n"
-            "                      best.ckpt); the split used is printed\n"
-            "  --time-bins K       average the bins of each trial into K equal chunks first (default: keep\n"
-            "                      every bin)\n"
-            "  --alphas LO:HI:N    penalties 10^LO .. 10^HI, N values log-spaced (default -2:6:17)\n"
-            "  --folds K           cross-validation folds on the train trials (default 5), drawn at random\n"
-            "                      with --seed (default 0): trials are often stored sorted (by condition, by\n"
-            "                      the behaviour itself), and contiguous folds would then extrapolate\n"
-            "  --contiguous-folds  contiguous folds instead (sklearn KFold without shuffling)\n"
-            "  --json[=FILE]       the result as JSON on stdout, or written to FILE\n"
-            "  -h, --help          show this help\n");
-}
+static const char ABOUT[] =
+    "Decodes one value per trial (a behaviour such as a tap time, or a stimulus identity) from the\n"
+    "single-trial outputs of a model: {split}_DATASET of OUT.h5 (from 'neurodyn infer' or\n"
+    "'neurodyn baseline'; rates by default), flattened to one feature vector per trial. A ridge\n"
+    "regression (or, for labels, a ridge classifier: +1/-1 targets per class, argmax) is fitted on\n"
+    "the train trials with its penalty chosen by K-fold cross-validation (contiguous folds), then\n"
+    "scored on the test-split trials: R^2 for a regression, accuracy for a classification, beside\n"
+    "the chance level (the most frequent training label; 0 for R^2). Conventions are sklearn's\n"
+    "GridSearchCV(Ridge() | RidgeClassifier(), cv=KFold(K, shuffle)).\n\n"
+    "TARGET:\n"
+    "  condition         {split}_condition of DATA.h5 (or of OUT.h5); a classification\n"
+    "  NAME              {split}_NAME of DATA.h5 (or of OUT.h5): one value (or row) per trial\n"
+    "  FILE:DATASET      one value per trial of the ORIGINAL recording (e.g. the file 'neurodyn\n"
+    "                    convert' read), picked with OUT.h5's {split}_inds (original trial indices)\n";
 
 /* reads {split}_name of path as trials x features (rank 1, 2 or 3; rank 3 optionally averaged
  * into K time chunks); n, p out */
@@ -189,49 +165,60 @@ static int parse_alphas(const char *s, double *lo, double *hi, int *n) {
 }
 
 int cmd_decode(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"target", required_argument, 0, 't'}, {"data", required_argument, 0, 'd'},
-        {"dataset", required_argument, 0, 'D'}, {"classify", no_argument, 0, 'c'},
-        {"regress", no_argument, 0, 'r'},      {"test-split", required_argument, 0, 's'},
-        {"time-bins", required_argument, 0, 'k'}, {"alphas", required_argument, 0, 'a'},
-        {"folds", required_argument, 0, 'f'},  {"json", optional_argument, 0, 'j'},
-        {"seed", required_argument, 0, 'S'},   {"contiguous-folds", no_argument, 0, 'C'},
-        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
-    const char *target = NULL, *data = NULL, *dsname = "output_params", *split = NULL, *json_path = NULL;
-    int json_stdout = 0, contiguous = 0, kind = -1, chunks = 0, folds = 5, n_alphas = 17, c, li = -1;
+    const char *target = NULL, *data = NULL, *dsname = NULL, *split = NULL, *alpha_s = NULL;
+    int contiguous = 0, classify = 0, regress = 0, kind = -1, n_alphas = 17;
+    long chunks = 0, folds = 0, seed = 0;
     double lo = -2, hi = 6;
-    long long seed = 0;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, &li)) != -1) {
-        char *end = NULL;
-        long v;
-        switch (c) {
-        case 't': target = optarg; if (!*target) goto bad; break;
-        case 'd': data = optarg; break;
-        case 'D': dsname = optarg; if (!*dsname || strlen(dsname) > 200) goto bad; break;
-        case 'c': kind = 1; break;
-        case 'r': kind = 0; break;
-        case 's': split = optarg; if (strcmp(split, "valid") && strcmp(split, "test")) goto bad; break;
-        case 'k': v = strtol(optarg, &end, 10); if (*end || v < 1 || v > 100000) goto bad; chunks = (int)v; break;
-        case 'a': if (parse_alphas(optarg, &lo, &hi, &n_alphas)) goto bad; break;
-        case 'f': v = strtol(optarg, &end, 10); if (*end || v < 2 || v > 1000) goto bad; folds = (int)v; break;
-        case 'S': seed = strtoll(optarg, &end, 10); if (*end || seed < 0) goto bad; break;
-        case 'C': contiguous = 1; break;
-        case 'j': if (optarg) json_path = optarg; else json_stdout = 1; break;
-        case 'h': decode_usage(stdout); return 0;
-        default: cli_bad_option("decode", argv); return 2;
-        }
-        continue;
-    bad:
-        fprintf(stderr, "neurodyn decode: bad value '%s' for --%s (see --help)\n", optarg, li >= 0 ? opts[li].name : "?");
-        return 2;
-    }
-    if (optind != argc - 1 || !target) {
+    cli_json json = {0, NULL};
+    const cli_opt opts[] = {
+        {"target", 0, CLI_STR, NULL, "what to decode: condition, NAME or FILE:DATASET (see above; required)", &target,
+         0, 0, NULL, "TARGET"},
+        {"data", 'd', CLI_STR, NULL, "data file for 'condition' / NAME targets", &data, 0, 0, NULL, "FILE"},
+        {"dataset", 0, CLI_STR, "output_params", "features: {split}_NAME of OUT.h5 (rates; e.g. factors, ic_mean;\n"
+         "                             with OUT.h5 = a data file, recon_data / encod_data decode from the counts)",
+         &dsname, 0, 0, NULL, "NAME"},
+        {"classify", 0, CLI_FLAG, NULL, "treat the target as class labels (default for 'condition')", &classify, 0, 0,
+         NULL, NULL},
+        {"regress", 0, CLI_FLAG, NULL, "treat the target as a continuous value (default otherwise)", &regress, 0, 0,
+         NULL, NULL},
+        {"split|test-split", 0, CLI_CHOICE, NULL, "trials to score. Default test when OUT.h5 has test_DATASET and the\n"
+         "                             target exists for the test trials, else valid (which chose best.ckpt); the\n"
+         "                             split used is printed", &split, 0, 0, "valid|test", NULL},
+        {"time-bins", 0, CLI_INT, NULL, "average the bins of each trial into K equal chunks first (default: keep\n"
+         "                             every bin)", &chunks, 1, 100000, NULL, "K"},
+        {"alphas", 0, CLI_STR, NULL, "penalties 10^LO .. 10^HI, N values log-spaced (default -2:6:17)", &alpha_s, 0, 0,
+         NULL, "LO:HI:N"},
+        {"folds", 0, CLI_INT, "5", "cross-validation folds on the train trials, drawn at random with --seed: trials\n"
+         "                             are often stored sorted, and contiguous folds would then extrapolate", &folds, 2,
+         1000, NULL, "K"},
+        {"seed", 0, CLI_INT, "0", "seed of the folds", &seed, 0, 2147483647, NULL, NULL},
+        {"contiguous-folds", 0, CLI_FLAG, NULL, "contiguous folds instead (sklearn KFold without shuffling)",
+         &contiguous, 0, 0, NULL, NULL},
+        {"json", 0, CLI_JSON, NULL, "the result as JSON on stdout, or written to FILE", &json, 0, 0, NULL, NULL},
+        {0}};
+    const cli_spec spec = {"decode", "OUT.h5 --target TARGET [--data DATA.h5] [--dataset output_params]\n"
+                           "                       [--classify | --regress] [--split valid|test] [--time-bins K]\n"
+                           "                       [--alphas LO:HI:N] [--folds 5] [--seed 0] [--json[=FILE]]", ABOUT,
+                           "lorenz_out.h5 --target condition --data lorenz.h5\n"
+                           "out.h5 --target session.nwb:trials/tap_time --dataset factors --time-bins 4 --json=dec.json",
+                           opts, 1, 1, "OUT.h5 and --target TARGET", NULL};
+    char *pos[argc > 0 ? argc : 1];
+    int npos, prc = cli_parse(&spec, argc, argv, pos, &npos);
+    if (prc) return prc < 0 ? 0 : prc;
+    if (!target || !*target) {
         fprintf(stderr, "neurodyn decode: expected OUT.h5 and --target TARGET (see --help)\n");
         return 2;
     }
-    const char *out = argv[optind];
+    if (alpha_s && parse_alphas(alpha_s, &lo, &hi, &n_alphas)) {
+        fprintf(stderr, "neurodyn decode: bad value '%s' for --alphas (LO:HI:N; see --help)\n", alpha_s);
+        return 2;
+    }
+    if (!*dsname || strlen(dsname) > 200) { fprintf(stderr, "neurodyn decode: bad --dataset\n"); return 2; }
+    if (classify) kind = 1;
+    if (regress) kind = 0;
+    const int json_stdout = json.on && !json.path;
+    const char *json_path = json.path;
+    const char *out = pos[0];
     if (kind < 0) kind = !strcmp(target, "condition");
     const char *split_why = NULL;
     if (!split) {
@@ -249,8 +236,8 @@ int cmd_decode(int argc, char **argv) {
     if (!alphas) { fprintf(stderr, "neurodyn decode: out of memory\n"); goto done; }
     for (int a = 0; a < n_alphas; a++) alphas[a] = pow(10.0, n_alphas > 1 ? lo + (hi - lo) * a / (n_alphas - 1) : lo);
     if (nd_h5_check_file(out, &err) || (data && nd_h5_check_file(data, &err)) ||
-        read_features(out, "train", dsname, chunks, &Xtr, &ntr, &p, &err) ||
-        read_features(out, split, dsname, chunks, &Xte, &nte, &p2, &err) ||
+        read_features(out, "train", dsname, (int)chunks, &Xtr, &ntr, &p, &err) ||
+        read_features(out, split, dsname, (int)chunks, &Xte, &nte, &p2, &err) ||
         read_target(target, out, data, "train", ntr, &Ytr, &q, &err) ||
         read_target(target, out, data, split, nte, &Yte, &q2, &err)) {
         fprintf(stderr, "neurodyn decode: %s\n", err.msg);
@@ -267,10 +254,10 @@ int cmd_decode(int argc, char **argv) {
         goto done;
     }
     if (folds > ntr) {
-        fprintf(stderr, "neurodyn decode: %s: --folds %d is more than the %d train trials\n", out, folds, ntr);
+        fprintf(stderr, "neurodyn decode: %s: --folds %d is more than the %d train trials\n", out, (int)folds, ntr);
         goto done;
     }
-    nd_decode_opts o = {alphas, n_alphas, folds, kind, !contiguous, (uint64_t)seed};
+    nd_decode_opts o = {alphas, n_alphas, (int)folds, kind, !contiguous, (uint64_t)seed};
     if (nd_decode(Xtr, Ytr, ntr, Xte, Yte, nte, p, q, &o, &r, &err)) {
         fprintf(stderr, "neurodyn decode: %s: %s\n", out, err.msg);
         goto done;
@@ -285,7 +272,7 @@ int cmd_decode(int argc, char **argv) {
         else printf("%-10s %.4f\n", metric, r.test_score);
         double best_cv = r.cv_score[0];
         for (int a = 1; a < n_alphas; a++) if (r.cv_score[a] > best_cv) best_cv = r.cv_score[a];
-        printf("alpha      %.4g (best of %d by %d-fold CV on train; CV %s %.4f)%s\n", r.best_alpha, n_alphas, folds, metric,
+        printf("alpha      %.4g (best of %d by %d-fold CV on train; CV %s %.4f)%s\n", r.best_alpha, n_alphas, (int)folds, metric,
                best_cv, edge ? "  note: at the edge of --alphas" : "");
     }
     root = cJSON_CreateObject();

@@ -34,3 +34,10 @@ const char *nd_status_name(nd_status s) {
     }
     return "unknown";
 }
+
+nd_status nd_fail_prefix(nd_error *err, nd_status code, const char *prefix) {
+    if (!err) return code;
+    char m[sizeof err->msg];
+    memcpy(m, err->msg, sizeof m);
+    return nd_fail(err, code, "%s: %s", prefix, m);
+}

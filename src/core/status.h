@@ -16,6 +16,8 @@ typedef struct {
 /* Fill err (if non-NULL) and return code. printf-style message, one line. */
 nd_status nd_fail(nd_error *err, nd_status code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* "PREFIX: <err's message>" into err (the message is copied first); returns code */
+nd_status nd_fail_prefix(nd_error *err, nd_status code, const char *prefix);
 const char *nd_status_name(nd_status s);
 void nd_error_clear(nd_error *err);
 

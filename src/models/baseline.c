@@ -635,7 +635,7 @@ nd_status nd_baseline_write(const char *path, const nd_lfads_data *d, const nd_b
         } else st = nd_h5_write_double(h, "cv/kernel_ms", r->cand, 1, &nc, err);
         if (!st) st = nd_h5_write_double(h, "cv/co_bps", sc, 2, dims, err);
     }
-    if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", split_seed, err);
+    if (!st) st = nd_h5_write_attr_int(h, "/", "split_seed", (long long)(split_seed), err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", valid_fraction, err);
     if (!st) st = nd_data_fp_write_attr(h, d, err); /* what eval checks its data against */
     if (h) {

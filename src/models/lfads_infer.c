@@ -269,9 +269,9 @@ nd_status nd_lfads_infer_out_write(const nd_lfads_infer_out *r, const nd_lfads_d
     if (!st) st = nd_h5_write_attr_string(h, "/", "checkpoint", r->ckpt, err);
     if (!st) st = nd_h5_write_attr_string(h, "/", "data", d->path, err);
     if (!st) st = nd_h5_write_attr_string(h, "/", "mode", r->samples > 0 ? "posterior_sample_average" : "posterior_mean", err);
-    if (!st) st = nd_h5_write_attr_double(h, "/", "samples", r->samples, err);
+    if (!st) st = nd_h5_write_attr_int(h, "/", "samples", (long long)(r->samples), err);
     /* the split the model was trained with, so eval can rebuild it when the data file has no valid_data */
-    if (!st) st = nd_h5_write_attr_double(h, "/", "split_seed", r->split_seed, err);
+    if (!st) st = nd_h5_write_attr_int(h, "/", "split_seed", (long long)(r->split_seed), err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "valid_fraction", r->valid_fraction, err);
     if (!st && r->recon == ND_RECON_POISSON) st = nd_h5_write_attr_string(h, "/", "rate_units", "counts per bin", err);
     /* another reconstruction model: output_params is its mean in data units; eval scores recon_params with it */
@@ -281,8 +281,8 @@ nd_status nd_lfads_infer_out_write(const nd_lfads_infer_out *r, const nd_lfads_d
         if (!st && r->recon == ND_RECON_ZIG) st = nd_h5_write_attr_double(h, "/", "zig_loc", r->zig_loc, err);
     }
     if (!st) st = nd_data_fp_write_attr(h, d, err); /* what eval checks its data against */
-    if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "session", r->session + 1, err);
-    if (!st && r->S > 1) st = nd_h5_write_attr_double(h, "/", "sessions", r->S, err);
+    if (!st && r->S > 1) st = nd_h5_write_attr_int(h, "/", "session", (long long)(r->session + 1), err);
+    if (!st && r->S > 1) st = nd_h5_write_attr_int(h, "/", "sessions", (long long)(r->S), err);
     if (h) {
         nd_error e2;
         nd_status cs = nd_h5_close(h, st == ND_OK, st ? &e2 : err);

@@ -979,6 +979,11 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
                     s.smoothed_recon, new_best ? " *" : "", s.lr, now_s() - t_ep, el, eta);
             fflush(o->progress);
         }
+        if (o->stop && *o->stop && !s.stopped && s.epoch < c->max_epochs) {
+            res->interrupted = 1;
+            reason = "interrupted";
+            break;
+        }
     }
     if (s.epoch >= c->max_epochs && !s.stopped) reason = "max_epochs reached";
     /* no best yet (ramps never finished): the final state is the best we have */

@@ -2,6 +2,7 @@
  * lr decay on plateau, early stopping, atomic checkpoints and exact resume. */
 #ifndef ND_MODELS_LFADS_TRAIN_H
 #define ND_MODELS_LFADS_TRAIN_H
+#include <signal.h>
 #include <stdio.h>
 #include "lfads.h"
 #include "../io/lfads_data.h"
@@ -19,6 +20,9 @@ typedef struct {
     int force;            /* without resume: delete the run files already in run_dir (else such a directory is an
                              error: a new run never leaves an old best.ckpt behind). With resume and no checkpoint to
                              resume, the run files left are always deleted. */
+    volatile sig_atomic_t *stop; /* NULL, or a flag (set by a signal handler): when it is non-zero at the end of an
+                             epoch, training stops there after writing last.ckpt (and best.ckpt), as a run with
+                             max_epochs = that epoch would; res->interrupted = 1. --resume continues it exactly. */
 } nd_train_opts;
 
 typedef struct {
@@ -27,6 +31,7 @@ typedef struct {
     double best_valid_recon; /* smoothed valid reconstruction NLL per trial at the best epoch */
     double seconds;
     char stop_reason[128];
+    int interrupted;       /* stopped by o->stop (resume to go on) */
 } nd_train_result;
 
 /* Trainer state saved in checkpoints (plain numbers; layout is part of checkpoint version 1). */

@@ -527,7 +527,7 @@ nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err) {
         TRY(nd_h5_write_float(f, "valid_data", d->valid, 3, dv, err));
         TRY(write_counts(f, "train_spikes", s->train_spikes, d->n_train, T, N, err));
         TRY(write_counts(f, "valid_spikes", s->valid_spikes, d->n_valid, T, N, err));
-        TRY(nd_h5_write_attr_double(f, "/", "calcium", 1, err));
+        TRY(nd_h5_write_attr_int(f, "/", "calcium", (long long)(1), err));
         TRY(nd_h5_write_attr_double(f, "/", "calcium_tau_ms", s->ca.tau_ms, err));
         TRY(nd_h5_write_attr_double(f, "/", "calcium_amplitude", s->ca.amplitude, err));
         TRY(nd_h5_write_attr_double(f, "/", "calcium_noise", s->ca.noise, err));
@@ -552,44 +552,44 @@ nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err) {
         TRY(nd_h5_write_float(f, "valid_inputs", s->valid_inputs, 3, uv, err));
     }
     TRY(nd_h5_write_double(f, "conversion_factor", &one, 0, NULL, err));
-    TRY(nd_h5_write_attr_string(f, "/", "rates_unit", "counts per bin", err));
+    TRY(nd_h5_write_attr_string(f, "/", "rate_units", "counts per bin", err));
     TRY(nd_h5_write_attr_double(f, "/", "bin_ms", s->bin_ms, err));
-    TRY(nd_h5_write_attr_double(f, "/", "n_conditions", s->n_conditions, err));
+    TRY(nd_h5_write_attr_int(f, "/", "n_conditions", (long long)(s->n_conditions), err));
     if (s->kind == ND_SYNTH_LORENZ) {
         const nd_lorenz_opts *o = &s->lorenz;
         TRY(nd_h5_write_attr_string(f, "/", "generator", "lorenz", err));
         TRY(nd_h5_write_attr_string(f, "/", "latents",
                                     "normalised Lorenz state z [trials][bins][3]; log-rate = W z + log(base_rate_hz * bin_ms / 1000)",
                                     err));
-        TRY(nd_h5_write_attr_double(f, "/", "seed", (double)o->seed, err));
-        TRY(nd_h5_write_attr_double(f, "/", "conditions", o->conditions, err));
-        TRY(nd_h5_write_attr_double(f, "/", "trials_per_condition", o->trials_per_condition, err));
-        TRY(nd_h5_write_attr_double(f, "/", "neurons", o->neurons, err));
-        TRY(nd_h5_write_attr_double(f, "/", "bins", o->bins, err));
+        TRY(nd_h5_write_attr_int(f, "/", "seed", (long long)(o->seed), err));
+        TRY(nd_h5_write_attr_int(f, "/", "conditions", (long long)(o->conditions), err));
+        TRY(nd_h5_write_attr_int(f, "/", "trials_per_condition", (long long)(o->trials_per_condition), err));
+        TRY(nd_h5_write_attr_int(f, "/", "neurons", (long long)(o->neurons), err));
+        TRY(nd_h5_write_attr_int(f, "/", "bins", (long long)(o->bins), err));
         TRY(nd_h5_write_attr_double(f, "/", "base_rate_hz", o->base_rate_hz, err));
         TRY(nd_h5_write_attr_double(f, "/", "valid_fraction", o->valid_fraction, err));
         if (s->session > 0) {
             size_t wd[2] = {(size_t)N, 3};
             TRY(nd_h5_write_float(f, "readout", s->readout, 2, wd, err));
-            TRY(nd_h5_write_attr_double(f, "/", "session", s->session, err));
-            TRY(nd_h5_write_attr_double(f, "/", "sessions", s->sessions, err));
-            TRY(nd_h5_write_attr_double(f, "/", "neurons_min", s->neurons_min, err));
-            TRY(nd_h5_write_attr_double(f, "/", "neurons_max", s->neurons_max, err));
+            TRY(nd_h5_write_attr_int(f, "/", "session", (long long)(s->session), err));
+            TRY(nd_h5_write_attr_int(f, "/", "sessions", (long long)(s->sessions), err));
+            TRY(nd_h5_write_attr_int(f, "/", "neurons_min", (long long)(s->neurons_min), err));
+            TRY(nd_h5_write_attr_int(f, "/", "neurons_max", (long long)(s->neurons_max), err));
         }
     } else {
         const nd_crnn_opts *o = &s->crnn;
         TRY(nd_h5_write_attr_string(f, "/", "generator", "chaotic_rnn", err));
         TRY(nd_h5_write_attr_string(f, "/", "latents", "network state tanh(x) [trials][bins][neurons]", err));
-        TRY(nd_h5_write_attr_double(f, "/", "seed", (double)o->seed, err));
-        TRY(nd_h5_write_attr_double(f, "/", "conditions", o->conditions, err));
-        TRY(nd_h5_write_attr_double(f, "/", "trials_per_condition", o->trials_per_condition, err));
-        TRY(nd_h5_write_attr_double(f, "/", "neurons", o->neurons, err));
-        TRY(nd_h5_write_attr_double(f, "/", "bins", o->bins, err));
+        TRY(nd_h5_write_attr_int(f, "/", "seed", (long long)(o->seed), err));
+        TRY(nd_h5_write_attr_int(f, "/", "conditions", (long long)(o->conditions), err));
+        TRY(nd_h5_write_attr_int(f, "/", "trials_per_condition", (long long)(o->trials_per_condition), err));
+        TRY(nd_h5_write_attr_int(f, "/", "neurons", (long long)(o->neurons), err));
+        TRY(nd_h5_write_attr_int(f, "/", "bins", (long long)(o->bins), err));
         TRY(nd_h5_write_attr_double(f, "/", "gain", o->gain, err));
         TRY(nd_h5_write_attr_double(f, "/", "tau_s", o->tau_s, err));
         TRY(nd_h5_write_attr_double(f, "/", "dt_s", o->dt_s, err));
         TRY(nd_h5_write_attr_double(f, "/", "max_rate_hz", o->max_rate_hz, err));
-        TRY(nd_h5_write_attr_double(f, "/", "input_pulses", o->input_pulses, err));
+        TRY(nd_h5_write_attr_int(f, "/", "input_pulses", (long long)(o->input_pulses), err));
         TRY(nd_h5_write_attr_double(f, "/", "pulse_magnitude", o->pulse_magnitude, err));
         TRY(nd_h5_write_attr_double(f, "/", "valid_fraction", o->valid_fraction, err));
     }
