@@ -145,6 +145,11 @@ nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, cons
                        "file from '%s' (%d)", test->cell, test->syn, train->cell, train->syn);
     if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
         return nd_fail(err, ND_ERR_IO, "%s: cannot create (%s)", o->out_dir, strerror(errno));
+    if (o->receptive_field_ms > 0)
+        for (int i = 0; i < o->n_depths; i++)
+            if (o->receptive_field_ms - (o->depths[i] - 1) * (o->fit.net.kernel - 1) < 1)
+                return nd_fail(err, ND_ERR_ARG, "neuron sweep: --receptive-field %d ms is too short for depth %d with "
+                               "kernel %d", o->receptive_field_ms, o->depths[i], o->fit.net.kernel);
     int n = o->n_depths * o->n_widths;
     nd_tcn_sweep_row *rows = calloc((size_t)n, sizeof *rows);
     if (!rows) return nd_fail(err, ND_ERR_NOMEM, "neuron sweep: out of memory");
@@ -159,6 +164,8 @@ nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, cons
             f.run_dir = dir;
             f.net.depth = o->depths[i];
             f.net.width = o->widths[j];
+            if (o->receptive_field_ms > 0)
+                f.net.first_kernel = o->receptive_field_ms - (f.net.depth - 1) * (f.net.kernel - 1);
             f.resume = stat(last, &sb) == 0; /* finished runs return at once; interrupted ones continue */
             f.force = 0;
             if (f.progress) fprintf(f.progress, "== depth %d, width %d -> %s\n", f.net.depth, f.net.width, dir);

@@ -19,6 +19,8 @@ typedef struct {
     const char *out_dir;
     int depths[ND_TCN_SWEEP_MAX], n_depths, widths[ND_TCN_SWEEP_MAX], n_widths;
     nd_tcn_fit_opts fit; /* everything but run_dir, depth and width */
+    int receptive_field_ms; /* > 0: every depth gets this receptive field (first kernel = it - (depth - 1) x
+                             * (kernel - 1)), so that depth is compared at equal temporal extent; 0: fit's */
 } nd_tcn_sweep_opts;
 typedef struct { int depth, width, receptive_field_ms; size_t params; nd_tcn_scores test; double seconds; } nd_tcn_sweep_row;
 /* rows: n_depths x n_widths entries (malloc'd, caller frees) */
