@@ -59,6 +59,16 @@ PYEOF
     expect_error "neuron eval: a sims file of another cell" "fitted on 'iaf'" $ND neuron eval "$T/run" --data "$T/br.h5"
     expect_error "neuron fit --resume on another cell's file" "fitted on cell 'iaf'" $ND neuron fit "$T/br.h5" --out "$T/run" $NF --epochs 2 --resume
     check "the run survived the refused resume" cmp "$T/run/best.ckpt" "$T/best_before"
+    # sweep at a fixed receptive field (the first kernel shrinks with depth), then two sweeps in one figure
+    check "neuron sweep --receptive-field: equal extent at every depth; neuron compare: table and figures" sh -c "\
+        $ND neuron sweep '$T/iaf.h5' --test '$T/iaf.h5' --depths 1,3 --widths 2 --receptive-field 12 --kernel 3 \
+            --epochs 1 --window-ms 100 --threads 1 --quiet --out '$T/sw' >/dev/null \
+        && grep -q '^first_kernel = 12' '$T/sw/d1_w2/config.txt' && grep -q '^first_kernel = 8' '$T/sw/d3_w2/config.txt' \
+        && awk -F'\t' 'NR > 1 && \$3 != 12 { exit 1 }' '$T/sw/sweep.tsv' \
+        && $ND neuron compare '$T/sw' '$T/sw' --out '$T/cmp' >/dev/null && test \$(wc -l <'$T/cmp/compare.tsv') -eq 5 \
+        && $PY -c 'import sys, xml.etree.ElementTree as E; [E.parse(f) for f in sys.argv[1:]]' '$T/cmp/auc_vs_depth.svg' \
+           '$T/cmp/ev_vs_depth.svg'"
+    expect_error "neuron compare: not a sweep directory" "run 'neuron sweep' first" $ND neuron compare "$T/run" --out "$T/cmp2"
 else
     skipped "bad sims files (needs python3-h5py to write them)"
 fi

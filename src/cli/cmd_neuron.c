@@ -17,7 +17,8 @@ static void neuron_usage(FILE *f) {
             "       neurodyn neuron fit sims.h5 --out RUN_DIR [options]    (neurodyn neuron fit --help)\n"
             "       neurodyn neuron eval RUN_DIR --data test_sims.h5 [--json[=FILE]]\n"
             "       neurodyn neuron sweep sims.h5 --test test_sims.h5 --out DIR [--depths 1,2,3,5,7] [--widths 32,128]\n"
-            "       neurodyn neuron filters RUN_DIR --out filters.h5 [--svg filters.svg]\n\n"
+            "       neurodyn neuron filters RUN_DIR --out filters.h5 [--svg filters.svg]\n"
+            "       neurodyn neuron compare SWEEP_DIR... --out DIR   (several sweeps in one figure)\n\n"
             "Simulates a ground-truth neuron driven by inhomogeneous Poisson inputs and writes, per 1 ms bin,\n"
             "the somatic voltage and output spikes with the input spike trains (HDF5; layout in docs/neuron.md).\n"
             "  iaf            integrate-and-fire: 80 excitatory + 20 inhibitory inputs, exponential kernel 20 ms\n"
@@ -477,6 +478,37 @@ static int neuron_filters(int argc, char **argv) {
     return 0;
 }
 
+static int neuron_compare(int argc, char **argv) {
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'h':
+            printf("usage: neurodyn neuron compare SWEEP_DIR... --out DIR\n\n"
+                   "Draws several sweeps (e.g. one per cell) in one figure: DIR/compare.tsv and DIR/auc_vs_depth.svg,\n"
+                   "DIR/ev_vs_depth.svg, one curve per sweep and width.\n\n"
+                   "example:\n  neurodyn neuron compare iaf/sweep branched-ampa/sweep branched/sweep --out figures/\n");
+            return 0;
+        default: cli_bad_option("neuron compare", argv); return 2;
+        }
+    }
+    if (optind >= argc || !out) {
+        fprintf(stderr, "neurodyn neuron compare: expected sweep directories and --out DIR (see --help)\n");
+        return 2;
+    }
+    nd_error err;
+    if (nd_tcn_sweep_compare((const char *const *)(argv + optind), argc - optind, out, &err)) {
+        fprintf(stderr, "neurodyn neuron compare: %s\n", err.msg);
+        return 1;
+    }
+    printf("neurodyn neuron compare: %d sweeps -> %s/compare.tsv, auc_vs_depth.svg, ev_vs_depth.svg\n", argc - optind, out);
+    return 0;
+}
+
 int cmd_neuron(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         neuron_usage(argc < 2 ? stderr : stdout);
@@ -487,7 +519,8 @@ int cmd_neuron(int argc, char **argv) {
     if (!strcmp(argv[1], "eval")) return neuron_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sweep")) return neuron_sweep(argc - 1, argv + 1);
     if (!strcmp(argv[1], "filters")) return neuron_filters(argc - 1, argv + 1);
-    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval, sweep, filters)\n",
+    if (!strcmp(argv[1], "compare")) return neuron_compare(argc - 1, argv + 1);
+    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval, sweep, filters, compare)\n",
             argv[1]);
     return 2;
 }

@@ -27,4 +27,9 @@ typedef struct { int depth, width, receptive_field_ms; size_t params; nd_tcn_sco
 nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
                        const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows, nd_error *err);
 
+/* Several sweeps (e.g. one per cell) in one figure: reads DIR/sweep.json of each of the n sweep directories and
+ * writes OUT/compare.tsv (cell, depth, width, scores) and OUT/auc_vs_depth.svg, OUT/ev_vs_depth.svg with one curve
+ * per sweep and width, labelled by cell. */
+nd_status nd_tcn_sweep_compare(const char *const *dirs, int n, const char *out_dir, nd_error *err);
+
 #endif
