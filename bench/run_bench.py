@@ -187,7 +187,7 @@ def l5pc_row():
         return
     out = os.path.join(B_DIR, "l5pc_bench.h5")
     env = dict(os.environ, NEURODYN_CACHE=os.path.join(B_DIR, "..", "cache"))
-    p = subprocess.run([nd_bin, "neuron", "simulate", "--cell", "l5pc", "--sims", "1", "--seconds", "2", "--quiet",
+    p = subprocess.run([nd_bin, "neuron", "simulate", "--cell", "l5pc", "--sims", "1", "--seconds", "1", "--quiet",
                         "--out", out], capture_output=True, text=True, env=env)
     if p.returncode != 0:
         print("| l5pc | - (%s) | - | - |" % p.stderr.strip())
@@ -195,7 +195,7 @@ def l5pc_row():
     # the simulation loop's own time (the file's simulate_seconds: NEURON's start-up and the cell's set-up left out)
     q = subprocess.run([PY, "-c", "import h5py, sys; print(h5py.File(sys.argv[1]).attrs['simulate_seconds'])", out],
                        capture_output=True, text=True)
-    sim = 1e3 * float(q.stdout) / 2.0
+    sim = 1e3 * float(q.stdout) / 1.0
     net = float(tcn("infer", 1278, 6, *TCN_NET, 1, 2.0)["ms_per_sim_s"])
     print("| l5pc (NEURON, dt 0.025 ms) | %.0f | %.1f | %.0f |" % (sim, net, sim / net))
     main()
