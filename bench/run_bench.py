@@ -198,4 +198,7 @@ def l5pc_row():
     sim = 1e3 * float(q.stdout) / 1.0
     net = float(tcn("infer", 1278, 6, *TCN_NET, 1, 2.0)["ms_per_sim_s"])
     print("| l5pc (NEURON, dt 0.025 ms) | %.0f | %.1f | %.0f |" % (sim, net, sim / net))
+
+
+if __name__ == "__main__":  # (was indented into tcn_bench, so that run_bench.py ran nothing)
     main()

@@ -4,7 +4,7 @@
 # (--inputs paper), fits one TCN per cell and depth (width WIDTH, the same receptive field RF at every depth),
 # scores each on the test set, and draws the three cells' curves in one figure (neuron compare).
 # Usage: nice -n 10 scripts/neuron_sweep.sh [DIR]
-# env: NEURODYN=bin/neurodyn SIMS=100 TEST_SIMS=20 SECONDS_PER_SIM=6 DEPTHS="1 7" WIDTH=32 RF=80 EPOCHS=8
+# env: NEURODYN=bin/neurodyn SIMS=100 TEST_SIMS=20 SECONDS_PER_SIM=6 DEPTHS="1 3" WIDTH=32 RF=80 EPOCHS=8
 #      THREADS=1 CELLS="iaf branched-ampa branched" PARALLEL=5 (fits at once; each depth is its own sweep
 #      DIR/CELL/sweep_dD, so depths run in parallel), FIT_OPTS="--lr 3e-3 --window-ms 200" (more, shorter
 #      windows: more steps for the same cost). Finished fits are reused and interrupted ones resumed.
@@ -14,7 +14,7 @@ DIR=${1:-neuron_sweep_out}
 SIMS=${SIMS:-100}
 TEST_SIMS=${TEST_SIMS:-20}
 SECS=${SECONDS_PER_SIM:-6}
-DEPTHS=${DEPTHS:-"1 7"}
+DEPTHS=${DEPTHS:-"1 3"}
 WIDTH=${WIDTH:-32}
 RF=${RF:-80}
 EPOCHS=${EPOCHS:-8}

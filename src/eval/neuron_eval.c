@@ -167,7 +167,7 @@ nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, cons
             if (o->receptive_field_ms > 0)
                 f.net.first_kernel = o->receptive_field_ms - (f.net.depth - 1) * (f.net.kernel - 1);
             f.resume = stat(last, &sb) == 0; /* finished runs return at once; interrupted ones continue */
-            f.force = 0;
+            f.force = !f.resume; /* a directory without last.ckpt (stopped in its first epoch) holds nothing to keep */
             if (f.progress) fprintf(f.progress, "== depth %d, width %d -> %s\n", f.net.depth, f.net.width, dir);
             double t0 = now_s();
             nd_tcn_fit_result res;
