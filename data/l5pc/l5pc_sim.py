@@ -188,7 +188,8 @@ def make_inputs(rng, np, ms, seg_len, apical, cell):
         k = np.arange(-int(3.5 * sd), int(3.5 * sd) + 1)
         w = np.exp(-0.5 * (k / sd) ** 2)
         w /= w.sum()
-        r = np.array([np.convolve(x, w, mode="same") for x in r])
+        h0 = (len(w) - 1) // 2  # centred, the length kept at ms even when the kernel is longer than the run
+        r = np.array([np.convolve(x, w, mode="full")[h0:h0 + ms] for x in r])
         rates.append(r)
     for r in rates:
         p = rng.exponential(1.0, r.shape) * r
