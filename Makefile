@@ -11,12 +11,13 @@ LDLIBS  = $(HDF5_LIBS) -lcjson -lyaml -llapacke -lopenblas -lmatio -lz -lm -fope
 
 # Debian packages needed to build (make demo, make install) and, in addition, to test: the fuzz smoke run
 # (clang, libFuzzer, libomp), mpirun search (OpenMPI), the header's cffi parse (python3-cffi), the
-# Fashion-MNIST learning test (dataset-fashion-mnist, also what 'learn train --task fashion-mnist' reads) and the
-# report test (chromium renders the page headless, xmllint checks its SVG). make deps
+# Fashion-MNIST learning test (dataset-fashion-mnist, also what 'learn train --task fashion-mnist' reads), the
+# report test (chromium renders the page headless, xmllint checks its SVG) and the L5PC in NEURON (neuron,
+# neuron-dev, python3-neuron; numpy and h5py for its script: neuron simulate --cell l5pc). make deps
 # installs the missing ones when root; tests whose tools are absent skip with a line saying so.
 BUILD_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libyaml-dev libmatio-dev
 TEST_PKGS  := libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev python3-cffi dataset-fashion-mnist \
-              chromium libxml2-utils
+              chromium libxml2-utils neuron neuron-dev python3-neuron python3-numpy python3-h5py
 DEB_PKGS   := $(BUILD_PKGS) $(TEST_PKGS)
 
 # installation (make install PREFIX=... DESTDIR=...)
@@ -116,7 +117,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-suite
 test-suite: all $(TEST_BIN) $(GRAD_BIN) $(BUILD)/tests/h5cmp
 	NEURODYN=$(NDBIN) LIBSO=$(LIBSO) H5CMP=$(BUILD)/tests/h5cmp OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh \
-	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh tests/report.sh fuzz/smoke.sh
+	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh tests/report.sh tests/neuron.sh fuzz/smoke.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 # (The fuzz harnesses are ASan/UBSan builds of their own: make test's smoke run is not repeated here.)
@@ -191,6 +192,9 @@ install: all man
 	  >$(DESTDIR)$(PREFIX)/lib/pkgconfig/neurodyn.pc
 	install -m 755 $(NDBIN) $(DESTDIR)$(PREFIX)/bin/neurodyn
 	install -m 644 $(BUILD)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -d $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc/mod
+	install -m 644 data/l5pc/README.md data/l5pc/cell1.asc data/l5pc/l5pc_sim.py $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc/
+	install -m 644 data/l5pc/mod/*.mod $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc/mod/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/neurodyn.h $(DESTDIR)$(PREFIX)/lib/libneurodyn.a \
@@ -198,6 +202,7 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/lib/libneurodyn.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/pkgconfig/neurodyn.pc \
 	  $(DESTDIR)$(PREFIX)/bin/neurodyn $(DESTDIR)$(PREFIX)/share/man/man1/neurodyn.1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/neurodyn-*.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc
 
 clean:
 	rm -rf build lib bin fuzz/build

@@ -55,6 +55,10 @@ def main():
         print("python3-torch is not installed (apt-get install python3-torch): PyTorch columns skipped")
         TORCH = False
     print("load before: " + open("/proc/loadavg").read().strip())
+    if os.environ.get("BENCH_ONLY") == "tcn":  # the neuron TCN tables alone (BENCH_ONLY=tcn make bench-run)
+        tcn_bench()
+        print("load after: " + open("/proc/loadavg").read().strip())
+        return
     # 1. same loss as neurodyn on fixed weights and a fixed batch
     if TORCH:
         print("\n== PyTorch comparator vs neurodyn: loss and gradient on a fixed batch (50 x 30, B 128) ==")
@@ -172,4 +176,29 @@ def tcn_bench():
         sim = float(tcn("sim", cell, 6)["ms_per_sim_s"])
         net = float(tcn("infer", syn, 6, *TCN_NET, 1, 2.0)["ms_per_sim_s"])
         print("| %s | %.1f | %.1f | %.2f |" % (cell, sim, net, sim / net))
+    l5pc_row()
+
+
+def l5pc_row():
+    """the NEURON L5PC (1,278 inputs) against a TCN of that input size: skipped without NEURON"""
+    nd_bin = os.path.join(HERE, "..", "bin", "neurodyn")
+    if subprocess.run([PY, "-c", "import neuron, h5py"], capture_output=True).returncode != 0:
+        print("| l5pc | - (NEURON not installed) | - | - |")
+        return
+    out = os.path.join(B_DIR, "l5pc_bench.h5")
+    env = dict(os.environ, NEURODYN_CACHE=os.path.join(B_DIR, "..", "cache"))
+    p = subprocess.run([nd_bin, "neuron", "simulate", "--cell", "l5pc", "--sims", "1", "--seconds", "1", "--quiet",
+                        "--out", out], capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        print("| l5pc | - (%s) | - | - |" % p.stderr.strip())
+        return
+    # the simulation loop's own time (the file's simulate_seconds: NEURON's start-up and the cell's set-up left out)
+    q = subprocess.run([PY, "-c", "import h5py, sys; print(h5py.File(sys.argv[1]).attrs['simulate_seconds'])", out],
+                       capture_output=True, text=True)
+    sim = 1e3 * float(q.stdout) / 1.0
+    net = float(tcn("infer", 1278, 6, *TCN_NET, 1, 2.0)["ms_per_sim_s"])
+    print("| l5pc (NEURON, dt 0.025 ms) | %.0f | %.1f | %.0f |" % (sim, net, sim / net))
+
+
+if __name__ == "__main__":  # (was indented into tcn_bench, so that run_bench.py ran nothing)
     main()

@@ -174,7 +174,6 @@ expect_error "convert without --bin-ms" "bin-ms" $ND convert "$T/l.h5" --out "$T
 check "neuron simulate --cell iaf" sh -c "$ND neuron simulate --cell iaf --sims 2 --seconds 1 --exc-rate-hz 5 --quiet \
     --out '$T/iaf.h5' >/dev/null && $ND inspect '$T/iaf.h5' >/dev/null 2>&1; test -s '$T/iaf.h5'"
 expect_error "neuron simulate: unknown cell" "unknown --cell" $ND neuron simulate --cell pyramidal --out "$T/x.h5"
-expect_error "neuron simulate: l5pc not built yet" "not implemented" $ND neuron simulate --cell l5pc --out "$T/x.h5"
 expect_error "neuron simulate: too short" "seconds" $ND neuron simulate --cell iaf --seconds 0.1 --out "$T/x.h5"
 # neuron fit / eval: a 1-layer network learns the integrate-and-fire cell (held-out AUC well above chance),
 # an extended --resume is bit-identical, and misuse gives one line

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "cli.h"
 #include "../models/neuron_sim.h"
+#include "../models/l5pc.h"
 #include "../eval/neuron_eval.h"
 #include <math.h>
 #include <getopt.h>
@@ -16,17 +17,22 @@ static void neuron_usage(FILE *f) {
             "       neurodyn neuron fit sims.h5 --out RUN_DIR [options]    (neurodyn neuron fit --help)\n"
             "       neurodyn neuron eval RUN_DIR --data test_sims.h5 [--json[=FILE]]\n"
             "       neurodyn neuron sweep sims.h5 --test test_sims.h5 --out DIR [--depths 1,2,3,5,7] [--widths 32,128]\n"
-            "       neurodyn neuron filters RUN_DIR --out filters.h5 [--svg filters.svg]\n\n"
+            "       neurodyn neuron filters RUN_DIR --out filters.h5 [--svg filters.svg]\n"
+            "       neurodyn neuron compare SWEEP_DIR... --out DIR   (several sweeps in one figure)\n\n"
             "Simulates a ground-truth neuron driven by inhomogeneous Poisson inputs and writes, per 1 ms bin,\n"
             "the somatic voltage and output spikes with the input spike trains (HDF5; layout in docs/neuron.md).\n"
             "  iaf            integrate-and-fire: 80 excitatory + 20 inhibitory inputs, exponential kernel 20 ms\n"
             "  branched       Hodgkin-Huxley soma + 82-compartment passive dendritic tree, AMPA + NMDA (Mg block)\n"
             "                 and GABA_A conductance synapses (328 excitatory, 90 inhibitory inputs)\n"
             "  branched-ampa  the same tree without NMDA\n"
+            "  l5pc           the Hay et al. (2011) layer-5 pyramidal cell in NEURON (Debian packages neuron,\n"
+            "                 neuron-dev, python3-neuron), AMPA + NMDA and GABA_A inputs on each of its 639\n"
+            "                 dendritic segments, driven with the paper's input statistics; l5pc-ampa: no NMDA\n"
+            "                 (--dt and --seed apply; the mechanisms are compiled once into ~/.cache/neurodyn)\n"
             "Unless --exc-rate-hz is given, the input rate is first calibrated (bisection on short simulations)\n"
             "so that the cell fires at --target-hz.\n\n"
             "options:\n"
-            "  --cell CELL          iaf | branched | branched-ampa (required)\n"
+            "  --cell CELL          iaf | branched | branched-ampa | l5pc | l5pc-ampa (required)\n"
             "  --out FILE           output HDF5 file (required; written atomically)\n"
             "  --sims K             simulations (default 10)\n"
             "  --seconds S          length of each simulation (default 6)\n"
@@ -35,11 +41,15 @@ static void neuron_usage(FILE *f) {
             "  --dt MS              integration step of the branched cells (default 0.025; must divide 1 ms)\n"
             "  --exc-rate-hz R      mean rate per excitatory input (default: calibrated)\n"
             "  --inh-ratio X        inhibitory / excitatory input rate (default 1.5; iaf 1)\n"
+            "  --inputs MODEL       shared (default: one population gain, inhibition tracks excitation) | paper\n"
+            "                       (Beniaguev et al. 2021: independent basal/apical drives, decorrelated E/I, a\n"
+            "                       per-compartment factor redrawn every interval, smoothing SD 25-600 ms)\n"
             "  --target-hz R        output rate the calibration aims at (default 3)\n"
             "  --quiet              no progress lines\n\n"
             "examples:\n"
             "  neurodyn neuron simulate --cell branched --sims 200 --seconds 6 --out train_sims.h5\n"
-            "  neurodyn neuron simulate --cell branched --sims 40 --seconds 6 --seed 1 --out test_sims.h5\n");
+            "  neurodyn neuron simulate --cell branched --sims 40 --seconds 6 --seed 1 --out test_sims.h5\n"
+            "  neurodyn neuron simulate --cell branched --inputs paper --sims 100 --out paper_sims.h5\n");
 }
 
 static int parse_num(const char *opt, const char *v, double lo, double hi, double *out) {
@@ -60,6 +70,7 @@ static int neuron_simulate(int argc, char **argv) {
         {"seed", required_argument, 0, 'S'},  {"threads", required_argument, 0, 't'},
         {"dt", required_argument, 0, 'd'},    {"exc-rate-hz", required_argument, 0, 'e'},
         {"inh-ratio", required_argument, 0, 'i'}, {"target-hz", required_argument, 0, 'T'},
+        {"inputs", required_argument, 0, 'I'},
         {"quiet", no_argument, 0, 'q'},       {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     nd_neuron_sim_opts o;
@@ -83,6 +94,15 @@ static int neuron_simulate(int argc, char **argv) {
         case 'e': if (!parse_num("--exc-rate-hz", optarg, 1e-6, 1000, &x)) return 2; o.exc_rate_hz = x; break;
         case 'i': if (!parse_num("--inh-ratio", optarg, 1e-6, 100, &x)) return 2; o.inh_ratio = x; break;
         case 'T': if (!parse_num("--target-hz", optarg, 0.01, 200, &x)) return 2; o.target_hz = x; break;
+        case 'I': {
+            int v = nd_neuron_inputs_parse(optarg);
+            if (v < 0) {
+                fprintf(stderr, "neurodyn neuron simulate: unknown --inputs '%s' (shared, paper)\n", optarg);
+                return 2;
+            }
+            o.inputs = (nd_neuron_inputs)v;
+            break;
+        }
         case 'q': quiet = 1; break;
         case 'h': neuron_usage(stdout); return 0;
         default: cli_bad_option("neuron simulate", argv); return 2;
@@ -96,14 +116,32 @@ static int neuron_simulate(int argc, char **argv) {
         fprintf(stderr, "neurodyn neuron simulate: --cell and --out are required (see --help)\n");
         return 2;
     }
-    if (!strcmp(cell, "l5pc") || !strcmp(cell, "l5pc-ampa")) {
-        fprintf(stderr, "neurodyn neuron simulate: --cell %s (the L5PC in NEURON) is not implemented yet; use iaf, "
-                        "branched or branched-ampa\n", cell);
-        return 2;
+    if (nd_l5pc_is_cell(cell)) {
+        nd_l5pc_opts lo;
+        nd_l5pc_opts_default(&lo);
+        lo.cell = cell;
+        lo.sims = o.sims;
+        lo.seconds = o.seconds;
+        lo.seed = o.seed;
+        lo.dt_ms = o.dt_ms;
+        lo.out = out;
+        lo.progress = quiet ? NULL : stderr;
+        nd_l5pc_result r;
+        nd_error err;
+        nd_status st = nd_l5pc_simulate(&lo, &r, &err);
+        if (st) {
+            fprintf(stderr, "neurodyn %s\n", err.msg);
+            return st == ND_ERR_ARG ? 2 : 1;
+        }
+        printf("neurodyn neuron simulate: %s: %d x %.1f s, %d inputs (%.2f / %.2f Hz exc / inh), output %.2f Hz, %ld "
+               "input spikes -> wrote %s (NEURON, %.0f s)\n", cell, r.sims, o.seconds, r.synapses, r.exc_rate_hz,
+               r.inh_rate_hz, r.output_rate_hz, r.input_spikes, out, r.seconds);
+        return 0;
     }
     int kind = nd_neuron_kind_parse(cell);
     if (kind < 0) {
-        fprintf(stderr, "neurodyn neuron simulate: unknown --cell '%s' (iaf, branched, branched-ampa)\n", cell);
+        fprintf(stderr, "neurodyn neuron simulate: unknown --cell '%s' (iaf, branched, branched-ampa, l5pc, "
+                        "l5pc-ampa)\n", cell);
         return 2;
     }
     o.kind = (nd_neuron_kind)kind;
@@ -266,7 +304,7 @@ static int int_list(const char *opt, const char *v, int lo, int hi, int *out, in
 static int neuron_sweep(int argc, char **argv) {
     static const struct option opts[] = {
         {"out", required_argument, 0, 'o'}, {"test", required_argument, 0, 'T'}, {"depths", required_argument, 0, 'P'},
-        {"widths", required_argument, 0, 'Q'}, FIT_LONG_OPTS, {"quiet", no_argument, 0, 'q'},
+        {"widths", required_argument, 0, 'Q'}, {"receptive-field", required_argument, 0, 'R'}, FIT_LONG_OPTS, {"quiet", no_argument, 0, 'q'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     nd_tcn_sweep_opts o;
     memset(&o, 0, sizeof o);
@@ -286,13 +324,16 @@ static int neuron_sweep(int argc, char **argv) {
         case 'T': test = optarg; break;
         case 'P': if (!int_list("--depths", optarg, 1, ND_TCN_MAX_DEPTH, o.depths, &o.n_depths)) return 2; break;
         case 'Q': if (!int_list("--widths", optarg, 1, 4096, o.widths, &o.n_widths)) return 2; break;
+        case 'R': if (!int_opt(cmd, "--receptive-field", optarg, 1, 100000, &o.receptive_field_ms)) return 2; break;
         case 'q': quiet = 1; break;
         case 'h':
             printf("usage: neurodyn neuron sweep sims.h5 --test test_sims.h5 --out DIR [--depths 1,2,3,5,7]\n"
-                   "                             [--widths 32,128] [neuron fit options]\n\n"
+                   "                             [--widths 32,128] [--receptive-field MS] [neuron fit options]\n\n"
                    "Fits one network per depth and width (DIR/dD_wW, each as 'neuron fit' would; finished ones are\n"
                    "reused and interrupted ones resumed, so the sweep can be restarted) and scores each on the test\n"
-                   "simulations: DIR/sweep.tsv, DIR/sweep.json, DIR/auc_vs_depth.svg, DIR/ev_vs_depth.svg.\n\n"
+                   "simulations: DIR/sweep.tsv, DIR/sweep.json, DIR/auc_vs_depth.svg, DIR/ev_vs_depth.svg.\n"
+                   "--receptive-field MS gives every depth the same temporal extent (the first kernel shrinks as\n"
+                   "layers are added), so that depth is not confounded with the time window.\n\n"
                    "example:\n  neurodyn neuron sweep train_sims.h5 --test test_sims.h5 --depths 1,2,3,5,7 --widths 32,128 "
                    "--out sweep/\n");
             return 0;
@@ -437,6 +478,37 @@ static int neuron_filters(int argc, char **argv) {
     return 0;
 }
 
+static int neuron_compare(int argc, char **argv) {
+    static const struct option opts[] = {{"out", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out = optarg; break;
+        case 'h':
+            printf("usage: neurodyn neuron compare SWEEP_DIR... --out DIR\n\n"
+                   "Draws several sweeps (e.g. one per cell) in one figure: DIR/compare.tsv and DIR/auc_vs_depth.svg,\n"
+                   "DIR/ev_vs_depth.svg, one curve per sweep and width.\n\n"
+                   "example:\n  neurodyn neuron compare iaf/sweep branched-ampa/sweep branched/sweep --out figures/\n");
+            return 0;
+        default: cli_bad_option("neuron compare", argv); return 2;
+        }
+    }
+    if (optind >= argc || !out) {
+        fprintf(stderr, "neurodyn neuron compare: expected sweep directories and --out DIR (see --help)\n");
+        return 2;
+    }
+    nd_error err;
+    if (nd_tcn_sweep_compare((const char *const *)(argv + optind), argc - optind, out, &err)) {
+        fprintf(stderr, "neurodyn neuron compare: %s\n", err.msg);
+        return 1;
+    }
+    printf("neurodyn neuron compare: %d sweeps -> %s/compare.tsv, auc_vs_depth.svg, ev_vs_depth.svg\n", argc - optind, out);
+    return 0;
+}
+
 int cmd_neuron(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         neuron_usage(argc < 2 ? stderr : stdout);
@@ -447,7 +519,8 @@ int cmd_neuron(int argc, char **argv) {
     if (!strcmp(argv[1], "eval")) return neuron_eval(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sweep")) return neuron_sweep(argc - 1, argv + 1);
     if (!strcmp(argv[1], "filters")) return neuron_filters(argc - 1, argv + 1);
-    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval, sweep, filters)\n",
+    if (!strcmp(argv[1], "compare")) return neuron_compare(argc - 1, argv + 1);
+    fprintf(stderr, "neurodyn neuron: unknown subcommand '%s' (available: simulate, fit, eval, sweep, filters, compare)\n",
             argv[1]);
     return 2;
 }

@@ -145,6 +145,11 @@ nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, cons
                        "file from '%s' (%d)", test->cell, test->syn, train->cell, train->syn);
     if (mkdir(o->out_dir, 0777) != 0 && errno != EEXIST)
         return nd_fail(err, ND_ERR_IO, "%s: cannot create (%s)", o->out_dir, strerror(errno));
+    if (o->receptive_field_ms > 0)
+        for (int i = 0; i < o->n_depths; i++)
+            if (o->receptive_field_ms - (o->depths[i] - 1) * (o->fit.net.kernel - 1) < 1)
+                return nd_fail(err, ND_ERR_ARG, "neuron sweep: --receptive-field %d ms is too short for depth %d with "
+                               "kernel %d", o->receptive_field_ms, o->depths[i], o->fit.net.kernel);
     int n = o->n_depths * o->n_widths;
     nd_tcn_sweep_row *rows = calloc((size_t)n, sizeof *rows);
     if (!rows) return nd_fail(err, ND_ERR_NOMEM, "neuron sweep: out of memory");
@@ -159,8 +164,10 @@ nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, cons
             f.run_dir = dir;
             f.net.depth = o->depths[i];
             f.net.width = o->widths[j];
+            if (o->receptive_field_ms > 0)
+                f.net.first_kernel = o->receptive_field_ms - (f.net.depth - 1) * (f.net.kernel - 1);
             f.resume = stat(last, &sb) == 0; /* finished runs return at once; interrupted ones continue */
-            f.force = 0;
+            f.force = !f.resume; /* a directory without last.ckpt (stopped in its first epoch) holds nothing to keep */
             if (f.progress) fprintf(f.progress, "== depth %d, width %d -> %s\n", f.net.depth, f.net.width, dir);
             double t0 = now_s();
             nd_tcn_fit_result res;
@@ -184,4 +191,103 @@ nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, cons
     if (st) { free(rows); return st; }
     *rows_out = rows;
     return ND_OK;
+}
+
+/* ---------- several sweeps in one figure ---------- */
+
+#define CMP_MAX_CURVES 32
+typedef struct {
+    int n;
+    char name[CMP_MAX_CURVES][64];
+    double x[CMP_MAX_CURVES][ND_TCN_SWEEP_MAX], auc[CMP_MAX_CURVES][ND_TCN_SWEEP_MAX], ev[CMP_MAX_CURVES][ND_TCN_SWEEP_MAX];
+    int len[CMP_MAX_CURVES];
+    int which; /* 0 AUC, 1 EV */
+} cmp_ctx;
+
+static void cmp_plot(FILE *f, void *ud) {
+    const cmp_ctx *c = ud;
+    nd_svg_series s[CMP_MAX_CURVES];
+    for (int i = 0; i < c->n; i++) s[i] = (nd_svg_series){c->name[i], c->x[i], c->which ? c->ev[i] : c->auc[i], c->len[i]};
+    nd_svg_line_plot(f, c->which ? "Somatic voltage: explained variance (test)" : "Output spikes: ROC AUC (test)",
+                     "depth (layers)", c->which ? "explained variance" : "spike AUC", s, c->n, NAN, NAN);
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 65536;
+            char *b = realloc(buf, cap);
+            if (!b) { free(buf); fclose(f); return NULL; }
+            buf = b;
+        }
+        size_t k = fread(buf + n, 1, 4096, f);
+        n += k;
+        if (k < 4096) break;
+    }
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+nd_status nd_tcn_sweep_compare(const char *const *dirs, int n, const char *out_dir, nd_error *err) {
+    if (n < 1) return nd_fail(err, ND_ERR_ARG, "neuron compare: no sweep directories");
+    if (mkdir(out_dir, 0777) != 0 && errno != EEXIST)
+        return nd_fail(err, ND_ERR_IO, "%s: cannot create (%s)", out_dir, strerror(errno));
+    cmp_ctx *c = calloc(1, sizeof *c);
+    if (!c) return nd_fail(err, ND_ERR_NOMEM, "neuron compare: out of memory");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/compare.tsv", out_dir);
+    FILE *tsv = fopen(path, "w");
+    if (!tsv) { free(c); return nd_fail(err, ND_ERR_IO, "%s: cannot write", path); }
+    fprintf(tsv, "cell\tdepth\twidth\treceptive_field_ms\tparams\tspike_auc\ttpr_at_0.25pct_fpr\tvoltage_ev\n");
+    nd_status st = ND_OK;
+    for (int d = 0; d < n && !st; d++) {
+        snprintf(path, sizeof path, "%s/sweep.json", dirs[d]);
+        char *txt = slurp(path);
+        cJSON *root = txt ? cJSON_Parse(txt) : NULL;
+        free(txt);
+        const cJSON *cell = root ? cJSON_GetObjectItem(root, "cell") : NULL, *nets = root ? cJSON_GetObjectItem(root, "networks") : NULL;
+        if (!root || !cJSON_IsString(cell) || !cJSON_IsArray(nets)) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s", path, root ? "not a neuron sweep's sweep.json (no cell or networks)"
+                                                               : "missing or not JSON (run 'neuron sweep' first)");
+            cJSON_Delete(root);
+            break;
+        }
+        const cJSON *e;
+        cJSON_ArrayForEach(e, nets) {
+            int depth = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "depth"));
+            int width = (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "width"));
+            double auc = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "spike_auc"));
+            double ev = cJSON_GetNumberValue(cJSON_GetObjectItem(e, "voltage_explained_variance"));
+            fprintf(tsv, "%s\t%d\t%d\t%d\t%.0f\t%.5f\t%.5f\t%.5f\n", cell->valuestring, depth, width,
+                    (int)cJSON_GetNumberValue(cJSON_GetObjectItem(e, "receptive_field_ms")),
+                    cJSON_GetNumberValue(cJSON_GetObjectItem(e, "params")), auc,
+                    cJSON_GetNumberValue(cJSON_GetObjectItem(e, "tpr_at_fpr")), ev);
+            char name[64];
+            snprintf(name, sizeof name, "%s, width %d", cell->valuestring, width);
+            int k = 0;
+            while (k < c->n && strcmp(c->name[k], name)) k++;
+            if (k == c->n) {
+                if (c->n == CMP_MAX_CURVES) continue;
+                snprintf(c->name[c->n++], sizeof c->name[0], "%s", name);
+            }
+            if (c->len[k] == ND_TCN_SWEEP_MAX) continue;
+            c->x[k][c->len[k]] = depth;
+            c->auc[k][c->len[k]] = auc >= 0 ? auc : NAN;
+            c->ev[k][c->len[k]++] = ev > -1 ? ev : NAN;
+        }
+        cJSON_Delete(root);
+    }
+    if (fclose(tsv) && !st) st = nd_fail(err, ND_ERR_IO, "%s/compare.tsv: write failed", out_dir);
+    for (int w = 0; w < 2 && !st; w++) {
+        c->which = w;
+        snprintf(path, sizeof path, "%s/%s", out_dir, w ? "ev_vs_depth.svg" : "auc_vs_depth.svg");
+        st = nd_svg_write(path, cmp_plot, c, err);
+    }
+    free(c);
+    return st;
 }

@@ -19,10 +19,17 @@ typedef struct {
     const char *out_dir;
     int depths[ND_TCN_SWEEP_MAX], n_depths, widths[ND_TCN_SWEEP_MAX], n_widths;
     nd_tcn_fit_opts fit; /* everything but run_dir, depth and width */
+    int receptive_field_ms; /* > 0: every depth gets this receptive field (first kernel = it - (depth - 1) x
+                             * (kernel - 1)), so that depth is compared at equal temporal extent; 0: fit's */
 } nd_tcn_sweep_opts;
 typedef struct { int depth, width, receptive_field_ms; size_t params; nd_tcn_scores test; double seconds; } nd_tcn_sweep_row;
 /* rows: n_depths x n_widths entries (malloc'd, caller frees) */
 nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
                        const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows, nd_error *err);
+
+/* Several sweeps (e.g. one per cell) in one figure: reads DIR/sweep.json of each of the n sweep directories and
+ * writes OUT/compare.tsv (cell, depth, width, scores) and OUT/auc_vs_depth.svg, OUT/ev_vs_depth.svg with one curve
+ * per sweep and width, labelled by cell. */
+nd_status nd_tcn_sweep_compare(const char *const *dirs, int n, const char *out_dir, nd_error *err);
 
 #endif

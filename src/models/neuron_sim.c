@@ -36,6 +36,14 @@ int nd_neuron_kind_parse(const char *name) {
 }
 const char *nd_neuron_kind_name(nd_neuron_kind k) { return k >= 0 && k <= 2 ? kind_names[k] : "?"; }
 
+static const char *input_names[] = {"shared", "paper"};
+int nd_neuron_inputs_parse(const char *name) {
+    for (int k = 0; k < 2; k++)
+        if (!strcmp(name, input_names[k])) return k;
+    return -1;
+}
+const char *nd_neuron_inputs_name(nd_neuron_inputs i) { return i >= 0 && i <= 1 ? input_names[i] : "?"; }
+
 void nd_neuron_sim_opts_default(nd_neuron_sim_opts *o) {
     memset(o, 0, sizeof *o);
     o->kind = ND_NEURON_BRANCHED;
@@ -155,8 +163,9 @@ static int list_push(spike_list *l, int t, int s) {
     return 0;
 }
 
-static int make_inputs(const cell_model *m, int ms, double exc_hz, double inh_hz, nd_rng *r, spike_list *out) {
-    double *ge = malloc(sizeof(double) * ms * 3), *gi = ge ? ge + ms : NULL, *tmp = ge ? ge + 2 * ms : NULL;
+static int make_inputs_shared(const cell_model *m, int ms, double exc_hz, double inh_hz, nd_rng *r,
+                              spike_list *out) {
+    double *ge = calloc((size_t)ms * 3, sizeof(double)), *gi = ge ? ge + ms : NULL, *tmp = ge ? ge + 2 * ms : NULL;
     double *factor = malloc(sizeof(double) * m->syn);
     if (!ge || !factor) { free(ge); free(factor); return -1; }
     for (int t = 0; t < ms;) {
@@ -178,6 +187,84 @@ static int make_inputs(const cell_model *m, int ms, double exc_hz, double inh_hz
     free(ge);
     free(factor);
     return rc;
+}
+
+/* moving average of half-width h over x[0..n) into y (edges: the mean of the taps inside) */
+static void box_pass(double *y, const double *x, int n, int h) {
+    double acc = 0;
+    int lo = 0, hi = -1; /* window [lo, hi] */
+    for (int t = 0; t < n; t++) {
+        int a = t - h < 0 ? 0 : t - h, b = t + h >= n ? n - 1 : t + h;
+        while (hi < b) acc += x[++hi];
+        while (lo < a) acc -= x[lo++];
+        y[t] = acc / (hi - lo + 1);
+    }
+}
+
+/* The generator of Beniaguev, Segev & London (2021; shared/spec/neuron-dnn.md), re-implemented: per simulation an
+ * interval length (one of 25..450 ms, +-20 ms jitter) and a smoothing SD (one of 25..600 ms, +-20 ms jitter); per
+ * interval and tree (basal: soma and basal branches, apical: trunk, obliques and tuft; iaf: one tree) an
+ * excitatory drive E ~ U(0, 2) and an inhibitory one I ~ U(max(0, E - 1.5), E + 0.5) (the paper's NMDA ranges,
+ * 0..800 and -600..+200 spikes per 100 ms, in units of 400); per interval and compartment (iaf: synapse) a
+ * factor U(0.5, 1.5) for each type. The rate of a synapse is its rate (exc_hz or inh_hz) x drive x factor,
+ * smoothed along time (a Gaussian of that SD, as three box passes of the same variance), and each 1 ms bin
+ * fires with probability rate x Exp(1). */
+static const int paper_interval_ms[] = {25, 30, 35, 40, 45, 55, 60, 65, 70, 75, 80, 85, 90, 100, 150, 200, 300, 450};
+static const int paper_sigma_ms[] = {25, 30, 35, 40, 50, 60, 80, 100, 150, 200, 300, 400, 500, 600};
+
+static int make_inputs_paper(const cell_model *m, int ms, double exc_hz, double inh_hz, nd_rng *r,
+                             spike_list *out) {
+    const int iaf = m->cell.n == 0, units = iaf ? m->syn : m->cell.n;
+    int len = paper_interval_ms[nd_rng_below(r, sizeof paper_interval_ms / sizeof(int))] +
+              (int)(40 * nd_rng_uniform(r) - 20);
+    int sigma = paper_sigma_ms[nd_rng_below(r, sizeof paper_sigma_ms / sizeof(int))] +
+                (int)(40 * nd_rng_uniform(r) - 20);
+    if (len < 5) len = 5;
+    if (sigma < 5) sigma = 5;
+    int w = (int)lround(sqrt(4.0 * sigma * sigma + 1)), h = (w - 1) / 2;
+    /* rates [2 types][units][ms] */
+    double *rate = malloc(sizeof(double) * 2 * (size_t)units * ms), *tmp = malloc(sizeof(double) * ms);
+    if (!rate || !tmp) { free(rate); free(tmp); return -1; }
+    for (int t0 = 0; t0 < ms; t0 += len) {
+        double e[2], i[2];
+        for (int g = 0; g < 2; g++) {
+            e[g] = 2 * nd_rng_uniform(r);
+            double lo = e[g] - 1.5 < 0 ? 0 : e[g] - 1.5;
+            i[g] = lo + (e[g] + 0.5 - lo) * nd_rng_uniform(r);
+        }
+        for (int u = 0; u < units; u++) {
+            int g = iaf ? 0 : (m->cell.branch[u] >= 1 && m->cell.branch[u] <= 5);
+            double fe = (0.5 + nd_rng_uniform(r)) * e[g], fi = (0.5 + nd_rng_uniform(r)) * i[g];
+            for (int t = t0; t < t0 + len && t < ms; t++) {
+                rate[(size_t)u * ms + t] = fe;
+                rate[((size_t)units + u) * ms + t] = fi;
+            }
+        }
+    }
+    for (int k = 0; k < 2 * units; k++) {
+        double *x = rate + (size_t)k * ms;
+        box_pass(tmp, x, ms, h);
+        box_pass(x, tmp, ms, h);
+        box_pass(tmp, x, ms, h);
+        memcpy(x, tmp, sizeof(double) * ms);
+    }
+    int rc = 0;
+    for (int t = 0; t < ms && !rc; t++)
+        for (int s = 0; s < m->syn && !rc; s++) {
+            int u = iaf ? s : m->comp[s];
+            double p = m->type[s] ? inh_hz * rate[((size_t)units + u) * ms + t] : exc_hz * rate[(size_t)u * ms + t];
+            p *= 1e-3 * -log(1 - nd_rng_uniform(r)); /* the Exp(1) jitter */
+            if (nd_rng_uniform(r) < p) rc = list_push(out, t, s);
+        }
+    free(rate);
+    free(tmp);
+    return rc;
+}
+
+static int make_inputs(const cell_model *m, nd_neuron_inputs inputs, int ms, double exc_hz, double inh_hz, nd_rng *r,
+                       spike_list *out) {
+    return inputs == ND_INPUTS_PAPER ? make_inputs_paper(m, ms, exc_hz, inh_hz, r, out)
+                                     : make_inputs_shared(m, ms, exc_hz, inh_hz, r, out);
 }
 
 /* ---------- one simulation ---------- */
@@ -231,10 +318,11 @@ static nd_status run_branched(const cell_model *m, int nmda, double dt, int ms, 
     return ND_OK;
 }
 
-static nd_status simulate_one(const cell_model *m, nd_neuron_kind kind, double dt, int ms, double exc_hz,
-                              double inh_hz, nd_rng *r, spike_list *in, float *v, unsigned char *sp, nd_error *err) {
+static nd_status simulate_one(const cell_model *m, nd_neuron_kind kind, nd_neuron_inputs inputs, double dt, int ms,
+                              double exc_hz, double inh_hz, nd_rng *r, spike_list *in, float *v, unsigned char *sp,
+                              nd_error *err) {
     in->n = 0;
-    if (make_inputs(m, ms, exc_hz, inh_hz, r, in)) return nd_fail(err, ND_ERR_NOMEM, "neuron simulate: out of memory");
+    if (make_inputs(m, inputs, ms, exc_hz, inh_hz, r, in)) return nd_fail(err, ND_ERR_NOMEM, "neuron simulate: out of memory");
     if (kind == ND_NEURON_IAF) {
         run_iaf(m, ms, in, v, sp);
         return ND_OK;
@@ -257,7 +345,7 @@ static nd_status output_rate(const cell_model *m, const nd_neuron_sim_opts *o, i
         nd_rng r;
         nd_rng_stream(&r, o->seed, STREAM_CALIBRATE, (uint64_t)k);
         nd_error e;
-        nd_status s1 = v && sp ? simulate_one(m, o->kind, o->dt_ms, ms, exc_hz, inh_hz, &r, &in, v, sp, &e)
+        nd_status s1 = v && sp ? simulate_one(m, o->kind, o->inputs, o->dt_ms, ms, exc_hz, inh_hz, &r, &in, v, sp, &e)
                                : nd_fail(&e, ND_ERR_NOMEM, "neuron simulate: out of memory");
         if (!s1)
             for (int t = 500; t < ms; t++) spikes += sp[t];
@@ -316,6 +404,7 @@ nd_status nd_neuron_simulate(const nd_neuron_sim_opts *o, nd_neuron_sims *out, n
     double inh = o->inh_rate_hz > 0 ? o->inh_rate_hz : exc * ratio;
     const int ms = (int)lround(o->seconds * 1000), S = o->sims;
     out->kind = o->kind;
+    out->inputs = o->inputs;
     out->sims = S;
     out->ms = ms;
     out->syn = m.syn;
@@ -337,7 +426,7 @@ nd_status nd_neuron_simulate(const nd_neuron_sim_opts *o, nd_neuron_sims *out, n
         nd_rng r;
         nd_rng_stream(&r, o->seed, STREAM_INPUT, (uint64_t)k);
         nd_error e;
-        nd_status s1 = simulate_one(&m, o->kind, o->dt_ms, ms, exc, inh, &r, &lists[k], out->soma_v + (size_t)k * ms,
+        nd_status s1 = simulate_one(&m, o->kind, o->inputs, o->dt_ms, ms, exc, inh, &r, &lists[k], out->soma_v + (size_t)k * ms,
                                     out->spikes + (size_t)k * ms, &e);
         #pragma omp critical
         {
@@ -400,6 +489,7 @@ nd_status nd_neuron_sims_write(const char *path, const nd_neuron_sims *s, nd_err
     if (!st) st = nd_h5_write_int(f, "syn_branch", s->syn_branch, 1, &ns, err);
     if (!st) st = nd_h5_write_float(f, "syn_distance_um", s->syn_distance_um, 1, &ns, err);
     if (!st) st = nd_h5_write_attr_string(f, "/", "cell", nd_neuron_kind_name(s->kind), err);
+    if (!st) st = nd_h5_write_attr_string(f, "/", "inputs", nd_neuron_inputs_name(s->inputs), err);
     if (!st) st = nd_h5_write_attr_double(f, "/", "dt", s->dt_ms, err);
     if (!st) st = nd_h5_write_attr_double(f, "/", "bin_ms", 1.0, err);
     if (!st) st = nd_h5_write_attr_int(f, "/", "seed", (long long)s->seed, err);

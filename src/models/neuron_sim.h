@@ -19,8 +19,18 @@ typedef enum { ND_NEURON_IAF, ND_NEURON_BRANCHED, ND_NEURON_BRANCHED_AMPA } nd_n
 int nd_neuron_kind_parse(const char *name);
 const char *nd_neuron_kind_name(nd_neuron_kind k);
 
+/* input statistics: SHARED (one population gain for all synapses, SD-10 ms smoothing, inhibition tracking
+ * excitation) or PAPER (Beniaguev et al. 2021's generator: independent basal / apical drives, decorrelated
+ * excitation and inhibition, a per-compartment factor redrawn every interval, smoothing SD 25-600 ms, an
+ * exponential per-bin rate jitter); docs/neuron.md "Inputs" */
+typedef enum { ND_INPUTS_SHARED, ND_INPUTS_PAPER } nd_neuron_inputs;
+/* "shared", "paper" -> value; -1 if unknown */
+int nd_neuron_inputs_parse(const char *name);
+const char *nd_neuron_inputs_name(nd_neuron_inputs i);
+
 typedef struct {
     nd_neuron_kind kind;
+    nd_neuron_inputs inputs; /* input statistics (default SHARED) */
     int sims;              /* simulations */
     double seconds;        /* length of each simulation */
     uint64_t seed;
@@ -38,6 +48,7 @@ void nd_neuron_sim_opts_default(nd_neuron_sim_opts *o);
 /* Simulations: dense outputs, sparse inputs (one entry per input spike, sorted by simulation then time). */
 typedef struct {
     nd_neuron_kind kind;
+    nd_neuron_inputs inputs;
     int sims, ms, syn;            /* simulations, 1 ms bins per simulation, input synapses */
     float *soma_v;                /* [sims][ms] mV at the end of each ms */
     unsigned char *spikes;        /* [sims][ms] 1 where a somatic spike starts in that ms */

@@ -66,14 +66,27 @@ nd_status nd_neuron_data_read(const char *path, nd_neuron_data *d, nd_error *err
             st = nd_fail(err, ND_ERR_FORMAT, "%s: 'spikes' entry %zu is %g; spikes must be 0 or 1", path, i, sp[i]);
         else if (!isfinite(v[i])) st = nd_fail(err, ND_ERR_FORMAT, "%s: 'soma_v' entry %zu is not finite", path, i);
     }
+    for (int j = 0; !st && j < d->syn; j++)
+        if (d->syn_type[j] != 0 && d->syn_type[j] != 1)
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: 'syn_type' entry %d is %g; must be 0 (excitatory) or 1 (inhibitory)",
+                         path, j, d->syn_type[j]);
+    /* the inputs are binary: a synapse fires at most once per simulation and ms (stamp: the last block it fired in) */
+    size_t *stamp = !st ? calloc((size_t)d->syn, sizeof(size_t)) : NULL, block = 0;
+    if (!st && !stamp) st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
     for (size_t i = 0; !st && i < nt; i++) {
+        if (!i || k[i] != k[i - 1] || t[i] != t[i - 1]) block++;
         if (k[i] < 0 || k[i] >= d->sims || t[i] < 0 || t[i] >= d->ms || s[i] < 0 || s[i] >= d->syn)
             st = nd_fail(err, ND_ERR_FORMAT, "%s: input spike %zu (sim %d, %d ms, synapse %d) is out of range "
                          "(%d sims x %d ms, %d synapses)", path, i, k[i], t[i], s[i], d->sims, d->ms, d->syn);
         else if (i && (k[i] < k[i - 1] || (k[i] == k[i - 1] && t[i] < t[i - 1])))
             st = nd_fail(err, ND_ERR_FORMAT, "%s: input spikes must be sorted by spike_sim, then spike_times_ms "
                          "(entry %zu is not)", path, i);
+        else if (stamp[s[i]] == block)
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: input spike %zu repeats synapse %d in sim %d at %d ms; inputs must be "
+                         "binary (at most one spike per synapse and ms)", path, i, s[i], k[i], t[i]);
+        else stamp[s[i]] = block;
     }
+    free(stamp);
     if (!st) {
         d->n_in = nt;
         d->in_time = malloc(sizeof(int) * (nt ? nt : 1));
