@@ -135,7 +135,7 @@ int cmd_train(int argc, char **argv) {
     for (int k = 0; k < S && !st; k++)
         st = nd_lfads_data_read_values(argv[optind + k], (uint64_t)cfg.seed, cfg.valid_fraction, values, &d[k], &err);
     if (!st) {
-        nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0, force};
+        nd_train_opts o = {out, threads, resume, max_epochs, quiet ? NULL : stdout, 0, force, NULL, NULL};
         nd_train_result res;
         st = nd_lfads_train_sessions(d, S, &cfg, &o, &res, &err);
     }

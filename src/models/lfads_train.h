@@ -19,6 +19,10 @@ typedef struct {
     int force;            /* without resume: delete the run files already in run_dir (else such a directory is an
                              error: a new run never leaves an old best.ckpt behind). With resume and no checkpoint to
                              resume, the run files left are always deleted. */
+    /* called after every epoch once its checkpoints are written (epochs done, max_epochs, smoothed valid recon);
+     * non-zero stops training: ND_INTERRUPTED, the run resumable exactly. NULL: none. */
+    int (*on_epoch)(void *user, int epoch, int max_epochs, double valid_recon);
+    void *on_epoch_user;
 } nd_train_opts;
 
 typedef struct {
