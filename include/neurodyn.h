@@ -2,7 +2,8 @@
  *
  * This header is the whole contract: it is standalone (no other neurodyn header), declares only
  * nd_ / ND_ names, uses no macros or attributes to declare anything and passes only float, double,
- * int, size_t and char arrays (the library's float build; the double build is internal).
+ * int, size_t and char arrays (the library's float build; the double build is internal), plus the progress
+ * callback's function pointer and its void * user pointer.
  * Link with:  cc app.c $(pkg-config --cflags --libs neurodyn)
  *
  * Conventions (as SQLite's):
