@@ -10,14 +10,15 @@ ALL_CFLAGS = $(CFLAGS) -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -fopenmp
 LDLIBS  = $(HDF5_LIBS) -lcjson -lyaml -llapacke -lopenblas -lmatio -lz -lm -fopenmp
 
 # Debian packages needed to build (make demo, make install) and, in addition, to test: the fuzz smoke run
-# (clang, libFuzzer, libomp), mpirun search (OpenMPI), the header's cffi parse (python3-cffi), the
+# (clang, libFuzzer, libomp), mpirun search (OpenMPI), the header's cffi parse and the Python package's tests
+# (python3-cffi, python3-pytest, python3-numpy, python3-h5py; python3-torch optional, for the export check), the
 # Fashion-MNIST learning test (dataset-fashion-mnist, also what 'learn train --task fashion-mnist' reads), the
 # report test (chromium renders the page headless, xmllint checks its SVG) and the L5PC in NEURON (neuron,
-# neuron-dev, python3-neuron; numpy and h5py for its script: neuron simulate --cell l5pc). make deps
+# neuron-dev, python3-neuron: neuron simulate --cell l5pc). make deps
 # installs the missing ones when root; tests whose tools are absent skip with a line saying so.
 BUILD_PKGS := gcc make pkg-config libopenblas-dev liblapacke-dev libhdf5-dev zlib1g-dev libcjson-dev libyaml-dev libmatio-dev
-TEST_PKGS  := libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev python3-cffi dataset-fashion-mnist \
-              chromium libxml2-utils neuron neuron-dev python3-neuron python3-numpy python3-h5py
+TEST_PKGS  := libopenmpi-dev openmpi-bin clang libclang-rt-14-dev libomp-dev python3-cffi python3-pytest python3-numpy \
+              python3-h5py dataset-fashion-mnist chromium libxml2-utils neuron neuron-dev python3-neuron
 DEB_PKGS   := $(BUILD_PKGS) $(TEST_PKGS)
 
 # installation (make install PREFIX=... DESTDIR=...)
@@ -25,6 +26,8 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 VERSION := 0.1.0
 SOMAJOR := 0
+# the Python package (python/neurodyn): PYTHONPATH=$(PYDIR) finds it; it loads PREFIX/lib/libneurodyn.so.0
+PYDIR   ?= $(PREFIX)/lib/python3/dist-packages
 
 CORE_SRC := $(wildcard src/core/*.c src/nn/*.c src/io/*.c src/models/*.c src/eval/*.c src/analysis/*.c)
 API_SRC  := $(wildcard src/api/*.c)
@@ -117,7 +120,7 @@ test: deps
 	@$(MAKE) --no-print-directory test-suite
 test-suite: all $(TEST_BIN) $(GRAD_BIN) $(BUILD)/tests/h5cmp
 	NEURODYN=$(NDBIN) LIBSO=$(LIBSO) H5CMP=$(BUILD)/tests/h5cmp OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh \
-	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh tests/report.sh tests/neuron.sh fuzz/smoke.sh
+	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh tests/report.sh tests/neuron.sh tests/python.sh fuzz/smoke.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 # (The fuzz harnesses are ASan/UBSan builds of their own: make test's smoke run is not repeated here.)
@@ -195,6 +198,8 @@ install: all man
 	install -d $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc/mod
 	install -m 644 data/l5pc/README.md data/l5pc/cell1.asc data/l5pc/l5pc_sim.py $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc/
 	install -m 644 data/l5pc/mod/*.mod $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc/mod/
+	install -d $(DESTDIR)$(PYDIR)/neurodyn
+	install -m 644 python/neurodyn/__init__.py python/neurodyn/_lib.py include/neurodyn.h $(DESTDIR)$(PYDIR)/neurodyn/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/include/neurodyn.h $(DESTDIR)$(PREFIX)/lib/libneurodyn.a \
@@ -203,6 +208,8 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/bin/neurodyn $(DESTDIR)$(PREFIX)/share/man/man1/neurodyn.1 \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/neurodyn-*.1
 	rm -rf $(DESTDIR)$(PREFIX)/share/neurodyn/l5pc
+	rm -rf $(DESTDIR)$(PYDIR)/neurodyn
+	-rmdir $(DESTDIR)$(PYDIR) $(DESTDIR)$(PREFIX)/lib/python3 2>/dev/null
 
 clean:
 	rm -rf build lib bin fuzz/build

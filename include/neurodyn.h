@@ -2,7 +2,8 @@
  *
  * This header is the whole contract: it is standalone (no other neurodyn header), declares only
  * nd_ / ND_ names, uses no macros or attributes to declare anything and passes only float, double,
- * int, size_t and char arrays (the library's float build; the double build is internal).
+ * int, size_t and char arrays (the library's float build; the double build is internal), plus the progress
+ * callback's function pointer and its void * user pointer.
  * Link with:  cc app.c $(pkg-config --cflags --libs neurodyn)
  *
  * Conventions (as SQLite's):
@@ -32,7 +33,8 @@ typedef enum nd_status {
     ND_ERR_NOMEM = 4,      /* allocation failed */
     ND_ERR_NUMERIC = 5,    /* NaN/Inf or divergence */
     ND_ERR_CHECKPOINT = 6, /* checkpoint missing, truncated or corrupt */
-    ND_ERR_INTERNAL = 7
+    ND_ERR_INTERNAL = 7,
+    ND_INTERRUPTED = 8     /* a progress callback asked to stop (nd_set_progress_callback); nothing is lost */
 } nd_status;
 
 /* "0.1.0"; static storage */
@@ -244,5 +246,57 @@ void nd_report_options_default(nd_report_options *opts);
  * opts->sweep, AUC vs depth) or a `learn train` run (learning curves, the bias-variance plane of gradients.h5). Errors name the file and
  * the problem (ND_ERR_IO, ND_ERR_FORMAT, ND_ERR_ARG). opts may be NULL only for runs that need no data file. */
 nd_status nd_report(nd_context *ctx, const char *run, const nd_report_options *opts, const char *html_path);
+
+/* ================================================================ additions for the Python package and export
+ * (issue 17). Everything above is unchanged except the ND_INTERRUPTED status. */
+
+/* Progress callback, called on the calling thread after every training epoch once its checkpoints are on disk:
+ * step = epochs completed, total = max_epochs, value = the smoothed validation reconstruction per trial. Return 0
+ * to go on; non-zero stops training there: nd_train returns ND_INTERRUPTED ("training interrupted after epoch
+ * K ...") and nd_train(..., resume = 1) later continues exactly as if never stopped. fn NULL removes the
+ * callback. Independent of nd_set_progress (the printed lines). user is passed through, never freed. */
+typedef int (*nd_progress_fn)(void *user, int step, int total, double value);
+void nd_set_progress_callback(nd_context *ctx, nd_progress_fn fn, void *user);
+
+/* Data built from arrays: spike counts of the train and valid trials, [trials][bins][neurons] row-major, copied.
+ * valid may be NULL with n_valid = 0: then round(n * valid_fraction) trials chosen by a shuffle seeded with
+ * split_seed go to valid (their positions in train are their trial indices), as nd_data_open does for a file
+ * without valid_data. bin_ms >= 0 (0: unknown, 20 where one is needed). The data behaves as a file's (nd_train,
+ * nd_infer, nd_eval). Errors: ND_ERR_ARG (sizes, NULL), ND_ERR_FORMAT (NaN/Inf, negative or non-integer counts:
+ * the message names the array and the element). */
+nd_status nd_data_from_arrays(nd_context *ctx, const float *train, int n_train, const float *valid, int n_valid,
+                              int bins, int neurons, double bin_ms, unsigned long long split_seed,
+                              double valid_fraction, nd_data **out);
+/* the file (or "" for simulated data / arrays); owned by data */
+const char *nd_data_path(const nd_data *data);
+/* bin width in ms: the file's root attribute bin_ms, the simulation's or the arrays'; 0 when unknown */
+double nd_data_bin_ms(const nd_data *data);
+/* the original trial index of each trial of a split ([nd_data_trials] ints, owned by data): the file's *_inds, or
+ * the positions in the file when the split was drawn from train_data; NULL when the data gives none */
+const int *nd_data_trial_inds(const nd_data *data, nd_split split);
+/* the original neuron ids of the nd_data_recon_neurons() reconstructed neurons, into ids[0..cap-1]: a converted
+ * file's heldin_neurons then heldout_neurons, else 0, 1, ... ND_ERR_ARG if cap is too small; ND_ERR_FORMAT when
+ * the file's id lists do not match the data's neuron counts. */
+nd_status nd_data_neuron_ids(nd_context *ctx, const nd_data *data, int *ids, int cap);
+
+/* Representational similarity of X [n][p] and Y [n][q] (row-major float, the same n samples in both), as
+ * `neurodyn compare` with its default options: method "cca" (mean canonical correlation), "svcca", "pwcca", "cka"
+ * (linear), "cka-rbf", "cka-debiased" (linear kernel) or "procrustes" (angular shape distance, alpha 1). The
+ * arrays are read, not kept. ND_ERR_ARG for an unknown method or bad sizes (the message lists the methods);
+ * ND_ERR_NUMERIC for degenerate data (a constant side, ...). */
+nd_status nd_compare(nd_context *ctx, const float *x, const float *y, int n, int p, int q, const char *method,
+                     double *value);
+
+/* Write a trained model's weights as HDF5 under lfads-torch's `LFADS` module state_dict names and shapes (one
+ * dataset per parameter, e.g. "decoder.rnn.cell.gen_cell.weight_hh"; root attributes give the constructor's
+ * sizes): what `neurodyn export RUN --format lfads-torch` writes. docs/python.md shows how to load it. */
+nd_status nd_model_export(nd_context *ctx, const nd_model *model, const char *path);
+/* Write the Neural Latents Benchmark submission layout ({dataset}/train_rates_heldin, eval_rates_heldin,
+ * eval_rates_heldout, eval_rates_heldin_forward, eval_rates_heldout_forward, ...; counts per bin) from an outputs
+ * file of `neurodyn infer` / `baseline` (or nd_outputs_write) on data. eval_split: ND_SPLIT_VALID, ND_SPLIT_TEST,
+ * or ND_SPLIT_TRAIN to mean "test when the outputs have test rates, else valid". dataset NULL: the data file's
+ * base name without extension. */
+nd_status nd_export_nlb(nd_context *ctx, const nd_data *data, const char *outputs_path, const char *dataset,
+                        nd_split eval_split, const char *path);
 
 #endif

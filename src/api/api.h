@@ -18,12 +18,15 @@ struct nd_context {
     nd_error err;
     int threads;  /* 0 = all cores */
     int progress;
+    nd_progress_fn progress_fn; /* nd_set_progress_callback */
+    void *progress_user;
 };
 
 struct nd_data {
     nd_lfads_data own;     /* read from a file */
     nd_synth *synth;       /* or simulated (its data member) */
     double split_seed, valid_fraction;
+    double bin_ms;         /* nd_data_from_arrays (0: unknown) */
 };
 
 struct nd_train_options {

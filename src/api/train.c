@@ -65,7 +65,8 @@ ND_API nd_status nd_train(nd_context *ctx, const nd_data *data, const nd_train_o
     nd_status st = nd_lfads_config_check(&opts->cfg, &ctx->err);
     if (st) return api_end(ctx, st);
     nd_train_opts o = {run_dir, api_threads(ctx), resume != 0, opts->max_epochs_set ? opts->cfg.max_epochs : -1,
-                       ctx->progress ? stderr : NULL, 0, 0, NULL}; /* no force: a used run_dir is an error */
+                       ctx->progress ? stderr : NULL, 0, 0, NULL, ctx->progress_fn, ctx->progress_user};
+    /* no force: a used run_dir is an error */
     nd_train_result res;
     memset(&res, 0, sizeof res);
     st = nd_lfads_train(api_lfd(data), &opts->cfg, &o, &res, &ctx->err);

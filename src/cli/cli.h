@@ -26,6 +26,7 @@ int cmd_search(int argc, char **argv);
 int cmd_neuron(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* one-line message for an option getopt_long rejected (call with opterr = 0) */
 void cli_bad_option(const char *cmd, char **argv);

@@ -23,6 +23,7 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"learn", cmd_learn, "learning rules beyond backprop: train with a rule, measure gradient bias and variance"},
     {"report", cmd_report, "one self-contained HTML page (inline SVG figures) about a run"},
     {"neuron", cmd_neuron, "ground-truth neurons for fitting a neuron's input-output function (simulate)"},
+    {"export", cmd_export, "export a model's weights under lfads-torch names, or outputs as an NLB submission"},
 };
 
 void cli_bad_option(const char *cmd, char **argv) {

@@ -31,6 +31,7 @@ const char *nd_status_name(nd_status s) {
     case ND_ERR_NUMERIC: return "numerical error";
     case ND_ERR_CHECKPOINT: return "bad checkpoint";
     case ND_ERR_INTERNAL: return "internal error";
+    case ND_INTERRUPTED: return "interrupted";
     }
     return "unknown";
 }

@@ -511,7 +511,7 @@ static void encoders_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int
     for (int t = 0; t < Tr; t++) {
         for (int b = b0; b < b0 + nb; b++) {
             real *dst = w->CI + ((size_t)t * B + b) * 2 * Hci;
-            if (t - lag >= 0 && t - lag < Tci)
+            if (t - lag >= 0 && t < Tci) /* lfads-torch: no controller input past the CI bins */
                 memcpy(dst, w->cif.Hs + ((size_t)(t - lag) * B + b) * Hci, sizeof(real) * Hci);
             else memset(dst, 0, sizeof(real) * Hci);
             if (t + lag < Tci) memcpy(dst + Hci, w->cib.Hs + ((size_t)(t + lag) * B + b) * Hci, sizeof(real) * Hci);
@@ -861,7 +861,7 @@ static void encoders_back_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0
     for (int t = 0; t < T; t++)
         for (int b = b0; b < b0 + nb; b++) {
             const real *src = w->dCI + ((size_t)t * B + b) * 2 * Hci;
-            if (t - lag >= 0 && t - lag < Tci) {
+            if (t - lag >= 0 && t < Tci) {
                 real *d = w->dHs3 + ((size_t)(t - lag) * B + b) * Hci;
                 for (int j = 0; j < Hci; j++) d[j] += src[j];
             }

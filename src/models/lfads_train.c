@@ -984,6 +984,13 @@ nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfa
             reason = "interrupted";
             break;
         }
+        /* a stop asked after the last epoch changes nothing: the run is finished */
+        if (o->on_epoch && o->on_epoch(o->on_epoch_user, (int)s.epoch, c->max_epochs, s.smoothed_recon) &&
+            !s.stopped && s.epoch < c->max_epochs) {
+            st = nd_fail(err, ND_INTERRUPTED, "training interrupted after epoch %d of %d; %s holds it: resume to "
+                         "continue", (int)s.epoch, c->max_epochs, last);
+            goto done;
+        }
     }
     if (s.epoch >= c->max_epochs && !s.stopped) reason = "max_epochs reached";
     /* no best yet (ramps never finished): the final state is the best we have */

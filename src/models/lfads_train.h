@@ -23,6 +23,10 @@ typedef struct {
     volatile sig_atomic_t *stop; /* NULL, or a flag (set by a signal handler): when it is non-zero at the end of an
                              epoch, training stops there after writing last.ckpt (and best.ckpt), as a run with
                              max_epochs = that epoch would; res->interrupted = 1. --resume continues it exactly. */
+    /* called after every epoch once its checkpoints are written (epochs done, max_epochs, smoothed valid recon);
+     * non-zero stops training: ND_INTERRUPTED, the run resumable exactly. NULL: none. */
+    int (*on_epoch)(void *user, int epoch, int max_epochs, double valid_recon);
+    void *on_epoch_user;
 } nd_train_opts;
 
 typedef struct {

@@ -166,7 +166,7 @@ static int worker_main(const search_opts *o, int w, int g, const double *hp, int
                 attempt ? " (re-run after a failure)" : "");
         fflush(log);
     }
-    nd_train_opts to = {dir, o->threads, 1, c.max_epochs, log, new_hp, 0, o->stop};
+    nd_train_opts to = {dir, o->threads, 1, c.max_epochs, log, new_hp, 0, o->stop, NULL, NULL};
     nd_train_result res;
     nd_status st = nd_lfads_train(&d, &c, &to, &res, &err);
     if (st == ND_OK) rc = res.interrupted ? JOB_INTERRUPTED : JOB_OK;
