@@ -60,7 +60,8 @@ static int learn_train(int argc, char **argv) {
         {"batch", required_argument, 0, 'B'}, {"sigma", required_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"data-dir", required_argument, 0, 'D'},
         {"out", required_argument, 0, 'o'}, {"resume", no_argument, 0, 'r'}, {"force", no_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {"baseline", required_argument, 0, 'b'},
+        {"angle", required_argument, 0, 'a'}, {"noise", required_argument, 0, 'n'}, {0, 0, 0, 0}};
     nd_learn_opts o;
     nd_learn_opts_default(&o);
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
@@ -90,6 +91,13 @@ static int learn_train(int argc, char **argv) {
         case 'l': o.lr = strtod(optarg, &end); if (*end || !(o.lr > 0 && o.lr < 100)) goto bad; break;
         case 'S': o.sigma = strtod(optarg, &end); if (*end || !(o.sigma > 0 && o.sigma < 10)) goto bad; break;
         case 'D': o.data_dir = optarg; break;
+        case 'b':
+            if (!strcmp(optarg, "running")) o.running_baseline = 1;
+            else if (!strcmp(optarg, "two-point")) o.running_baseline = 0;
+            else goto bad;
+            break;
+        case 'a': o.ori_angle = strtod(optarg, &end); if (*end || !(o.ori_angle > 0 && o.ori_angle <= 45)) goto bad; break;
+        case 'n': o.ori_noise = strtod(optarg, &end); if (*end || !(o.ori_noise >= 0 && o.ori_noise < 100)) goto bad; break;
         case 'o': o.out_dir = optarg; break;
         case 'r': o.resume = 1; break;
         case 'f': o.force = 1; break;
@@ -107,18 +115,13 @@ static int learn_train(int argc, char **argv) {
         return 2;
     }
     if (task) {
-        if (!strcmp(task, "fashion-mnist")) o.task = ND_TASK_FASHION_MNIST;
-        else if (!strcmp(task, "teacher")) o.task = ND_TASK_TEACHER;
-        else if (!strcmp(task, "orientation") || !strcmp(task, "flipflop")) {
-            fprintf(stderr, "neurodyn learn train: --task %s is not implemented yet (fashion-mnist, teacher)\n", task);
-            return 2;
-        } else {
-            fprintf(stderr, "neurodyn learn train: unknown --task '%s' (fashion-mnist, teacher)\n", task);
+        int t = nd_learn_task_parse(task);
+        if (t < 0) {
+            fprintf(stderr, "neurodyn learn train: unknown --task '%s' (fashion-mnist, teacher, orientation, flipflop)\n", task);
             return 2;
         }
-        if (o.task == ND_TASK_TEACHER && !arch_set) { /* a small default for the synthetic task */
-            o.L = 2; o.widths[0] = 20; o.widths[1] = 50; o.widths[2] = 5;
-        }
+        o.task = (nd_learn_task)t;
+        if (!arch_set) nd_learn_default_arch(&o);
     }
     if (rule) {
         int r = nd_rule_parse(rule);
