@@ -10,6 +10,7 @@
 #include "../io/h5.h"
 #include "../models/lfads_infer.h"
 #include "../models/lfads_train.h"
+#include "../models/learn_rnn.h"
 #include <cjson/cJSON.h>
 #include <getopt.h>
 #include <math.h>
@@ -31,7 +32,9 @@ static void fp_usage(FILE *f) {
             "as are outliers farther from the centroid of the initial states than --outlier-scale times their\n"
             "mean distance to it; the rest are merged within --dedup. For each fixed point: q, the Jacobian's\n"
             "eigenvalues (stable when all |lambda| < 1: a discrete-time map, one step per bin) and, with\n"
-            "--outputs, its distance to the nearest generator state the model visits on the data.\n\n"
+            "--outputs, its distance to the nearest generator state the model visits on the data.\n"
+            "RUN may also be a recurrent network of 'neurodyn learn train --rnn N' (leaky tanh RNN, zero input; its\n"
+            "model.h5 holds valid_gen_states for --outputs); docs/learning.md.\n\n"
             "options:\n"
             "  --inputs zero|mean  constant generator input [inferred inputs, external inputs]: zero (default), or\n"
             "                      mean = the mean of {split}_gen_inputs of --outputs over trials and bins (a model\n"
@@ -129,11 +132,25 @@ int cmd_fixedpoints(int argc, char **argv) {
     nd_error err;
     char ckpt[4096];
     nd_lfads_model m;
+    memset(&m, 0, sizeof m);
     int mdims[3];
-    if (cli_load_run("fixedpoints", argv[optind], ckpt, sizeof ckpt, &m, mdims)) return 1;
+    /* a recurrent network of 'learn train --rnn' (a leaky tanh RNN, zero input), or an LFADS generator */
+    nd_fp_leaky_tanh_map rmap = {0, 0, NULL, NULL};
+    double *rW = NULL;
+    if (nd_learn_rnn_is_run(argv[optind])) {
+        nd_rnn rn;
+        if (nd_learn_rnn_load(argv[optind], &rn, NULL, NULL, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); return 1; }
+        rW = nd_alloc(sizeof(double) * ((size_t)rn.N * rn.N + rn.N));
+        if (!rW) { nd_rnn_free(&rn); fprintf(stderr, "neurodyn fixedpoints: out of memory\n"); return 1; }
+        for (size_t i = 0; i < (size_t)rn.N * rn.N; i++) rW[i] = rn.W[i];
+        for (int i = 0; i < rn.N; i++) rW[(size_t)rn.N * rn.N + i] = rn.b[i];
+        rmap.n = rn.N; rmap.alpha = rn.alpha; rmap.W = rW; rmap.b = rW + (size_t)rn.N * rn.N;
+        snprintf(ckpt, sizeof ckpt, "%s/last.ckpt", argv[optind]);
+        nd_rnn_free(&rn);
+    } else if (cli_load_run("fixedpoints", argv[optind], ckpt, sizeof ckpt, &m, mdims)) return 1;
     omp_set_num_threads((int)threads);
     nd_blas_set_threads((int)threads);
-    int H = m.cfg.gen_dim, K = m.ctrl ? m.cfg.co_dim : 0, nin = K + m.E, rc = 1, n_states = 0;
+    int H = rW ? rmap.n : m.cfg.gen_dim, K = !rW && m.ctrl ? m.cfg.co_dim : 0, nin = rW ? 0 : K + m.E, rc = 1, n_states = 0;
     float *gs = NULL, *gi = NULL;
     double *u = NULL, *st0 = NULL;
     size_t gd[ND_H5_MAX_RANK], id[ND_H5_MAX_RANK];
@@ -175,7 +192,7 @@ int cmd_fixedpoints(int argc, char **argv) {
             for (int j = 0; j < nin; j++) u[j] += gi[i * nin + j];
         for (int j = 0; j < nin; j++) u[j] /= rows ? (double)rows : 1;
     }
-    if (nd_fp_gru_map_init(&map, &m.p.gen, nin, H, m.cfg.cell_clip, u, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); goto done; }
+    if (!rW && nd_fp_gru_map_init(&map, &m.p.gen, nin, H, m.cfg.cell_clip, u, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); goto done; }
     nd_rng rng;
     nd_rng_stream(&rng, (uint64_t)seed, STREAM_FP_STARTS, 0);
     for (long s = 0; s < starts; s++) {
@@ -186,7 +203,8 @@ int cmd_fixedpoints(int argc, char **argv) {
         } else
             for (int j = 0; j < H; j++) x[j] = nd_rng_normal(&rng);
     }
-    if (nd_fixed_points(nd_fp_gru_fn, &map, H, st0, (int)starts, &fo, &r, &err)) {
+    if (rW ? nd_fixed_points(nd_fp_leaky_tanh_fn, &rmap, H, st0, (int)starts, &fo, &r, &err)
+           : nd_fixed_points(nd_fp_gru_fn, &map, H, st0, (int)starts, &fo, &r, &err)) {
         fprintf(stderr, "neurodyn fixedpoints: %s: %s\n", ckpt, err.msg);
         goto done;
     }
@@ -257,7 +275,7 @@ int cmd_fixedpoints(int argc, char **argv) {
         cJSON_AddItemToArray(arr, o);
     }
     if (!json_stdout) {
-        printf("fixed points of the generator of %s (gen_dim %d, input %s) from %ld starts (%s)\n", ckpt, H,
+        printf("fixed points of the %s of %s (%s %d, input %s) from %ld starts (%s)\n", rW ? "recurrent network" : "generator", ckpt, rW ? "units" : "gen_dim", H,
                nin ? (strcmp(inputs, "mean") ? "zero" : "mean of gen_inputs") : "none", starts,
                gs ? "sampled generator states" : "N(0, 1)");
         int nfix = r.n_fp - r.n_slow;
@@ -321,7 +339,7 @@ done:
     cJSON_Delete(root);
     nd_fp_result_free(&r);
     nd_fp_gru_map_free(&map);
-    nd_free(gs); nd_free(gi); nd_free(u); nd_free(st0);
-    nd_lfads_free(&m);
+    nd_free(gs); nd_free(gi); nd_free(u); nd_free(st0); nd_free(rW);
+    if (!rW) nd_lfads_free(&m);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* neurodyn learn train | gradients: learning rules beyond backprop (docs/learning.md). */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "../models/learn_train.h"
+#include "../models/learn_rnn.h"
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -67,7 +67,7 @@ static int learn_train(int argc, char **argv) {
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     o.threads = nproc > 0 ? (int)nproc : 1;
     const char *task = NULL, *rule = NULL;
-    int quiet = 0, c, arch_set = 0;
+    int quiet = 0, c, arch_set = 0, lr_set = 0, batch_set = 0;
     char *end;
     optind = 1;
     opterr = 0;
@@ -83,12 +83,12 @@ static int learn_train(int argc, char **argv) {
             }
             arch_set = 1;
             break;
-        case 'N': fprintf(stderr, "neurodyn learn train: --rnn (recurrent networks) is not implemented yet\n"); return 2;
+        case 'N': o.rnn_units = (int)strtol(optarg, &end, 10); if (*end || o.rnn_units < 1 || o.rnn_units > 4096) goto bad; break;
         case 'E': o.epochs = (int)strtol(optarg, &end, 10); if (*end || o.epochs < 1) goto bad; break;
-        case 'B': o.batch = (int)strtol(optarg, &end, 10); if (*end || o.batch < 1) goto bad; break;
+        case 'B': batch_set = 1; o.batch = (int)strtol(optarg, &end, 10); if (*end || o.batch < 1) goto bad; break;
         case 's': o.seed = strtoull(optarg, &end, 10); if (*end) goto bad; break;
         case 't': o.threads = (int)strtol(optarg, &end, 10); if (*end || o.threads < 1 || o.threads > 1024) goto bad; break;
-        case 'l': o.lr = strtod(optarg, &end); if (*end || !(o.lr > 0 && o.lr < 100)) goto bad; break;
+        case 'l': lr_set = 1; o.lr = strtod(optarg, &end); if (*end || !(o.lr > 0 && o.lr < 100)) goto bad; break;
         case 'S': o.sigma = strtod(optarg, &end); if (*end || !(o.sigma > 0 && o.sigma < 10)) goto bad; break;
         case 'D': o.data_dir = optarg; break;
         case 'b':
@@ -123,10 +123,24 @@ static int learn_train(int argc, char **argv) {
         o.task = (nd_learn_task)t;
         if (!arch_set) nd_learn_default_arch(&o);
     }
-    if (rule) {
+    if (o.rnn_units && arch_set) {
+        fprintf(stderr, "neurodyn learn train: --rnn and --arch: give one (a recurrent or a feed-forward network)\n");
+        return 2;
+    }
+    if (rule && o.rnn_units) {
+        int r = nd_rnn_rule_parse(rule);
+        if (r < 0) {
+            fprintf(stderr, "neurodyn learn train: --rule '%s' does not train a recurrent network (--rnn): bptt, rflo\n", rule);
+            return 2;
+        }
+        o.rnn_rule = r;
+        if (!lr_set) o.lr = 3e-3; /* Adam */
+        if (!batch_set) o.batch = 32;
+    } else if (rule) {
         int r = nd_rule_parse(rule);
         if (r < 0) {
-            fprintf(stderr, "neurodyn learn train: unknown --rule '%s' (bp, fa, dfa, sign, np, wp)\n", rule);
+            fprintf(stderr, "neurodyn learn train: %s --rule '%s' (bp, fa, dfa, sign, np, wp; with --rnn: bptt, rflo)\n",
+                    nd_rnn_rule_parse(rule) >= 0 ? "a recurrent rule needs --rnn N:" : "unknown", rule);
             return 2;
         }
         o.rule = (nd_rule)r;

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "learn_train.h"
+#include "learn_rnn.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../io/checkpoint.h"
@@ -338,6 +339,9 @@ static nd_status write_model(const char *path, nd_mlp *m, const real *init, cons
 
 nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_error *err) {
     memset(res, 0, sizeof *res);
+    if (oin->rnn_units > 0 || (oin->resume && nd_learn_rnn_is_run(oin->out_dir))) return nd_learn_rnn_train(oin, res, err);
+    if (oin->task == ND_TASK_FLIPFLOP)
+        return nd_fail(err, ND_ERR_ARG, "task flipflop needs a recurrent network: --rnn N (e.g. --rnn 64)");
     nd_learn_opts o = *oin;
     char last[4096], prev[4096], curves_p[4096], model_p[4096];
     snprintf(last, sizeof last, "%s/last.ckpt", o.out_dir);
