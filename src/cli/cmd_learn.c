@@ -14,6 +14,7 @@ static void learn_usage(FILE *f) {
     fprintf(f,
             "usage: neurodyn learn train --task TASK --rule RULE --out RUN_DIR [options]\n"
             "       neurodyn learn gradients RUN_DIR [--rules bp,fa,dfa,sign,np,wp] [--samples 200] [--json[=FILE]]\n"
+            "                                [--svg plane.svg]   (the bias-variance plane)\n"
             "       neurodyn learn compare RUN_DIR... [--data test] [--svg curves.svg]\n"
             "       neurodyn learn tuning RUN_DIR [--task orientation] [--out RUN_DIR/tuning.h5]\n\n"
             "Trains a multilayer perceptron (tanh hidden layers) or a recurrent network with one learning rule;\n"
@@ -182,11 +183,11 @@ static int learn_gradients(int argc, char **argv) {
     static const struct option opts[] = {{"rules", required_argument, 0, 'R'}, {"samples", required_argument, 0, 'n'},
                                          {"sigma", required_argument, 0, 'S'}, {"batch", required_argument, 0, 'B'},
                                          {"json", optional_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+                                         {"svg", required_argument, 0, 'g'}, {0, 0, 0, 0}};
     nd_rule rules[ND_RULE_COUNT];
     int n_rules = 0, samples = 200, batch = 100, c, want_json = 0;
     double sigma = 1e-3;
-    const char *json = NULL;
+    const char *json = NULL, *svg = NULL;
     char *end;
     for (int r = 0; r < ND_RULE_COUNT; r++) rules[n_rules++] = (nd_rule)r;
     optind = 1;
@@ -212,6 +213,7 @@ static int learn_gradients(int argc, char **argv) {
         case 'B': batch = (int)strtol(optarg, &end, 10); if (*end || batch < 1) goto bad; break;
         case 'S': sigma = strtod(optarg, &end); if (*end || !(sigma > 0)) goto bad; break;
         case 'j': want_json = 1; json = optarg; break;
+        case 'g': svg = optarg; break;
         case 'h': learn_usage(stdout); return 0;
         default: cli_bad_option("learn gradients", argv); return 2;
         }
@@ -228,6 +230,10 @@ static int learn_gradients(int argc, char **argv) {
     int L = 0;
     nd_error err;
     if (nd_learn_gradients(argv[optind], rules, n_rules, samples, sigma, batch, s, &L, &err)) {
+        fprintf(stderr, "neurodyn learn gradients: %s\n", err.msg);
+        return 1;
+    }
+    if (svg && nd_learn_gradients_svg(svg, rules, n_rules, s, L, &err)) {
         fprintf(stderr, "neurodyn learn gradients: %s\n", err.msg);
         return 1;
     }

@@ -6,6 +6,7 @@
 #include "../io/checkpoint.h"
 #include "../io/h5.h"
 #include "../io/idx.h"
+#include "../io/svg.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -544,4 +545,29 @@ nd_status nd_learn_gradients(const char *run_dir, const nd_rule *rules, int n_ru
     nd_learn_data_free(&d);
     nd_mlp_free(&m);
     return st;
+}
+
+typedef struct { const nd_rule *rules; int n, L; const nd_rule_stats *s; } plane_ud;
+static void plane_plot(FILE *f, void *u) {
+    const plane_ud *p = u;
+    nd_svg_series ser[ND_RULE_COUNT];
+    double x[ND_RULE_COUNT][2], y[ND_RULE_COUNT][2];
+    for (int k = 0; k < p->n && k < ND_RULE_COUNT; k++) {
+        for (int stage = 0; stage < 2; stage++) {
+            x[k][stage] = p->s[2 * k + stage].angle_deg[p->L];
+            y[k][stage] = log10(1 + p->s[2 * k + stage].variance[p->L]);
+        }
+        ser[k].name = nd_rule_name(p->rules[k]);
+        ser[k].x = x[k];
+        ser[k].y = y[k];
+        ser[k].n = 2;
+    }
+    nd_svg_line_plot(f, "Bias-variance plane (whole network; each rule: initial -> trained weights)",
+                     "bias: angle to the gradient (deg)", "variance: log10(1 + E|g - Eg|^2 / |g|^2)", ser, p->n, NAN, NAN);
+}
+
+nd_status nd_learn_gradients_svg(const char *path, const nd_rule *rules, int n_rules, const nd_rule_stats *s, int L,
+                                 nd_error *err) {
+    plane_ud u = {rules, n_rules, L, s};
+    return nd_svg_write(path, plane_plot, &u, err);
 }

@@ -68,4 +68,8 @@ nd_status nd_learn_run_load(const char *run_dir, nd_learn_opts *o, char *dd, nd_
  * table in *s ([rule][stage], stage 0 initial, 1 final). */
 nd_status nd_learn_gradients(const char *run_dir, const nd_rule *rules, int n_rules, int samples, double sigma,
                              int batch, nd_rule_stats *s, int *L, nd_error *err);
+/* the bias-variance plane (seed Fig. 2) of nd_learn_gradients' table as an SVG: per rule, the whole network's
+ * angle to the gradient (x) and log10(1 + relative variance) (y), at the initial and the trained weights */
+nd_status nd_learn_gradients_svg(const char *path, const nd_rule *rules, int n_rules, const nd_rule_stats *s, int L,
+                                 nd_error *err);
 #endif
