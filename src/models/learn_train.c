@@ -440,7 +440,7 @@ nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_erro
         }
         double tel, acc;
         evaluate(&m, &ea, &d, 1, &tel, &acc);
-        if (!isfinite(tel)) { st = nd_fail(err, ND_ERR_NUMERIC, "learn train: the loss diverged at epoch %d; lower --lr", ep + 1); break; }
+        if (!isfinite(tel)) { st = nd_fail(err, ND_ERR_NUMERIC, "the loss diverged at epoch %d; lower --lr", ep + 1); break; }
         s.epoch_done = ep + 1;
         double *cv = curves + 4 * (size_t)n_curves++;
         cv[0] = ep; cv[1] = tl / nb; cv[2] = tel; cv[3] = acc;
