@@ -207,7 +207,7 @@ assert e[0][\"angle_deg\"] < 0.01 and e[0][\"variance\"] == 0 and e[2][\"varianc
 LB="--task teacher --rule np --baseline running --sigma 0.3 --lr 0.01 --threads 2 --quiet"
 check "learn train np --baseline running: --resume (2 then 3 epochs) is bit-identical (the baseline is checkpointed)" \
     sh -c "$ND learn train $LB --epochs 3 --out '$T/lrb1' && $ND learn train $LB --epochs 2 --out '$T/lrb2' && \
-    $ND learn train --resume --epochs 3 --out '$T/lrb2' --quiet && cmp '$T/lrb1/last.ckpt' '$T/lrb2/last.ckpt'"
+    $ND learn train --resume --epochs 3 --threads 2 --out '$T/lrb2' --quiet && cmp '$T/lrb1/last.ckpt' '$T/lrb2/last.ckpt'"
 expect_error "learn train: unknown rule" "unknown --rule" $ND learn train --task teacher --rule hebb --out "$T/lx"
 expect_error "learn train: unknown task" "unknown --task" $ND learn train --task mnist --rule bp --out "$T/lx"
 expect_error "learn train: flipflop needs --rnn" "needs a recurrent network" $ND learn train --task flipflop --rule bp --out "$T/lx"
