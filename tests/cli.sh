@@ -236,6 +236,7 @@ check "learn train --rnn --resume (2 then 6 epochs) is bit-identical to 6 epochs
 check "fixedpoints of a flip-flop RNN (16 units, BPTT): 8 stable fixed points" sh -c "$ND fixedpoints '$T/lr1' \
     --outputs '$T/lr1/model.h5' --starts 128 --noise 0.1 --json='$T/ffp.json' >/dev/null && \
     /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j[\"stable\"] == 8, j[\"stable\"]' '$T/ffp.json'"
+expect_error "learn gradients on a recurrent run" "recurrent (--rnn) run" $ND learn gradients "$T/lr1"
 check "learn train --rnn --rule rflo runs (1 epoch)" $ND learn train --task flipflop --rnn 8 --rule rflo --epochs 1 \
     --threads 1 --quiet --out "$T/lr3"
 expect_error "learn train: missing Fashion-MNIST" "dataset-fashion-mnist" $ND learn train --task fashion-mnist --rule bp \

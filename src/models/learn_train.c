@@ -253,7 +253,9 @@ static nd_status load(const char *path, learn_state *s, learn_extra *x, nd_learn
     nd_status st = nd_ckpt_read(path, &c, err);
     if (st) return st;
     const nd_ckpt_entry *k = nd_ckpt_find(&c, "kind");
-    if (!k || k->bytes != 10 || memcmp(k->data, "learn-mlp", 10)) st = nd_fail(err, ND_ERR_CHECKPOINT, "%s: not a learn run", path);
+    if (k && k->bytes == 10 && !memcmp(k->data, "learn-rnn", 10))
+        st = nd_fail(err, ND_ERR_ARG, "%s: a recurrent (--rnn) run; this needs a feed-forward learn run", path);
+    else if (!k || k->bytes != 10 || memcmp(k->data, "learn-mlp", 10)) st = nd_fail(err, ND_ERR_CHECKPOINT, "%s: not a learn run", path);
     if (!st) st = nd_ckpt_get(&c, path, "state", s, sizeof *s, err);
     if (!st) st = nd_ckpt_get(&c, path, "data_dir", dd, 4096, err);
     memset(x, 0, sizeof *x);
