@@ -20,6 +20,7 @@ for r in bp fa dfa sign np wp; do
     lr=0.05; [ $r = np ] && lr=0.01; [ $r = wp ] && lr=0.001
     $ND learn train --task fashion-mnist --rule $r --epochs 3 --lr $lr --out fm_$r $L
 done
+$ND learn train --task fashion-mnist --rule bp --epochs 10 --out fm_bp10 $L
 $ND learn compare fm_bp fm_fa fm_dfa fm_sign fm_np fm_wp --svg fm_curves.svg > fm_compare.txt
 # 3. orientation from reward: bp, fa, np; tuning per layer
 $ND learn train --task orientation --rule bp --noise 0.5 --angle 20 --lr 0.1 --epochs 20 --out or_bp $L
