@@ -148,7 +148,7 @@ $(BUILD)/bench/%_f64: bench/%.c $(BUILD)/libneurodyn_f64.a
 bench: deps bench-deps
 	@$(MAKE) --no-print-directory bench-run
 bench-run: all $(BUILD)/bench/bench_train $(BUILD)/bench/export_fixture $(BUILD)/bench/export_fixture_f64 \
-       $(BUILD)/bench/bench_analysis $(BUILD)/bench/bench_tcn
+       $(BUILD)/bench/bench_analysis $(BUILD)/bench/bench_tcn $(BUILD)/bench/bench_learn
 	/usr/bin/python3 bench/run_bench.py $(BUILD)/bench
 	$(BUILD)/bench/bench_analysis
 

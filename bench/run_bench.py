@@ -139,7 +139,29 @@ def main():
         "%s %.2fx" % (SHAPES[k][0], med([float(r["epoch_s"]) for r in tr[("nd", k, 1)]]) /
                       med([float(r["epoch_s"]) for r in tr[("nd", k, 2)]])) for k in SHAPES))
     tcn_bench()
+    learn_bench()
     print("load after: " + open("/proc/loadavg").read().strip())
+
+
+def learn_bench():
+    """learning rules (docs/learning.md): bp on the 784-256-256-10 MLP, batch 64, SGD, vs its PyTorch twin; wall
+    and process CPU ms per step (on a shared machine the CPU column is the comparable one)"""
+    print("\n== Learning rules: bp step (forward + backward + SGD), MLP 784-256-256-10, batch 64 ==")
+    print("| threads | neurodyn ms/step (CPU) | epoch s | PyTorch ms/step (CPU) | epoch s | PyTorch / neurodyn wall (CPU) |")
+    print("|---|---|---|---|---|---|")
+    for thr in (1, 2):
+        ra, rb = [], []
+        for _ in range(REPS):  # interleaved
+            ra.append(run([os.path.join(B_DIR, "bench_learn"), thr, 200]))
+            if TORCH:
+                rb.append(run([PY, os.path.join(HERE, "torch_learn.py"), thr, 200]))
+        a, ac = med([float(r["ms_per_step"]) for r in ra]), med([float(r["cpu_ms_per_step"]) for r in ra])
+        if TORCH:
+            b, bc = med([float(r["ms_per_step"]) for r in rb]), med([float(r["cpu_ms_per_step"]) for r in rb])
+            print("| %d | %.2f (%.2f) | %.2f | %.2f (%.2f) | %.2f | **%.2fx** (%.2fx) |"
+                  % (thr, a, ac, a * 0.937, b, bc, b * 0.937, b / a, bc / ac))
+        else:
+            print("| %d | %.2f (%.2f) | %.2f | - | - | - |" % (thr, a, ac, a * 0.937))
 
 
 # neuron TCN (docs/neuron.md): the source article's 7 x 128 network, first kernel 35, kernel 5; windows of 400 loss

@@ -213,8 +213,41 @@ check "learn gradients: bp exact, wp variance large" sh -c "$ND learn gradients 
     --json='$T/lg.json' >/dev/null && test -s '$T/la/gradients.h5' \
     && /usr/bin/python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[\"estimates\"]; \
 assert e[0][\"angle_deg\"] < 0.01 and e[0][\"variance\"] == 0 and e[2][\"variance\"] > 10, e' '$T/lg.json'"
+LB="--task teacher --rule np --baseline running --sigma 0.3 --lr 0.01 --threads 2 --quiet"
+check "learn train np --baseline running: --resume (2 then 3 epochs) is bit-identical (the baseline is checkpointed)" \
+    sh -c "$ND learn train $LB --epochs 3 --out '$T/lrb1' && $ND learn train $LB --epochs 2 --out '$T/lrb2' && \
+    $ND learn train --resume --epochs 3 --threads 2 --out '$T/lrb2' --quiet && cmp '$T/lrb1/last.ckpt' '$T/lrb2/last.ckpt'"
 expect_error "learn train: unknown rule" "unknown --rule" $ND learn train --task teacher --rule hebb --out "$T/lx"
-expect_error "learn train: orientation not built yet" "not implemented" $ND learn train --task orientation --rule bp --out "$T/lx"
+expect_error "learn train: unknown task" "unknown --task" $ND learn train --task mnist --rule bp --out "$T/lx"
+expect_error "learn train: flipflop needs --rnn" "needs a recurrent network" $ND learn train --task flipflop --rule bp --out "$T/lx"
+expect_error "learn train: --rnn on a feed-forward task" "not recurrent" $ND learn train --task orientation --rnn 8 --rule bptt --out "$T/lx"
+expect_error "learn train: a feed-forward rule for --rnn" "bptt, rflo" $ND learn train --task flipflop --rnn 8 --rule fa --out "$T/lx"
+expect_error "learn train: bptt without --rnn" "needs --rnn" $ND learn train --task teacher --rule bptt --out "$T/lx"
+expect_error "learn train: architecture that does not fit the orientation task" "256 inputs and 2 outputs" $ND learn train \
+    --task orientation --rule bp --arch 784-10 --out "$T/lx"
+expect_error "learn tuning on a run of another task" "needs an orientation run" $ND learn tuning "$T/la"
+expect_error "learn compare without a run" "not found" $ND learn compare "$T/la" "$T/none"
+# reward learning, tuning, compare: a hierarchical network on orientation (1 epoch), the teacher runs
+check "learn train --task orientation (reward only) + learn tuning: a table for layers 1..4 and tuning.h5" sh -c "\
+    $ND learn train --task orientation --rule bp --epochs 1 --threads 2 --out '$T/lor' --quiet && \
+    $ND learn tuning '$T/lor' > '$T/tun.txt' && test -s '$T/lor/tuning.h5' && grep -q '^4 ' '$T/tun.txt'"
+check "learn compare: a run's CKA to itself is 1, to another rule's below 1; SVG parses" sh -c "\
+    $ND learn train --task teacher --rule bp --epochs 3 --threads 2 --out '$T/lbp' --quiet && \
+    $ND learn compare '$T/la' '$T/lbp' --svg '$T/lc.svg' > '$T/lc.txt' && \
+    /usr/bin/python3 -c 'import xml.etree.ElementTree as E; E.parse(\"$T/lc.svg\")' && \
+    awk '/trained vs/ {t = 1; next} t && NR > 0 {print}' '$T/lc.txt' | head -2 > '$T/lc2.txt' && \
+    awk 'NR == 1 && \$NF != \"1.000\" {exit 1} NR == 2 && \$NF + 0 >= 0.9999 {exit 1}' '$T/lc2.txt'"
+# recurrent: BPTT on the 3-bit flip-flop, exact resume, fixed points of the trained network (8 stable)
+LR="--task flipflop --rnn 16 --rule bptt --batch 16 --lr 0.01 --threads 1 --quiet"
+check "learn train --rnn --resume (2 then 6 epochs) is bit-identical to 6 epochs" sh -c "$ND learn train $LR --epochs 6 \
+    --out '$T/lr1' && $ND learn train $LR --epochs 2 --out '$T/lr2' && $ND learn train --resume --epochs 6 --out '$T/lr2' \
+    --quiet && cmp '$T/lr1/last.ckpt' '$T/lr2/last.ckpt'"
+check "fixedpoints of a flip-flop RNN (16 units, BPTT): 8 stable fixed points" sh -c "$ND fixedpoints '$T/lr1' \
+    --outputs '$T/lr1/model.h5' --starts 128 --noise 0.1 --json='$T/ffp.json' >/dev/null && \
+    /usr/bin/python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j[\"stable\"] == 8, j[\"stable\"]' '$T/ffp.json'"
+expect_error "learn gradients on a recurrent run" "recurrent (--rnn) run" $ND learn gradients "$T/lr1"
+check "learn train --rnn --rule rflo runs (1 epoch)" $ND learn train --task flipflop --rnn 8 --rule rflo --epochs 1 \
+    --threads 1 --quiet --out "$T/lr3"
 expect_error "learn train: missing Fashion-MNIST" "dataset-fashion-mnist" $ND learn train --task fashion-mnist --rule bp \
     --data-dir /nonexistent --out "$T/lx"
 expect_error "learn train into a used run directory" "already holds a run" $ND learn train $LT --out "$T/la"

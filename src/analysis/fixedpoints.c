@@ -225,6 +225,20 @@ void nd_fp_tanh_fn(void *ctx, const double *x, double *Fx, double *J) {
         }
 }
 
+void nd_fp_leaky_tanh_fn(void *ctx, const double *x, double *Fx, double *J) {
+    const nd_fp_leaky_tanh_map *m = ctx;
+    const int n = m->n;
+    const double al = m->alpha;
+    nd_fp_tanh_map t = {n, m->W, m->b};
+    nd_fp_tanh_fn(&t, x, Fx, J); /* Fx = tanh(W x + b), J = diag(1 - Fx^2) W */
+    if (J)
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < n; j++) J[(size_t)i * n + j] *= al;
+            J[(size_t)i * n + i] += 1 - al;
+        }
+    for (int i = 0; i < n; i++) Fx[i] = (1 - al) * x[i] + al * Fx[i];
+}
+
 /* ---------- clipped GRU ---------- */
 nd_status nd_fp_gru_map_init(nd_fp_gru_map *m, const gru_params *p, int n_in, int H, double clip, const double *u,
                              nd_error *err) {

@@ -78,6 +78,16 @@ typedef struct {
 } nd_fp_tanh_map;
 void nd_fp_tanh_fn(void *ctx, const double *x, double *Fx, double *J);
 
+/* ---------- a leaky tanh RNN h' = (1 - alpha) h + alpha tanh(W h + b) (models/rnn_rules.h, zero input) ----------
+ * Its fixed points are those of tanh(W h + b), but their stability is that of the leaky map:
+ * J = (1 - alpha) I + alpha diag(1 - tanh^2) W. Same W convention as nd_fp_tanh_map. */
+typedef struct {
+    int n;
+    double alpha;
+    const double *W, *b;
+} nd_fp_leaky_tanh_map;
+void nd_fp_leaky_tanh_fn(void *ctx, const double *x, double *Fx, double *J);
+
 /* ---------- the clipped GRU (layers.h) in double, input held constant ----------
  * h' = clamp(z h + (1 - z) n, -clip, clip), z = sigmoid(xp_z + h Uz), r = sigmoid(xp_r + h Ur),
  * n = tanh(xp_n + (r * h) Un), xp = u Wx + bx (row vectors, as in layers.h). The clamp makes F

@@ -76,10 +76,12 @@ static void state_distances(const float *gs, int n_states, int H, const nd_fp_re
     }
 }
 
-nd_status nd_fp_lfads(const nd_lfads_model *m, const nd_fp_lfads_opts *o, nd_fp_lfads_result *r, nd_error *err) {
+/* the search for an LFADS generator (m) or a leaky tanh RNN (rnn, zero input) */
+static nd_status fp_run(const nd_lfads_model *m, const nd_fp_leaky_tanh_map *rnn, const nd_fp_lfads_opts *o,
+                        nd_fp_lfads_result *r, nd_error *err) {
     memset(r, 0, sizeof *r);
     r->spread = NAN;
-    int H = m->cfg.gen_dim, nin = nd_fp_lfads_inputs(m), n_states = 0, rows = 0;
+    int H = m ? m->cfg.gen_dim : rnn->n, nin = m ? nd_fp_lfads_inputs(m) : 0, n_states = 0, rows = 0;
     r->H = H;
     r->n_in = nin;
     if (o->starts < 1) return nd_fail(err, ND_ERR_ARG, "fixed points: starts must be >= 1, got %d", o->starts);
@@ -105,7 +107,7 @@ nd_status nd_fp_lfads(const nd_lfads_model *m, const nd_fp_lfads_opts *o, nd_fp_
             for (int j = 0; j < nin; j++) r->u[j] += gi[i * nin + j];
         for (int j = 0; j < nin; j++) r->u[j] /= rows;
     }
-    if ((st = nd_fp_gru_map_init(&map, &m->p.gen, nin, H, m->cfg.cell_clip, r->u, err))) goto done;
+    if (m && (st = nd_fp_gru_map_init(&map, &m->p.gen, nin, H, m->cfg.cell_clip, r->u, err))) goto done;
     nd_rng rng;
     nd_rng_stream(&rng, o->seed, STREAM_FP_STARTS, 0);
     for (int s = 0; s < o->starts; s++) {
@@ -116,7 +118,9 @@ nd_status nd_fp_lfads(const nd_lfads_model *m, const nd_fp_lfads_opts *o, nd_fp_
         } else
             for (int j = 0; j < H; j++) x[j] = nd_rng_normal(&rng);
     }
-    if ((st = nd_fixed_points(nd_fp_gru_fn, &map, H, st0, o->starts, &o->fp, &r->r, err))) goto done;
+    st = m ? nd_fixed_points(nd_fp_gru_fn, &map, H, st0, o->starts, &o->fp, &r->r, err)
+           : nd_fixed_points(nd_fp_leaky_tanh_fn, (void *)rnn, H, st0, o->starts, &o->fp, &r->r, err);
+    if (st) goto done;
     if (gs) {
         r->dist = nd_alloc(sizeof(double) * (r->r.n_fp ? r->r.n_fp : 1));
         if (!r->dist) { st = nd_fail(err, ND_ERR_NOMEM, "fixed points: out of memory"); goto done; }
@@ -129,6 +133,14 @@ done:
     nd_free(st0);
     if (st) nd_fp_lfads_result_free(r);
     return st;
+}
+
+nd_status nd_fp_lfads(const nd_lfads_model *m, const nd_fp_lfads_opts *o, nd_fp_lfads_result *r, nd_error *err) {
+    return fp_run(m, NULL, o, r, err);
+}
+
+nd_status nd_fp_rnn(const nd_fp_leaky_tanh_map *rnn, const nd_fp_lfads_opts *o, nd_fp_lfads_result *r, nd_error *err) {
+    return fp_run(NULL, rnn, o, r, err);
 }
 
 nd_status nd_fp_lfads_write(const char *path, const nd_fp_lfads_result *res, const char *ckpt, const char *inputs,

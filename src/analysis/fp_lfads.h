@@ -35,6 +35,9 @@ int nd_fp_lfads_inputs(const nd_lfads_model *m);
 /* ND_ERR_ARG (input_mean without outputs, shapes that do not match the model), ND_ERR_IO / ND_ERR_FORMAT (outputs
  * file), ND_ERR_NOMEM; messages name the file and dataset. */
 nd_status nd_fp_lfads(const nd_lfads_model *m, const nd_fp_lfads_opts *o, nd_fp_lfads_result *r, nd_error *err);
+/* The same for a recurrent network of 'learn train --rnn' (a leaky tanh RNN with zero input; no generator inputs):
+ * starts from o->outputs' {split}_gen_states (the run's model.h5) or N(0, 1). */
+nd_status nd_fp_rnn(const nd_fp_leaky_tanh_map *rnn, const nd_fp_lfads_opts *o, nd_fp_lfads_result *r, nd_error *err);
 /* Write x, q, jacobian, eig_re/eig_im, max_abs_eig, stable, count, slow, dist_to_states, u, start_q and the root
  * attributes n_fixed_points (integer), checkpoint, inputs, jacobian_layout to a new HDF5 file (atomically). */
 nd_status nd_fp_lfads_write(const char *path, const nd_fp_lfads_result *r, const char *ckpt, const char *inputs,

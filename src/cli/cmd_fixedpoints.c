@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "opt.h"
 #include "../analysis/fp_lfads.h"
+#include "../core/mem.h"
+#include "../models/learn_rnn.h"
 #include "../core/blas.h"
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -18,7 +20,9 @@ static const char ABOUT[] =
     "mean distance to it; the rest are merged within --dedup. For each fixed point: q, the Jacobian's\n"
     "eigenvalues (stable when all |lambda| < 1: a discrete-time map, one step per bin) and, with\n"
     "--outputs, its distance to the nearest generator state the model visits on the data. With --data,\n"
-    "the checkpoint's data fingerprint is checked against DATA.h5 (as infer does).\n";
+    "the checkpoint's data fingerprint is checked against DATA.h5 (as infer does).\n"
+    "RUN may also be a recurrent network of 'neurodyn learn train --rnn N' (leaky tanh RNN, zero input; its\n"
+    "model.h5 holds valid_gen_states for --outputs); docs/learning.md.\n";
 
 static void eig_str(char *buf, size_t cap, double re, double im) {
     if (im == 0) snprintf(buf, cap, "%.4f", re);
@@ -96,6 +100,43 @@ static void print_table(const char *ckpt, const char *inputs, const nd_fp_lfads_
     if (x->has_states) printf("(mean distance of the visited generator states from their centroid: %.3f)\n", x->spread);
 }
 
+/* a recurrent network of 'learn train --rnn': its weights as the leaky tanh map, zero input */
+static int fixedpoints_rnn(const char *run, const nd_fp_lfads_opts *fo, int threads, long list, const cli_json *json,
+                           const char *outp) {
+    nd_error err;
+    nd_rnn rn;
+    if (nd_learn_rnn_load(run, &rn, NULL, NULL, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); return 1; }
+    size_t NN = (size_t)rn.N * rn.N;
+    double *w = nd_alloc(sizeof(double) * (NN + rn.N));
+    if (!w) { nd_rnn_free(&rn); fprintf(stderr, "neurodyn fixedpoints: out of memory\n"); return 1; }
+    for (size_t i = 0; i < NN; i++) w[i] = rn.W[i];
+    for (int i = 0; i < rn.N; i++) w[NN + i] = rn.b[i];
+    nd_fp_leaky_tanh_map map = {rn.N, rn.alpha, w, w + NN};
+    nd_rnn_free(&rn);
+    char ckpt[4096];
+    snprintf(ckpt, sizeof ckpt, "%s/last.ckpt", run);
+    omp_set_num_threads(threads);
+    nd_blas_set_threads(threads);
+    nd_fp_lfads_result x;
+    if (nd_fp_rnn(&map, fo, &x, &err)) {
+        fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg);
+        nd_free(w);
+        return 1;
+    }
+    int rc = 0;
+    if (!json->on || json->path) print_table(ckpt, "none", fo, &x, list);
+    cJSON *root = json->on ? to_json(ckpt, "none", fo->outputs, &x) : NULL;
+    rc = json->on && cli_write_json("fixedpoints", root, json->path) ? 1 : 0;
+    if (outp) {
+        if (nd_fp_lfads_write(outp, &x, ckpt, "none", &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); rc = 1; }
+        else if (!json->on || json->path) printf("wrote %s\n", outp);
+    }
+    cJSON_Delete(root);
+    nd_fp_lfads_result_free(&x);
+    nd_free(w);
+    return rc;
+}
+
 int cmd_fixedpoints(int argc, char **argv) {
     const char *inputs = NULL, *split = NULL, *outp = NULL, *data = NULL;
     long starts = 0, list = 0, threads = 0, seed = 0, iters = 0;
@@ -141,6 +182,7 @@ int cmd_fixedpoints(int argc, char **argv) {
     fo.seed = (uint64_t)seed;
     fo.fp.max_iters = (int)iters;
     char ckpt[4096];
+    if (nd_learn_rnn_is_run(pos[0])) return fixedpoints_rnn(pos[0], &fo, (int)threads, list, &json, outp);
     nd_lfads_model m;
     int mdims[3];
     if (cli_load_run("fixedpoints", pos[0], ckpt, sizeof ckpt, &m, mdims)) return 1;

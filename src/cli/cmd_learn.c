@@ -1,7 +1,8 @@
 /* neurodyn learn train | gradients: learning rules beyond backprop (docs/learning.md). */
 #define _GNU_SOURCE
 #include "cli.h"
-#include "../models/learn_train.h"
+#include "../analysis/learn_analysis.h"
+#include "../models/learn_rnn.h"
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,30 +13,47 @@
 static void learn_usage(FILE *f) {
     fprintf(f,
             "usage: neurodyn learn train --task TASK --rule RULE --out RUN_DIR [options]\n"
-            "       neurodyn learn gradients RUN_DIR [--rules bp,fa,dfa,sign,np,wp] [--samples 200] [--json[=FILE]]\n\n"
-            "Trains a multilayer perceptron (tanh hidden layers) with one learning rule, and measures the bias and\n"
-            "variance of every rule's gradient estimate at the run's initial and final weights.\n"
+            "       neurodyn learn gradients RUN_DIR [--rules bp,fa,dfa,sign,np,wp] [--samples 200] [--json[=FILE]]\n"
+            "                                [--svg plane.svg]   (the bias-variance plane)\n"
+            "       neurodyn learn compare RUN_DIR... [--data test] [--svg curves.svg]\n"
+            "       neurodyn learn tuning RUN_DIR [--task orientation] [--out RUN_DIR/tuning.h5]\n\n"
+            "Trains a multilayer perceptron (tanh hidden layers) or a recurrent network with one learning rule;\n"
+            "measures the bias and variance of every rule's gradient estimate at the run's initial and final\n"
+            "weights; compares runs (accuracy curves, per-layer linear CKA to the initial weights and to the first\n"
+            "run); measures per-layer orientation tuning before vs after reward learning.\n"
             "  tasks: fashion-mnist (Debian package dataset-fashion-mnist), teacher (a random teacher network of\n"
-            "         the same shape; squared error)\n"
+            "         the same shape; squared error), orientation (noisy gratings left/right of 45 deg, learned\n"
+            "         from a scalar reward only), flipflop (3-bit flip-flop; needs --rnn)\n"
             "  rules: bp (backprop), fa (feedback alignment), dfa (direct feedback alignment), sign (sign\n"
-            "         symmetry), np (node perturbation), wp (weight perturbation)\n\n"
+            "         symmetry), np (node perturbation), wp (weight perturbation); with --rnn: bptt, rflo\n\n"
             "train options:\n"
-            "  --arch 784-256-256-10   layer widths (default; fashion-mnist needs 784 inputs and 10 outputs)\n"
+            "  --arch 784-256-256-10   layer widths (default per task: fashion-mnist 784-256-256-10, teacher\n"
+            "                          20-50-5, orientation 256-64-64-64-2)\n"
+            "  --rnn N                 a leaky tanh RNN of N units instead (task flipflop; Adam)\n"
             "  --epochs N              epochs (default 10; a resumed run continues to N)\n"
-            "  --lr X                  SGD step (default 0.05)\n"
-            "  --batch N               examples per step (default 64)\n"
+            "  --lr X                  SGD step (default 0.05; Adam 3e-3 with --rnn)\n"
+            "  --batch N               examples per step (default 64; 32 sequences with --rnn)\n"
             "  --sigma X               perturbation SD of np and wp (default 1e-3)\n"
+            "  --baseline running|two-point  np, wp on supervised tasks: compare the perturbed loss with a running\n"
+            "                          average of past losses (Werfel et al. 2005) or with the unperturbed loss of\n"
+            "                          the same batch (default); reward learning always uses the running reward\n"
+            "  --angle DEG, --noise SD orientation: largest offset from 45 deg (default 10) and pixel noise (1)\n"
             "  --seed N                random seed (default 0)\n"
             "  --threads N             BLAS threads (default: all cores)\n"
             "  --data-dir DIR          Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist)\n"
             "  --resume | --force      continue RUN_DIR, or replace the run in it\n"
             "  --quiet                 no progress lines\n\n"
             "RUN_DIR gets curves.tsv, last.ckpt (every epoch) and model.h5: weights, curves and layerK_activity of\n"
-            "1000 test examples (and *_init at the initial weights) for 'neurodyn compare'.\n"
-            "Not implemented yet: --task orientation | flipflop, --rnn, learn compare, learn tuning.\n\n"
+            "1000 test examples (and *_init at the initial weights) for 'neurodyn compare'; a --rnn run's model.h5\n"
+            "also has valid_gen_states for 'neurodyn fixedpoints RUN_DIR --outputs RUN_DIR/model.h5'.\n\n"
             "examples:\n"
             "  neurodyn learn train --task fashion-mnist --rule fa --epochs 10 --out run_fa/\n"
-            "  neurodyn learn gradients run_fa/ --rules bp,fa,np,wp --samples 200 --json=grads.json\n");
+            "  neurodyn learn gradients run_fa/ --rules bp,fa,np,wp --samples 200 --json=grads.json\n"
+            "  neurodyn learn compare run_bp/ run_fa/ --svg curves.svg\n"
+            "  neurodyn learn train --task orientation --rule np --sigma 0.1 --lr 0.1 --out run_np/ && "
+            "neurodyn learn tuning run_np/\n"
+            "  neurodyn learn train --task flipflop --rnn 32 --rule bptt --epochs 10 --out ff/ && "
+            "neurodyn fixedpoints ff/ --outputs ff/model.h5\n");
 }
 
 static int parse_arch(const char *s, nd_learn_opts *o) {
@@ -60,13 +78,14 @@ static int learn_train(int argc, char **argv) {
         {"batch", required_argument, 0, 'B'}, {"sigma", required_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
         {"threads", required_argument, 0, 't'}, {"data-dir", required_argument, 0, 'D'},
         {"out", required_argument, 0, 'o'}, {"resume", no_argument, 0, 'r'}, {"force", no_argument, 0, 'f'},
-        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"quiet", no_argument, 0, 'q'}, {"help", no_argument, 0, 'h'}, {"baseline", required_argument, 0, 'b'},
+        {"angle", required_argument, 0, 'a'}, {"noise", required_argument, 0, 'n'}, {0, 0, 0, 0}};
     nd_learn_opts o;
     nd_learn_opts_default(&o);
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     o.threads = nproc > 0 ? (int)nproc : 1;
     const char *task = NULL, *rule = NULL;
-    int quiet = 0, c, arch_set = 0;
+    int quiet = 0, c, arch_set = 0, lr_set = 0, batch_set = 0;
     char *end;
     optind = 1;
     opterr = 0;
@@ -82,14 +101,21 @@ static int learn_train(int argc, char **argv) {
             }
             arch_set = 1;
             break;
-        case 'N': fprintf(stderr, "neurodyn learn train: --rnn (recurrent networks) is not implemented yet\n"); return 2;
+        case 'N': o.rnn_units = (int)strtol(optarg, &end, 10); if (*end || o.rnn_units < 1 || o.rnn_units > 4096) goto bad; break;
         case 'E': o.epochs = (int)strtol(optarg, &end, 10); if (*end || o.epochs < 1) goto bad; break;
-        case 'B': o.batch = (int)strtol(optarg, &end, 10); if (*end || o.batch < 1) goto bad; break;
+        case 'B': batch_set = 1; o.batch = (int)strtol(optarg, &end, 10); if (*end || o.batch < 1) goto bad; break;
         case 's': o.seed = strtoull(optarg, &end, 10); if (*end) goto bad; break;
         case 't': o.threads = (int)strtol(optarg, &end, 10); if (*end || o.threads < 1 || o.threads > 1024) goto bad; break;
-        case 'l': o.lr = strtod(optarg, &end); if (*end || !(o.lr > 0 && o.lr < 100)) goto bad; break;
+        case 'l': lr_set = 1; o.lr = strtod(optarg, &end); if (*end || !(o.lr > 0 && o.lr < 100)) goto bad; break;
         case 'S': o.sigma = strtod(optarg, &end); if (*end || !(o.sigma > 0 && o.sigma < 10)) goto bad; break;
         case 'D': o.data_dir = optarg; break;
+        case 'b':
+            if (!strcmp(optarg, "running")) o.running_baseline = 1;
+            else if (!strcmp(optarg, "two-point")) o.running_baseline = 0;
+            else goto bad;
+            break;
+        case 'a': o.ori_angle = strtod(optarg, &end); if (*end || !(o.ori_angle > 0 && o.ori_angle <= 45)) goto bad; break;
+        case 'n': o.ori_noise = strtod(optarg, &end); if (*end || !(o.ori_noise >= 0 && o.ori_noise < 100)) goto bad; break;
         case 'o': o.out_dir = optarg; break;
         case 'r': o.resume = 1; break;
         case 'f': o.force = 1; break;
@@ -107,23 +133,32 @@ static int learn_train(int argc, char **argv) {
         return 2;
     }
     if (task) {
-        if (!strcmp(task, "fashion-mnist")) o.task = ND_TASK_FASHION_MNIST;
-        else if (!strcmp(task, "teacher")) o.task = ND_TASK_TEACHER;
-        else if (!strcmp(task, "orientation") || !strcmp(task, "flipflop")) {
-            fprintf(stderr, "neurodyn learn train: --task %s is not implemented yet (fashion-mnist, teacher)\n", task);
-            return 2;
-        } else {
-            fprintf(stderr, "neurodyn learn train: unknown --task '%s' (fashion-mnist, teacher)\n", task);
+        int t = nd_learn_task_parse(task);
+        if (t < 0) {
+            fprintf(stderr, "neurodyn learn train: unknown --task '%s' (fashion-mnist, teacher, orientation, flipflop)\n", task);
             return 2;
         }
-        if (o.task == ND_TASK_TEACHER && !arch_set) { /* a small default for the synthetic task */
-            o.L = 2; o.widths[0] = 20; o.widths[1] = 50; o.widths[2] = 5;
-        }
+        o.task = (nd_learn_task)t;
+        if (!arch_set) nd_learn_default_arch(&o);
     }
-    if (rule) {
+    if (o.rnn_units && arch_set) {
+        fprintf(stderr, "neurodyn learn train: --rnn and --arch: give one (a recurrent or a feed-forward network)\n");
+        return 2;
+    }
+    if (rule && o.rnn_units) {
+        int r = nd_rnn_rule_parse(rule);
+        if (r < 0) {
+            fprintf(stderr, "neurodyn learn train: --rule '%s' does not train a recurrent network (--rnn): bptt, rflo\n", rule);
+            return 2;
+        }
+        o.rnn_rule = r;
+        if (!lr_set) o.lr = 3e-3; /* Adam */
+        if (!batch_set) o.batch = 32;
+    } else if (rule) {
         int r = nd_rule_parse(rule);
         if (r < 0) {
-            fprintf(stderr, "neurodyn learn train: unknown --rule '%s' (bp, fa, dfa, sign, np, wp)\n", rule);
+            fprintf(stderr, "neurodyn learn train: %s --rule '%s' (bp, fa, dfa, sign, np, wp; with --rnn: bptt, rflo)\n",
+                    nd_rnn_rule_parse(rule) >= 0 ? "a recurrent rule needs --rnn N:" : "unknown", rule);
             return 2;
         }
         o.rule = (nd_rule)r;
@@ -148,11 +183,11 @@ static int learn_gradients(int argc, char **argv) {
     static const struct option opts[] = {{"rules", required_argument, 0, 'R'}, {"samples", required_argument, 0, 'n'},
                                          {"sigma", required_argument, 0, 'S'}, {"batch", required_argument, 0, 'B'},
                                          {"json", optional_argument, 0, 'j'}, {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+                                         {"svg", required_argument, 0, 'g'}, {0, 0, 0, 0}};
     nd_rule rules[ND_RULE_COUNT];
     int n_rules = 0, samples = 200, batch = 100, c, want_json = 0;
     double sigma = 1e-3;
-    const char *json = NULL;
+    const char *json = NULL, *svg = NULL;
     char *end;
     for (int r = 0; r < ND_RULE_COUNT; r++) rules[n_rules++] = (nd_rule)r;
     optind = 1;
@@ -178,6 +213,7 @@ static int learn_gradients(int argc, char **argv) {
         case 'B': batch = (int)strtol(optarg, &end, 10); if (*end || batch < 1) goto bad; break;
         case 'S': sigma = strtod(optarg, &end); if (*end || !(sigma > 0)) goto bad; break;
         case 'j': want_json = 1; json = optarg; break;
+        case 'g': svg = optarg; break;
         case 'h': learn_usage(stdout); return 0;
         default: cli_bad_option("learn gradients", argv); return 2;
         }
@@ -194,6 +230,10 @@ static int learn_gradients(int argc, char **argv) {
     int L = 0;
     nd_error err;
     if (nd_learn_gradients(argv[optind], rules, n_rules, samples, sigma, batch, s, &L, &err)) {
+        fprintf(stderr, "neurodyn learn gradients: %s\n", err.msg);
+        return 1;
+    }
+    if (svg && nd_learn_gradients_svg(svg, rules, n_rules, s, L, &err)) {
         fprintf(stderr, "neurodyn learn gradients: %s\n", err.msg);
         return 1;
     }
@@ -228,6 +268,101 @@ static int learn_gradients(int argc, char **argv) {
     return 0;
 }
 
+static int learn_tuning(int argc, char **argv) {
+    static const struct option opts[] = {{"task", required_argument, 0, 'T'}, {"out", required_argument, 0, 'o'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *out = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'T':
+            if (strcmp(optarg, "orientation")) {
+                fprintf(stderr, "neurodyn learn tuning: --task '%s': only orientation runs have tuning curves\n", optarg);
+                return 2;
+            }
+            break;
+        case 'o': out = optarg; break;
+        case 'h': learn_usage(stdout); return 0;
+        default: cli_bad_option("learn tuning", argv); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "neurodyn learn tuning: expected one RUN_DIR (see --help)\n");
+        return 2;
+    }
+    char def[4096];
+    if (!out) { snprintf(def, sizeof def, "%s/tuning.h5", argv[optind]); out = def; }
+    nd_learn_tuning_result r;
+    nd_error err;
+    nd_status st = nd_learn_tuning(argv[optind], out, &r, &err);
+    if (st) {
+        fprintf(stderr, "neurodyn learn tuning: %s\n", err.msg);
+        return st == ND_ERR_ARG ? 2 : 1;
+    }
+    printf("orientation tuning at the trained reference (%.0f deg), before -> after learning (test accuracy %.3f)\n",
+           ND_ORI_REF_DEG, r.accuracy);
+    printf("layer units  mean|slope| (/deg)       slope ratio  single-unit FI (/deg^2)  FI ratio  population FI ratio  tuning change\n");
+    for (int l = 0; l < r.L; l++)
+        printf("%-5d %5d  %9.3g -> %-9.3g  %8.2f     %9.3g -> %-9.3g  %8.2f  %10.2f           %8.3f\n", l + 1, r.units[l],
+               r.slope[0][l], r.slope[1][l], r.slope[1][l] / r.slope[0][l], r.fisher[0][l], r.fisher[1][l],
+               r.fisher[1][l] / r.fisher[0][l], r.fisher_pop[1][l] / r.fisher_pop[0][l], r.change[l]);
+    printf("-> %s\n", out);
+    return 0;
+}
+
+static int learn_compare(int argc, char **argv) {
+    static const struct option opts[] = {{"data", required_argument, 0, 'd'}, {"svg", required_argument, 0, 's'},
+                                         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *svg = NULL;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            if (strcmp(optarg, "test")) {
+                fprintf(stderr, "neurodyn learn compare: --data '%s': runs keep the activity of test examples only (test)\n", optarg);
+                return 2;
+            }
+            break;
+        case 's': svg = optarg; break;
+        case 'h': learn_usage(stdout); return 0;
+        default: cli_bad_option("learn compare", argv); return 2;
+        }
+    }
+    int n = argc - optind;
+    if (n < 1) {
+        fprintf(stderr, "neurodyn learn compare: expected RUN_DIR... (see --help)\n");
+        return 2;
+    }
+    nd_learn_compare_result r;
+    nd_error err;
+    nd_status st = nd_learn_compare((const char *const *)argv + optind, n, svg, &r, &err);
+    if (st) {
+        fprintf(stderr, "neurodyn learn compare: %s\n", err.msg);
+        return st == ND_ERR_ARG ? 2 : 1;
+    }
+    printf("test accuracy per epoch\n");
+    for (int k = 0; k < n; k++) {
+        printf("  %-24s", argv[optind + k]);
+        for (int e = 0; e < r.epochs[k]; e++) printf(" %.3f", r.curves[k][4 * e + 3]);
+        printf("\n");
+    }
+    printf("linear CKA per layer (1..%d): trained vs initial weights | vs %s (trained)\n", r.L, argv[optind]);
+    for (int k = 0; k < n; k++) {
+        printf("  %-24s", argv[optind + k]);
+        for (int l = 0; l < r.L; l++) printf(" %.3f", r.cka_init[k][l]);
+        printf("  |");
+        for (int l = 0; l < r.L; l++) printf(" %.3f", r.cka_ref[k][l]);
+        printf("\n");
+    }
+    if (svg) printf("-> %s\n", svg);
+    nd_learn_compare_free(&r);
+    return 0;
+}
+
 int cmd_learn(int argc, char **argv) {
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         learn_usage(argc < 2 ? stderr : stdout);
@@ -235,10 +370,8 @@ int cmd_learn(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "train")) return learn_train(argc - 1, argv + 1);
     if (!strcmp(argv[1], "gradients")) return learn_gradients(argc - 1, argv + 1);
-    if (!strcmp(argv[1], "compare") || !strcmp(argv[1], "tuning")) {
-        fprintf(stderr, "neurodyn learn %s is not implemented yet (available: train, gradients)\n", argv[1]);
-        return 2;
-    }
-    fprintf(stderr, "neurodyn learn: unknown subcommand '%s' (available: train, gradients)\n", argv[1]);
+    if (!strcmp(argv[1], "tuning")) return learn_tuning(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "compare")) return learn_compare(argc - 1, argv + 1);
+    fprintf(stderr, "neurodyn learn: unknown subcommand '%s' (available: train, gradients, compare, tuning)\n", argv[1]);
     return 2;
 }

@@ -121,7 +121,7 @@ int cmd_train(int argc, char **argv) {
     memset(&res, 0, sizeof res);
     if (!st) {
         nd_train_opts o = {out, (int)threads, resume, (int)max_epochs, quiet ? NULL : stdout, 0, force,
-                           cli_catch_interrupt()};
+                           cli_catch_interrupt(), NULL, NULL};
         st = nd_lfads_train_sessions(d, S, &cfg, &o, &res, &err);
     }
     for (int k = 0; k < S; k++) nd_lfads_data_free(&d[k]);

@@ -1,10 +1,12 @@
 #define _POSIX_C_SOURCE 200809L
 #include "learn_train.h"
+#include "learn_rnn.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../io/checkpoint.h"
 #include "../io/h5.h"
 #include "../io/idx.h"
+#include "../io/svg.h"
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -12,8 +14,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { STREAM_ORDER = 301, STREAM_NOISE = 302, STREAM_TEACHER = 303 };
+enum { STREAM_ORDER = 301, STREAM_NOISE = 302, STREAM_TEACHER = 303, STREAM_ORIENT = 304 };
+
+static const char *task_names[] = {"fashion-mnist", "teacher", "orientation", "flipflop"};
+int nd_learn_task_parse(const char *name) {
+    for (int t = 0; t < 4; t++)
+        if (!strcmp(name, task_names[t])) return t;
+    return -1;
+}
+const char *nd_learn_task_name(nd_learn_task t) { return t >= 0 && t < 4 ? task_names[t] : "?"; }
 #define ACTIVITY_EXAMPLES 1000
+#define ND_PI 3.14159265358979323846
 
 void nd_learn_opts_default(nd_learn_opts *o) {
     memset(o, 0, sizeof *o);
@@ -27,6 +38,73 @@ void nd_learn_opts_default(nd_learn_opts *o) {
     o->sigma = 1e-3;
     o->data_dir = "/usr/share/datasets/fashion-mnist";
     o->threads = 1;
+    o->ori_size = 16;
+    o->ori_angle = 10;
+    o->ori_noise = 1;
+}
+
+void nd_learn_default_arch(nd_learn_opts *o) {
+    int *w = o->widths;
+    switch (o->task) {
+    case ND_TASK_TEACHER: o->L = 2; w[0] = 20; w[1] = 50; w[2] = 5; break;
+    case ND_TASK_ORIENTATION: /* a small hierarchy: three hidden layers */
+        o->L = 4; w[0] = o->ori_size * o->ori_size; w[1] = 64; w[2] = 64; w[3] = 64; w[4] = 2; break;
+    default: o->L = 3; w[0] = 784; w[1] = 256; w[2] = 256; w[3] = 10; break;
+    }
+}
+
+void nd_grating(real *img, int size, double theta_deg, double phase, double contrast, double noise, nd_rng *r) {
+    const double th = theta_deg * ND_PI / 180, c0 = (size - 1) / 2.0, sd = size / 4.0, f = 0.15;
+    for (int i = 0; i < size; i++)
+        for (int j = 0; j < size; j++) {
+            double x = j - c0, y = c0 - i, w = exp(-(x * x + y * y) / (2 * sd * sd));
+            double v = contrast * w * cos(2 * ND_PI * f * (x * cos(th) + y * sin(th)) + phase);
+            if (noise > 0) v += noise * nd_rng_normal(r);
+            img[i * size + j] = (real)v;
+        }
+}
+
+static void orientation_draw(const nd_learn_opts *o, nd_learn_data *d, int from, int to, uint64_t draw);
+/* orientation discrimination: 10,000 training and 2,000 test gratings, offsets from the reference uniform in
+ * [angle / 10, angle] degrees on either side (label 1: clockwise, theta > ref), contrast uniform in [0.5, 1],
+ * phase uniform, pixel noise SD noise */
+static nd_status orientation(const nd_learn_opts *o, nd_learn_data *d, nd_error *err) {
+    const int S = o->ori_size;
+    if (S < 4 || S > 64 || !(o->ori_angle > 0 && o->ori_angle <= 45) || !(o->ori_noise >= 0))
+        return nd_fail(err, ND_ERR_ARG, "orientation: size %d (4..64), angle %g (0..45 deg), noise %g (>= 0)", S,
+                       o->ori_angle, o->ori_noise);
+    d->in = S * S;
+    d->out = 2;
+    d->n_train = 10000;
+    d->n_test = 2000;
+    d->x_train = nd_alloc(sizeof(real) * (size_t)d->n_train * d->in);
+    d->x_test = nd_alloc(sizeof(real) * (size_t)d->n_test * d->in);
+    d->l_train = malloc(sizeof(int) * d->n_train);
+    d->l_test = malloc(sizeof(int) * d->n_test);
+    if (!d->x_train || !d->x_test || !d->l_train || !d->l_test) return nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    orientation_draw(o, d, 0, d->n_train + d->n_test, 0);
+    return ND_OK;
+}
+
+/* examples [from, to) of train (then test) from the task's stream `draw` (0: the data set; 1 + e: epoch e's fresh
+ * training set) */
+static void orientation_draw(const nd_learn_opts *o, nd_learn_data *d, int from, int to, uint64_t draw) {
+    const int S = o->ori_size;
+    nd_rng r;
+    nd_rng_stream(&r, o->seed, STREAM_ORIENT, draw);
+    for (int i = from; i < to; i++) {
+        int test = i >= d->n_train, k = test ? i - d->n_train : i;
+        int lab = nd_rng_uniform(&r) < 0.5;
+        double off = o->ori_angle * (0.1 + 0.9 * nd_rng_uniform(&r));
+        double contrast = 0.5 + 0.5 * nd_rng_uniform(&r), phase = 2 * ND_PI * nd_rng_uniform(&r);
+        real *img = (test ? d->x_test : d->x_train) + (size_t)k * d->in;
+        nd_grating(img, S, ND_ORI_REF_DEG + (lab ? off : -off), phase, contrast, o->ori_noise, &r);
+        (test ? d->l_test : d->l_train)[k] = lab;
+    }
+}
+
+void nd_learn_data_epoch(const nd_learn_opts *o, nd_learn_data *d, int epoch) {
+    if (o->task == ND_TASK_ORIENTATION && epoch > 0) orientation_draw(o, d, 0, d->n_train, 1 + (uint64_t)epoch);
 }
 
 void nd_learn_data_free(nd_learn_data *d) {
@@ -120,10 +198,13 @@ static nd_status teacher(const nd_learn_opts *o, nd_learn_data *d, nd_error *err
 
 nd_status nd_learn_data_load(const nd_learn_opts *o, nd_learn_data *d, nd_error *err) {
     memset(d, 0, sizeof *d);
-    nd_status st = o->task == ND_TASK_FASHION_MNIST ? fashion(o, d, err) : teacher(o, d, err);
+    nd_status st = o->task == ND_TASK_FASHION_MNIST ? fashion(o, d, err)
+                 : o->task == ND_TASK_ORIENTATION   ? orientation(o, d, err)
+                 : o->task == ND_TASK_TEACHER       ? teacher(o, d, err)
+                 : nd_fail(err, ND_ERR_ARG, "task %s needs a recurrent network (--rnn N)", nd_learn_task_name(o->task));
     if (!st && (o->widths[0] != d->in || o->widths[o->L] != d->out))
-        st = nd_fail(err, ND_ERR_ARG, "--arch: the task has %d inputs and %d outputs; the network has %d and %d", d->in,
-                     d->out, o->widths[0], o->widths[o->L]);
+        st = nd_fail(err, ND_ERR_ARG, "--arch: task %s has %d inputs and %d outputs; the network has %d and %d",
+                     nd_learn_task_name(o->task), d->in, d->out, o->widths[0], o->widths[o->L]);
     if (st) nd_learn_data_free(d);
     return st;
 }
@@ -151,29 +232,38 @@ static void evaluate(const nd_mlp *m, nd_mlp_acts *a, const nd_learn_data *d, in
 }
 
 typedef struct { double task, rule, L, widths[ND_MLP_MAX_LAYERS + 1], epoch_done, batch, lr, sigma, seed; } learn_state;
+/* what later versions added (a checkpoint section of its own, optional on load) */
+typedef struct { double running_baseline, baseline, baseline_set, ori_size, ori_angle, ori_noise, reserved[10]; } learn_extra;
 
 static nd_status save(const char *path, const char *prev, const nd_mlp *m, const real *init, const learn_state *s,
-                      const char *data_dir, nd_error *err) {
+                      const learn_extra *x, const char *data_dir, nd_error *err) {
     char dd[4096] = {0};
     snprintf(dd, sizeof dd, "%s", data_dir);
     nd_ckpt_section sec[] = {{"kind", "learn-mlp", 10}, {"state", s, sizeof *s}, {"data_dir", dd, sizeof dd},
                              {"params", m->params, sizeof(real) * m->n_params},
-                             {"params_init", init, sizeof(real) * m->n_params}};
-    return prev ? nd_ckpt_write_keep(path, prev, sec, 5, err) : nd_ckpt_write(path, sec, 5, err);
+                             {"params_init", init, sizeof(real) * m->n_params}, {"extra", x, sizeof *x}};
+    return prev ? nd_ckpt_write_keep(path, prev, sec, 6, err) : nd_ckpt_write(path, sec, 6, err);
 }
 
 /* loads a run's checkpoint: state, options, the network at its final (and initial) weights */
 /* dd [4096] receives the data directory (o->data_dir points at it) */
-static nd_status load(const char *path, learn_state *s, nd_learn_opts *o, char *dd, nd_mlp *m, real **init,
-                      nd_error *err) {
+static nd_status load(const char *path, learn_state *s, learn_extra *x, nd_learn_opts *o, char *dd, nd_mlp *m,
+                      real **init, nd_error *err) {
     nd_ckpt c;
     nd_status st = nd_ckpt_read(path, &c, err);
     if (st) return st;
     const nd_ckpt_entry *k = nd_ckpt_find(&c, "kind");
-    if (!k || k->bytes != 10 || memcmp(k->data, "learn-mlp", 10)) st = nd_fail(err, ND_ERR_CHECKPOINT, "%s: not a learn run", path);
+    if (k && k->bytes == 10 && !memcmp(k->data, "learn-rnn", 10))
+        st = nd_fail(err, ND_ERR_ARG, "%s: a recurrent (--rnn) run; this needs a feed-forward learn run", path);
+    else if (!k || k->bytes != 10 || memcmp(k->data, "learn-mlp", 10)) st = nd_fail(err, ND_ERR_CHECKPOINT, "%s: not a learn run", path);
     if (!st) st = nd_ckpt_get(&c, path, "state", s, sizeof *s, err);
     if (!st) st = nd_ckpt_get(&c, path, "data_dir", dd, 4096, err);
+    memset(x, 0, sizeof *x);
+    x->ori_size = o->ori_size; x->ori_angle = o->ori_angle; x->ori_noise = o->ori_noise;
+    if (!st && nd_ckpt_find(&c, "extra")) st = nd_ckpt_get(&c, path, "extra", x, sizeof *x, err);
     if (!st) {
+        o->running_baseline = (int)x->running_baseline;
+        o->ori_size = (int)x->ori_size; o->ori_angle = x->ori_angle; o->ori_noise = x->ori_noise;
         dd[4095] = 0;
         o->task = (nd_learn_task)s->task;
         o->rule = (nd_rule)s->rule;
@@ -252,6 +342,9 @@ static nd_status write_model(const char *path, nd_mlp *m, const real *init, cons
 
 nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_error *err) {
     memset(res, 0, sizeof *res);
+    if (oin->rnn_units > 0 || (oin->resume && nd_learn_rnn_is_run(oin->out_dir))) return nd_learn_rnn_train(oin, res, err);
+    if (oin->task == ND_TASK_FLIPFLOP)
+        return nd_fail(err, ND_ERR_ARG, "task flipflop needs a recurrent network: --rnn N (e.g. --rnn 64)");
     nd_learn_opts o = *oin;
     char last[4096], prev[4096], curves_p[4096], model_p[4096];
     snprintf(last, sizeof last, "%s/last.ckpt", o.out_dir);
@@ -271,11 +364,12 @@ nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_erro
     nd_mlp m = {0};
     real *init = NULL;
     learn_state s;
+    learn_extra xs;
     nd_status st = ND_OK;
     int epochs = o.epochs;
     char dd[4096];
     if (o.resume) {
-        st = load(last, &s, &o, dd, &m, &init, err);
+        st = load(last, &s, &xs, &o, dd, &m, &init, err);
         o.epochs = epochs;
     } else {
         st = nd_mlp_create(&m, o.L, o.widths, o.task == ND_TASK_TEACHER ? ND_LOSS_MSE : ND_LOSS_XENT, o.seed, err);
@@ -285,6 +379,9 @@ nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_erro
         memset(&s, 0, sizeof s);
         s.task = o.task; s.rule = o.rule; s.L = o.L; s.batch = o.batch; s.lr = o.lr; s.sigma = o.sigma; s.seed = (double)o.seed;
         for (int l = 0; l <= o.L; l++) s.widths[l] = o.widths[l];
+        memset(&xs, 0, sizeof xs);
+        xs.running_baseline = o.running_baseline;
+        xs.ori_size = o.ori_size; xs.ori_angle = o.ori_angle; xs.ori_noise = o.ori_noise;
         FILE *f = st ? NULL : fopen(curves_p, "w");
         if (f) { fprintf(f, "epoch\ttrain_loss\ttest_loss\ttest_accuracy\n"); fclose(f); }
     }
@@ -302,6 +399,12 @@ nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_erro
     if (!st) st = nd_mlp_acts_create(&a, &m, o.batch, err);
     if (!st) st = nd_mlp_acts_create(&ea, &m, 500, err);
     if (!st) st = nd_rule_ctx_create(&c, &m, o.batch, o.sigma, &nr, err);
+    const int reward = o.task == ND_TASK_ORIENTATION; /* learns from a scalar reward only */
+    if (!st) {
+        c.running_baseline = o.running_baseline || reward;
+        c.baseline = xs.baseline;
+        c.baseline_set = (int)xs.baseline_set;
+    }
     double *curves = calloc((size_t)o.epochs + 1, 4 * sizeof(double));
     /* earlier epochs' curves (a resumed run) come back from curves.tsv */
     int n_curves = 0;
@@ -316,6 +419,7 @@ nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_erro
         fclose(cf);
     }
     for (int ep = (int)s.epoch_done; !st && ep < o.epochs; ep++) {
+        nd_learn_data_epoch(&o, &d, ep);
         nd_rng r;
         nd_rng_stream(&r, o.seed, STREAM_ORDER, (uint64_t)ep);
         for (int i = 0; i < d.n_train; i++) order[i] = i;
@@ -330,22 +434,26 @@ nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_erro
                 if (d.l_train) lb[b] = d.l_train[k];
             }
             nd_rng_stream(&nr, o.seed, STREAM_NOISE, (uint64_t)ep * 1000003u + (uint64_t)nb);
-            tl += nd_mlp_forward(&m, &a, xb, o.batch, lb, yb, NULL);
-            nd_rule_estimate(o.rule, &m, &a, xb, o.batch, lb, yb, &c, g);
+            double lo = nd_mlp_forward(&m, &a, xb, o.batch, lb, yb, NULL);
+            if (reward) lo = 1 - nd_rule_estimate_reward(o.rule, &m, &a, xb, o.batch, lb, &c, g); /* error rate */
+            else nd_rule_estimate(o.rule, &m, &a, xb, o.batch, lb, yb, &c, g);
+            tl += lo;
             for (size_t p = 0; p < m.n_params; p++) m.params[p] -= (real)o.lr * g[p];
         }
         double tel, acc;
         evaluate(&m, &ea, &d, 1, &tel, &acc);
-        if (!isfinite(tel)) { st = nd_fail(err, ND_ERR_NUMERIC, "learn train: the loss diverged at epoch %d; lower --lr", ep + 1); break; }
+        if (!isfinite(tel)) { st = nd_fail(err, ND_ERR_NUMERIC, "the loss diverged at epoch %d; lower --lr", ep + 1); break; }
         s.epoch_done = ep + 1;
         double *cv = curves + 4 * (size_t)n_curves++;
         cv[0] = ep; cv[1] = tl / nb; cv[2] = tel; cv[3] = acc;
         FILE *f = fopen(curves_p, "a");
         if (f) { fprintf(f, "%d\t%.6f\t%.6f\t%.6f\n", ep, tl / nb, tel, acc); fclose(f); }
-        if ((st = save(last, prev, &m, init, &s, o.data_dir, err))) break;
+        xs.baseline = c.baseline;
+        xs.baseline_set = c.baseline_set;
+        if ((st = save(last, prev, &m, init, &s, &xs, o.data_dir, err))) break;
         if (o.progress) {
-            fprintf(o.progress, "epoch %d/%d  %s  train loss %.4f  test loss %.4f", ep + 1, o.epochs, nd_rule_name(o.rule),
-                    tl / nb, tel);
+            fprintf(o.progress, "epoch %d/%d  %s  %s %.4f  test loss %.4f", ep + 1, o.epochs, nd_rule_name(o.rule),
+                    reward ? "train error (1 - reward)" : "train loss", tl / nb, tel);
             if (isfinite(acc)) fprintf(o.progress, "  test accuracy %.4f", acc);
             fprintf(o.progress, "\n");
             fflush(o.progress);
@@ -366,6 +474,16 @@ nd_status nd_learn_train(const nd_learn_opts *oin, nd_learn_result *res, nd_erro
     return st;
 }
 
+nd_status nd_learn_run_load(const char *run_dir, nd_learn_opts *o, char *dd, nd_mlp *m, real **init, nd_error *err) {
+    char last[4096];
+    snprintf(last, sizeof last, "%s/last.ckpt", run_dir);
+    if (access(last, F_OK) != 0) return nd_fail(err, ND_ERR_IO, "%s: no such run (no last.ckpt)", run_dir);
+    learn_state s;
+    learn_extra xs;
+    nd_learn_opts_default(o);
+    return load(last, &s, &xs, o, dd, m, init, err);
+}
+
 nd_status nd_learn_gradients(const char *run_dir, const nd_rule *rules, int n_rules, int samples, double sigma,
                              int batch, nd_rule_stats *out, int *Lout, nd_error *err) {
     char last[4096], gp[4096];
@@ -378,7 +496,8 @@ nd_status nd_learn_gradients(const char *run_dir, const nd_rule *rules, int n_ru
     nd_mlp m = {0};
     real *init = NULL;
     char dd[4096];
-    nd_status st = load(last, &s, &o, dd, &m, &init, err);
+    learn_extra xs;
+    nd_status st = load(last, &s, &xs, &o, dd, &m, &init, err);
     nd_learn_data d = {0};
     if (!st) st = nd_learn_data_load(&o, &d, err);
     if (!st && (batch < 1 || batch > d.n_test)) st = nd_fail(err, ND_ERR_ARG, "--batch %d must be in 1..%d", batch, d.n_test);
@@ -428,4 +547,29 @@ nd_status nd_learn_gradients(const char *run_dir, const nd_rule *rules, int n_ru
     nd_learn_data_free(&d);
     nd_mlp_free(&m);
     return st;
+}
+
+typedef struct { const nd_rule *rules; int n, L; const nd_rule_stats *s; } plane_ud;
+static void plane_plot(FILE *f, void *u) {
+    const plane_ud *p = u;
+    nd_svg_series ser[ND_RULE_COUNT];
+    double x[ND_RULE_COUNT][2], y[ND_RULE_COUNT][2];
+    for (int k = 0; k < p->n && k < ND_RULE_COUNT; k++) {
+        for (int stage = 0; stage < 2; stage++) {
+            x[k][stage] = p->s[2 * k + stage].angle_deg[p->L];
+            y[k][stage] = log10(1 + p->s[2 * k + stage].variance[p->L]);
+        }
+        ser[k].name = nd_rule_name(p->rules[k]);
+        ser[k].x = x[k];
+        ser[k].y = y[k];
+        ser[k].n = 2;
+    }
+    nd_svg_line_plot(f, "Bias-variance plane (whole network; each rule: initial -> trained weights)",
+                     "bias: angle to the gradient (deg)", "variance: log10(1 + E|g - Eg|^2 / |g|^2)", ser, p->n, NAN, NAN);
+}
+
+nd_status nd_learn_gradients_svg(const char *path, const nd_rule *rules, int n_rules, const nd_rule_stats *s, int L,
+                                 nd_error *err) {
+    plane_ud u = {rules, n_rules, L, s};
+    return nd_svg_write(path, plane_plot, &u, err);
 }

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include "mlp_rules.h"
 
-typedef enum { ND_TASK_FASHION_MNIST, ND_TASK_TEACHER } nd_learn_task;
+typedef enum { ND_TASK_FASHION_MNIST, ND_TASK_TEACHER, ND_TASK_ORIENTATION, ND_TASK_FLIPFLOP } nd_learn_task;
+/* "fashion-mnist", "teacher", "orientation", "flipflop" -> task; -1 if unknown */
+int nd_learn_task_parse(const char *name);
+const char *nd_learn_task_name(nd_learn_task t);
 
 typedef struct {
     nd_learn_task task;
@@ -18,8 +21,24 @@ typedef struct {
     const char *data_dir;      /* Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist) */
     int resume, force, threads;
     FILE *progress;
+    int running_baseline;      /* np, wp on supervised tasks: 1 = running loss baseline, 0 = two-point (default) */
+    /* orientation: gratings ori_size x ori_size pixels, orientation ND_ORI_REF_DEG +- an offset uniform in
+     * [ori_angle / 10, ori_angle] degrees, additive pixel noise of SD ori_noise */
+    int ori_size;
+    double ori_angle, ori_noise;
+    /* recurrent networks (--rnn N): flip-flop with a leaky tanh RNN of rnn_units units (rnn.h) */
+    int rnn_units, rnn_rule;   /* nd_rnn_rule */
 } nd_learn_opts;
 void nd_learn_opts_default(nd_learn_opts *o);
+/* the task's default network (o->task, o->ori_size set): teacher 20-50-5, orientation (size^2)-64-64-64-2,
+ * fashion-mnist 784-256-256-10 */
+void nd_learn_default_arch(nd_learn_opts *o);
+
+/* the orientation task's reference orientation (degrees): label 1 when the grating is rotated clockwise of it */
+#define ND_ORI_REF_DEG 45.0
+/* One grating into img [size * size]: contrast * cos(2 pi f (x cos theta + y sin theta) + phase) under a
+ * Gaussian window (SD size / 4), f = 0.15 cycles per pixel, plus N(0, noise^2) per pixel when noise > 0 (r). */
+void nd_grating(real *img, int size, double theta_deg, double phase, double contrast, double noise, nd_rng *r);
 
 /* Examples of a task: x [n][n_0], labels [n] (classification) or y [n][n_L] (regression). */
 typedef struct {
@@ -29,6 +48,9 @@ typedef struct {
 } nd_learn_data;
 nd_status nd_learn_data_load(const nd_learn_opts *o, nd_learn_data *d, nd_error *err);
 void nd_learn_data_free(nd_learn_data *d);
+/* before epoch `epoch` of training: the orientation task draws a fresh training set every epoch after the first
+ * (new gratings and noise, as in perceptual learning: no example is seen twice); other tasks keep theirs */
+void nd_learn_data_epoch(const nd_learn_opts *o, nd_learn_data *d, int epoch);
 
 /* Trains; OUT/curves.tsv (epoch, train loss, test loss, test accuracy), OUT/last.ckpt every epoch (atomic,
  * --resume exact), OUT/model.h5 at the end: weights W1..WL, b1..bL, the initial ones (W1_init ...), the curves,
@@ -37,9 +59,17 @@ void nd_learn_data_free(nd_learn_data *d);
 typedef struct { double test_loss, test_accuracy; int epochs_run; } nd_learn_result;
 nd_status nd_learn_train(const nd_learn_opts *o, nd_learn_result *res, nd_error *err);
 
+/* A run's options and network at its final weights; with init != NULL also the initial weights (*init,
+ * nd_free). dd [4096] receives the data directory (o->data_dir points at it). m: nd_mlp_free. */
+nd_status nd_learn_run_load(const char *run_dir, nd_learn_opts *o, char *dd, nd_mlp *m, real **init, nd_error *err);
+
 /* Bias and variance of each rule in `rules` (n_rules entries) at the run's initial and final weights, on the
  * first `batch` test examples: OUT/gradients.h5 (angle_deg, rel_norm, variance [rule][stage][layer + 1]) and the
  * table in *s ([rule][stage], stage 0 initial, 1 final). */
 nd_status nd_learn_gradients(const char *run_dir, const nd_rule *rules, int n_rules, int samples, double sigma,
                              int batch, nd_rule_stats *s, int *L, nd_error *err);
+/* the bias-variance plane (seed Fig. 2) of nd_learn_gradients' table as an SVG: per rule, the whole network's
+ * angle to the gradient (x) and log10(1 + relative variance) (y), at the initial and the trained weights */
+nd_status nd_learn_gradients_svg(const char *path, const nd_rule *rules, int n_rules, const nd_rule_stats *s, int L,
+                                 nd_error *err);
 #endif

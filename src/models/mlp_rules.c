@@ -179,6 +179,7 @@ nd_status nd_rule_ctx_create(nd_rule_ctx *c, const nd_mlp *m, int Bmax, double s
     memset(c, 0, sizeof *c);
     c->sigma = sigma;
     c->rng = rng;
+    c->baseline_rate = 0.05;
     size_t units = 0, wmax = 0;
     for (int l = 1; l <= m->L; l++) {
         units += (size_t)m->n[l];
@@ -206,19 +207,27 @@ static void node_perturbation(const nd_mlp *m, nd_mlp_acts *a, const real *x, in
     size_t units = 0;
     for (int l = 1; l <= m->L; l++) units += (size_t)m->n[l];
     for (size_t i = 0; i < units * B; i++) c->noise[i] = (real)(c->sigma * nd_rng_normal(c->rng));
-    nd_mlp_forward(m, c->acts2, x, B, labels, y, c->noise);
+    double e1 = nd_mlp_forward(m, c->acts2, x, B, labels, y, c->noise);
     const double s2 = c->sigma * c->sigma;
+    if (c->running_baseline && !c->baseline_set) {
+        double e0 = 0;
+        for (int b = 0; b < B; b++) e0 += a->loss_each[b];
+        c->baseline = e0 / B;
+        c->baseline_set = 1;
+    }
     /* reuse a->d[l] as (dE_b / s^2) xi_{l,b} / B: then the layer gradient is h_{l-1}^T d_l, as for backprop */
     const real *nz = c->noise;
     for (int l = 1; l <= m->L; l++) {
         const int n = m->n[l];
         for (int b = 0; b < B; b++) {
-            double f = ((double)c->acts2->loss_each[b] - a->loss_each[b]) / s2 / B;
+            double ref = c->running_baseline ? c->baseline : (double)a->loss_each[b];
+            double f = ((double)c->acts2->loss_each[b] - ref) / s2 / B;
             for (int j = 0; j < n; j++) a->d[l][(size_t)b * n + j] = (real)(f * nz[(size_t)b * n + j]);
         }
         nz += (size_t)B * n;
         layer_grad(m, a, l, gW, gb);
     }
+    if (c->running_baseline) c->baseline += c->baseline_rate * (e1 - c->baseline);
 }
 
 /* weight perturbation: noise on every parameter; g = (E(W + xi) - E(W)) / s^2 xi */
@@ -234,8 +243,97 @@ static void weight_perturbation(const nd_mlp *m, nd_mlp_acts *a, const real *x, 
     double e1 = nd_mlp_forward(&pert, c->acts2, x, B, labels, y, NULL), e0 = 0;
     for (int b = 0; b < B; b++) e0 += a->loss_each[b];
     e0 /= B;
+    if (c->running_baseline) {
+        if (!c->baseline_set) { c->baseline = e0; c->baseline_set = 1; }
+        e0 = c->baseline;
+        c->baseline += c->baseline_rate * (e1 - c->baseline);
+    }
     const double f = (e1 - e0) / (c->sigma * c->sigma);
     for (size_t i = 0; i < m->n_params; i++) g[i] = (real)(f * g[i]);
+}
+
+/* the class chosen for each example from the output pre-activations o [B][K]: greedy (rng NULL) or drawn from
+ * softmax(o); the reward is 1 for the label */
+static void act(const real *o, int B, int K, const int *labels, nd_rng *rng, int *choice, double *reward) {
+    for (int b = 0; b < B; b++) {
+        const real *ob = o + (size_t)b * K;
+        int k = 0;
+        if (!rng) {
+            for (int j = 1; j < K; j++)
+                if (ob[j] > ob[k]) k = j;
+        } else {
+            double mx = ob[0], s = 0;
+            for (int j = 1; j < K; j++) mx = fmax(mx, ob[j]);
+            for (int j = 0; j < K; j++) s += exp(ob[j] - mx);
+            double u = nd_rng_uniform(rng) * s, c = 0;
+            for (k = 0; k < K - 1; k++) {
+                c += exp(ob[k] - mx);
+                if (u < c) break;
+            }
+        }
+        choice[b] = k;
+        reward[b] = k == labels[b];
+    }
+}
+
+double nd_rule_estimate_reward(nd_rule rule, const nd_mlp *m, nd_mlp_acts *a, const real *x, int B,
+                               const int *labels, nd_rule_ctx *c, real *g) {
+    real *gW[ND_MLP_MAX_LAYERS], *gb[ND_MLP_MAX_LAYERS];
+    nd_mlp_bind(m, g, gW, gb);
+    const int L = m->L, K = m->n[L];
+    int *choice = malloc(sizeof(int) * B);
+    double *R = malloc(sizeof(double) * B), Rm = 0;
+    if (!R || !choice) { free(R); free(choice); memset(g, 0, sizeof(real) * m->n_params); return NAN; }
+    if (!c->baseline_set) { c->baseline = 0.5; c->baseline_set = 1; } /* chance for two classes: a neutral start */
+    const double rb = c->baseline, s2 = c->sigma * c->sigma;
+    if (rule == ND_RULE_NP) {
+        size_t units = 0;
+        for (int l = 1; l <= L; l++) units += (size_t)m->n[l];
+        for (size_t i = 0; i < units * B; i++) c->noise[i] = (real)(c->sigma * nd_rng_normal(c->rng));
+        nd_mlp_forward(m, c->acts2, x, B, labels, NULL, c->noise);
+        act(c->acts2->a[L], B, K, labels, NULL, choice, R);
+        const real *nz = c->noise;
+        for (int l = 1; l <= L; l++) {
+            const int n = m->n[l];
+            for (int b = 0; b < B; b++) {
+                double f = -(R[b] - rb) / s2 / B;
+                for (int j = 0; j < n; j++) a->d[l][(size_t)b * n + j] = (real)(f * nz[(size_t)b * n + j]);
+            }
+            nz += (size_t)B * n;
+            layer_grad(m, a, l, gW, gb);
+        }
+    } else if (rule == ND_RULE_WP) {
+        nd_mlp pert = *m;
+        for (size_t i = 0; i < m->n_params; i++) {
+            g[i] = (real)(c->sigma * nd_rng_normal(c->rng));
+            c->scratch[i] = m->params[i] + g[i];
+        }
+        pert.params = c->scratch;
+        nd_mlp_bind(&pert, pert.params, pert.W, pert.b);
+        nd_mlp_forward(&pert, c->acts2, x, B, labels, NULL, NULL);
+        act(c->acts2->a[L], B, K, labels, NULL, choice, R);
+        double rm = 0;
+        for (int b = 0; b < B; b++) rm += R[b] / B;
+        const double f = -(rm - rb) / s2;
+        for (size_t i = 0; i < m->n_params; i++) g[i] = (real)(f * g[i]);
+    } else {
+        act(a->a[L], B, K, labels, c->rng, choice, R);
+        for (int b = 0; b < B; b++) { /* d log pi(k) / d a_L = onehot(k) - pi */
+            const real *o = a->a[L] + (size_t)b * K;
+            real *d = a->d[L] + (size_t)b * K;
+            double mx = o[0], s = 0;
+            for (int j = 1; j < K; j++) mx = fmax(mx, o[j]);
+            for (int j = 0; j < K; j++) s += exp(o[j] - mx);
+            for (int j = 0; j < K; j++) d[j] = (real)(-(R[b] - rb) * ((j == choice[b]) - exp(o[j] - mx) / s) / B);
+        }
+        deltas(rule, m, a, c->scratch);
+        for (int l = 1; l <= L; l++) layer_grad(m, a, l, gW, gb);
+    }
+    for (int b = 0; b < B; b++) Rm += R[b] / B;
+    c->baseline += c->baseline_rate * (Rm - c->baseline);
+    free(R);
+    free(choice);
+    return Rm;
 }
 
 void nd_rule_estimate(nd_rule rule, const nd_mlp *m, nd_mlp_acts *a, const real *x, int B, const int *labels,

@@ -61,6 +61,13 @@ double nd_mlp_forward(const nd_mlp *m, nd_mlp_acts *a, const real *x, int B, con
  * noise (SD sigma) from rng and run their own forwards. scratch: a parameter-shaped buffer and a second acts. */
 typedef struct {
     double sigma;          /* perturbation SD (np, wp) */
+    /* Running reward baseline (Werfel, Xie & Seung 2005): with running_baseline set, np and wp compare the
+     * perturbed loss with `baseline`, a running average of past perturbed losses (one forward per estimate
+     * instead of two), then update it: baseline += baseline_rate (batch mean - baseline). The first batch
+     * initialises it with the unperturbed loss. The reward estimator (nd_rule_estimate_reward) always uses it,
+     * as the mean past reward. */
+    int running_baseline, baseline_set;
+    double baseline, baseline_rate;
     nd_rng *rng;
     real *scratch;         /* n_params (wp) */
     nd_mlp_acts *acts2;    /* perturbed pass */
@@ -70,6 +77,20 @@ nd_status nd_rule_ctx_create(nd_rule_ctx *c, const nd_mlp *m, int Bmax, double s
 void nd_rule_ctx_free(nd_rule_ctx *c);
 void nd_rule_estimate(nd_rule rule, const nd_mlp *m, nd_mlp_acts *a, const real *x, int B, const int *labels,
                       const real *y, nd_rule_ctx *ctx, real *g);
+
+/* Learning from a scalar reward only (classification tasks: reward 1 when the chosen class is the label, else
+ * 0); g estimates the gradient of -E[reward] (so SGD on g ascends the reward). What each rule optimises:
+ *   bp, fa, dfa, sign: REINFORCE (Williams 1992) on the stochastic softmax policy pi = softmax(a_L): the action
+ *     k_b is drawn from pi_b (ctx->rng), the output delta is -(R_b - baseline)(onehot(k_b) - pi_b) / B, and it
+ *     reaches hidden layers by the rule's own feedback (bp: the exact score-function gradient of E[R]);
+ *   np: the network acts greedily (argmax) on pre-activations perturbed by N(0, sigma^2) noise, which is its
+ *     exploration; g_l = -mean_b (R_b - baseline) / sigma^2 h_{l-1,b} xi_{l,b}: the gradient of the
+ *     Gaussian-smoothed reward of the greedy policy (REINFORCE on the node noise);
+ *   wp: the same with noise on every weight, one draw per batch and the batch-mean reward.
+ * The baseline is ctx->baseline (the running mean reward; it is updated after the estimate). Needs a forward
+ * of the batch first (its loss_each and activations); returns the batch's mean reward. */
+double nd_rule_estimate_reward(nd_rule rule, const nd_mlp *m, nd_mlp_acts *a, const real *x, int B,
+                               const int *labels, nd_rule_ctx *ctx, real *g);
 
 /* Bias and variance of a rule's estimate on one batch against the exact (bp) gradient, per layer (weights only)
  * and for the whole network (index L): the angle in degrees between the mean estimate over `samples` draws and
