@@ -121,7 +121,7 @@ static void test_controller_off_ext(nd_test_ctx *ctx) {
     run_case(ctx, &gc);
 }
 static void test_gauss_prior_lag2_sv(nd_test_ctx *ctx) {
-    gc_case gc = {"controller on, Gaussian co prior, ci_lag 2, sample validation", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0, 0, 0, 0};
+    gc_case gc = {"controller on, Gaussian co prior (learned mean, analytic KL), ci_lag 2, sample validation (rescaled)", 1, 0, 0, 2, 1, 0.0, 0.2, 5.0, 0, 0, 0, 0, 0};
     run_case(ctx, &gc);
 }
 static void test_lag0(nd_test_ctx *ctx) {
@@ -194,6 +194,30 @@ static void test_reduce_mean(nd_test_ctx *ctx) {
     run_case_with(ctx, &gc, torch_units);
 }
 
+/* issue 16, finding 4: the lfads-torch paths (defaults) and the legacy ones behind keys */
+static void legacy_all(nd_lfads_config *c) {
+    c->co_prior_analytic = 0; c->ext_input_dropout = 0; c->l2_pooled = 0; c->sv_rescale = 0;
+}
+static void test_gauss_prior_legacy(nd_test_ctx *ctx) {
+    gc_case gc = {"legacy paths: Gaussian co prior sampled KL fixed mean, no ext-input dropout, L2 per kernel, "
+                  "unscaled sample validation, ext 2, dropout 0.2", 1, 2, 0, 1, 1, 0.3, 0.2, 5.0, 1, 1, 0, 0, 0};
+    run_case_with(ctx, &gc, legacy_all);
+}
+static void test_ext_dropout(nd_test_ctx *ctx) {
+    gc_case gc = {"ext-input dropout 0.3 (lfads-torch), controller off, ext 3, forward-prediction 2", 0, 3, 1, 1, 0,
+                  0.0, 0.3, 5.0, 0, 2, 0, 0, 0};
+    run_case(ctx, &gc);
+}
+static void torch_units_gauss(nd_lfads_config *c) {
+    torch_units(c);
+    c->l2_con_scale = 0.2;
+}
+static void test_reduce_mean_gauss(nd_test_ctx *ctx) {
+    gc_case gc = {"recon_reduce_mean, Gaussian co prior (learned mean, analytic KL / Tr), pooled L2 gen+con, "
+                  "sample validation, ext 1", 1, 1, 0, 1, 1, 0.3, 0.1, 5.0, 1, 2, 0, 0, 0};
+    run_case_with(ctx, &gc, torch_units_gauss);
+}
+
 int main(void) {
     RUN(test_controller_on_cd);
     RUN(test_controller_off_cd);
@@ -212,5 +236,8 @@ int main(void) {
     RUN(test_recon_zig);
     RUN(test_recon_zig_ctrl_off);
     RUN(test_recon_zig_stitched);
+    RUN(test_gauss_prior_legacy);
+    RUN(test_ext_dropout);
+    RUN(test_reduce_mean_gauss);
     TEST_MAIN_END();
 }

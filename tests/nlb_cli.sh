@@ -66,5 +66,29 @@ else
 fi
 "$ND" eval "$O" --data "$D" --eval-split nope >"$T/out" 2>"$T/err"; rc=$?
 check "bad --eval-split is a usage error" sh -c "[ $rc -eq 2 ] && grep -q 'eval-split' '$T/err'"
+# nlb_tools' tensor files (make_*_tensors + save_to_h5; tests/fixtures/make_nlb_tensors_fixture.py): convert reads
+# them, entry by entry as the generator's formula says (tests/fixtures/check_nlb_tensors.py), and train reads the
+# result of the test phase (hidden eval targets)
+NV="$FX/nlb_tensors_val.h5"; NT="$FX/nlb_tensors_test.h5"
+check "convert: nlb_tools validation-phase tensors (eval targets in a group), --keep-test-targets" \
+    sh -c "$ND convert '$NV' --out '$T/nv.h5' --bin-ms 5 --keep-test-targets >'$T/cv' 2>&1 && grep -q nlb_tools '$T/cv' \
+    && grep -q '24 train, 6 valid, 10 test' '$T/cv'"
+check "convert: nlb_tools test-phase tensors (hidden eval targets): a warning" \
+    sh -c "$ND convert '$NT' --out '$T/nt.h5' --bin-ms 5 2>'$T/ct' >/dev/null && grep -q 'hidden test targets' '$T/ct'"
+if /usr/bin/python3 -c 'import h5py, numpy' 2>/dev/null; then
+    check "nlb_tools validation phase: every entry, split, neuron list and behaviour" \
+        /usr/bin/python3 "$FX/check_nlb_tensors.py" "$T/nv.h5" val
+    check "nlb_tools test phase: no test targets or behaviour written" \
+        /usr/bin/python3 "$FX/check_nlb_tensors.py" "$T/nt.h5" test
+else
+    echo "skip nlb_tools tensor contents: /usr/bin/python3 with h5py and numpy not available"
+fi
+"$ND" convert "$NT" --out "$T/nt2.h5" --bin-ms 5 --keep-test-targets >/dev/null 2>"$T/err"; rc=$?
+check "--keep-test-targets with hidden eval targets: one clear line" sh -c "[ $rc -ne 0 ] \
+    && grep -q 'keep-test-targets.*not in the input' '$T/err'"
+"$ND" convert "$NT" --out "$T/nt3.h5" >/dev/null 2>"$T/err"; rc=$?
+check "nlb_tools tensors without --bin-ms: usage error" sh -c "[ $rc -eq 2 ] && grep -q 'bin-ms' '$T/err'"
+check "train reads the converted test-phase file (1 epoch)" sh -c "$ND train '$T/nt.h5' --out '$T/nrun' --max-epochs 1 \
+    --threads 1 --set gen_dim=8 --set ic_enc_dim=8 --set ic_dim=4 --set fac_dim=4 --set con_dim=0 >/dev/null 2>'$T/err'"
 echo "RESULT $pass $fail 0"
 [ "$fail" -eq 0 ]

@@ -185,8 +185,12 @@ static void test_scale_mapping(nd_test_ctx *ctx) {
     CHECK(ctx, nd_pbt_config_factor("kl_ic_scale", &c, elems) == 1500, "KL: x elements per trial");
     CHECK(ctx, nd_pbt_config_factor("lr_init", &c, elems) == 1, "lr unchanged");
     double fg = nd_pbt_config_factor("l2_gen_scale", &c, elems), fc = nd_pbt_config_factor("l2_con_scale", &c, elems);
+    CHECK(ctx, fg == 1500 && fc == 1500, "l2_pooled: the model pools, x elements only: %g %g", fg, fc);
+    c.l2_pooled = 0; /* per-kernel normalisation: the pooling shares are applied here */
+    fg = nd_pbt_config_factor("l2_gen_scale", &c, elems), fc = nd_pbt_config_factor("l2_con_scale", &c, elems);
     CHECK(ctx, fabs(fg - 1500.0 * 30000 / 49200) < 1e-9 && fabs(fc - 1500.0 * 19200 / 49200) < 1e-9,
           "L2 shares %g %g", fg, fc);
+    c.l2_pooled = 1;
     nd_pbt_space s;
     nd_pbt_space_default(&s);
     double hp[7];

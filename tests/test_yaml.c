@@ -175,7 +175,7 @@ static void test_bad_files(nd_test_ctx *ctx) {
 }
 
 /* The lfads-torch objective (recon_reduce_mean = 1) is neurodyn's with kl x E and l2 x E x n_gen / n_pooled:
- * forward losses and gradients agree with a config where those factors were applied by hand. */
+ * forward losses and gradients agree with a config where those factors were applied by hand (l2_pooled = 0). */
 static void test_reduce_mean_equivalence(nd_test_ctx *ctx) {
     const int N = 5, Nr = 7, T = 6, Tr = 8, B = 4;
     nd_lfads_config a;
@@ -185,6 +185,7 @@ static void test_reduce_mean_equivalence(nd_test_ctx *ctx) {
     nd_lfads_config b = a;
     const double E = (double)Tr * Nr, ng = 3.0 * 9 * 9, nc = 3.0 * 5 * 5;
     b.recon_reduce_mean = 0; b.kl_ic_scale *= E; b.kl_co_scale *= E;
+    b.l2_pooled = 0; /* the pooling factors applied by hand below */
     b.l2_gen_scale *= E * ng / (ng + nc); b.l2_con_scale *= E * nc / (ng + nc);
     nd_lfads_scales s;
     nd_lfads_effective_scales(&a, 1, (int64_t)E, &s);

@@ -65,6 +65,8 @@ typedef struct {
     int64_t *unit_ids;       /* [N] the file's unit ids, or NULL */
     double window_start_ms, window_end_ms; /* effective window (relative to event / trial start) */
     char align[256];         /* the event aligned to ("" = trial start) */
+    unsigned char no_test_targets;  /* test trials' held-out neurons / forward bins are unknown (zeros here) */
+    unsigned char no_test_behavior; /* test trials' behaviour is unknown (zeros here): not written */
     char **warnings;         /* one-line warnings (trials dropped, empty units, ...) */
     int n_warnings;
 } nd_binned;

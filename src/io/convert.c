@@ -11,6 +11,7 @@
 #include "nwb.h"
 #include "triplets.h"
 #include "counts.h"
+#include "nlb.h"
 
 const char *nd_format_name(nd_format f) {
     switch (f) {
@@ -19,6 +20,7 @@ const char *nd_format_name(nd_format f) {
     case ND_FMT_MAT5: return "MATLAB v5";
     case ND_FMT_TRIPLETS: return "spike-time triplets";
     case ND_FMT_COUNTS: return "binned counts";
+    case ND_FMT_NLB: return "nlb_tools";
     case ND_FMT_LFADS_TORCH: return "lfads-torch";
     case ND_FMT_LFADS: return "LFADS";
     case ND_FMT_HDF5: return "HDF5";
@@ -72,6 +74,7 @@ nd_format nd_detect_format(const char *path, const char *group, nd_error *err) {
     else if (nd_nwb_detect(r)) f = ND_FMT_NWB;
     else if (nd_triplets_detect(r, group, g, sizeof g)) f = ND_FMT_TRIPLETS;
     else if (nd_h5r_kind(r, "/train_encod_data") == ND_H5R_DATASET) f = ND_FMT_LFADS_TORCH;
+    else if (nd_nlb_detect(r)) f = ND_FMT_NLB;
     else if (nd_h5r_kind(r, "/train_data") == ND_H5R_DATASET) f = ND_FMT_LFADS;
     else if (nd_counts_detect(r, group, g, sizeof g)) f = ND_FMT_COUNTS;
     nd_h5r_close(r);
@@ -88,6 +91,7 @@ nd_status nd_read_binned(const char *path, const nd_bin_opts *o, nd_binned *b, n
     case ND_FMT_MAT5: return nd_mat_read(path, o, b, err);
     case ND_FMT_TRIPLETS: return nd_triplets_read(path, o, b, err);
     case ND_FMT_COUNTS: return nd_counts_read(path, o, b, err);
+    case ND_FMT_NLB: return nd_nlb_read(path, o, b, err);
     case ND_FMT_LFADS_TORCH:
     case ND_FMT_LFADS:
         return nd_fail(err, ND_ERR_FORMAT, "%s: is already an %s file (train_data / train_encod_data): 'neurodyn train' "
@@ -168,8 +172,27 @@ nd_status nd_convert_assign(const nd_binned *b, const nd_convert_opts *o, nd_ass
     }
     /* splits */
     if (b->split && !o->ignore_file_split) {
-        for (int i = 0; i < n; i++) a->split[i] = b->split[i] < 0 ? 0 : b->split[i];
+        int np = 0;
+        for (int i = 0; i < n; i++) {
+            a->split[i] = b->split[i] < 0 ? 0 : b->split[i];
+            if (b->split[i] == -2) perm[np++] = i;
+        }
         snprintf(a->split_source, sizeof a->split_source, "%s", b->split_source);
+        if (np > 0) { /* a pool of train trials: draw the valid ones (the pool keeps its order in perm) */
+            long nv = share(np, o->valid_fraction);
+            if (nv > np - 1) {
+                st = nd_fail(err, ND_ERR_ARG, "%d train trials: --valid-fraction %g leaves no training trial", np,
+                             o->valid_fraction);
+                goto done;
+            }
+            nd_rng r;
+            nd_rng_stream(&r, o->seed, 1, 0);
+            nd_rng_shuffle(&r, perm, np);
+            for (long i = 0; i < nv; i++) a->split[perm[i]] = 1;
+            size_t l = strlen(a->split_source);
+            snprintf(a->split_source + l, sizeof a->split_source - l, "; valid: %ld of %d (--valid-fraction %g, seed %llu)",
+                     nv, np, o->valid_fraction, (unsigned long long)o->seed);
+        }
     } else {
         long nt = share(n, o->test_fraction), nv = share(n, o->valid_fraction);
         if (nt + nv > n - 1) {
@@ -239,6 +262,9 @@ nd_status nd_convert_write(const nd_binned *b, const nd_assignment *a, const nd_
         snprintf(name, sizeof name, "%s_encod_data", names[s]);
         st = nd_h5_write_float(f, name, enc, 3, de, err);
         nd_free(enc);
+        if (!st && s == 2 && o->keep_test_targets && b->no_test_targets)
+            st = nd_fail(err, ND_ERR_ARG, "%s: --keep-test-targets: the test trials' held-out neurons / forward bins are "
+                         "not in the input", b->source);
         if (!st && (s < 2 || o->keep_test_targets)) {
             float *rec = gather(b, a, s, TB, 1);
             if (!rec) st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", out);
@@ -250,8 +276,9 @@ nd_status nd_convert_write(const nd_binned *b, const nd_assignment *a, const nd_
             }
         }
         int *ids = nd_alloc((size_t)ns * sizeof(int)), *cond = nd_alloc((size_t)ns * sizeof(int));
-        float *beh = b->B ? nd_alloc(((size_t)ns * (size_t)T * (size_t)b->B + 1) * sizeof(float)) : NULL;
-        if (!ids || !cond || (b->B && !beh)) st = st ? st : nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", out);
+        const int has_beh = b->B && !(s == 2 && b->no_test_behavior); /* hidden test behaviour: not written */
+        float *beh = has_beh ? nd_alloc(((size_t)ns * (size_t)T * (size_t)b->B + 1) * sizeof(float)) : NULL;
+        if (!ids || !cond || (has_beh && !beh)) st = st ? st : nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", out);
         if (!st) {
             int k = 0;
             size_t bl = (size_t)T * (size_t)b->B;

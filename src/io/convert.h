@@ -26,7 +26,9 @@
  *   held-out neurons: the input's heldout column if it has one (unless ignore_file_heldout), else
  *     round(N * heldout_fraction) units (at least 1 when the fraction is > 0, at most N - 1) drawn with
  *     nd_rng_stream(seed, 2, 0).
- *   splits: the input's split column if it has one (unless ignore_file_split), else a shuffle with
+ *   splits: the input's split column if it has one (unless ignore_file_split; trials it marks -2 form a pool
+ *     from which round(pool * valid_fraction) valid trials are drawn with nd_rng_stream(seed, 1, 0), the rest
+ *     train), else a shuffle with
  *     nd_rng_stream(seed, 1, 0): the first round(n * test_fraction) trials go to test, the next
  *     round(n * valid_fraction) to valid (each at least 1 when its fraction is > 0), the rest to train,
  *     which must keep at least one trial. Every split keeps the trials' original order. */
@@ -43,6 +45,7 @@ typedef enum {
     ND_FMT_MAT5,
     ND_FMT_TRIPLETS,
     ND_FMT_COUNTS,   /* already binned: a 3-D 'spikes' dataset (counts.h) */
+    ND_FMT_NLB,      /* nlb_tools' tensors: train_spikes_heldin, ... (nlb.h) */
     ND_FMT_LFADS_TORCH,
     ND_FMT_LFADS,
     ND_FMT_HDF5 /* some other HDF5 file */

@@ -37,6 +37,7 @@ struct nd_lfads_work {
     real *Cs, *Zc, *Rc, *Nc, *RHc, *m_fc, *FCd, *co, *UMU, *ULV, *eps_u, *U;
     /* generator, factors, rates */
     /* LR: the read-out [Tr][B][P*Nr] (log-rates for Poisson); MEAN [Tr][B][Nr] the distribution's mean (P > 1) */
+    real *m_ext; /* dropout mask of the external inputs [Tr][B][E] (ext_input_dropout) */
     real *GI, *Gs, *Zg, *Rg, *Ng, *RHg, *m_g, *Gd, *F, *LR, *MEAN, *Wn, *norms;
     /* backward */
     real *dLR, *dF, *dU, *dUMU, *dULV, *dWn, *dg, *dgp, *dc, *dcp, *dGXP, *dGI, *dCXP, *dCO;
@@ -84,6 +85,7 @@ static size_t bind_shared(nd_lfads_views *v, real *base, const nd_lfads_config *
         TAKE(v->co_bias, (size_t)2 * K);
         TAKE(v->ar_logtau, K);
         TAKE(v->ar_lognvar, K);
+        if (!c->co_prior_ar1 && c->co_prior_analytic) TAKE(v->co_prior_mean, K);
     }
     TAKE_GRU(v->gen, K + E, G);
     TAKE(v->fac_W, (size_t)F * G);
@@ -230,14 +232,16 @@ void nd_lfads_init(nd_lfads_model *m, uint64_t seed, const float *mean_rate) {
     nd_rng_stream(&r, seed, 0x1a1d5, 0);
     memset(m->params, 0, sizeof(real) * m->n_params);
     int D = m->Din, E = m->E, Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim, F = c->fac_dim;
-    gru_init(&v->ic_f, D, Hic, &r);
-    gru_init(&v->ic_b, D, Hic, &r);
+    /* encoders: lfads-torch's N(0, 1/(I + H)) for both kernels, or N(0, 1/fan_in) (enc_init_legacy) */
+    const int leg = c->enc_init_legacy;
+    gru_init_fan(&v->ic_f, D, Hic, leg ? D : D + Hic, leg ? Hic : D + Hic, &r);
+    gru_init_fan(&v->ic_b, D, Hic, leg ? D : D + Hic, leg ? Hic : D + Hic, &r);
     init_normal(v->ic_W, (size_t)2 * Hic * 2 * icd, 1 / sqrt(2.0 * Hic), &r);
     init_normal(v->g0_W, (size_t)icd * G, 1 / sqrt((double)icd), &r);
     if (m->ctrl) {
         int Hci = c->ci_enc_dim, C = c->con_dim, K = c->co_dim;
-        gru_init(&v->ci_f, D, Hci, &r);
-        gru_init(&v->ci_b, D, Hci, &r);
+        gru_init_fan(&v->ci_f, D, Hci, leg ? D : D + Hci, leg ? Hci : D + Hci, &r);
+        gru_init_fan(&v->ci_b, D, Hci, leg ? D : D + Hci, leg ? Hci : D + Hci, &r);
         gru_init(&v->con, 2 * Hci + F, C, &r);
         init_normal(v->co_W, (size_t)C * 2 * K, 1 / sqrt((double)C), &r);
         for (int k = 0; k < K; k++) {
@@ -314,7 +318,7 @@ static size_t carve(nd_lfads_work *w, const nd_lfads_model *m, real *base) {
         TAKE(w->dc, B * C); TAKE(w->dcp, B * C); TAKE(w->dCXP, TB * 3 * C); TAKE(w->dCO, TB * 2 * K);
         TAKE(w->dCI, TB * 2 * Hci);
     }
-    TAKE(w->GI, TB * (K + E)); TAKE(w->Gs, T1B * G); TAKE(w->Zg, TB * G); TAKE(w->Rg, TB * G);
+    TAKE(w->m_ext, TB * E); TAKE(w->GI, TB * (K + E)); TAKE(w->Gs, T1B * G); TAKE(w->Zg, TB * G); TAKE(w->Rg, TB * G);
     TAKE(w->Ng, TB * G); TAKE(w->RHg, TB * G); TAKE(w->m_g, T1B * G); TAKE(w->Gd, T1B * G); TAKE(w->F, T1B * F);
     int P = nd_recon_nparams(c->recon);
     TAKE(w->LR, TB * Nr * P); TAKE(w->Wn, F * G); TAKE(w->norms, F);
@@ -466,6 +470,14 @@ static int add_gru_tasks(wtask *t, int n, const gru_params *g, const real *Hprev
     return add_colsum(t, n, dXP, 3 * H, g->bx, 3 * H, K);
 }
 
+/* the loss weights of a batch (nd_lfads_effective_scales); lfads-torch's Gaussian inferred-input prior averages
+ * its KL over the Tr steps where neurodyn sums it, so in its units (recon_reduce_mean) kl_co is divided by Tr */
+static void model_scales(const nd_lfads_model *m, int Tr, int Nr, nd_lfads_scales *sc) {
+    const nd_lfads_config *c = &m->cfg;
+    nd_lfads_effective_scales(c, m->ctrl, (int64_t)Tr * Nr, sc);
+    if (c->recon_reduce_mean && m->ctrl && m->p.co_prior_mean) sc->kl_co /= Tr;
+}
+
 /* ---------------- forward ---------------- */
 
 static void mask_fill(real *mask, size_t n, double p, int active, nd_rng *rng) {
@@ -555,7 +567,8 @@ static void decoder_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int 
         for (int b = 0; b < nb; b++) {
             real *gi = w->GI + (r + b) * KE;
             if (K) memcpy(gi, w->U + (r + b) * K, sizeof(real) * K);
-            if (E) memcpy(gi + K, w->EXT + (r + b) * E, sizeof(real) * E);
+            if (E && c->ext_input_dropout) dropout_apply(gi + K, w->EXT + (r + b) * E, w->m_ext + (r + b) * E, E);
+            else if (E) memcpy(gi + K, w->EXT + (r + b) * E, sizeof(real) * E);
         }
         linear_forward(xpc, w->GI + r * KE, p->gen.Wx, p->gen.bx, nb, KE, 3 * G);
         gru_step_forward_rh(w->Gs + (r + B) * G, w->Zg + r * G, w->Rg + r * G, w->Ng + r * G, w->RHg + r * G, xpc,
@@ -620,6 +633,10 @@ static void draw_step(const nd_lfads_model *m, nd_lfads_work *w, uint64_t key, i
     const int drop = mode->dropout;
     const double cd = drop ? c->cd_rate : 0, pd = drop ? c->dropout_rate : 0;
     const double sv_keep = SV && c->sv_rate > 0 ? 1 / (1 - c->sv_rate) : 1;
+    /* lfads-torch rescales the kept entries' loss by 1/(1 - sv_rate) and the held-out ones' by 1/sv_rate, so
+     * that both are on the scale of the full reconstruction (sv_rescale) */
+    const real sv_lw = SV && c->sv_rate > 0 && c->sv_rescale ? (real)(1 / (1 - c->sv_rate)) : 1;
+    const real sv_hw = SV && c->sv_rate > 0 && c->sv_rescale ? (real)(1 / c->sv_rate) : 1;
     nd_rng r;
     nd_rng_stream(&r, key, 0x11fad5, (uint64_t)t);
     size_t tB = (size_t)t * B;
@@ -642,9 +659,9 @@ static void draw_step(const nd_lfads_model *m, nd_lfads_work *w, uint64_t key, i
                 double keep_d = 1;
                 if (pd > 0) keep_d = nd_rng_uniform(&r) < pd ? 0 : 1 / (1 - pd);
                 w->m_in[i] = is_sv ? 0 : (real)(keep_cd * sv_keep * keep_d);
-                w->wmask[ir] = is_sv ? 0 : 1;
-                w->svw[ir] = is_sv ? 1 : 0;
-                w->gmask[ir] = is_sv ? 0 : (cd > 0 ? (keep_cd == 0) : 1);
+                w->wmask[ir] = is_sv ? 0 : sv_lw;
+                w->svw[ir] = is_sv ? sv_hw : 0;
+                w->gmask[ir] = is_sv ? 0 : (cd > 0 ? (keep_cd == 0) : 1) * sv_lw;
                 w->Xenc[i] = X[i] * w->m_in[i];
             }
     } else {
@@ -656,6 +673,8 @@ static void draw_step(const nd_lfads_model *m, nd_lfads_work *w, uint64_t key, i
         for (size_t i = tB * K; i < (tB + B) * K; i++) w->eps_u[i] = mode->sample ? (real)nd_rng_normal(&r) : 0;
     }
     mask_fill(w->m_g + (tB + B) * G, (size_t)B * G, pd, drop, &r);
+    /* drawn last, so that the other draws do not depend on it */
+    if (w->EXT && c->ext_input_dropout) mask_fill(w->m_ext + tB * m->E, (size_t)B * m->E, pd, drop, &r);
 }
 
 void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const real *X, const real *XR,
@@ -734,7 +753,7 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
     nd_lfads_loss L;
     memset(&L, 0, sizeof L);
     nd_lfads_scales sc;
-    nd_lfads_effective_scales(c, ctrl, (int64_t)Tr * Nr, &sc);
+    model_scales(m, Tr, Nr, &sc);
     double recon_grad = 0;
     if (XR) {
         double s[3] = {0, 0, 0};
@@ -748,6 +767,8 @@ void nd_lfads_forward_recon(const nd_lfads_model *m, nd_lfads_work *w, const rea
                                (real)c->ic_post_var_min, B, icd) / B;
     if (ctrl) {
         if (c->co_prior_ar1) L.kl_co = kl_ar1_forward(w->U, w->UMU, w->ULV, p->ar_logtau, p->ar_lognvar, Tr, B, K) / B;
+        else if (p->co_prior_mean) /* analytic, learned mean (lfads-torch's MultivariateNormal) */
+            L.kl_co = kl_gauss_forward(w->UMU, w->ULV, p->co_prior_mean, (real)c->co_prior_var, 0, Tr * B, K) / B;
         else L.kl_co = kl_gauss_sampled_forward(w->U, w->UMU, w->ULV, (real)c->co_prior_var, (size_t)Tr * B * K) / B;
         L.l2 += l2_forward(p->con.Uzr, gru_num_recurrent(C), (real)sc.l2_con, gru_num_recurrent(C));
     }
@@ -896,7 +917,7 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
     const real invB = (real)1 / B;
     const size_t TB = (size_t)T * B, TBNr = TB * Nr, TeB = (size_t)Te * B;
     nd_lfads_scales sc;
-    nd_lfads_effective_scales(c, ctrl, (int64_t)T * Nr, &sc);
+    model_scales(m, T, Nr, &sc);
     const real kl_ic_w = (real)(w->mode.ramp_kl * sc.kl_ic) * invB;
     const real kl_co_w = (real)(w->mode.ramp_kl * sc.kl_co) * invB;
     const int nch = n_chunks(B), nt = region_threads();
@@ -909,6 +930,9 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
         if (c->co_prior_ar1)
             kl_ar1_backward(w->dU, w->dUMU, w->dULV, g.ar_logtau, g.ar_lognvar, w->U, w->UMU, w->ULV, p->ar_logtau,
                             p->ar_lognvar, kl_co_w, T, B, K);
+        else if (p->co_prior_mean)
+            kl_gauss_backward(w->dUMU, w->dULV, g.co_prior_mean, w->UMU, w->ULV, p->co_prior_mean,
+                              (real)c->co_prior_var, 0, kl_co_w, T * B, K);
         else
             kl_gauss_sampled_backward(w->dU, w->dUMU, w->dULV, w->U, w->UMU, w->ULV, (real)c->co_prior_var, kl_co_w, n);
     }

@@ -22,6 +22,8 @@ typedef struct {
     real *con_h0;                         /* [con_dim] */
     real *co_W, *co_bias;                 /* [con_dim][2*co_dim] -> (mean | logvar) */
     real *ar_logtau, *ar_lognvar;         /* [co_dim] AR(1) prior */
+    real *co_prior_mean;                  /* [co_dim] learned mean of the Gaussian prior (co_prior_ar1 = 0 and
+                                             co_prior_analytic = 1 only; else NULL and absent from the buffer) */
     gru_params gen;                       /* input [co_dim + ext_dim] */
     real *fac_W;                          /* [fac_dim][gen_dim], rows normalised in forward */
     real *ro_W, *ro_bias;                 /* [fac_dim][N], [N]; of session 0 in a stitched model */

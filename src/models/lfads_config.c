@@ -27,15 +27,24 @@ static const nd_cfg_key keys[] = {
     K(ic_prior_var, ND_CFG_DOUBLE, "0.1", "variance of the IC prior (its mean is learned)"),
     K(co_prior_ar1, ND_CFG_BOOL, "1", "1: AR(1) prior on inferred inputs, 0: Gaussian N(0, co_prior_var)"),
     K(co_prior_var, ND_CFG_DOUBLE, "0.1", "variance of the Gaussian inferred-input prior (co_prior_ar1=0)"),
+    K(co_prior_analytic, ND_CFG_BOOL, "1", "Gaussian inferred-input prior (co_prior_ar1=0): 1 = learned mean, "
+      "analytic KL (lfads-torch), 0 = fixed mean 0, KL sampled at the inferred inputs"),
     K(ar_tau_init, ND_CFG_DOUBLE, "10", "initial AR(1) time constant, in bins (learned)"),
     K(ar_nvar_init, ND_CFG_DOUBLE, "0.1", "initial AR(1) noise variance (learned)"),
-    K(dropout_rate, ND_CFG_DOUBLE, "0.05", "dropout on inputs, encoder outputs, generator states"),
+    K(enc_init_legacy, ND_CFG_BOOL, "0", "1: encoder GRU weights N(0, 1/fan_in); 0: N(0, 1/(inputs + units)) "
+      "(lfads-torch)"),
+    K(dropout_rate, ND_CFG_DOUBLE, "0.05", "dropout on inputs, encoder outputs, generator states, external inputs"),
+    K(ext_input_dropout, ND_CFG_BOOL, "1", "1: dropout_rate applies to the external inputs too (lfads-torch), 0: not"),
     K(cd_rate, ND_CFG_DOUBLE, "0.3", "coordinated-dropout rate (0 = off)"),
     K(sv_rate, ND_CFG_DOUBLE, "0.0", "sample-validation rate: fraction of entries held out of the input"),
+    K(sv_rescale, ND_CFG_BOOL, "1", "sample validation: 1 = kept entries' loss x 1/(1-sv_rate), held-out x 1/sv_rate "
+      "(lfads-torch), 0 = unscaled"),
     K(kl_ic_scale, ND_CFG_DOUBLE, "1.0", "weight of the IC KL (per-trial summed loss: 1 = ELBO)"),
     K(kl_co_scale, ND_CFG_DOUBLE, "1.0", "weight of the inferred-input KL"),
-    K(l2_gen_scale, ND_CFG_DOUBLE, "2000", "weight of 0.5*|U_gen|^2/numel (per-trial summed loss)"),
+    K(l2_gen_scale, ND_CFG_DOUBLE, "2000", "weight of 0.5*|U_gen|^2/numel (per-trial summed loss; l2_pooled)"),
     K(l2_con_scale, ND_CFG_DOUBLE, "0", "weight of 0.5*|U_con|^2/numel"),
+    K(l2_pooled, ND_CFG_BOOL, "1", "1: L2 terms divided by the pooled size of the kernels with scale > 0 (lfads-torch), "
+      "0: each by its own size"),
     K(recon_reduce_mean, ND_CFG_BOOL, "0", "1: KL/L2 scales in lfads-torch's units (mean over T_r x N_r entries)"),
     K(loss_scale, ND_CFG_DOUBLE, "1", "gradient multiplier before clipping (lfads-torch's loss_scale)"),
     K(kl_start_epoch, ND_CFG_INT, "0", "epoch at which the KL ramp starts"),
@@ -193,14 +202,20 @@ void nd_lfads_effective_scales(const nd_lfads_config *c, int controller, int64_t
     s->l2_gen = c->l2_gen_scale;
     s->l2_con = c->l2_con_scale;
     s->grad_scale = c->loss_scale;
-    if (!c->recon_reduce_mean || elems < 1) return;
-    double e = (double)elems;
+    /* the L2 terms are computed as scale 0.5 |U|^2 / numel(U) per kernel: pooling multiplies each scale by
+     * numel(U) / (sum of numel over the kernels whose scale is > 0) */
     double ng = 3.0 * c->gen_dim * c->gen_dim, nc = controller ? 3.0 * c->con_dim * c->con_dim : 0;
     double pooled = (c->l2_gen_scale > 0 ? ng : 0) + (c->l2_con_scale > 0 ? nc : 0);
+    if (c->l2_pooled) {
+        s->l2_gen = pooled > 0 ? s->l2_gen * ng / pooled : 0;
+        s->l2_con = pooled > 0 && nc > 0 ? s->l2_con * nc / pooled : 0;
+    }
+    if (!c->recon_reduce_mean || elems < 1) return;
+    double e = (double)elems;
     s->kl_ic *= e;
     s->kl_co *= e;
-    s->l2_gen = pooled > 0 ? s->l2_gen * e * ng / pooled : 0;
-    s->l2_con = pooled > 0 ? s->l2_con * e * nc / pooled : 0;
+    s->l2_gen *= e;
+    s->l2_con *= e;
     s->grad_scale = c->loss_scale / e;
 }
 

@@ -19,6 +19,13 @@ typedef struct {
     int ci_zero_pad;         /* 1: CI encoders over the observed bins, zero controller inputs past them (lfads-torch);
                                 0: CI encoders through the forward-prediction bins too (neurodyn before issue 16) */
     double co_prior_var, ar_tau_init, ar_nvar_init;
+    int co_prior_analytic;   /* Gaussian prior (co_prior_ar1 = 0): 1 = learned mean, analytic KL (lfads-torch);
+                                0 = fixed mean 0, KL sampled at u (neurodyn before issue 16) */
+    int enc_init_legacy;     /* 1: encoder GRU weights N(0, 1/fan_in) (neurodyn before issue 16); 0: N(0, 1/(I+H)) */
+    int ext_input_dropout;   /* 1: dropout on the external inputs (lfads-torch); 0: none (before issue 16) */
+    int l2_pooled;           /* 1: L2 normalised by the pooled size of the penalised kernels (lfads-torch);
+                                0: each kernel by its own size */
+    int sv_rescale;          /* 1: kept entries' loss x 1/(1 - sv_rate), held-out x 1/sv_rate (lfads-torch); 0: not */
     /* regularisation */
     double dropout_rate, cd_rate, sv_rate;
     double kl_ic_scale, kl_co_scale, l2_gen_scale, l2_con_scale;
@@ -67,12 +74,13 @@ void nd_lfads_config_write(FILE *f, const nd_lfads_config *c);
 const nd_cfg_key *nd_lfads_config_keys(int *n);
 int nd_lfads_controller_on(const nd_lfads_config *c);
 
-/* The loss weights a batch is trained with. neurodyn's objective is summed per trial; with recon_reduce_mean = 1
- * the configured scales are lfads-torch's, whose objective is loss_scale x (mean over the E = T_r x N_r
- * reconstruction entries + l2 + KL terms). Multiplying lfads-torch's objective by E / loss_scale gives
- * neurodyn's with kl_* x E and l2_* x E x n_group / n_pooled (lfads-torch pools the L2 normalisation over the
- * recurrent kernels whose scale is > 0), and a gradient factor loss_scale / E restores lfads-torch's gradient
- * for clipping. With recon_reduce_mean = 0 the scales are used as they are and grad_scale = loss_scale. */
+/* The loss weights a batch is trained with. With l2_pooled = 1 (lfads-torch) the L2 normalisation is pooled over
+ * the recurrent kernels whose scale is > 0: l2_* x n_group / n_pooled (the L2 terms divide by their own size).
+ * neurodyn's objective is summed per trial; with recon_reduce_mean = 1 the configured scales are lfads-torch's,
+ * whose objective is loss_scale x (mean over the E = T_r x N_r reconstruction entries + l2 + KL terms).
+ * Multiplying lfads-torch's objective by E / loss_scale gives neurodyn's with kl_* x E and l2_* x E, and a
+ * gradient factor loss_scale / E restores lfads-torch's gradient for clipping. With recon_reduce_mean = 0 the
+ * scales are used as they are (up to pooling) and grad_scale = loss_scale. */
 typedef struct { double kl_ic, kl_co, l2_gen, l2_con, grad_scale; } nd_lfads_scales;
 void nd_lfads_effective_scales(const nd_lfads_config *c, int controller, int64_t elems, nd_lfads_scales *s);
 

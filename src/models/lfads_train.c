@@ -222,6 +222,15 @@ static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_m
         c.lr_decay_on = ND_LR_DECAY_ON_TOTAL;
     }
     if (!strstr(ce->data, "ci_zero_pad")) c.ci_zero_pad = 0; /* its CI encoders ran through the forward bins */
+    /* written before the other lfads-torch departures of issue 16 were closed: the model stays what it was (a
+     * Gaussian inferred-input prior without a learned mean: the parameter buffer has no slot for one) */
+    if (!strstr(ce->data, "co_prior_analytic")) {
+        c.co_prior_analytic = 0;
+        c.enc_init_legacy = 1;
+        c.ext_input_dropout = 0;
+        c.l2_pooled = c.recon_reduce_mean; /* lfads-torch's units were pooled already */
+        c.sv_rescale = 0;
+    }
     /* Everything that sizes the model is checked before anything is allocated (fuzz/FINDINGS.md,
      * bug 4): the config's layer sizes (nd_lfads_config_check), the dims (each at most 2^24), and the
      * parameter count they give against the bytes of the 'params' section. */
@@ -405,6 +414,12 @@ static nd_status adopt_hparams(nd_lfads_config *c, const nd_lfads_config *n, con
             return nd_fail(err, ND_ERR_ARG, "%s: checkpoint has %s = %d, the new configuration %d (the architecture "
                                             "cannot change on resume)", path, arch[i].name, a, b);
     }
+    /* a learned Gaussian prior mean is a slot in the parameter buffer */
+    int ma = !c->co_prior_ar1 && c->co_prior_analytic, mb = !n->co_prior_ar1 && n->co_prior_analytic;
+    if (ma != mb)
+        return nd_fail(err, ND_ERR_ARG, "%s: checkpoint has co_prior_analytic = %d, the new configuration %d (the "
+                                        "architecture cannot change on resume)", path, c->co_prior_analytic,
+                       n->co_prior_analytic);
     *c = *n;
     return ND_OK;
 }

@@ -177,6 +177,7 @@ double nd_pbt_config_factor(const char *name, const nd_lfads_config *c, int64_t 
     if (c->recon_reduce_mean) return 1.0; /* the model converts lfads-torch's units itself (nd_lfads_effective_scales) */
     if (!strcmp(name, "kl_ic_scale") || !strcmp(name, "kl_co_scale")) return e;
     if (!strcmp(name, "l2_gen_scale") || !strcmp(name, "l2_con_scale")) {
+        if (c->l2_pooled) return e; /* the model pools the L2 normalisation itself (nd_lfads_effective_scales) */
         double ng = 3.0 * c->gen_dim * c->gen_dim;
         double nc = nd_lfads_controller_on(c) ? 3.0 * c->con_dim * c->con_dim : 0;
         return e * (!strcmp(name, "l2_gen_scale") ? ng : nc) / (ng + nc);

@@ -16,8 +16,10 @@ void gru_bind(gru_params *p, real *base, int I, int H) {
     p->Un = p->Uzr + (size_t)H * 2 * H;
 }
 
-void gru_init(const gru_params *p, int I, int H, nd_rng *rng) {
-    double sx = I > 0 ? 1.0 / sqrt((double)I) : 0, sh = 1.0 / sqrt((double)H);
+void gru_init(const gru_params *p, int I, int H, nd_rng *rng) { gru_init_fan(p, I, H, I, H, rng); }
+
+void gru_init_fan(const gru_params *p, int I, int H, double fan_x, double fan_h, nd_rng *rng) {
+    double sx = I > 0 && fan_x > 0 ? 1.0 / sqrt(fan_x) : 0, sh = 1.0 / sqrt(fan_h);
     for (size_t i = 0; i < (size_t)I * 3 * H; i++) p->Wx[i] = (real)(sx * nd_rng_normal(rng));
     for (int j = 0; j < 3 * H; j++) p->bx[j] = j < 2 * H ? 1 : 0;
     for (size_t i = 0; i < (size_t)H * 2 * H; i++) p->Uzr[i] = (real)(sh * nd_rng_normal(rng));

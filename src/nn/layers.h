@@ -32,6 +32,9 @@ size_t gru_num_recurrent(int H); /* elements of Uzr and Un (for L2) */
 void gru_bind(gru_params *p, real *base, int I, int H);
 /* Weights ~ N(0, 1/fan_in) (Wx: fan_in = I, U: fan_in = H), z/r biases 1, n bias 0. */
 void gru_init(const gru_params *p, int I, int H, nd_rng *rng);
+/* The same with explicit fan-ins: Wx ~ N(0, 1/fan_x), U ~ N(0, 1/fan_h) (lfads-torch's encoders: both I + H).
+ * Draws the same numbers as gru_init. */
+void gru_init_fan(const gru_params *p, int I, int H, double fan_x, double fan_h, nd_rng *rng);
 /* Scratch needed by one step forward/backward: floats. */
 size_t gru_step_scratch(int B, int H);
 /* One step. xp [B][3H] = x Wx + bx (precomputed). Writes h [B][H] and saves z, r, n [B][H]. */
