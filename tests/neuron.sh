@@ -9,21 +9,7 @@ T=$(mktemp -d /tmp/nd_neuron_XXXXXX)
 trap 'rm -rf "$T"' EXIT
 # the compiled mechanisms are kept between runs (build/cache), the rest is thrown away
 CACHE=${NEURODYN_CACHE:-$ROOT/build/cache}
-pass=0; fail=0; skip=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
-skipped() { echo "skip $1"; skip=$((skip + 1)); }
-check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-expect_error() {
-    name=$1; pat=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ge 1 ] && [ "$rc" -le 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" "$T/err"; then
-        ok "$name"
-    else
-        bad "$name (exit $rc, stderr: $(head -c 300 "$T/err"))"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 
 # ---- bad sims files: wrong shapes, non-binary outputs and inputs, another cell's file

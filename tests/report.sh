@@ -9,20 +9,7 @@ PY=/usr/bin/python3
 CHECK="$(pwd)/tests/report_check.py"
 T=$(mktemp -d /tmp/nd_report_XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0; fail=0; skip=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1"; fail=$((fail + 1)); }
-check() { name=$1; shift; if "$@"; then ok "$name"; else bad "$name"; fi; }
-expect_error() {
-    name=$1; pat=$2; shift 2
-    "$@" >"$T/out" 2>"$T/err"; rc=$?
-    lines=$(wc -l <"$T/err")
-    if [ "$rc" -ge 1 ] && [ "$rc" -le 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$pat" "$T/err"; then
-        ok "$name"
-    else
-        bad "$name (exit $rc, stderr: $(head -c 300 "$T/err"))"
-    fi
-}
+. "$(dirname "$0")/lib.sh"
 SMALL="--set gen_dim=16 --set ic_enc_dim=8 --set ic_dim=8 --set fac_dim=6 --set con_dim=8 --set ci_enc_dim=8
  --set co_dim=2 --set batch_size=16 --set kl_increase_epoch=1 --set l2_increase_epoch=1 --quiet --threads 2"
 $ND simulate lorenz --conditions 6 --trials-per-condition 10 --neurons 12 --bins 20 --seed 1 --out "$T/l.h5" >/dev/null
