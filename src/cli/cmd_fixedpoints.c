@@ -72,12 +72,14 @@ static cJSON *to_json(const char *ckpt, const char *inputs, const char *outputs,
     return root;
 }
 
-static void print_table(const char *ckpt, const char *inputs, const nd_fp_lfads_opts *o, const nd_fp_lfads_result *x,
-                        long list) {
+/* rnn: a recurrent network of 'learn train --rnn' rather than an LFADS generator */
+static void print_table(const char *ckpt, int rnn, const char *inputs, const nd_fp_lfads_opts *o,
+                        const nd_fp_lfads_result *x, long list) {
     const nd_fp_result *r = &x->r;
     int H = x->H, nfix = r->n_fp - r->n_slow;
-    printf("fixed points of the generator of %s (gen_dim %d, input %s) from %d starts (%s)\n", ckpt, H, inputs,
-           o->starts, x->has_states ? "sampled generator states" : "N(0, 1)");
+    printf("fixed points of the %s of %s (%s %d, input %s) from %d starts (%s)\n", rnn ? "recurrent network" : "generator",
+           ckpt, rnn ? "units" : "gen_dim", H, inputs, o->starts,
+           x->has_states ? (rnn ? "sampled network states" : "sampled generator states") : "N(0, 1)");
     printf("%d fixed point%s: %d stable, %d unstable  (starts: %d converged to q < %g, %d not, %d outliers, %d merged "
            "duplicates)\n", nfix, nfix == 1 ? "" : "s", r->n_stable, r->n_unstable, r->n_converged, o->fp.tol_q,
            r->n_unconverged, r->n_outliers, r->n_duplicates);
@@ -124,7 +126,7 @@ static int fixedpoints_rnn(const char *run, const nd_fp_lfads_opts *fo, int thre
         return 1;
     }
     int rc = 0;
-    if (!json->on || json->path) print_table(ckpt, "none", fo, &x, list);
+    if (!json->on || json->path) print_table(ckpt, 1, "none", fo, &x, list);
     cJSON *root = json->on ? to_json(ckpt, "none", fo->outputs, &x) : NULL;
     rc = json->on && cli_write_json("fixedpoints", root, json->path) ? 1 : 0;
     if (outp) {
@@ -205,7 +207,7 @@ int cmd_fixedpoints(int argc, char **argv) {
     }
     const char *in_name = nin ? inputs : "none";
     if (!json.on || json.path)
-        print_table(ckpt, nin ? (fo.input_mean ? "mean of gen_inputs" : "zero") : "none", &fo, &x, list);
+        print_table(ckpt, 0, nin ? (fo.input_mean ? "mean of gen_inputs" : "zero") : "none", &fo, &x, list);
     cJSON *root = json.on ? to_json(ckpt, in_name, fo.outputs, &x) : NULL;
     rc = json.on && cli_write_json("fixedpoints", root, json.path) ? 1 : 0;
     if (outp) {
