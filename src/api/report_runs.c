@@ -146,20 +146,29 @@ done:
     return st ? api_end(ctx, st) : ND_OK;
 }
 
-nd_status rep_neuron(nd_context *ctx, const char *run, const nd_report_options *opts, FILE *f) {
+/* the page's start for a neuron or learn run: its log (run/LOG_NAME) read into *log, the title and the run table */
+static nd_status run_header(nd_context *ctx, const char *run, const char *log_name, const char *kind,
+                            const nd_report_options *opts, FILE *f, rep_table *log) {
     char path[4200], title[4400];
-    rep_table log, sw;
-    memset(&sw, 0, sizeof sw);
-    snprintf(path, sizeof path, "%s/train_log.tsv", run);
-    if (rep_table_read(path, &log, &ctx->err)) return api_end(ctx, ctx->err.code);
+    snprintf(path, sizeof path, "%s/%s", run, log_name);
+    if (rep_table_read(path, log, &ctx->err)) return api_end(ctx, ctx->err.code);
     if (opts->title) snprintf(title, sizeof title, "%s", opts->title);
-    else snprintf(title, sizeof title, "neurodyn report: neuron fit run %s", run);
+    else snprintf(title, sizeof title, "neurodyn report: %s run %s", kind, run);
     rep_begin(f, title);
     fputs("<table>\n", f);
     rep_kv_row(f, "run", run);
-    snprintf(path, sizeof path, "%d epochs logged", log.nrow);
+    snprintf(path, sizeof path, "%d epochs logged", log->nrow);
     rep_kv_row(f, "training", path);
     fputs("</table>\n", f);
+    return ND_OK;
+}
+
+nd_status rep_neuron(nd_context *ctx, const char *run, const nd_report_options *opts, FILE *f) {
+    char path[4200];
+    rep_table log, sw;
+    memset(&sw, 0, sizeof sw);
+    nd_status hs = run_header(ctx, run, "train_log.tsv", "neuron fit", opts, f, &log);
+    if (hs) return hs;
     /* best epoch: lowest valid loss */
     int cv = rep_table_col(&log, "valid_loss"), best = -1;
     for (int i = 0; cv >= 0 && i < log.nrow; i++) {
@@ -246,18 +255,10 @@ nd_status rep_neuron(nd_context *ctx, const char *run, const nd_report_options *
 }
 
 nd_status rep_learn(nd_context *ctx, const char *run, const nd_report_options *opts, FILE *f) {
-    char path[4200], title[4400];
+    char path[4200];
     rep_table cv;
-    snprintf(path, sizeof path, "%s/curves.tsv", run);
-    if (rep_table_read(path, &cv, &ctx->err)) return api_end(ctx, ctx->err.code);
-    if (opts->title) snprintf(title, sizeof title, "%s", opts->title);
-    else snprintf(title, sizeof title, "neurodyn report: learn run %s", run);
-    rep_begin(f, title);
-    fputs("<table>\n", f);
-    rep_kv_row(f, "run", run);
-    snprintf(path, sizeof path, "%d epochs logged", cv.nrow);
-    rep_kv_row(f, "training", path);
-    fputs("</table>\n", f);
+    nd_status hs = run_header(ctx, run, "curves.tsv", "learn", opts, f, &cv);
+    if (hs) return hs;
     rep_h2(f, "Training");
     rep_fig_begin(f, 940, 320);
     const char *c1[2] = {"train_loss", "test_loss"}, *l1[2] = {"train", "test"}, *c2[1] = {"test_accuracy"},
