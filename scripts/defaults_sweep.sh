@@ -1,6 +1,6 @@
 #!/bin/sh
 # The KL / L2 defaults sweep of docs/model.md ("Choosing the default scales"): LFADS at its default architecture
-# on synthetic benchmarks (Lorenz; the chaotic RNN with input pulses; 3-session Lorenz, stitched) and, when the
+# on synthetic benchmarks (Lorenz, small and full size; the chaotic RNN with input pulses; 3-session Lorenz, stitched) and, when the
 # rat recordings are given, on them (test co-bps of held-out neurons). One line per run in $W/sweep.tsv:
 #   dataset setting seed metric value kl_ic_per_trial best_epoch
 # Settings are in neurodyn's per-trial units (the loss is the per-trial sum, as the ELBO):
@@ -8,6 +8,7 @@
 #   kl.1  kl_ic = kl_co = 0.1,  l2_gen 2000
 #   l2.1  kl_ic = kl_co = 0.1,  l2_gen 200
 #   weak  kl_ic = kl_co = 0.02, l2_gen 20     (~ the middle of AutoLFADS's search ranges, converted)
+#   vweak kl_ic = kl_co = 0.005, l2_gen 5     (a step further, to see which side of the optimum weak is on)
 # Usage: scripts/defaults_sweep.sh WORKDIR [SEEDS="0 1 2"] [SETTINGS=...] [DATASETS=...] [RAT=/path/to/shared/data]
 set -e
 ND=${NEURODYN:-bin/neurodyn}
@@ -24,12 +25,14 @@ setting() {
         kl.1) echo "--set kl_ic_scale=0.1 --set kl_co_scale=0.1 --set l2_gen_scale=2000" ;;
         l2.1) echo "--set kl_ic_scale=0.1 --set kl_co_scale=0.1 --set l2_gen_scale=200" ;;
         weak) echo "--set kl_ic_scale=0.02 --set kl_co_scale=0.02 --set l2_gen_scale=20" ;;
+        vweak) echo "--set kl_ic_scale=0.005 --set kl_co_scale=0.005 --set l2_gen_scale=5" ;;
         *) echo "unknown setting $1" >&2; exit 2 ;;
     esac
 }
-# the data: small versions of the benchmarks (520 Lorenz trials, 500 chaotic-RNN trials, 3 x 520 session trials)
+# the data: small versions of the benchmarks (520 Lorenz trials; lfull: the default Lorenz set, 1560 trials; 500 chaotic-RNN trials, 3 x 520 session trials)
 make_data() {
     [ -f "$W/lorenz.h5" ] || $ND simulate lorenz --out "$W/lorenz.h5" --trials-per-condition 8 --seed 100 >/dev/null
+    [ -f "$W/lfull.h5" ] || $ND simulate lorenz --out "$W/lfull.h5" --seed 100 >/dev/null  # the default set, 1560 trials
     [ -f "$W/crnn.h5" ] || $ND simulate chaotic-rnn --input-pulses --conditions 100 --trials-per-condition 5 \
         --out "$W/crnn.h5" --seed 100 >/dev/null
     [ -f "$W/sessions/s3.h5" ] || $ND simulate lorenz --sessions 3 --trials-per-condition 8 --out "$W/sessions" \

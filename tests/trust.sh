@@ -102,7 +102,8 @@ check "decode --test-split valid still scores valid" sh -c "$ND decode '$T/ot.h5
 # ---- findings 2 and 3: validation-loss smoothing and what the learning-rate decay watches ----
 # ramps done from the first epoch, decay by 0.5 at the first epoch without a new best (lr_patience 0)
 LR="--set kl_increase_epoch=0 --set l2_increase_epoch=0 --set lr_patience=0 --set lr_decay=0.5 --set lr_init=0.02"
-LR="$LR --set lr_stop=1e-9 --set kl_ic_scale=3 --max-epochs 14"
+# strong KL/L2 weights (the defaults before issue 16 and more) make the total and the reconstruction disagree
+LR="$LR --set lr_stop=1e-9 --set kl_ic_scale=3 --set kl_co_scale=1 --set l2_gen_scale=2000 --max-epochs 14"
 S2=$(echo "$SMALL" | sed 's/--set kl_increase_epoch=10 --set l2_increase_epoch=10//')
 # smooth_ok LOG KEEP: smoothed_valid_recon (col 11) and smoothed_valid_total (col 10) = KEEP * previous +
 # (1 - KEEP) * current (valid_recon col 8, valid_total col 7), within the log's 6 decimals

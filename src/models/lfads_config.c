@@ -39,9 +39,11 @@ static const nd_cfg_key keys[] = {
     K(sv_rate, ND_CFG_DOUBLE, "0.0", "sample-validation rate: fraction of entries held out of the input"),
     K(sv_rescale, ND_CFG_BOOL, "1", "sample validation: 1 = kept entries' loss x 1/(1-sv_rate), held-out x 1/sv_rate "
       "(lfads-torch), 0 = unscaled"),
-    K(kl_ic_scale, ND_CFG_DOUBLE, "1.0", "weight of the IC KL (per-trial summed loss: 1 = ELBO)"),
-    K(kl_co_scale, ND_CFG_DOUBLE, "1.0", "weight of the inferred-input KL"),
-    K(l2_gen_scale, ND_CFG_DOUBLE, "2000", "weight of 0.5*|U_gen|^2/numel (per-trial summed loss; l2_pooled)"),
+    K(kl_ic_scale, ND_CFG_DOUBLE, "0.02", "weight of the IC KL (per-trial summed loss: 1 = ELBO; 0.02 chosen by the "
+      "defaults sweep, docs/model.md; 1 before issue 16)"),
+    K(kl_co_scale, ND_CFG_DOUBLE, "0.02", "weight of the inferred-input KL (1 before issue 16)"),
+    K(l2_gen_scale, ND_CFG_DOUBLE, "20", "weight of 0.5*|U_gen|^2/numel (per-trial summed loss; l2_pooled; 2000 "
+      "before issue 16)"),
     K(l2_con_scale, ND_CFG_DOUBLE, "0", "weight of 0.5*|U_con|^2/numel"),
     K(l2_pooled, ND_CFG_BOOL, "1", "1: L2 terms divided by the pooled size of the kernels with scale > 0 (lfads-torch), "
       "0: each by its own size"),
