@@ -411,4 +411,24 @@ void nd_fixedpoints_options_default(nd_fixedpoints_options *opts);
 nd_status nd_fixedpoints(nd_context *ctx, const nd_model *model, const nd_fixedpoints_options *opts,
                          nd_result **out);
 
+/* Decoding one value per trial, as `neurodyn decode`: ridge regression (or a ridge classifier of integer labels) from
+ * the features of x_train [n_train][bins][units] (each trial's bins averaged into time_bins chunks, or all bins,
+ * flattened) to y_train [n_train][q], the penalty chosen by folds-fold CV on the train trials among n_alphas values
+ * 10^lo .. 10^hi (log-spaced), scored on x_test/y_test. Result: r2 (regression) or accuracy, n_classes
+ * (classification), chance, alpha, alphas [n_alphas], cv_score [n_alphas], pred [n_test][q] (classification:
+ * [n_test] labels), n_features. */
+typedef struct nd_decode_options {
+    int classify;            /* 0 (default): regression; 1: classification (q = 1, integral labels) */
+    int time_bins;           /* average each trial's bins into K chunks first; 0 (default): keep every bin */
+    double alpha_log10_lo;   /* -2 */
+    double alpha_log10_hi;   /* 6 */
+    int n_alphas;            /* 17 */
+    int folds;               /* 5 */
+    int shuffle;             /* 1 (default): folds over a permutation seeded by seed; 0: contiguous folds */
+    unsigned long long seed; /* 0 */
+} nd_decode_options;
+void nd_decode_options_default(nd_decode_options *opts);
+nd_status nd_decode_arrays(nd_context *ctx, const float *x_train, const float *y_train, int n_train,
+                           const float *x_test, const float *y_test, int n_test, int bins, int units, int q,
+                           const nd_decode_options *opts, nd_result **out);
 #endif

@@ -20,7 +20,7 @@ import numpy as np
 from ._lib import ffi, lib
 
 __all__ = ['Error', 'Interrupted', 'Data', 'Run', 'Outputs', 'load_data', 'from_arrays', 'simulate_lorenz', 'train',
-           'infer', 'baseline', 'rates', 'evaluate', 'compare', 'rdm', 'jpca', 'predict', 'ablate', 'fixedpoints', 'export',
+           'infer', 'baseline', 'rates', 'evaluate', 'compare', 'rdm', 'jpca', 'predict', 'decode', 'ablate', 'fixedpoints', 'export',
            'version']
 
 TRAIN, VALID, TEST = lib.ND_SPLIT_TRAIN, lib.ND_SPLIT_VALID, lib.ND_SPLIT_TEST
@@ -442,6 +442,37 @@ def predict(x, y, pls=25, ridge=None, folds=5, seed=None, scale=True, conditions
     return _result(ctx, lambda p: lib.nd_predict_arrays(ctx.c, ffi.from_buffer('float[]', a),
                                                         ffi.from_buffer('float[]', b), a.shape[0], a.shape[1],
                                                         a.shape[2], b.shape[2], cp, o, p))
+
+
+def decode(x_train, y_train, x_test, y_test, classify=False, time_bins=0, alphas=(-2.0, 6.0, 17), folds=5, seed=0,
+           contiguous=False):
+    """Decode one value per trial (`neurodyn decode`): ridge regression, or with classify=True a ridge classifier of
+    integer labels, from x [trials, bins, units] (each trial's bins averaged into time_bins chunks, or all kept) to y
+    [trials] or [trials, q]; the penalty among 10^lo .. 10^hi (alphas=(lo, hi, n)) by folds-fold CV on the train
+    trials (seeded permutation; contiguous=True: contiguous folds), scored on the test trials. Targets are passed as
+    float32, as the CLI reads them. Returns a dict: r2 or accuracy, chance, n_classes, alpha, alphas, cv_score, pred,
+    n_features."""
+    xa, xb = _x3(x_train, 'x_train'), _x3(x_test, 'x_test')
+    ya, yb = _f32(y_train, 'y_train'), _f32(y_test, 'y_test')
+    ya, yb = (ya.reshape(-1, 1) if ya.ndim == 1 else ya), (yb.reshape(-1, 1) if yb.ndim == 1 else yb)
+    if xa.shape[1:] != xb.shape[1:] or ya.ndim != 2 or yb.ndim != 2 or ya.shape[1] != yb.shape[1] or \
+            len(ya) != len(xa) or len(yb) != len(xb):
+        raise Error('decode: x_train %s, y_train %s, x_test %s, y_test %s: need the same bins and units, the same target '
+                    'columns and one target row per trial' % (xa.shape, ya.shape, xb.shape, yb.shape), lib.ND_ERR_ARG)
+    o = ffi.new('nd_decode_options *')
+    lib.nd_decode_options_default(o)
+    o.classify, o.time_bins, o.folds, o.seed = 1 if classify else 0, int(time_bins), int(folds), int(seed)
+    o.alpha_log10_lo, o.alpha_log10_hi, o.n_alphas = float(alphas[0]), float(alphas[1]), int(alphas[2])
+    o.shuffle = 0 if contiguous else 1
+    ctx = _Ctx()
+    res = _result(ctx, lambda p: lib.nd_decode_arrays(
+        ctx.c, ffi.from_buffer('float[]', xa), ffi.from_buffer('float[]', ya), xa.shape[0],
+        ffi.from_buffer('float[]', xb), ffi.from_buffer('float[]', yb), xb.shape[0], xa.shape[1], xa.shape[2],
+        ya.shape[1], o, p))
+    for k in ('n_classes', 'n_features'):
+        if k in res:
+            res[k] = int(res[k])
+    return res
 
 
 def _model_and_data(ctx, run, data):

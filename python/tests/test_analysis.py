@@ -1,4 +1,4 @@
-"""The analysis wrappers (nd.rdm, nd.jpca, nd.predict, nd.ablate, nd.fixedpoints, nd.baseline) and nd.rates against
+"""The analysis wrappers (nd.rdm, nd.jpca, nd.predict, nd.decode, nd.ablate, nd.fixedpoints, nd.baseline) and nd.rates against
 the CLI on the same inputs: the same numbers, bit for bit where the CLI writes HDF5 and to the printed digits where
 it prints JSON; one one-line error each. Tiny synthetic data and models: a few seconds on one core."""
 import json
@@ -141,6 +141,32 @@ def test_predict_error(z):
     assert one_line(e.value)
     with pytest.raises(nd.Error, match='too few for 30 folds'):
         nd.predict(a['valid_factors'], a['valid_truth'], folds=30)
+
+
+def test_decode_matches_cli(z):
+    d, a = z['dir'], z['a']
+    with h5py.File(d / 'out.h5', 'r') as o:
+        xtr, xva = o['train_output_params'][()], o['valid_output_params'][()]
+    ctr = h5(d / 'lz.h5', 'train_condition')[0]
+    for args, kw in ((['--alphas', '-1:3:5', '--folds', 4], dict(classify=True, alphas=(-1, 3, 5), folds=4)),
+                     (['--regress', '--time-bins', 3, '--contiguous-folds'], dict(time_bins=3, contiguous=True))):
+        r = json.loads(cli('decode', d / 'out.h5', '--target', 'condition', '--data', d / 'lz.h5', *args,
+                           '--json').stdout)
+        got = nd.decode(xtr, ctr, xva, a['valid_condition'], **kw)
+        metric = 'accuracy' if kw.get('classify') else 'r2'
+        assert r['test_split'] == 'valid' and r['n_features'] == got['n_features']
+        assert close(r[metric], got[metric]) and close(r['chance'], got['chance']) and close(r['alpha'], got['alpha'])
+        assert all(close(u, v) for u, v in zip(r['cv_score'], got['cv_score'])) and len(r['cv_score']) == len(
+            got['cv_score'])
+
+
+def test_decode_error(z):
+    a = z['a']
+    with pytest.raises(nd.Error, match='folds 30 must be 2') as e:
+        nd.decode(a['train_factors'], a['train_condition'], a['valid_factors'], a['valid_condition'], folds=30)
+    assert one_line(e.value) and e.value.code == nd.lib.ND_ERR_ARG
+    with pytest.raises(nd.Error, match='one target row per trial'):
+        nd.decode(a['train_factors'], a['valid_condition'], a['valid_factors'], a['valid_condition'])
 
 
 def test_ablate_matches_cli(z):

@@ -4,6 +4,7 @@
 #include "api.h"
 #include "../analysis/ablate.h"
 #include "../analysis/data.h"
+#include "../analysis/decode.h"
 #include "../analysis/fp_lfads.h"
 #include "../analysis/jpca_file.h"
 #include "../analysis/predict.h"
@@ -496,5 +497,72 @@ ND_API nd_status nd_fixedpoints(nd_context *ctx, const nd_model *model, const nd
             st = api_fail(ctx, ND_ERR_NOMEM, "nd_fixedpoints: out of memory");
     }
     nd_fp_lfads_result_free(&x);
+    return res_end(ctx, st, r, out);
+}
+
+/* ---------------------------------------------------------------- decoding a per-trial variable */
+
+ND_API void nd_decode_options_default(nd_decode_options *o) {
+    if (!o) return;
+    memset(o, 0, sizeof *o);
+    o->alpha_log10_lo = -2, o->alpha_log10_hi = 6, o->n_alphas = 17, o->folds = 5, o->shuffle = 1;
+}
+
+ND_API nd_status nd_decode_arrays(nd_context *ctx, const float *x_train, const float *y_train, int n_train,
+                                  const float *x_test, const float *y_test, int n_test, int bins, int units, int q,
+                                  const nd_decode_options *opts, nd_result **out) {
+    if (out) *out = NULL;
+    if (api_begin(ctx)) return ND_ERR_ARG;
+    nd_decode_options o;
+    nd_decode_options_default(&o);
+    if (opts) o = *opts;
+    if (!out || !x_train || !y_train || !x_test || !y_test || n_train < 1 || n_test < 1 || bins < 1 || units < 1 || q < 1)
+        return api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: x and y of both splits and out must not be NULL; trials, "
+                        "bins, units and q >= 1");
+    if (o.n_alphas < 1 || o.n_alphas > 1000 || !isfinite(o.alpha_log10_lo) || !isfinite(o.alpha_log10_hi) ||
+        o.alpha_log10_hi < o.alpha_log10_lo || fabs(o.alpha_log10_lo) > 300 || fabs(o.alpha_log10_hi) > 300)
+        return api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: alphas 10^lo .. 10^hi need lo <= hi within +-300 and "
+                        "1..1000 values");
+    if (o.classify && q != 1)
+        return api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: a classification needs one label per trial, the target "
+                        "has %d columns", q);
+    if (o.folds < 2 || o.folds > n_train)
+        return api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: folds %d must be 2 .. the %d train trials", o.folds, n_train);
+    const size_t K = o.time_bins > 0 && o.time_bins < bins ? (size_t)o.time_bins : (size_t)bins;
+    const size_t p = K * (size_t)units;
+    double *alphas = nd_alloc(sizeof(double) * (size_t)o.n_alphas);
+    double *Xtr = nd_alloc(sizeof(double) * (size_t)n_train * p), *Xte = nd_alloc(sizeof(double) * (size_t)n_test * p);
+    double *Ytr = nd_alloc(sizeof(double) * (size_t)n_train * q), *Yte = nd_alloc(sizeof(double) * (size_t)n_test * q);
+    nd_result *r = NULL;
+    nd_decode_result dr;
+    memset(&dr, 0, sizeof dr);
+    nd_status st = alphas && Xtr && Xte && Ytr && Yte ? ND_OK : api_fail(ctx, ND_ERR_NOMEM, "nd_decode_arrays: out of memory");
+    if (st) goto done;
+    const int n_a = o.n_alphas;
+    const double lo = o.alpha_log10_lo, hi = o.alpha_log10_hi;
+    for (int a = 0; a < n_a; a++) alphas[a] = pow(10.0, n_a > 1 ? lo + (hi - lo) * a / (n_a - 1) : lo);
+    nd_decode_features(x_train, n_train, bins, units, o.time_bins, Xtr);
+    nd_decode_features(x_test, n_test, bins, units, o.time_bins, Xte);
+    for (size_t i = 0; i < (size_t)n_train * q; i++) Ytr[i] = y_train[i];
+    for (size_t i = 0; i < (size_t)n_test * q; i++) Yte[i] = y_test[i];
+    for (size_t i = 0; i < (size_t)n_train * q + (size_t)n_test * q; i++) {
+        double v = i < (size_t)n_train * q ? Ytr[i] : Yte[i - (size_t)n_train * q];
+        if (!isfinite(v)) {
+            st = api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: target value %zu is not finite", i);
+            goto done;
+        }
+    }
+    nd_decode_opts d = {alphas, n_a, o.folds, o.classify ? 1 : 0, o.shuffle ? 1 : 0, (uint64_t)o.seed};
+    if ((st = nd_decode(Xtr, Ytr, n_train, Xte, Yte, n_test, (int)p, q, &d, &dr, &ctx->err))) goto done;
+    if ((st = res_new(ctx, "nd_decode_arrays", &r))) goto done;
+    if (res_scalar(r, o.classify ? "accuracy" : "r2", dr.test_score) || res_scalar(r, "chance", dr.chance) ||
+        (o.classify && res_scalar(r, "n_classes", dr.n_classes)) || res_scalar(r, "alpha", dr.best_alpha) ||
+        res_doubles(r, "alphas", alphas, 1, (size_t)n_a, 0, 0) || res_doubles(r, "cv_score", dr.cv_score, 1, (size_t)n_a, 0, 0) ||
+        res_doubles(r, "pred", dr.pred, o.classify ? 1 : 2, (size_t)n_test, (size_t)q, 0) ||
+        res_scalar(r, "n_features", (double)p))
+        st = api_fail(ctx, ND_ERR_NOMEM, "nd_decode_arrays: out of memory");
+done:
+    nd_decode_result_free(&dr);
+    nd_free(alphas), nd_free(Xtr), nd_free(Xte), nd_free(Ytr), nd_free(Yte);
     return res_end(ctx, st, r, out);
 }
