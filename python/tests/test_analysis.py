@@ -278,7 +278,7 @@ def test_rates_equal_numpy_and_the_doc_recipe(z, tmp_path):
         env = {'data_path': str(d / 'lz.h5'), 'out_path': str(tmp_path / 'o.h5')}
         exec(_doc_recipe(), env)
         np.testing.assert_array_equal(hz, env['hz'])
-    # a baseline on a converted file (held-out neurons with shuffled ids, a test split without indices)
+    # a baseline on a converted file (held-out neurons with shuffled ids, a test split)
     rng = np.random.default_rng(1)
     with h5py.File(tmp_path / 'counts.h5', 'w') as f:
         f['spikes'] = rng.poisson(0.5, size=(30, 10, 8)).astype('int32')
