@@ -7,6 +7,8 @@
     rates_hz = nd.rates(out, data)             # original trial and neuron order, Hz
     print(nd.evaluate(out, data))              # co_bps, fp_bps, vel_r2, psth_r2, rate_r2
     nd.compare(out["valid_factors"], other, method="cka")
+    nd.rdm(x, conditions); nd.jpca(x, conditions); nd.predict(x, y); nd.decode(x_tr, y_tr, x_te, y_te)
+    nd.ablate(run, data); nd.fixedpoints(run, outputs=out)   # dicts of numpy arrays, as the CLI commands
 
 Arrays coming out (data counts, outputs) are read-only numpy views of the library's buffers (no copy); they keep
 their owner alive. C errors raise nd.Error with the library's one-line message (the CLI's). See docs/python.md.

@@ -430,10 +430,9 @@ ND_API nd_status nd_ablate(nd_context *ctx, const nd_model *model, const nd_data
             res_doubles(r, "clamp", ar.clamp, 1, F, 0, 0) || res_ints(r, "orders", ar.perm, (size_t)ar.orders * F) ||
             res_scalar(r, "factors", ar.F) || res_scalar(r, "trials", n))
             st = api_fail(ctx, ND_ERR_NOMEM, "nd_ablate: out of memory");
-        else { /* the silencing orders as [orders][factors] */
-            res_entry *e = &r->e[r->n - 3];
-            e->rank = 2, e->dims[0] = (size_t)ar.orders, e->dims[1] = F;
-        }
+        else /* the silencing orders as [orders][factors] */
+            for (int i = 0; i < r->n; i++)
+                if (!strcmp(r->e[i].name, "orders")) r->e[i].rank = 2, r->e[i].dims[0] = (size_t)ar.orders, r->e[i].dims[1] = F;
     }
     nd_ablate_result_free(&ar);
     return res_end(ctx, st, r, out);
