@@ -299,4 +299,136 @@ nd_status nd_model_export(nd_context *ctx, const nd_model *model, const char *pa
 nd_status nd_export_nlb(nd_context *ctx, const nd_data *data, const char *outputs_path, const char *dataset,
                         nd_split eval_split, const char *path);
 
+/* ================================================================ analyses on arrays and runs, rates in Hz (issue 17,
+ * second block): what the Python package wraps (nd.rates, nd.rdm, nd.jpca, nd.predict, nd.ablate, nd.fixedpoints). */
+
+/* Rates in Hz of every split's *_output_params together, [trials][bins][neurons]: the trials in their original
+ * order (by nd_data_trial_inds; a split without indices keeps its running position train, valid, test), the
+ * neurons in ascending original id (nd_data_neuron_ids), each rate multiplied by (float)(1000 / bin_ms). bin_ms <= 0:
+ * the data's (nd_data_bin_ms); ND_ERR_ARG when that is unknown too. data must be the data the outputs were
+ * computed on (for nd_infer: the data it was given, with the model's split): a split whose trial count differs is
+ * ND_ERR_ARG naming it. dims (required) receives trials, bins, neurons; with hz, trial_ids and neuron_ids all NULL
+ * the call only fills dims (to size the buffers). hz: cap >= trials*bins*neurons floats, or NULL; trial_ids
+ * [trials] and neuron_ids [neurons] the ids of the rows and columns, or NULL. The caller owns the buffers. */
+nd_status nd_rates(nd_context *ctx, const nd_outputs *outputs, const nd_data *data, double bin_ms, float *hz,
+                   size_t cap, int *trial_ids, int *neuron_ids, size_t dims[3]);
+
+/* The result of an analysis: named double arrays (rank 1..3, row-major) and scalars (rank 0), owned by the result
+ * and valid until nd_result_free. Integer values (ids, counts, flags) are stored as exact doubles. */
+typedef struct nd_result nd_result;
+void nd_result_free(nd_result *result);
+/* number of named values, and the i-th name (0 <= i < count; NULL otherwise) */
+int nd_result_count(const nd_result *result);
+const char *nd_result_name(const nd_result *result, int i);
+/* the values of name (NULL if the result has none); dims[0..rank-1] and *rank (0 for a scalar) may be NULL */
+const double *nd_result_get(const nd_result *result, const char *name, size_t dims[3], int *rank);
+
+/* Arrays in: x is float [trials][bins][units] row-major (bins = 1 for a 2-D [trials][units] array), read, not kept.
+ * conditions (may be NULL where optional) is one int condition id per trial. A failed call sets *out to NULL. */
+
+/* Representational dissimilarity matrix, as `neurodyn rdm FILE:DATASET`: one pattern per trial (its bins x units
+ * flattened), or per condition (ascending id) with condition_average. distance: "correlation" (default, as
+ * the CLI), "euclidean", "mahalanobis" (identity noise covariance, i.e. euclidean; the CLI's --noise is not wrapped) or
+ * "crossnobis" (needs conditions: fold j holds the j-th trial of every condition; folds 0 = the fewest trials of a
+ * condition). Result: rdm [pairs] (upper triangle, row-major), rdm_square [n][n], condition_ids (averaged or
+ * crossnobis), patterns, channels, folds (crossnobis), mean, min, max. ND_ERR_ARG for an unknown distance or
+ * options that do not go together, ND_ERR_NUMERIC for a constant pattern with "correlation". */
+typedef struct nd_rsa_options {
+    const char *distance;
+    int condition_average;  /* 1: average the trials of each condition first (needs conditions) */
+    int folds;              /* crossnobis folds (0: the fewest trials of any condition) */
+} nd_rsa_options;
+void nd_rsa_options_default(nd_rsa_options *opts);
+nd_status nd_rsa_rdm(nd_context *ctx, const float *x, int trials, int bins, int units, const int *conditions,
+                     const nd_rsa_options *opts, nd_result **out);
+
+/* jPCA (Churchland et al. 2012) of the condition means of x (conditions required, >= 2 distinct), as `neurodyn
+ * jpca`. Result: proj [conditions][bins][dims], M_skew, M_best [dims][dims], jpcs, pcs [units][dims], eig_re,
+ * eig_im [dims], omega (rad/bin), plane_var_frac, r2_skew_plane, r2_best_plane [dims/2], condition_mean
+ * [conditions][bins][units], condition_ids, r2_skew, r2_best, pca_var_frac, t_start, t_end, conditions. */
+typedef struct nd_jpca_options {
+    int dims;          /* jPCA dimensions, even (6) */
+    int normalize;     /* 1 (default): soft normalisation x / (range + soft_norm) per unit */
+    double soft_norm;  /* 10 */
+    int t_start;       /* first bin of the analysis window (0) */
+    int t_end;         /* one past its last bin; 0 (default): all bins */
+} nd_jpca_options;
+void nd_jpca_options_default(nd_jpca_options *opts);
+nd_status nd_jpca_arrays(nd_context *ctx, const float *x, int trials, int bins, int units, const int *conditions,
+                         const nd_jpca_options *opts, nd_result **out);
+
+/* Neural predictivity, as `neurodyn predict X Y`: cross-validated linear maps from x [trials][bins][p] to y
+ * [trials][bins][q] (one sample per trial and bin; per condition and bin with condition_average), scored per
+ * neuron by the Pearson r of the held-out predictions. Result: r [q], pred [samples][q], median_r,
+ * fold_median_mean, n_valid, samples, components (PLS components used, capped at p; 0 for ridge). */
+typedef struct nd_predict_options {
+    int pls_components;      /* PLS components (25); 0: ridge regression */
+    double ridge_alpha;      /* ridge penalty (1), used when pls_components is 0 */
+    int scale;               /* PLS scales the columns (1) */
+    int folds;               /* contiguous folds (5) */
+    int shuffle;             /* 1: folds over a permutation seeded by seed (as --seed) */
+    unsigned long long seed;
+    int condition_average;   /* 1: average the trials of each condition first (needs conditions) */
+} nd_predict_options;
+void nd_predict_options_default(nd_predict_options *opts);
+nd_status nd_predict_arrays(nd_context *ctx, const float *x, const float *y, int trials, int bins, int p, int q,
+                            const int *conditions, const nd_predict_options *opts, nd_result **out);
+
+/* Ablation of a single-session Poisson model's factors at the read-out on a split of data (open it with
+ * nd_model_open_data), as `neurodyn ablate`. Result: nll, nll_sd, nll_increase [factors+1] (k = 0..factors
+ * silenced; mean and SD over the random orders), rate_r2, rate_r2_sd [factors+1] (data with true rates),
+ * single_factor_nll_increase, clamp [factors], orders [orders][factors], factors, trials. Uses the context's
+ * threads. ND_ERR_ARG for a stitched or non-Poisson model or data of another shape. */
+typedef struct nd_ablate_options {
+    int orders;              /* random silencing orders averaged (10) */
+    int mode_mean;           /* 0 (default): clamp silenced factors to 0; 1: to their mean */
+    unsigned long long seed; /* seed of the orders (0) */
+    nd_split split;          /* ND_SPLIT_VALID (default) or ND_SPLIT_TRAIN */
+} nd_ablate_options;
+void nd_ablate_options_default(nd_ablate_options *opts);
+nd_status nd_ablate(nd_context *ctx, const nd_model *model, const nd_data *data, const nd_ablate_options *opts,
+                    nd_result **out);
+
+/* Fixed points of an LFADS model's generator under a constant input, as `neurodyn fixedpoints RUN`. Result: x
+ * [points][gen_dim] (ascending q), q, max_abs_eig, stable, slow, count [points], jacobian [points][gen][gen],
+ * eig_re, eig_im [points][gen_dim], dist_to_states [points] (starts sampled from outputs), u [inputs], start_q
+ * [starts], n_fixed_points (points kept, slow ones included), n_stable, n_unstable, n_slow, n_converged,
+ * n_unconverged, n_outliers, n_duplicates, spread. Uses the context's threads. */
+typedef struct nd_fixedpoints_options {
+    const char *outputs;     /* an outputs file of nd_infer / `neurodyn infer` to sample starts from; NULL: N(0, 1) */
+    int input_mean;          /* 0 (default): zero input; 1: the mean of the outputs' {split}_gen_inputs */
+    nd_split split;          /* the outputs' split (ND_SPLIT_VALID) */
+    int starts;              /* initial states (256) */
+    double noise;            /* SD of the noise added to sampled starts (0) */
+    unsigned long long seed; /* (0) */
+    int max_iters;           /* iterations per start (200) */
+    double tol_q;            /* converged when q <= tol_q (1e-12) */
+    double dedup_tol;        /* merge points closer than this (1e-3) */
+    double outlier_scale;    /* outlier distance scale (10; 0 keeps all) */
+    double slow_q;           /* also keep slow points with q <= slow_q (0: off) */
+} nd_fixedpoints_options;
+void nd_fixedpoints_options_default(nd_fixedpoints_options *opts);
+nd_status nd_fixedpoints(nd_context *ctx, const nd_model *model, const nd_fixedpoints_options *opts,
+                         nd_result **out);
+
+/* Decoding one value per trial, as `neurodyn decode`: ridge regression (or a ridge classifier of integer labels) from
+ * the features of x_train [n_train][bins][units] (each trial's bins averaged into time_bins chunks, or all bins,
+ * flattened) to y_train [n_train][q], the penalty chosen by folds-fold CV on the train trials among n_alphas values
+ * 10^lo .. 10^hi (log-spaced), scored on x_test/y_test. Result: r2 (regression) or accuracy, n_classes
+ * (classification), chance, alpha, alphas [n_alphas], cv_score [n_alphas], pred [n_test][q] (classification:
+ * [n_test] labels), n_features. */
+typedef struct nd_decode_options {
+    int classify;            /* 0 (default): regression; 1: classification (q = 1, integral labels) */
+    int time_bins;           /* average each trial's bins into K chunks first; 0 (default): keep every bin */
+    double alpha_log10_lo;   /* -2 */
+    double alpha_log10_hi;   /* 6 */
+    int n_alphas;            /* 17 */
+    int folds;               /* 5 */
+    int shuffle;             /* 1 (default): folds over a permutation seeded by seed; 0: contiguous folds */
+    unsigned long long seed; /* 0 */
+} nd_decode_options;
+void nd_decode_options_default(nd_decode_options *opts);
+nd_status nd_decode_arrays(nd_context *ctx, const float *x_train, const float *y_train, int n_train,
+                           const float *x_test, const float *y_test, int n_test, int bins, int units, int q,
+                           const nd_decode_options *opts, nd_result **out);
 #endif

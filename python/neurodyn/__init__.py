@@ -7,6 +7,8 @@
     rates_hz = nd.rates(out, data)             # original trial and neuron order, Hz
     print(nd.evaluate(out, data))              # co_bps, fp_bps, vel_r2, psth_r2, rate_r2
     nd.compare(out["valid_factors"], other, method="cka")
+    nd.rdm(x, conditions); nd.jpca(x, conditions); nd.predict(x, y); nd.decode(x_tr, y_tr, x_te, y_te)
+    nd.ablate(run, data); nd.fixedpoints(run, outputs=out)   # dicts of numpy arrays, as the CLI commands
 
 Arrays coming out (data counts, outputs) are read-only numpy views of the library's buffers (no copy); they keep
 their owner alive. C errors raise nd.Error with the library's one-line message (the CLI's). See docs/python.md.
@@ -20,7 +22,8 @@ import numpy as np
 from ._lib import ffi, lib
 
 __all__ = ['Error', 'Interrupted', 'Data', 'Run', 'Outputs', 'load_data', 'from_arrays', 'simulate_lorenz', 'train',
-           'infer', 'baseline', 'rates', 'evaluate', 'compare', 'export', 'version']
+           'infer', 'baseline', 'rates', 'evaluate', 'compare', 'rdm', 'jpca', 'predict', 'decode', 'ablate', 'fixedpoints', 'export',
+           'version']
 
 TRAIN, VALID, TEST = lib.ND_SPLIT_TRAIN, lib.ND_SPLIT_VALID, lib.ND_SPLIT_TEST
 _SPLITS = {'train': TRAIN, 'valid': VALID, 'test': TEST}
@@ -311,31 +314,225 @@ def baseline(data, method='smoothing', threads=0, progress=False, **opts):
 def rates(out, data=None, bin_ms=None, return_ids=False):
     """Rates in Hz, [trials, bins, neurons], every split's trials together in original trial order (by the data's
     *_inds; else train, valid, test) and the neurons in original id order (a converted file's heldin_neurons /
-    heldout_neurons). bin_ms: the data's unless given. return_ids=True also returns (trial ids, neuron ids)."""
+    heldout_neurons): the library's nd_rates. out: the Outputs of infer or baseline (their own data is used when they
+    have one, else data). bin_ms: the data's unless given. return_ids=True also returns (trial ids, neuron ids)."""
+    if not isinstance(out, Outputs):
+        raise Error('rates: out must be the Outputs of nd.infer or nd.baseline', lib.ND_ERR_ARG)
     data = getattr(out, 'data', None) or data
     if data is None:
         raise Error('rates: no data (pass the data the outputs were computed on)', lib.ND_ERR_ARG)
-    b = float(bin_ms) if bin_ms else data.bin_ms
-    if not b > 0:
-        raise Error('rates: %s: bin width unknown (no bin_ms attribute); pass bin_ms=' % (data.path or 'data'),
-                    lib.ND_ERR_ARG)
-    parts, inds, start = [], [], 0
-    for split in ('train', 'valid', 'test'):
-        r = out.get(split + '_output_params')
-        if r is None:
-            continue
-        ti = data.trial_inds(split)
-        parts.append(r)
-        inds.append(np.asarray(ti, dtype=np.int64) if ti is not None else np.arange(start, start + len(r)))
-        start += len(r)
-    if not parts:
-        raise Error('rates: the outputs have no *_output_params', lib.ND_ERR_ARG)
-    inds = np.concatenate(inds)
-    order = np.argsort(inds, kind='stable')
-    ids = data.neuron_ids()
-    norder = np.argsort(ids, kind='stable')
-    hz = np.concatenate(parts)[order][:, :, norder] * np.float32(1000.0 / b)
-    return (hz, inds[order], ids[norder]) if return_ids else hz
+    ctx = _Ctx()
+    dims = ffi.new('size_t[3]')
+    b = float(bin_ms) if bin_ms else 0.0
+    ctx.check(lib.nd_rates(ctx.c, out._h, data._h, b, ffi.NULL, 0, ffi.NULL, ffi.NULL, dims))
+    shape = (dims[0], dims[1], dims[2])
+    hz = np.empty(shape, dtype=np.float32)
+    trials = np.empty(shape[0], dtype=np.int32)
+    neurons = np.empty(shape[2], dtype=np.int32)
+    ctx.check(lib.nd_rates(ctx.c, out._h, data._h, b, ffi.from_buffer('float[]', hz), hz.size,
+                           ffi.from_buffer('int[]', trials), ffi.from_buffer('int[]', neurons), dims))
+    return (hz, trials, neurons) if return_ids else hz
+
+
+# ---------------------------------------------------------------- analyses (nd_result: named double arrays)
+
+_INT_NAMES = {'condition_ids', 'patterns', 'channels', 'folds', 't_start', 't_end', 'conditions', 'n_valid', 'samples',
+              'components', 'orders', 'factors', 'trials', 'stable', 'slow', 'count', 'n_fixed_points', 'n_stable',
+              'n_unstable', 'n_slow', 'n_converged', 'n_unconverged', 'n_outliers', 'n_duplicates'}
+
+
+def _result(ctx, call):
+    """run call(out_pointer) and turn its nd_result into a dict: scalars as float (int for counts and ids), arrays as
+    read-only float64 views of the result's buffers (int64 copies for ids, counts and flags)"""
+    p = ffi.new('nd_result **')
+    ctx.check(call(p))
+    res = ffi.gc(p[0], lib.nd_result_free)
+    owner = _Owner(res)
+    out = {}
+    dims = ffi.new('size_t[3]')
+    rank = ffi.new('int *')
+    for i in range(lib.nd_result_count(res)):
+        name = ffi.string(lib.nd_result_name(res, i)).decode()
+        ptr = lib.nd_result_get(res, name.encode(), dims, rank)
+        if rank[0] == 0:
+            out[name] = int(ptr[0]) if name in _INT_NAMES else float(ptr[0])
+        else:
+            a = _view(ptr, tuple(dims[k] for k in range(rank[0])), owner, '<f8')
+            out[name] = a.astype(np.int64) if name in _INT_NAMES else a
+    return out
+
+
+class _Owner:
+    def __init__(self, handle):
+        self._h = handle
+
+
+def _x3(x, name):
+    """float32 C-contiguous [trials, bins, units] (a 2-D array is [trials, 1, units], 1-D [trials, 1, 1])"""
+    a = _f32(x, name)
+    if a.ndim == 1:
+        a = a.reshape(-1, 1, 1)
+    elif a.ndim == 2:
+        a = a.reshape(a.shape[0], 1, a.shape[1])
+    if a.ndim != 3 or a.size == 0:
+        raise Error('%s: expected a non-empty 1-D, 2-D (samples x units) or 3-D (trials x bins x units) array, got '
+                    'shape %s' % (name, a.shape), lib.ND_ERR_ARG)
+    return a
+
+
+def _conds(conditions, trials, fn):
+    if conditions is None:
+        return None, ffi.NULL
+    c = np.ascontiguousarray(conditions)
+    if c.ndim != 1 or c.shape[0] != trials or not np.issubdtype(c.dtype, np.integer):
+        raise Error('%s: conditions: expected %d integer condition ids (one per trial), got %s %s' % (
+            fn, trials, c.dtype, c.shape), lib.ND_ERR_ARG)
+    c = c.astype(np.int32)
+    return c, ffi.from_buffer('int[]', c)
+
+
+def rdm(x, conditions=None, distance='correlation', condition_average=False, folds=0):
+    """Representational dissimilarity matrix (`neurodyn rdm`): one pattern per trial of x [trials, bins, units] (bins x
+    units flattened), or per condition with condition_average=True. distance: correlation (default), euclidean,
+    mahalanobis (identity noise covariance) or crossnobis (needs conditions). Returns a dict: rdm (upper triangle), rdm_square,
+    condition_ids, patterns, channels, mean, min, max (folds for crossnobis)."""
+    a = _x3(x, 'x')
+    c, cp = _conds(conditions, a.shape[0], 'rdm')
+    o = ffi.new('nd_rsa_options *')
+    lib.nd_rsa_options_default(o)
+    dist = ffi.new('char[]', str(distance).encode())
+    o.distance, o.condition_average, o.folds = dist, 1 if condition_average else 0, int(folds)
+    ctx = _Ctx()
+    return _result(ctx, lambda p: lib.nd_rsa_rdm(ctx.c, ffi.from_buffer('float[]', a), *a.shape, cp, o, p))
+
+
+def jpca(x, conditions, dims=6, t_start=0, t_end=0, soft_norm=10.0, normalize=True):
+    """jPCA (`neurodyn jpca`) of the condition means of x [trials, bins, units] (e.g. out["valid_factors"] with
+    data's valid_condition). Returns a dict: proj [conditions, bins, dims], M_skew, M_best, jpcs, pcs, eig_re,
+    eig_im, omega (rad/bin), plane_var_frac, r2_skew_plane, r2_best_plane, condition_mean, condition_ids, r2_skew,
+    r2_best, pca_var_frac, t_start, t_end, conditions."""
+    a = _x3(x, 'x')
+    if conditions is None:
+        raise Error('jpca: needs the condition id of every trial (conditions=)', lib.ND_ERR_ARG)
+    c, cp = _conds(conditions, a.shape[0], 'jpca')
+    o = ffi.new('nd_jpca_options *')
+    lib.nd_jpca_options_default(o)
+    o.dims, o.t_start, o.t_end, o.soft_norm = int(dims), int(t_start), int(t_end), float(soft_norm)
+    o.normalize = 1 if normalize else 0
+    ctx = _Ctx()
+    return _result(ctx, lambda p: lib.nd_jpca_arrays(ctx.c, ffi.from_buffer('float[]', a), *a.shape, cp, o, p))
+
+
+def predict(x, y, pls=25, ridge=None, folds=5, seed=None, scale=True, conditions=None, condition_average=False):
+    """Neural predictivity (`neurodyn predict`): cross-validated PLS (pls components; or ridge=ALPHA) maps from x
+    [trials, bins, p] to y [trials, bins, q], one sample per trial and bin. seed: shuffled folds (as --seed). Returns a
+    dict: r [q] (held-out Pearson r per neuron), pred, median_r, fold_median_mean, n_valid, samples, components."""
+    a, b = _x3(x, 'x'), _x3(y, 'y')
+    if a.shape[:2] != b.shape[:2]:
+        raise Error('predict: x has %d x %d samples, y %d x %d: they must be the same samples' % (
+            a.shape[0], a.shape[1], b.shape[0], b.shape[1]), lib.ND_ERR_ARG)
+    c, cp = _conds(conditions, a.shape[0], 'predict')
+    o = ffi.new('nd_predict_options *')
+    lib.nd_predict_options_default(o)
+    o.pls_components = 0 if ridge is not None else int(pls)
+    if ridge is not None:
+        o.ridge_alpha = float(ridge)
+    o.folds, o.scale, o.condition_average = int(folds), 1 if scale else 0, 1 if condition_average else 0
+    if seed is not None:
+        o.shuffle, o.seed = 1, int(seed)
+    ctx = _Ctx()
+    return _result(ctx, lambda p: lib.nd_predict_arrays(ctx.c, ffi.from_buffer('float[]', a),
+                                                        ffi.from_buffer('float[]', b), a.shape[0], a.shape[1],
+                                                        a.shape[2], b.shape[2], cp, o, p))
+
+
+def decode(x_train, y_train, x_test, y_test, classify=False, time_bins=0, alphas=(-2.0, 6.0, 17), folds=5, seed=0,
+           contiguous=False):
+    """Decode one value per trial (`neurodyn decode`): ridge regression, or with classify=True a ridge classifier of
+    integer labels, from x [trials, bins, units] (each trial's bins averaged into time_bins chunks, or all kept) to y
+    [trials] or [trials, q]; the penalty among 10^lo .. 10^hi (alphas=(lo, hi, n)) by folds-fold CV on the train
+    trials (seeded permutation; contiguous=True: contiguous folds), scored on the test trials. Targets are passed as
+    float32, as the CLI reads them. Returns a dict: r2 or accuracy, chance, n_classes, alpha, alphas, cv_score, pred,
+    n_features."""
+    xa, xb = _x3(x_train, 'x_train'), _x3(x_test, 'x_test')
+    ya, yb = _f32(y_train, 'y_train'), _f32(y_test, 'y_test')
+    ya, yb = (ya.reshape(-1, 1) if ya.ndim == 1 else ya), (yb.reshape(-1, 1) if yb.ndim == 1 else yb)
+    if xa.shape[1:] != xb.shape[1:] or ya.ndim != 2 or yb.ndim != 2 or ya.shape[1] != yb.shape[1] or \
+            len(ya) != len(xa) or len(yb) != len(xb):
+        raise Error('decode: x_train %s, y_train %s, x_test %s, y_test %s: need the same bins and units, the same target '
+                    'columns and one target row per trial' % (xa.shape, ya.shape, xb.shape, yb.shape), lib.ND_ERR_ARG)
+    o = ffi.new('nd_decode_options *')
+    lib.nd_decode_options_default(o)
+    o.classify, o.time_bins, o.folds, o.seed = 1 if classify else 0, int(time_bins), int(folds), int(seed)
+    o.alpha_log10_lo, o.alpha_log10_hi, o.n_alphas = float(alphas[0]), float(alphas[1]), int(alphas[2])
+    o.shuffle = 0 if contiguous else 1
+    ctx = _Ctx()
+    res = _result(ctx, lambda p: lib.nd_decode_arrays(
+        ctx.c, ffi.from_buffer('float[]', xa), ffi.from_buffer('float[]', ya), xa.shape[0],
+        ffi.from_buffer('float[]', xb), ffi.from_buffer('float[]', yb), xb.shape[0], xa.shape[1], xa.shape[2],
+        ya.shape[1], o, p))
+    for k in ('n_classes', 'n_features'):
+        if k in res:
+            res[k] = int(res[k])
+    return res
+
+
+def _model_and_data(ctx, run, data):
+    pm = ffi.new('nd_model **')
+    ctx.check(lib.nd_model_open(ctx.c, os.fsencode(_run_path(run)), pm))
+    model = ffi.gc(pm[0], lib.nd_model_free)
+    if data is not None and data.path:
+        pd = ffi.new('nd_data **')
+        ctx.check(lib.nd_model_open_data(ctx.c, model, os.fsencode(data.path), pd))
+        data = Data(ffi.gc(pd[0], lib.nd_data_free), data.path)
+    return model, data
+
+
+def ablate(run, data, orders=10, mode='zero', seed=0, split='valid', threads=0):
+    """Silence a growing random subset of a model's factors at the read-out and score the rates (`neurodyn ablate`).
+    Returns a dict: nll, nll_sd, nll_increase [factors+1], rate_r2, rate_r2_sd (data with true rates),
+    single_factor_nll_increase, clamp [factors], orders [orders, factors], factors, trials."""
+    if mode not in ('zero', 'mean') or split not in ('train', 'valid'):
+        raise Error("ablate: mode must be 'zero' or 'mean' and split 'train' or 'valid'", lib.ND_ERR_ARG)
+    ctx = _Ctx(threads)
+    model, data = _model_and_data(ctx, run, data)
+    o = ffi.new('nd_ablate_options *')
+    lib.nd_ablate_options_default(o)
+    o.orders, o.mode_mean, o.seed, o.split = int(orders), 1 if mode == 'mean' else 0, int(seed), _SPLITS[split]
+    return _result(ctx, lambda p: lib.nd_ablate(ctx.c, model, data._h, o, p))
+
+
+def fixedpoints(run, outputs=None, inputs='zero', split='valid', starts=256, noise=0.0, seed=0, max_iters=200,
+                tol=1e-12, dedup=1e-3, outlier_scale=10.0, slow_q=0.0, threads=0):
+    """Fixed points of a model's generator (`neurodyn fixedpoints RUN`): starts sampled from outputs' {split}_gen_states
+    (an outputs file, or the Outputs of nd.infer) or N(0, 1); inputs 'zero' or 'mean' (of the outputs'
+    gen_inputs). Returns a dict: x [points, gen_dim], q, jacobian, eig_re, eig_im, max_abs_eig, stable, slow, count,
+    dist_to_states, u, start_q, n_fixed_points, n_stable, n_unstable, ... (see include/neurodyn.h)."""
+    if inputs not in ('zero', 'mean') or split not in ('train', 'valid'):
+        raise Error("fixedpoints: inputs must be 'zero' or 'mean' and split 'train' or 'valid'", lib.ND_ERR_ARG)
+    ctx = _Ctx(threads)
+    model, _ = _model_and_data(ctx, run, None)
+    o = ffi.new('nd_fixedpoints_options *')
+    lib.nd_fixedpoints_options_default(o)
+    o.input_mean, o.split, o.starts, o.noise, o.seed = 1 if inputs == 'mean' else 0, _SPLITS[split], int(starts), \
+        float(noise), int(seed)
+    o.max_iters, o.tol_q, o.dedup_tol, o.outlier_scale, o.slow_q = int(max_iters), float(tol), float(dedup), \
+        float(outlier_scale), float(slow_q)
+    tmpdir = None
+    try:
+        if isinstance(outputs, Outputs):
+            import tempfile
+            tmpdir = tempfile.mkdtemp(prefix='nd_fp_')
+            path = os.path.join(tmpdir, 'outputs.h5')
+            outputs.write(path)
+            outputs = path
+        keep = ffi.new('char[]', os.fsencode(outputs)) if outputs is not None else ffi.NULL
+        o.outputs = keep
+        return _result(ctx, lambda p: lib.nd_fixedpoints(ctx.c, model, o, p))
+    finally:
+        if tmpdir:
+            import shutil
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 _METRICS = [('co_bps', lib.ND_METRIC_CO_BPS), ('fp_bps', lib.ND_METRIC_FP_BPS), ('vel_r2', lib.ND_METRIC_VEL_R2),

@@ -3,6 +3,7 @@
 #include "../core/mem.h"
 #include "../io/h5.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,53 +30,28 @@ static int cmp_int(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-nd_status nd_load_matrix(const char *spec, const char *cond_spec, int average, nd_layout layout, nd_amatrix *m,
-                         nd_error *err) {
+nd_status nd_amatrix_from_floats(const float *a, int rank, const size_t *dims, const char *what,
+                                 const int *trial_cond, int average, nd_layout layout, nd_amatrix *m, nd_error *err) {
     memset(m, 0, sizeof *m);
-    char file[4096], dset[1024], cfile[4096], cdset[1024];
-    nd_status st = nd_split_spec(spec, file, sizeof file, dset, sizeof dset, err);
-    if (st) return st;
-    if (average && !cond_spec) return nd_fail(err, ND_ERR_ARG, "condition averaging needs the condition ids (FILE:DATASET)");
-    float *a = NULL;
-    int rank = 0, *cid = NULL;
-    size_t dims[ND_H5_MAX_RANK];
-    if ((st = nd_h5_read_float(file, dset, &a, &rank, dims, err))) return st;
-    if (rank < 1 || rank > 3) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': rank %d; expected 1-D, 2-D (samples x units) or 3-D "
-                                         "(trials x time x units)", file, dset, rank);
-        goto fail;
-    }
+    if (average && !trial_cond) return nd_fail(err, ND_ERR_ARG, "condition averaging needs the condition ids");
+    nd_status st;
+    if (rank < 1 || rank > 3)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: rank %d; expected 1-D, 2-D (samples x units) or 3-D (trials x time x "
+                       "units)", what, rank);
     size_t total = 1;
     for (int i = 0; i < rank; i++) total *= dims[i];
-    if (total == 0) { st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': empty", file, dset); goto fail; }
-    if (total > (size_t)2147483647) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': too large for analysis", file, dset);
-        goto fail;
-    }
+    if (total == 0) return nd_fail(err, ND_ERR_FORMAT, "%s: empty", what);
+    if (total > (size_t)2147483647) return nd_fail(err, ND_ERR_FORMAT, "%s: too large for analysis", what);
     for (size_t i = 0; i < total; i++)
-        if (!isfinite(a[i])) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': non-finite value %g at element %zu", file, dset, (double)a[i], i);
-            goto fail;
-        }
+        if (!isfinite(a[i])) return nd_fail(err, ND_ERR_FORMAT, "%s: non-finite value %g at element %zu", what, (double)a[i], i);
     m->rank = rank;
     m->trials = (int)dims[0];
     m->T = rank == 3 ? (int)dims[1] : 1;
     m->units = rank == 1 ? 1 : (int)dims[rank - 1];
     int T = m->T, U = m->units, N = m->trials;
-    if (cond_spec) {
-        int crank = 0;
-        size_t cd[ND_H5_MAX_RANK];
-        if ((st = nd_split_spec(cond_spec, cfile, sizeof cfile, cdset, sizeof cdset, err))) goto fail;
-        if ((st = nd_h5_read_int(cfile, cdset, &cid, &crank, cd, err))) goto fail;
-        size_t cn = 1;
-        for (int i = 0; i < crank; i++) cn *= cd[i];
-        if (crank > 2 || (crank == 2 && cd[1] != 1) || cn != (size_t)N) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': expected one condition id per trial (%d, the first axis of "
-                                             "%s:%s); got %zu values", cfile, cdset, N, file, dset, cn);
-            goto fail;
-        }
-        m->trial_cond = cid;
-        cid = NULL;
+    if (trial_cond) {
+        if ((st = ND_ALLOC(m->trial_cond, N, "condition ids", err))) goto fail;
+        memcpy(m->trial_cond, trial_cond, sizeof(int) * N);
     }
     int per_row = T * U; /* values per trial */
     if (average) {
@@ -106,12 +82,41 @@ nd_status nd_load_matrix(const char *spec, const char *cond_spec, int average, n
     /* trials x T x U in memory: SAMPLES reads it as (N*T) x U, PATTERNS as N x (T*U) */
     if (layout == ND_LAYOUT_SAMPLES) { m->rows = N * T; m->cols = U; }
     else { m->rows = N; m->cols = per_row; }
-    nd_free(a);
     return ND_OK;
 fail:
+    nd_amatrix_free(m);
+    return st;
+}
+
+nd_status nd_load_matrix(const char *spec, const char *cond_spec, int average, nd_layout layout, nd_amatrix *m,
+                         nd_error *err) {
+    memset(m, 0, sizeof *m);
+    char file[4096], dset[1024], cfile[4096], cdset[1024], what[5200];
+    nd_status st = nd_split_spec(spec, file, sizeof file, dset, sizeof dset, err);
+    if (st) return st;
+    if (average && !cond_spec) return nd_fail(err, ND_ERR_ARG, "condition averaging needs the condition ids (FILE:DATASET)");
+    float *a = NULL;
+    int rank = 0, *cid = NULL;
+    size_t dims[ND_H5_MAX_RANK];
+    if ((st = nd_h5_read_float(file, dset, &a, &rank, dims, err))) return st;
+    snprintf(what, sizeof what, "%s: dataset '%s'", file, dset);
+    if (cond_spec && rank >= 1 && rank <= 3) {
+        int crank = 0;
+        size_t cd[ND_H5_MAX_RANK];
+        if ((st = nd_split_spec(cond_spec, cfile, sizeof cfile, cdset, sizeof cdset, err))) goto done;
+        if ((st = nd_h5_read_int(cfile, cdset, &cid, &crank, cd, err))) goto done;
+        size_t cn = 1;
+        for (int i = 0; i < crank; i++) cn *= cd[i];
+        if (crank > 2 || (crank == 2 && cd[1] != 1) || cn != dims[0]) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': expected one condition id per trial (%zu, the first axis of "
+                                             "%s:%s); got %zu values", cfile, cdset, dims[0], file, dset, cn);
+            goto done;
+        }
+    }
+    st = nd_amatrix_from_floats(a, rank, dims, what, cid, average, layout, m, err);
+done:
     nd_free(a);
     nd_free(cid);
-    nd_amatrix_free(m);
     return st;
 }
 

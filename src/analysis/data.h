@@ -38,6 +38,12 @@ nd_status nd_load_matrix(const char *spec, const char *cond_spec, int average, n
                          nd_error *err);
 void nd_amatrix_free(nd_amatrix *m);
 
+/* The same from an array in memory: a [dims[0]][dims[1]][dims[2]] (rank 1..3) read as nd_load_matrix reads a file's
+ * dataset; trial_cond (may be NULL; copied) one condition id per trial (dims[0]); what names the array in messages
+ * ("FILE: dataset 'D'", "x"). */
+nd_status nd_amatrix_from_floats(const float *a, int rank, const size_t *dims, const char *what,
+                                 const int *trial_cond, int average, nd_layout layout, nd_amatrix *m, nd_error *err);
+
 /* Keep the rows idx[0..k-1] of m (in that order), in place (rows becomes k). */
 void nd_amatrix_take_rows(nd_amatrix *m, const int *idx, int k);
 

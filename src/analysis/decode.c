@@ -301,3 +301,18 @@ void nd_decode_result_free(nd_decode_result *r) {
     nd_free(r->pred);
     memset(r, 0, sizeof *r);
 }
+
+int nd_decode_features(const float *a, int trials, int T, int U, int chunks, double *X) {
+    size_t Tz = (size_t)T, Uz = (size_t)U, K = chunks > 0 ? (size_t)chunks : Tz;
+    if (K > Tz) K = Tz;
+    for (size_t i = 0; i < (size_t)trials; i++)
+        for (size_t c = 0; c < K; c++) {
+            size_t t0 = c * Tz / K, t1 = (c + 1) * Tz / K;
+            for (size_t u = 0; u < Uz; u++) {
+                double s = 0;
+                for (size_t t = t0; t < t1; t++) s += a[(i * Tz + t) * Uz + u];
+                X[(i * K + c) * Uz + u] = s / (double)(t1 - t0);
+            }
+        }
+    return (int)(K * Uz);
+}

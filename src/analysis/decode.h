@@ -48,4 +48,8 @@ nd_status nd_decode(const double *Xtr, const double *Ytr, int ntr, const double 
                     int q, const nd_decode_opts *o, nd_decode_result *r, nd_error *err);
 void nd_decode_result_free(nd_decode_result *r);
 
+/* Features of one trial per row from a [trials][T][U] array: the bins of each trial averaged into K equal chunks
+ * (chunk c holds bins [c T / K, (c + 1) T / K); K <= 0 or K > T: every bin kept), flattened: X [trials][K * U].
+ * X must hold trials * min(K, T) * U doubles; returns K * U (the features per trial). */
+int nd_decode_features(const float *a, int trials, int T, int U, int chunks, double *X);
 #endif

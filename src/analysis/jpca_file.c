@@ -28,6 +28,62 @@ static int cmp_int(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+nd_status nd_jpca_average_run(const float *fac, int n, int T, int F, const int *cond, const nd_jpca_opts *jo,
+                              const char *lab_nan, const char *lab_spec, const char *lab_cond, nd_jpca_file_result *x,
+                              nd_error *err) {
+    memset(x, 0, sizeof *x);
+    nd_status st = ND_OK;
+    int *cnt = NULL, C = 0;
+    x->n = n, x->T = T, x->F = F;
+    for (size_t i = 0; i < (size_t)n * T * F; i++)
+        if (!isfinite(fac[i])) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: NaN/Inf at trial %zu", lab_nan, i / ((size_t)T * F));
+            goto done;
+        }
+    /* distinct condition ids, ascending */
+    if (!(x->ids = malloc(sizeof(int) * (n ? n : 1)))) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory"); goto done; }
+    memcpy(x->ids, cond, sizeof(int) * n);
+    qsort(x->ids, (size_t)n, sizeof(int), cmp_int);
+    for (int i = 0; i < n; i++) if (i == 0 || x->ids[i] != x->ids[i - 1]) x->ids[C++] = x->ids[i];
+    x->C = C;
+    if (C < 2) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: jPCA needs at least 2 conditions (got %d)", lab_cond, C);
+        goto done;
+    }
+    x->avg = nd_alloc(sizeof(double) * (size_t)C * T * F);
+    cnt = nd_alloc(sizeof(int) * (size_t)C);
+    if (!x->avg || !cnt) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory"); goto done; }
+    for (int i = 0; i < n; i++) {
+        int *p = bsearch(&cond[i], x->ids, (size_t)C, sizeof(int), cmp_int);
+        int ci = (int)(p - x->ids);
+        cnt[ci]++;
+        for (size_t j = 0; j < (size_t)T * F; j++) x->avg[(size_t)ci * T * F + j] += fac[(size_t)i * T * F + j];
+    }
+    x->cmin = n, x->cmax = 0;
+    for (int ci = 0; ci < C; ci++) {
+        for (size_t j = 0; j < (size_t)T * F; j++) x->avg[(size_t)ci * T * F + j] /= cnt[ci];
+        if (cnt[ci] < x->cmin) x->cmin = cnt[ci];
+        if (cnt[ci] > x->cmax) x->cmax = cnt[ci];
+    }
+    if (jo->t_end > T || jo->t_start > T - 2 || (jo->t_end > 0 && jo->t_end - jo->t_start < 2)) {
+        st = nd_fail(err, ND_ERR_ARG, "window [%d, %d) must hold >= 2 bins within the %d bins of %s", jo->t_start,
+                     jo->t_end > 0 ? jo->t_end : T, T, lab_spec);
+        goto done;
+    }
+    if (jo->k > F) {
+        st = nd_fail(err, ND_ERR_ARG, "--dims %d exceeds the %d units of %s", jo->k, F, lab_spec);
+        goto done;
+    }
+    if ((st = nd_jpca(x->avg, C, T, F, jo, &x->r, err))) {
+        nd_fail_prefix(err, st, lab_spec);
+        goto done;
+    }
+done:
+    nd_free(cnt);
+    if (st) nd_jpca_file_result_free(x);
+    return st;
+}
+
 nd_status nd_jpca_file(const nd_jpca_file_opts *o, nd_jpca_file_result *x, nd_error *err) {
     memset(x, 0, sizeof *x);
     const char *out = o->out, *data = o->data;
@@ -68,53 +124,17 @@ nd_status nd_jpca_file(const nd_jpca_file_opts *o, nd_jpca_file_result *x, nd_er
                      crank ? cdims[0] : 0);
         goto done;
     }
-    int n = (int)dims[0], T = (int)dims[1], F = (int)dims[2], C = 0;
-    x->n = n, x->T = T, x->F = F;
-    for (size_t i = 0; i < (size_t)n * T * F; i++)
-        if (!isfinite(fac[i])) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': NaN/Inf at trial %zu", out, fname, i / ((size_t)T * F));
-            goto done;
-        }
-    /* distinct condition ids, ascending */
-    if (!(x->ids = malloc(sizeof(int) * (n ? n : 1)))) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory"); goto done; }
-    memcpy(x->ids, cond, sizeof(int) * n);
-    qsort(x->ids, (size_t)n, sizeof(int), cmp_int);
-    for (int i = 0; i < n; i++) if (i == 0 || x->ids[i] != x->ids[i - 1]) x->ids[C++] = x->ids[i];
-    x->C = C;
-    if (C < 2) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': jPCA needs at least 2 conditions (got %d)", cfile, cname, C);
-        goto done;
-    }
-    x->avg = nd_alloc(sizeof(double) * (size_t)C * T * F);
-    cnt = nd_alloc(sizeof(int) * (size_t)C);
-    if (!x->avg || !cnt) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory"); goto done; }
-    for (int i = 0; i < n; i++) {
-        int *p = bsearch(&cond[i], x->ids, (size_t)C, sizeof(int), cmp_int);
-        int ci = (int)(p - x->ids);
-        cnt[ci]++;
-        for (size_t j = 0; j < (size_t)T * F; j++) x->avg[(size_t)ci * T * F + j] += fac[(size_t)i * T * F + j];
-    }
-    x->cmin = n, x->cmax = 0;
-    for (int ci = 0; ci < C; ci++) {
-        for (size_t j = 0; j < (size_t)T * F; j++) x->avg[(size_t)ci * T * F + j] /= cnt[ci];
-        if (cnt[ci] < x->cmin) x->cmin = cnt[ci];
-        if (cnt[ci] > x->cmax) x->cmax = cnt[ci];
-    }
-    const nd_jpca_opts *jo = &o->jpca;
-    if (jo->t_end > T || jo->t_start > T - 2 || (jo->t_end > 0 && jo->t_end - jo->t_start < 2)) {
-        st = nd_fail(err, ND_ERR_ARG, "window [%d, %d) must hold >= 2 bins within the %d bins of %s:%s", jo->t_start,
-                     jo->t_end > 0 ? jo->t_end : T, T, out, fname);
-        goto done;
-    }
-    if (jo->k > F) {
-        st = nd_fail(err, ND_ERR_ARG, "--dims %d exceeds the %d units of %s:%s", jo->k, F, out, fname);
-        goto done;
-    }
-    if ((st = nd_jpca(x->avg, C, T, F, jo, &x->r, err))) {
-        char pre[1400];
-        snprintf(pre, sizeof pre, "%s:%s", out, fname);
-        nd_fail_prefix(err, st, pre);
-        goto done;
+    {
+        char lab_nan[1400], lab_spec[1400], lab_cond[1400];
+        snprintf(lab_nan, sizeof lab_nan, "%s: dataset '%s'", out, fname);
+        snprintf(lab_spec, sizeof lab_spec, "%s:%s", out, fname);
+        snprintf(lab_cond, sizeof lab_cond, "%s: dataset '%s'", cfile, cname);
+        char keep[256];
+        snprintf(keep, sizeof keep, "%s", x->name);
+        st = nd_jpca_average_run(fac, (int)dims[0], (int)dims[1], (int)dims[2], cond, &o->jpca, lab_nan, lab_spec,
+                                 lab_cond, x, err);
+        snprintf(x->name, sizeof x->name, "%s", keep);
+        if (st) goto done;
     }
     x->bin_ms = o->bin_ms;
     if (x->bin_ms <= 0 && nd_h5_read_attr_double(data, "/", "bin_ms", &x->bin_ms, NULL) != ND_OK) x->bin_ms = -1;

@@ -30,6 +30,12 @@ void nd_jpca_file_result_free(nd_jpca_file_result *r);
 
 /* ND_ERR_ARG: the window or dims do not fit the data; ND_ERR_FORMAT / ND_ERR_IO: files and datasets (named). */
 nd_status nd_jpca_file(const nd_jpca_file_opts *o, nd_jpca_file_result *r, nd_error *err);
+/* The part after reading: fac [n][T][F] and cond [n] (condition id per trial) -> x->ids, x->avg (condition means),
+ * x->r (nd_jpca); x->name and x->bin_ms are left empty. The labels name the inputs in messages: lab_nan ("FILE:
+ * dataset 'D'"), lab_spec ("FILE:D") and lab_cond (the condition ids). On failure x is freed. */
+nd_status nd_jpca_average_run(const float *fac, int n, int T, int F, const int *cond, const nd_jpca_opts *jo,
+                              const char *lab_nan, const char *lab_spec, const char *lab_cond, nd_jpca_file_result *x,
+                              nd_error *err);
 /* proj, M_skew, M_best, jpcs, pcs, plane_basis, eigenvalues, variance shares, R^2s, norm_scale, condition_mean and
  * condition_ids, and root attributes (r2_skew, r2_best, pca_var_frac, t_start, t_end as integers, source, dataset,
  * convention) to a new HDF5 file, atomically. */
