@@ -152,6 +152,14 @@ expect_error "broken YAML config names the file and line" "broken.yaml: line" $N
     --config "$T/broken.yaml"
 check "inspect an LFADS file" sh -c "$ND inspect '$T/l.h5' | grep -q 'format: *LFADS'"
 check "help of convert and inspect" sh -c "$ND convert --help && $ND inspect --help" >/dev/null
+# inspect's uniform --json: to stdout instead of the text, --json=FILE and the older --json FILE.json write the same
+# JSON and still print the text
+check "inspect --json (stdout), --json=FILE and --json FILE.json agree" sh -c "$ND inspect '$T/l.h5' --json >'$T/i1.json' \
+    && $ND inspect '$T/l.h5' --json='$T/i2.json' | grep -q '^summary:' && $ND inspect '$T/l.h5' --json '$T/i3.json' >/dev/null \
+    && cmp -s '$T/i2.json' '$T/i3.json' && /usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); \
+b=json.load(open(sys.argv[2])); sys.exit(not (a == b and a[\"format\"] == \"LFADS\" and a[\"summary\"][\"train_trials\"] > 0))' \
+    '$T/i1.json' '$T/i2.json'"
+expect_error "inspect: a mistyped option gets 'did you mean'" "did you mean '--bin-ms'" $ND inspect "$T/l.h5" --bin-m 5
 expect_error "convert an LFADS file" "already an LFADS file" $ND convert "$T/l.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert a text file" "text.h5" $ND convert "$T/text.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert without --bin-ms" "bin-ms" $ND convert "$T/l.h5" --out "$T/x.h5"

@@ -52,6 +52,10 @@ static const char *meta_of(const cli_opt *o) {
 static int bad_value(const cli_spec *s, const cli_opt *o, const char *v, const char *as) {
     fprintf(stderr, "neurodyn %s: bad value '%s' for %s", s->cmd, v, as);
     if (o->kind == CLI_CHOICE) fprintf(stderr, " (one of %s)", o->choices);
+    else if (o->kind == CLI_REAL && o->hi >= 1e300 && o->lo > 0 && o->lo < 1e-100)
+        fprintf(stderr, " (a number > 0)");
+    else if (o->kind == CLI_REAL && o->hi >= 1e300 && (o->lo != 0 || o->hi != 0))
+        fprintf(stderr, " (a number >= %.15g)", o->lo);
     else if ((o->kind == CLI_INT || o->kind == CLI_REAL) && (o->lo != 0 || o->hi != 0))
         fprintf(stderr, " (%s from %.15g to %.15g)", o->kind == CLI_INT ? "a whole number" : "a number", o->lo, o->hi);
     else if (o->kind == CLI_THREADS) fprintf(stderr, " (a whole number from 1 to 1024)");
