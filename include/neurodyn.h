@@ -431,4 +431,33 @@ void nd_decode_options_default(nd_decode_options *opts);
 nd_status nd_decode_arrays(nd_context *ctx, const float *x_train, const float *y_train, int n_train,
                            const float *x_test, const float *y_test, int n_test, int bins, int units, int q,
                            const nd_decode_options *opts, nd_result **out);
+
+/* ================================================================ inspecting a data file (issue 15) */
+
+typedef struct nd_inspection nd_inspection;
+typedef struct nd_inspect_options {
+    const char *group; /* the HDF5 group of spike-time triplets; NULL: spike_times, then / */
+    double bin_ms;     /* bin size for rates when the file gives none (no bin_ms attribute); 0: unknown */
+} nd_inspect_options;
+void nd_inspect_options_default(nd_inspect_options *opts);
+
+/* Describe a data file as `neurodyn inspect` does: its format (NWB 2.x, MATLAB v7.3/v5, spike-time triplets,
+ * LFADS, lfads-torch, other HDF5), every dataset with shape and type, trials and splits, neurons, bins and the
+ * firing rate per neuron, with warnings (silent or very fast neurons, NaN, ragged trials, ...) and errors (what
+ * `neurodyn convert` would refuse). Problems found in the file are the report's errors, not a failed call: the call
+ * fails only when the file cannot be opened or its format told (ND_ERR_IO, ND_ERR_FORMAT; *out is NULL then).
+ * opts may be NULL (the defaults). Free the report with nd_inspection_free. */
+nd_status nd_inspect(nd_context *ctx, const char *path, const nd_inspect_options *opts, nd_inspection **out);
+void nd_inspection_free(nd_inspection *report);
+/* the report as text, as `neurodyn inspect` prints it; owned by report */
+const char *nd_inspection_text(const nd_inspection *report);
+/* the report as JSON (file, format, datasets, summary, warnings, errors), as `neurodyn inspect --json` writes it;
+ * owned by report, NULL only when out of memory */
+const char *nd_inspection_json(const nd_inspection *report);
+/* the number of warnings / errors, and the i-th one (0-based; NULL when out of range); owned by report */
+int nd_inspection_warnings(const nd_inspection *report);
+const char *nd_inspection_warning(const nd_inspection *report, int i);
+int nd_inspection_errors(const nd_inspection *report);
+const char *nd_inspection_error(const nd_inspection *report, int i);
+
 #endif

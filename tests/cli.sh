@@ -31,7 +31,7 @@ done
 check "inspect: each session is an LFADS file, 20 trials, 4 conditions, 20-40 neurons" [ "$sessions_ok" -eq 1 ]
 check "train on one session alone" $ND train "$T/set/s2.h5" --out "$T/sess_run" $SMALL --max-epochs 1
 expect_error "simulate: --sessions 0" "sessions" $ND simulate lorenz --sessions 0 --out "$T/xs"
-expect_error "simulate: --sessions 257" "1, 256" $ND simulate lorenz --sessions 257 --out "$T/xs"
+expect_error "simulate: --sessions 257" "from 1 to 256" $ND simulate lorenz --sessions 257 --out "$T/xs"
 expect_error "simulate: --neurons-min > --neurons-max" "must not exceed" $ND simulate lorenz --sessions 2 \
     --neurons-min 30 --neurons-max 10 --out "$T/xs"
 expect_error "simulate: --neurons-min 0" "neurons-min" $ND simulate lorenz --sessions 2 --neurons-min 0 --out "$T/xs"
@@ -59,6 +59,15 @@ check "rdm crossnobis" sh -c "$ND rdm $L:train_data --out $T/xn.h5 --distance cr
 check "predict (ridge) with noise ceiling" sh -c "$ND predict $L:train_latents $L:train_truth --ridge 1 \
     --ceiling $L:train_truth --json >/dev/null"
 check "predict (pls)" sh -c "$ND predict $L:train_latents $L:train_truth --pls 3 --folds 4 >/dev/null"
+# --ridge takes its value optionally (--ridge, --ridge A, --ridge=A), as before the table parser
+check "predict --ridge with no, a separate and an attached value" sh -c "$ND predict $L:train_latents $L:train_truth \
+    --ridge --json | grep -q '\"alpha\":[[:space:]]*1,' && $ND predict $L:train_latents $L:train_truth --ridge 0.5 --json \
+    | grep -q '\"alpha\":[[:space:]]*0.5,' && $ND predict $L:train_latents $L:train_truth --ridge=0 --folds 3 >/dev/null"
+for c in "simulate lorenz --out $T/x.h5 --neuron 3:--neurons" "convert $L --out $T/x.h5 --bin-m 20:--bin-ms" \
+         "compare $L:train_truth $L:train_truth --methd cca:--method" "infer $T/run --data $L --ot x.h5:--out" \
+         "baseline smoothing $L --out $T/x.h5 --kernel 50:--kernel-ms" "export $T/run -o x.h5 --formt nlb:--format"; do
+    expect_error "${c%% *}: a mistyped option gets 'did you mean'" "did you mean '${c##*:}'" $ND ${c%:*}
+done
 check "help of the analysis commands" sh -c "$ND compare --help && $ND rdm --help && $ND predict --help" >/dev/null
 expect_error "compare: different sample counts" "same samples" $ND compare $L:train_truth $L:valid_truth
 expect_error "compare: missing dataset" "no dataset 'nope'" $ND compare $L:nope $L:train_truth
@@ -152,6 +161,14 @@ expect_error "broken YAML config names the file and line" "broken.yaml: line" $N
     --config "$T/broken.yaml"
 check "inspect an LFADS file" sh -c "$ND inspect '$T/l.h5' | grep -q 'format: *LFADS'"
 check "help of convert and inspect" sh -c "$ND convert --help && $ND inspect --help" >/dev/null
+# inspect's uniform --json: to stdout instead of the text, --json=FILE and the older --json FILE.json write the same
+# JSON and still print the text
+check "inspect --json (stdout), --json=FILE and --json FILE.json agree" sh -c "$ND inspect '$T/l.h5' --json >'$T/i1.json' \
+    && $ND inspect '$T/l.h5' --json='$T/i2.json' | grep -q '^summary:' && $ND inspect '$T/l.h5' --json '$T/i3.json' >/dev/null \
+    && cmp -s '$T/i2.json' '$T/i3.json' && /usr/bin/python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); \
+b=json.load(open(sys.argv[2])); sys.exit(not (a == b and a[\"format\"] == \"LFADS\" and a[\"summary\"][\"train_trials\"] > 0))' \
+    '$T/i1.json' '$T/i2.json'"
+expect_error "inspect: a mistyped option gets 'did you mean'" "did you mean '--bin-ms'" $ND inspect "$T/l.h5" --bin-m 5
 expect_error "convert an LFADS file" "already an LFADS file" $ND convert "$T/l.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert a text file" "text.h5" $ND convert "$T/text.h5" --out "$T/x.h5" --bin-ms 20
 expect_error "convert without --bin-ms" "bin-ms" $ND convert "$T/l.h5" --out "$T/x.h5"

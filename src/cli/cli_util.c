@@ -3,6 +3,7 @@
 #include "../io/lfads_data.h"
 #include "../io/checkpoint.h"
 #include "../models/lfads_infer.h"
+#include "../models/infer_run.h"
 #include "../models/lfads_train.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,7 @@ int cli_load_run(const char *cmd, const char *run, char *ckpt, size_t cap, nd_lf
     return 0;
 }
 
-int cli_data_values(int recon) {
-    return recon == ND_RECON_POISSON ? ND_DATA_COUNTS : recon == ND_RECON_GAUSSIAN ? ND_DATA_REAL : ND_DATA_NONNEG;
-}
+int cli_data_values(int recon) { return nd_lfads_data_values(recon); }
 
 int cli_check_data(const char *cmd, const char *ckpt, const nd_lfads_model *m, const char *data, int allow,
                    nd_lfads_data *out) {

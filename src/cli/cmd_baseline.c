@@ -1,17 +1,16 @@
-#define _GNU_SOURCE
+/* neurodyn baseline smoothing|gpfa DATA.h5 -o OUT.h5: parse, nd_baseline_smoothing / nd_baseline_gpfa
+ * (src/models/baseline.c), print the choices, nd_baseline_write. */
 #include "cli.h"
+#include "opt.h"
 #include "../io/h5.h"
 #include "../io/lfads_data.h"
 #include "../models/baseline.h"
-#include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void baseline_usage(FILE *f) {
-    fprintf(f,
-            "usage: neurodyn baseline smoothing DATA.h5 --out OUT.h5 [--kernel-ms auto] [options]\n"
-            "       neurodyn baseline gpfa DATA.h5 --out OUT.h5 [--latents auto] [options]\n\n"
+static const char ABOUT[] =
             "Baselines to run beside LFADS. They write the same outputs as 'neurodyn infer' (train_output_params,\n"
             "valid_output_params: rates in counts per bin for held-in then held-out neurons, observed then\n"
             "forward-prediction bins), so 'neurodyn eval OUT.h5 --data DATA.h5' scores any of them the same way.\n\n"
@@ -31,107 +30,102 @@ static void baseline_usage(FILE *f) {
             "             log-likelihood of every EM iteration, gpfa/loglik.\n"
             "  Every choice is printed and written as root attributes (kernel_ms or latents, alpha, *_auto,\n"
             "  cv_folds) and, when searched, cv/alphas, cv/kernel_ms or cv/latents and cv/co_bps [candidate][alpha]\n"
-            "  (cross-validated co-bps of the held-out neurons on the train trials).\n\n"
-            "options:\n"
-            "  -o, --out FILE         output HDF5 (required; written atomically)\n"
-            "      --kernel-ms MS|auto  smoothing: Gaussian SD in ms (default auto: the best of 20 30 40 50 60 80 100\n"
-            "                         150 200 ms by cross-validated co-bps on the train trials, jointly with --alpha)\n"
-            "      --latents N|auto   gpfa: latent dimensions (default auto: each of 2 3 4 5 6 8 10 12 16 20, up to\n"
-            "                         --max-latents and the held-in neuron count, is fitted with --search-iters EM\n"
-            "                         iterations and scored by cross-validated co-bps of the held-out neurons on\n"
-            "                         the train trials; the fewest latents within 1%% of the best score win and are\n"
-            "                         refitted with --em-iters)\n"
-            "      --max-latents N    gpfa: largest candidate of --latents auto (default 20)\n"
-            "      --search-iters N   gpfa: EM iterations per candidate of --latents auto (default 30)\n"
-            "      --em-iters N       gpfa: EM iterations (default 100; stops earlier when the log-likelihood\n"
-            "                         gains less than --tol relative)\n"
-            "      --tol X            gpfa: relative log-likelihood gain that ends EM (default 1e-7)\n"
-            "      --alpha A|auto     L2 penalty of the Poisson GLMs, on z-scored regressors (sklearn's alpha;\n"
-            "                         default auto: the best of 1e-4 1e-3 1e-2 1e-1 1 by cross-validation)\n"
-            "      --cv-folds K       folds of the cross-validation, over train trials (default 3; trial i in\n"
-            "                         fold i mod K)\n"
-            "      --bin-ms MS        bin width (default: the data file's bin_ms attribute, else 20)\n"
-            "      --seed N           when DATA.h5 has no valid_data: seed of the train/valid split (default 0,\n"
-            "      --valid-fraction F   as 'neurodyn train'), and its validation share (default 0.2)\n"
-            "      --threads N        threads (default 2)\n"
-            "      --quiet            no progress output\n"
-            "  -h, --help             show this help\n\n"
-            "example:\n"
-            "  neurodyn convert rec.h5 --out d.h5 --bin-ms 20 --heldout-fraction 0.25 --valid-fraction 0.2\n"
-            "  neurodyn baseline smoothing d.h5 --out smooth_out.h5\n"
-            "  neurodyn baseline gpfa d.h5 --out gpfa_out.h5 --latents auto\n"
-            "  neurodyn eval smooth_out.h5 --data d.h5\n");
+            "  (cross-validated co-bps of the held-out neurons on the train trials).\n";
+
+static void extra_help(FILE *f) {
+    fprintf(f, "\nneurodyn convert rec.h5 --out d.h5 --bin-ms 20 --heldout-fraction 0.25 --valid-fraction 0.2 makes a\n"
+               "DATA.h5 with held-out neurons; neurodyn eval OUT.h5 --data d.h5 scores a baseline's rates.\n");
+}
+
+/* "auto" (-> *v = autoval) or a number in [lo, hi]; 0, or 2 after a message */
+static int auto_or(const char *opt, const char *s, double lo, double hi, double autoval, double *v) {
+    char *end;
+    if (!strcmp(s, "auto")) { *v = autoval; return 0; }
+    *v = strtod(s, &end);
+    if (end != s && !*end && isfinite(*v) && *v >= lo && *v <= hi) return 0;
+    fprintf(stderr, "neurodyn baseline: bad value '%s' for --%s (auto, or a number from %g to %g); see 'neurodyn "
+                    "baseline --help'\n", s, opt, lo, hi);
+    return 2;
 }
 
 int cmd_baseline(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"out", required_argument, 0, 'o'},      {"kernel-ms", required_argument, 0, 'k'},
-        {"latents", required_argument, 0, 'l'},  {"em-iters", required_argument, 0, 'i'},
-        {"tol", required_argument, 0, 'T'},      {"alpha", required_argument, 0, 'a'},
-        {"bin-ms", required_argument, 0, 'b'},   {"seed", required_argument, 0, 's'},
-        {"valid-fraction", required_argument, 0, 'v'}, {"threads", required_argument, 0, 't'},
-        {"quiet", no_argument, 0, 'q'},          {"help", no_argument, 0, 'h'},
-        {"max-latents", required_argument, 0, 'm'}, {"search-iters", required_argument, 0, 'S'},
-        {"cv-folds", required_argument, 0, 'K'},
-        {0, 0, 0, 0}};
     nd_baseline_opts o;
     nd_baseline_opts_default(&o);
-    o.threads = 2;
-    const char *out = NULL;
-    double bin_ms = -1, vf = 0.2;
-    long long seed = 0;
-    int quiet = 0, c, kernel_set = 0, gpfa_set = 0;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-        char *end = NULL;
-        long v;
-        switch (c) {
-        case 'o': out = optarg; break;
-        case 'k':
-            kernel_set = 1;
-            if (!strcmp(optarg, "auto")) { o.kernel_ms = 0; break; }
-            o.kernel_ms = strtod(optarg, &end); if (*end || !(o.kernel_ms > 0) || o.kernel_ms > 1e6) goto bad; break;
-        case 'l':
-            gpfa_set = 1;
-            if (!strcmp(optarg, "auto")) { o.gpfa.latents = 0; break; }
-            v = strtol(optarg, &end, 10); if (*end || v < 1 || v > 100000) goto bad; o.gpfa.latents = (int)v; break;
-        case 'm': v = strtol(optarg, &end, 10); if (*end || v < 1 || v > 100000) goto bad; o.max_latents = (int)v; gpfa_set = 1; break;
-        case 'S': v = strtol(optarg, &end, 10); if (*end || v < 1 || v > 1000000) goto bad; o.search_iters = (int)v; gpfa_set = 1; break;
-        case 'K': v = strtol(optarg, &end, 10); if (*end || v < 2 || v > 100) goto bad; o.cv_folds = (int)v; break;
-        case 'i': v = strtol(optarg, &end, 10); if (*end || v < 1 || v > 1000000) goto bad; o.gpfa.max_iters = (int)v; gpfa_set = 1; break;
-        case 'T': o.gpfa.tol = strtod(optarg, &end); if (*end || !(o.gpfa.tol >= 0)) goto bad; gpfa_set = 1; break;
-        case 'a':
-            if (!strcmp(optarg, "auto")) { o.alpha = -1; break; }
-            o.alpha = strtod(optarg, &end); if (*end || !(o.alpha >= 0) || o.alpha > 1e12) goto bad; break;
-        case 'b': bin_ms = strtod(optarg, &end); if (*end || !(bin_ms > 0) || bin_ms > 1e7) goto bad; break;
-        case 's': seed = strtoll(optarg, &end, 10); if (*end || seed < 0) goto bad; break;
-        case 'v': vf = strtod(optarg, &end); if (*end || !(vf > 0 && vf < 1)) goto bad; break;
-        case 't': v = strtol(optarg, &end, 10); if (*end || v < 1 || v > 1024) goto bad; o.threads = (int)v; break;
-        case 'q': quiet = 1; break;
-        case 'h': baseline_usage(stdout); return 0;
-        default: cli_bad_option("baseline", argv); return 2;
-        }
-        continue;
-    bad:
-        fprintf(stderr, "neurodyn baseline: bad value '%s' for an option (see --help)\n", optarg);
-        return 2;
-    }
-    if (optind != argc - 2 || !out) {
+    const char *out = NULL, *kernel = NULL, *latents = NULL, *alpha = NULL;
+    double bin_ms = 0, vf = 0.2, tol = -1; /* -1: not given */
+    long seed = 0, threads = 0, max_lat = -1, search_iters = -1, folds = o.cv_folds, em_iters = -1;
+    int quiet = 0;
+    const cli_opt opts[] = {
+        {"out", 'o', CLI_STR, NULL, "output HDF5 (required; written atomically)", &out, 0, 0, NULL, "FILE"},
+        {"kernel-ms", 0, CLI_STR, NULL, "smoothing: Gaussian SD in ms (default auto: the best of 20 30 40 50 60 80 100\n"
+         "                             150 200 ms by cross-validated co-bps on the train trials, jointly with --alpha)",
+         &kernel, 0, 0, NULL, "MS|auto"},
+        {"latents", 0, CLI_STR, NULL, "gpfa: latent dimensions (default auto: each of 2 3 4 5 6 8 10 12 16 20, up to\n"
+         "                             --max-latents and the held-in neuron count, is fitted with --search-iters EM\n"
+         "                             iterations and scored by cross-validated co-bps of the held-out neurons on the\n"
+         "                             train trials; the fewest latents within 1% of the best score win and are\n"
+         "                             refitted with --em-iters)", &latents, 0, 0, NULL, "N|auto"},
+        {"max-latents", 0, CLI_INT, NULL, "gpfa: largest candidate of --latents auto (default 20)", &max_lat, 1, 100000,
+         NULL, NULL},
+        {"search-iters", 0, CLI_INT, NULL, "gpfa: EM iterations per candidate of --latents auto (default 30)",
+         &search_iters, 1, 1000000, NULL, NULL},
+        {"em-iters", 0, CLI_INT, NULL, "gpfa: EM iterations (default 100; stops earlier when the log-likelihood gains\n"
+         "                             less than --tol relative)", &em_iters, 1, 1000000, NULL, NULL},
+        {"tol", 0, CLI_REAL, NULL, "gpfa: relative log-likelihood gain that ends EM (default 1e-7)", &tol, 0, 1e300,
+         NULL, NULL},
+        {"alpha", 0, CLI_STR, NULL, "L2 penalty of the Poisson GLMs, on z-scored regressors (sklearn's alpha;\n"
+         "                             default auto: the best of 1e-4 1e-3 1e-2 1e-1 1 by cross-validation)", &alpha,
+         0, 0, NULL, "A|auto"},
+        {"cv-folds", 0, CLI_INT, NULL, "folds of the cross-validation, over train trials (default 3; trial i in fold\n"
+         "                             i mod K)", &folds, 2, 100, NULL, "K"},
+        {"bin-ms", 0, CLI_REAL, NULL, "bin width (default: the data file's bin_ms attribute, else 20)", &bin_ms, 1e-300,
+         1e7, NULL, "MS"},
+        {"seed", 0, CLI_INT, "0", "when DATA.h5 has no valid_data: seed of the train/valid split (as 'neurodyn train')",
+         &seed, 0, 9.2e18, NULL, NULL},
+        {"valid-fraction", 0, CLI_REAL, "0.2", "its validation share, in (0, 1)", &vf, 1e-300, 1 - 1e-16, NULL, "F"},
+        {"threads", 't', CLI_THREADS, NULL, "threads", &threads, 0, 0, NULL, NULL},
+        {"quiet", 'q', CLI_FLAG, NULL, "no progress output", &quiet, 0, 0, NULL, NULL},
+        {0}};
+    const cli_spec spec = {"baseline", "smoothing DATA.h5 -o OUT.h5 [--kernel-ms auto] [options]\n"
+                           "       neurodyn baseline gpfa DATA.h5 -o OUT.h5 [--latents auto] [options]", ABOUT,
+                           "smoothing d.h5 -o smooth_out.h5\ngpfa d.h5 -o gpfa_out.h5 --latents auto", opts, 2, 2,
+                           "smoothing|gpfa, DATA.h5 and --out FILE", extra_help};
+    char *pos[argc > 0 ? argc : 1];
+    int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
+    if (rc) return rc < 0 ? 0 : rc;
+    if (!out) {
         fprintf(stderr, "neurodyn baseline: expected smoothing|gpfa, DATA.h5 and --out FILE (see --help)\n");
         return 2;
     }
-    const char *method = argv[optind], *data = argv[optind + 1];
+    const char *method = pos[0], *data = pos[1];
     int gpfa = !strcmp(method, "gpfa");
     if (!gpfa && strcmp(method, "smoothing")) {
         fprintf(stderr, "neurodyn baseline: unknown baseline '%s' (smoothing or gpfa)\n", method);
         return 2;
     }
-    if ((gpfa && kernel_set) || (!gpfa && gpfa_set)) {
+    int gpfa_set = latents || max_lat >= 0 || search_iters >= 0 || em_iters >= 0 || tol >= 0;
+    if ((gpfa && kernel) || (!gpfa && gpfa_set)) {
         fprintf(stderr, "neurodyn baseline: %s is a %s option\n", gpfa ? "--kernel-ms" : "--latents/--max-latents/--search-iters/--em-iters/--tol",
                 gpfa ? "smoothing" : "gpfa");
         return 2;
     }
+    double v;
+    if (kernel) { if (auto_or("kernel-ms", kernel, 1e-300, 1e6, 0, &v)) return 2; o.kernel_ms = v; }
+    if (latents) {
+        if (auto_or("latents", latents, 1, 100000, 0, &v)) return 2;
+        if (v != floor(v)) {
+            fprintf(stderr, "neurodyn baseline: bad value '%s' for --latents (auto, or a whole number)\n", latents);
+            return 2;
+        }
+        o.gpfa.latents = (int)v;
+    }
+    if (alpha) { if (auto_or("alpha", alpha, 0, 1e12, -1, &v)) return 2; o.alpha = v; }
+    if (max_lat >= 0) o.max_latents = (int)max_lat;
+    if (search_iters >= 0) o.search_iters = (int)search_iters;
+    if (em_iters >= 0) o.gpfa.max_iters = (int)em_iters;
+    if (tol >= 0) o.gpfa.tol = tol;
+    o.cv_folds = (int)folds;
+    o.threads = (int)threads;
     nd_error err;
     if (bin_ms <= 0 && nd_h5_read_attr_double(data, "/", "bin_ms", &bin_ms, NULL) != ND_OK) bin_ms = 20;
     o.bin_ms = bin_ms;

@@ -42,7 +42,7 @@ static const char *meta_of(const cli_opt *o) {
     if (o->meta) return o->meta;
     switch (o->kind) {
     case CLI_INT: case CLI_THREADS: return "N";
-    case CLI_REAL: return "X";
+    case CLI_REAL: case CLI_OPTREAL: return "X";
     case CLI_CHOICE: return o->choices;
     default: return "VALUE";
     }
@@ -52,6 +52,10 @@ static const char *meta_of(const cli_opt *o) {
 static int bad_value(const cli_spec *s, const cli_opt *o, const char *v, const char *as) {
     fprintf(stderr, "neurodyn %s: bad value '%s' for %s", s->cmd, v, as);
     if (o->kind == CLI_CHOICE) fprintf(stderr, " (one of %s)", o->choices);
+    else if (o->kind == CLI_REAL && o->hi >= 1e300 && o->lo > 0 && o->lo < 1e-100)
+        fprintf(stderr, " (a number > 0)");
+    else if ((o->kind == CLI_REAL || o->kind == CLI_OPTREAL) && o->hi >= 1e300 && (o->lo != 0 || o->hi != 0))
+        fprintf(stderr, " (a number >= %.15g)", o->lo);
     else if ((o->kind == CLI_INT || o->kind == CLI_REAL) && (o->lo != 0 || o->hi != 0))
         fprintf(stderr, " (%s from %.15g to %.15g)", o->kind == CLI_INT ? "a whole number" : "a number", o->lo, o->hi);
     else if (o->kind == CLI_THREADS) fprintf(stderr, " (a whole number from 1 to 1024)");
@@ -88,6 +92,16 @@ static int store(const cli_spec *s, const cli_opt *o, const char *v, const char 
         if (end == v || *end || !isfinite(x) || ((o->lo != 0 || o->hi != 0) && (x < o->lo || x > o->hi)))
             return bad_value(s, o, v, as);
         *(double *)o->dst = x;
+        return 0;
+    }
+    case CLI_OPTREAL: {
+        cli_optreal *q = o->dst;
+        q->on = 1;
+        if (!v) return 0;
+        double x = strtod(v, &end);
+        if (end == v || *end || !isfinite(x) || ((o->lo != 0 || o->hi != 0) && (x < o->lo || x > o->hi)))
+            return bad_value(s, o, v, as);
+        q->v = x;
         return 0;
     }
     case CLI_LIST: {
@@ -172,6 +186,13 @@ int cli_parse(const cli_spec *s, int argc, char **argv, char **pos, int *npos) {
                         o->name, s->cmd);
                 return 2;
             }
+        } else if (o->kind == CLI_OPTREAL) {
+            /* --NAME X when X is a number (a negative one too, to be refused by its bounds) */
+            if (!attached && i + 1 < argc) {
+                char *end;
+                strtod(argv[i + 1], &end);
+                if (end != argv[i + 1] && !*end) v = argv[++i];
+            }
         } else if (o->kind == CLI_JSON) {
             /* --json FILE.json (the older form) as well as --json=FILE */
             if (!attached && i + 1 < argc && argv[i + 1][0] != '-' && ends_with(argv[i + 1], ".json")) v = argv[++i];
@@ -205,6 +226,8 @@ void cli_help(const cli_spec *s, FILE *f) {
         if (o->shrt) n = snprintf(left, sizeof left, "-%c, ", o->shrt);
         if (o->kind == CLI_FLAG || o->kind == CLI_JSON)
             snprintf(left + n, sizeof left - n, "--%.*s%s", (int)k, o->name, o->kind == CLI_JSON ? "[=FILE]" : "");
+        else if (o->kind == CLI_OPTREAL)
+            snprintf(left + n, sizeof left - n, "--%.*s [%s]", (int)k, o->name, meta_of(o));
         else
             snprintf(left + n, sizeof left - n, "--%.*s %s", (int)k, o->name, meta_of(o));
         fprintf(f, "  %-26s %s", left, o->help);

@@ -20,6 +20,7 @@ typedef enum {
     CLI_JSON,    /* dst: cli_json * */
     CLI_THREADS, /* dst: long *, 1..1024; default as above */
     CLI_LIST,    /* repeatable; dst: cli_list * (the values, in order) */
+    CLI_OPTREAL, /* --NAME alone, --NAME=X, or --NAME X when X is a number; dst: cli_optreal *, X within [lo, hi] */
 } cli_kind;
 
 typedef struct {
@@ -43,6 +44,11 @@ typedef struct {
     const char **v;
     int n;
 } cli_list;
+
+typedef struct {
+    int on;   /* the option was given */
+    double v; /* its value; untouched when given without one */
+} cli_optreal;
 
 typedef struct {
     const char *cmd;      /* "ablate" */

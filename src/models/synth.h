@@ -33,6 +33,7 @@
 #ifndef ND_MODELS_SYNTH_H
 #define ND_MODELS_SYNTH_H
 #include <stdint.h>
+#include <stdio.h>
 #include "../core/status.h"
 #include "../io/lfads_data.h"
 
@@ -137,5 +138,12 @@ double nd_synth_mean_rate_hz(const nd_synth *s);
  * A session of a multi-session set also gets readout (float32 [N][3], its true W) and the root
  * attributes session, sessions, neurons_min, neurons_max (single-session files are unchanged). */
 nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err);
+
+/* What `neurodyn simulate lorenz --sessions S --out DIR` writes: sessions 1..S (nd_synth_lorenz_session), generated
+ * and written one at a time as DIR/s1.h5 .. DIR/sS.h5 (each atomically), so memory holds one session. DIR is
+ * created (if missing) after session 1 is generated, so bad options leave nothing behind. progress (may be NULL)
+ * gets one line per session. */
+nd_status nd_synth_lorenz_sessions_write(const nd_lorenz_opts *o, int sessions, int neurons_min, int neurons_max,
+                                         const char *dir, FILE *progress, nd_error *err);
 
 #endif
