@@ -114,13 +114,15 @@ $(BUILD)/tests/gradcheck_%: tests/gradcheck_%.c tests/test.h $(BUILD)/libneurody
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -DND_REAL_DOUBLE -o $@ $< $(BUILD)/libneurodyn_f64.a $(LDLIBS)
 
 # The test suite: unit + gradient checks + CLI end-to-end (tests/cli.sh) + the fuzz smoke run
-# (fuzz/smoke.sh: replays fuzz/crashes/, ~45 s; skips without clang/libFuzzer). Two threads, as on CI.
+# (fuzz/smoke.sh: replays fuzz/crashes/, ~45 s; skips without clang/libFuzzer) + the include-layering check
+# (scripts/layers.sh). Two threads, as on CI.
 # deps first, then a fresh make: variables probed at parse time (mpicc, pkg-config) see what deps installed.
 test: deps
 	@$(MAKE) --no-print-directory test-suite
 test-suite: all $(TEST_BIN) $(GRAD_BIN) $(BUILD)/tests/h5cmp
 	NEURODYN=$(NDBIN) LIBSO=$(LIBSO) H5CMP=$(BUILD)/tests/h5cmp OMP_NUM_THREADS=2 ./tests/run.sh $(GRAD_BIN) $(TEST_BIN) tests/cli.sh \
-	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh tests/report.sh tests/neuron.sh tests/python.sh fuzz/smoke.sh
+	  tests/nlb_cli.sh tests/crash.sh tests/reliability.sh tests/search.sh tests/stitch.sh tests/trust.sh tests/recon.sh tests/api.sh tests/report.sh tests/neuron.sh tests/python.sh fuzz/smoke.sh \
+	  scripts/layers.sh
 
 # Same suite built with AddressSanitizer + UndefinedBehaviorSanitizer, in its own tree.
 # (The fuzz harnesses are ASan/UBSan builds of their own: make test's smoke run is not repeated here.)

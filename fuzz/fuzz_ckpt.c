@@ -1,5 +1,5 @@
 /* libFuzzer harness: checkpoint files (nd_ckpt_read, src/io/checkpoint.c) and loading a model from
- * one (nd_lfads_load, src/models/lfads_train.c: config section -> nd_lfads_config_parse_text, dims,
+ * one (nd_lfads_load, src/models/lfads_ckpt.c: config section -> nd_lfads_config_parse_text, dims,
  * nd_lfads_create_heldout, params) and its data fingerprint (nd_lfads_ckpt_fingerprint, src/io/fingerprint.c).
  *
  * Input byte 0 picks the mode, the rest is the file:
@@ -10,7 +10,7 @@
 #include <zlib.h>
 #include "fuzz_common.h"
 #include "io/checkpoint.h"
-#include "models/lfads_train.h"
+#include "models/lfads_ckpt.h"
 
 static void check_ckpt(const nd_ckpt *c) {
     if (c->n < 0 || (c->n > 0 && !c->e)) nd_fuzz_bug("nd_ckpt_read: %d sections, table %p", c->n, (void *)c->e);

@@ -15,6 +15,7 @@
 #include "io/convert.h"
 #include "models/lfads_config.h"
 #include "models/lfads.h"
+#include "models/lfads_ckpt.h"
 #include "models/lfads_train.h"
 #include "models/lfads_infer.h"
 #include "models/synth.h"

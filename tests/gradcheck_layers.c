@@ -219,13 +219,17 @@ static void gru_step_case(nd_test_ctx *ctx, const char *name, real clip, double 
     step_obj(&S, &sig);
     int nclip = 0;
     clip_sig(S.z, S.n, S.hprev, B, H, clip, &nclip);
-    gru_step_backward(dxp, dhp, S.w, S.z, S.r, S.n, S.hprev, &S.p, &g, B, H, clip, S.scr);
+    gru_step_backward_data(dxp, dhp, S.w, S.z, S.r, S.n, S.hprev, &S.p, B, H, clip, S.scr);
+    real *rh = gc_alloc(B * H);
+    for (int i = 0; i < B * H; i++) rh[i] = S.r[i] * S.hprev[i];
+    gru_weight_grads(&g, S.hprev, rh, NULL, dxp, I, H, B); /* the recurrent weights' share of one step */
+    free(rh);
     gc_sub(dhp, dhp_pre, B * H);
-    /* Wx, bx grads must be untouched by the step backward */
+    /* Wx, bx grads must be untouched without inputs */
     size_t nx = (size_t)I * 3 * H + 3 * H;
     double dmax = 0;
     for (size_t i = 0; i < nx; i++) dmax = fmax(dmax, fabs(G[i] - Gpre[i]));
-    CHECK(ctx, dmax == 0, "gru_step_backward modified g->Wx / g->bx (max change %.3e)", dmax);
+    CHECK(ctx, dmax == 0, "gru_weight_grads without X modified g->Wx / g->bx (max change %.3e)", dmax);
     gc_sub(G, Gpre, np);
 
     gc_acc acc = {0};
@@ -253,7 +257,7 @@ static void test_gru_step_clipped(nd_test_ctx *ctx) { gru_step_case(ctx, "gru_st
 typedef struct {
     int T, B, I, H, reverse;
     real clip;
-    real *X, *h0, *w, *h0b, *scr;
+    real *X, *h0, *w, *Hbuf, *RH, *scr;
     gru_params p;
     gru_seq_acts a;
 } seq_ctx;
@@ -262,18 +266,23 @@ static uint64_t seq_sig(const seq_ctx *S, int *nclip) {
     uint64_t s = 0;
     const int B = S->B, H = S->H, T = S->T;
     for (int t = 0; t < T; t++) {
-        int tp = S->reverse ? t + 1 : t - 1;
-        const real *hp = (tp < 0 || tp >= T) ? S->h0b : S->a.Hs + (size_t)tp * B * H;
+        int tp = S->reverse ? t + 1 : t - 1; /* the initial state's slot is step -1 (forward) or T (reverse) */
         size_t o = (size_t)t * B * H;
-        s = gc_mix(s, clip_sig(S->a.Z + o, S->a.N + o, hp, B, H, S->clip, nclip));
+        s = gc_mix(s, clip_sig(S->a.Z + o, S->a.N + o, S->a.Hs + (ptrdiff_t)tp * B * H, B, H, S->clip, nclip));
     }
     return s;
 }
 
+/* the rows in two chunks (as lfads.c runs them in parallel): [0, 1) and [1, B) */
+static void seq_forward(seq_ctx *S) {
+    linear_forward(S->a.XP, S->X, S->p.Wx, S->p.bx, S->T * S->B, S->I, 3 * S->H);
+    gru_seq_forward(&S->a, S->RH, S->h0, &S->p, S->T, S->B, S->H, S->reverse, S->clip, 0, 1, S->scr);
+    gru_seq_forward(&S->a, S->RH, S->h0, &S->p, S->T, S->B, S->H, S->reverse, S->clip, 1, S->B - 1, S->scr);
+}
+
 static double seq_obj(void *c, uint64_t *sig) {
     seq_ctx *S = c;
-    gru_seq_forward(&S->a, S->X, S->h0, &S->p, S->T, S->B, S->I, S->H, S->reverse, S->clip, S->scr);
-    for (int b = 0; b < S->B; b++) memcpy(S->h0b + (size_t)b * S->H, S->h0, sizeof(real) * S->H);
+    seq_forward(S);
     *sig = seq_sig(S, NULL);
     return gc_dot(S->w, S->a.Hs, (size_t)S->T * S->B * S->H);
 }
@@ -284,14 +293,14 @@ static void gru_seq_case(nd_test_ctx *ctx, const char *name, int reverse, real c
     nd_rng r;
     nd_rng_seed(&r, seed);
     size_t np = gru_num_params(I, H);
-    real *P = gc_alloc(np), *G = gc_alloc(np), *Gpre = gc_alloc(np), *G2 = gc_alloc(np);
+    real *P = gc_alloc(np), *G = gc_alloc(np), *Gpre = gc_alloc(np);
     seq_ctx S = {T, B, I, H, reverse, clip, gc_alloc((size_t)T * B * I), gc_alloc(H), gc_alloc(TBH),
-                 gc_alloc((size_t)B * H), gc_alloc(gru_seq_scratch(B, H)), {0}, {0}};
+                 gc_alloc(TBH + (size_t)B * H), gc_alloc(TBH), gc_alloc(gru_step_scratch(B, H)), {0}, {0}};
     S.a.XP = gc_alloc(TBH * 3);
     S.a.Z = gc_alloc(TBH);
     S.a.R = gc_alloc(TBH);
     S.a.N = gc_alloc(TBH);
-    S.a.Hs = gc_alloc(TBH);
+    S.a.Hs = S.Hbuf + (reverse ? 0 : (size_t)B * H);
     gru_bind(&S.p, P, I, H);
     gru_init(&S.p, I, H, &r);
     for (size_t i = 0; i < np; i++) P[i] += (real)(0.1 * nd_rng_normal(&r));
@@ -302,34 +311,24 @@ static void gru_seq_case(nd_test_ctx *ctx, const char *name, int reverse, real c
     gru_bind(&g, G, I, H);
     gc_randn(&r, Gpre, np, 1);
     memcpy(G, Gpre, sizeof(real) * np);
-    real *dX = gc_alloc((size_t)T * B * I), *dXpre = gc_alloc((size_t)T * B * I);
-    real *dh0 = gc_alloc(H), *dh0pre = gc_alloc(H), *dHs = gc_alloc(TBH);
-    gc_randn(&r, dXpre, (size_t)T * B * I, 1);
-    gc_randn(&r, dh0pre, H, 1);
-    memcpy(dX, dXpre, sizeof(real) * T * B * I);
-    memcpy(dh0, dh0pre, sizeof(real) * H);
+    real *dX = gc_alloc((size_t)T * B * I), *dh0rows = gc_alloc((size_t)B * H), *dh0 = gc_alloc(H);
+    real *dHs = gc_alloc(TBH);
+    for (size_t i = 0; i < (size_t)B * H; i++) dh0rows[i] = (real)1e3; /* documented as overwritten */
 
     uint64_t sig;
     seq_obj(&S, &sig); /* fresh forward: the backward consumes a->XP */
     int nclip = 0;
     seq_sig(&S, &nclip);
     memcpy(dHs, S.w, sizeof(real) * TBH); /* dHs is consumed as workspace */
-    gru_seq_backward(dX, dh0, dHs, &S.a, S.X, S.h0, &S.p, &g, T, B, I, H, reverse, clip, S.scr);
-    gc_sub(dX, dXpre, (size_t)T * B * I);
-    gc_sub(dh0, dh0pre, H);
+    /* the rows in the other chunking than the forward's: [0, 2) and [2, B) */
+    gru_seq_backward_data(&S.a, dHs, dh0rows, &S.p, T, B, H, reverse, clip, 0, 2, S.scr);
+    gru_seq_backward_data(&S.a, dHs, dh0rows, &S.p, T, B, H, reverse, clip, 2, B - 2, S.scr);
+    const real *Hprev = S.a.Hs + (reverse ? (ptrdiff_t)B * H : -(ptrdiff_t)B * H);
+    gru_weight_grads(&g, Hprev, S.RH, S.X, S.a.XP, I, H, T * B);
+    linear_backward(dX, NULL, NULL, S.a.XP, S.X, S.p.Wx, T * B, I, 3 * H);
+    for (int b = 0; b < B; b++)
+        for (int j = 0; j < H; j++) dh0[j] += dh0rows[(size_t)b * H + j];
     gc_sub(G, Gpre, np);
-
-    /* dX = NULL (e.g. data input): parameter and h0 gradients unchanged */
-    real *dh0b = gc_alloc(H);
-    gru_params g2;
-    gru_bind(&g2, G2, I, H);
-    seq_obj(&S, &sig);
-    memcpy(dHs, S.w, sizeof(real) * TBH);
-    gru_seq_backward(NULL, dh0b, dHs, &S.a, S.X, S.h0, &S.p, &g2, T, B, I, H, reverse, clip, S.scr);
-    double dmax = 0;
-    for (size_t i = 0; i < np; i++) dmax = fmax(dmax, fabs(G2[i] - G[i]));
-    for (int j = 0; j < H; j++) dmax = fmax(dmax, fabs(dh0b[j] - dh0[j]));
-    CHECK(ctx, dmax < 1e-12, "gradients with dX=NULL differ by %.3e", dmax);
 
     gc_acc acc = {0};
     gc_check(ctx, &acc, "X", seq_obj, &S, S.X, (size_t)T * B * I, dX);
@@ -344,9 +343,9 @@ static void gru_seq_case(nd_test_ctx *ctx, const char *name, int reverse, real c
               TBH);
     }
     gc_report(ctx, name, &acc);
-    free(P); free(G); free(Gpre); free(G2); free(S.X); free(S.h0); free(S.w); free(S.h0b); free(S.scr);
-    free(S.a.XP); free(S.a.Z); free(S.a.R); free(S.a.N); free(S.a.Hs);
-    free(dX); free(dXpre); free(dh0); free(dh0pre); free(dHs); free(dh0b);
+    free(P); free(G); free(Gpre); free(S.X); free(S.h0); free(S.w); free(S.Hbuf); free(S.RH); free(S.scr);
+    free(S.a.XP); free(S.a.Z); free(S.a.R); free(S.a.N);
+    free(dX); free(dh0rows); free(dh0); free(dHs);
 }
 
 static void test_gru_seq_forward_dir(nd_test_ctx *ctx) { gru_seq_case(ctx, "gru_seq (reverse=0)", 0, 1000, 1.0, 31); }
@@ -477,15 +476,29 @@ static void poisson_case(nd_test_ctx *ctx, const char *name, int use_gmask, uint
     }
     double val = poisson_nll_forward(Pc.lr, Pc.x, Pc.w, n);
     CHECK(ctx, fabs(val - direct) <= 1e-12 * fmax(1, fabs(direct)), "nll %.15g vs direct %.15g", val, direct);
-    real *dlr = gc_alloc(n), *pre = gc_alloc(n);
-    gc_randn(&r, pre, n, 1);
-    memcpy(dlr, pre, sizeof(real) * n);
+    /* the three weightings the LFADS loss forms in one pass (poisson_nll_sums) agree with one at a time */
+    const real *wts[3] = {gmask, NULL, Pc.w};
+    double sums[3];
+    poisson_nll_sums(sums, 3, wts, Pc.lr, Pc.x, n, NULL, 0);
+    double one0 = poisson_nll_forward(Pc.lr, Pc.x, gmask, n), one1 = poisson_nll_forward(Pc.lr, Pc.x, NULL, n);
+    CHECK(ctx, sums[0] == one0 && sums[1] == one1 && sums[2] == val, "sums %.15g %.15g %.15g vs %.15g %.15g %.15g",
+          sums[0], sums[1], sums[2], one0, one1, val);
+    /* the same with the lgamma table of whole counts the model passes */
+    double lgam[8];
+    for (int j = 0; j < 8; j++) lgam[j] = lgamma(j + 1.0);
+    poisson_nll_sums(sums, 1, wts + 2, Pc.lr, Pc.x, n, lgam, 8);
+    CHECK(ctx, fabs(sums[0] - val) <= 1e-12 * fmax(1, fabs(val)), "with lgamma table %.15g vs %.15g", sums[0], val);
+    /* the gradient overwrites: garbage before, exactly 0 where gmask is 0 after */
+    real *dlr = gc_alloc(n);
+    gc_randn(&r, dlr, n, 1);
     poisson_nll_backward(dlr, Pc.lr, Pc.x, use_gmask ? gmask : NULL, Pc.scale, n);
-    gc_sub(dlr, pre, n);
+    size_t nonzero_masked = 0;
+    for (size_t i = 0; i < n; i++) nonzero_masked += use_gmask && gmask[i] == 0 && dlr[i] != 0;
+    CHECK(ctx, nonzero_masked == 0, "%zu entries outside gmask have a gradient", nonzero_masked);
     gc_acc acc = {0};
     gc_check(ctx, &acc, "lr", pois_obj, &Pc, Pc.lr, n, dlr);
     gc_report(ctx, name, &acc);
-    free(Pc.lr); free(Pc.x); free(gmask); free(dlr); free(pre);
+    free(Pc.lr); free(Pc.x); free(gmask); free(dlr);
 }
 
 static void test_poisson_nll(nd_test_ctx *ctx) { poisson_case(ctx, "poisson_nll (gmask NULL)", 0, 61); }

@@ -1,7 +1,7 @@
 /* Trained models, inference, baselines and their outputs. */
 #include "api.h"
 #include "../core/mem.h"
-#include "../models/lfads_train.h"
+#include "../models/lfads_ckpt.h"
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>

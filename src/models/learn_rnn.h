@@ -8,7 +8,7 @@
  * test_targets, test_outputs. */
 #ifndef ND_MODELS_LEARN_RNN_H
 #define ND_MODELS_LEARN_RNN_H
-#include "learn_train.h"
+#include "learn_opts.h"
 #include "rnn_rules.h"
 
 /* o->rnn_units, o->rnn_rule (nd_rnn_rule), o->batch, o->lr (Adam), o->epochs, o->seed, o->out_dir, resume/force */

@@ -2,34 +2,8 @@
  * the trained and initial networks (docs/learning.md). */
 #ifndef ND_MODELS_LEARN_TRAIN_H
 #define ND_MODELS_LEARN_TRAIN_H
-#include <stdio.h>
-#include "mlp_rules.h"
+#include "learn_opts.h"
 
-typedef enum { ND_TASK_FASHION_MNIST, ND_TASK_TEACHER, ND_TASK_ORIENTATION, ND_TASK_FLIPFLOP } nd_learn_task;
-/* "fashion-mnist", "teacher", "orientation", "flipflop" -> task; -1 if unknown */
-int nd_learn_task_parse(const char *name);
-const char *nd_learn_task_name(nd_learn_task t);
-
-typedef struct {
-    nd_learn_task task;
-    nd_rule rule;
-    int L, widths[ND_MLP_MAX_LAYERS + 1];
-    int epochs, batch;
-    double lr, sigma;          /* SGD step; perturbation SD (np, wp) */
-    uint64_t seed;
-    const char *out_dir;
-    const char *data_dir;      /* Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist) */
-    int resume, force, threads;
-    FILE *progress;
-    int running_baseline;      /* np, wp on supervised tasks: 1 = running loss baseline, 0 = two-point (default) */
-    /* orientation: gratings ori_size x ori_size pixels, orientation ND_ORI_REF_DEG +- an offset uniform in
-     * [ori_angle / 10, ori_angle] degrees, additive pixel noise of SD ori_noise */
-    int ori_size;
-    double ori_angle, ori_noise;
-    /* recurrent networks (--rnn N): flip-flop with a leaky tanh RNN of rnn_units units (rnn.h) */
-    int rnn_units, rnn_rule;   /* nd_rnn_rule */
-} nd_learn_opts;
-void nd_learn_opts_default(nd_learn_opts *o);
 /* the task's default network (o->task, o->ori_size set): teacher 20-50-5, orientation (size^2)-64-64-64-2,
  * fashion-mnist 784-256-256-10 */
 void nd_learn_default_arch(nd_learn_opts *o);
@@ -56,7 +30,6 @@ void nd_learn_data_epoch(const nd_learn_opts *o, nd_learn_data *d, int epoch);
  * --resume exact), OUT/model.h5 at the end: weights W1..WL, b1..bL, the initial ones (W1_init ...), the curves,
  * and layerK_activity [examples][n_K] of the first 1000 test examples for every layer K >= 1 (also
  * layerK_activity_init), readable by `neurodyn compare`. */
-typedef struct { double test_loss, test_accuracy; int epochs_run; } nd_learn_result;
 nd_status nd_learn_train(const nd_learn_opts *o, nd_learn_result *res, nd_error *err);
 
 /* A run's options and network at its final weights; with init != NULL also the initial weights (*init,

@@ -431,35 +431,6 @@ static void run_task(const wtask *t) {
     }
 }
 
-/* Recurrence of a GRU over batch rows [b0, b0 + nb) of a time-major sequence whose input projections
- * a->XP are computed; the initial state h0 is written into the extra slot before (forward) or after
- * (reverse) the T steps of a->Hs. */
-static void gru_rows_forward(const gru_seq_acts *a, real *RH, const real *h0, const gru_params *p, int T, int B,
-                             int H, int reverse, real clip, int b0, int nb, real *scr) {
-    real *init = a->Hs + ((ptrdiff_t)(reverse ? T : -1) * B + b0) * H;
-    for (int b = 0; b < nb; b++) memcpy(init + (size_t)b * H, h0, sizeof(real) * H);
-    for (int s = 0; s < T; s++) {
-        int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
-        size_t o = ((size_t)t * B + b0) * H;
-        gru_step_forward_rh(a->Hs + o, a->Z + o, a->R + o, a->N + o, RH + o, a->XP + ((size_t)t * B + b0) * 3 * H,
-                            a->Hs + ((ptrdiff_t)tp * B + b0) * H, p, nb, H, clip, scr);
-    }
-}
-
-/* Backward of gru_rows_forward for the same rows: dHs [T][B][H] (consumed as workspace), a->XP overwritten
- * by the gate pre-activation gradients, dh0 rows [B][H] = gradient on the broadcast initial state. */
-static void gru_rows_backward(const gru_seq_acts *a, real *dHs, real *dh0, const gru_params *p, int T, int B, int H,
-                              int reverse, real clip, int b0, int nb, real *scr) {
-    for (int s = T - 1; s >= 0; s--) {
-        int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
-        size_t o = ((size_t)t * B + b0) * H;
-        real *dhprev = s == 0 ? dh0 + (size_t)b0 * H : dHs + ((size_t)tp * B + b0) * H;
-        if (s == 0) memset(dhprev, 0, sizeof(real) * nb * H);
-        gru_step_backward_data(a->XP + ((size_t)t * B + b0) * 3 * H, dhprev, dHs + o, a->Z + o, a->R + o, a->N + o,
-                               a->Hs + ((ptrdiff_t)tp * B + b0) * H, p, nb, H, clip, scr);
-    }
-}
-
 /* the weight gradients of a GRU whose gate pre-activation gradients (over K rows) are in dXP:
  * U_zr += Hprev^T dXP[:, :2H], U_n += RH^T dXP[:, 2H:], W_x += X^T dXP, b_x += colsum dXP */
 static int add_gru_tasks(wtask *t, int n, const gru_params *g, const real *Hprev, const real *RH, const real *X,
@@ -494,8 +465,8 @@ static void encoders_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int
     const int T = w->T, Tr = w->Tr, B = w->B, Hic = c->ic_enc_dim, icd = c->ic_dim, G = c->gen_dim;
     const int F = c->fac_dim, Hci = m->ctrl ? c->ci_enc_dim : 0, C = m->ctrl ? c->con_dim : 0, lag = c->ci_lag;
     const real clip = (real)c->cell_clip;
-    gru_rows_forward(&w->icf, w->RHicf, p->ic_h0_f, &p->ic_f, T, B, Hic, 0, clip, b0, nb, scr);
-    gru_rows_forward(&w->icb, w->RHicb, p->ic_h0_b, &p->ic_b, T, B, Hic, 1, clip, b0, nb, scr);
+    gru_seq_forward(&w->icf, w->RHicf, p->ic_h0_f, &p->ic_f, T, B, Hic, 0, clip, b0, nb, scr);
+    gru_seq_forward(&w->icb, w->RHicb, p->ic_h0_b, &p->ic_b, T, B, Hic, 1, clip, b0, nb, scr);
     for (int b = b0; b < b0 + nb; b++) {
         memcpy(w->hic + (size_t)b * 2 * Hic, w->icf.Hs + ((size_t)(T - 1) * B + b) * Hic, sizeof(real) * Hic);
         memcpy(w->hic + (size_t)b * 2 * Hic + Hic, w->icb.Hs + (size_t)b * Hic, sizeof(real) * Hic);
@@ -518,8 +489,8 @@ static void encoders_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int
     /* CI encoder: controller inputs [fwd(t - lag), bwd(t + lag)], over the Tci bins the CI encoders run (the observed
      * ones with ci_zero_pad, as lfads-torch: zero controller inputs past them) */
     const int Tci = ci_bins(c, T, Tr);
-    gru_rows_forward(&w->cif, w->RHcif, p->ci_h0_f, &p->ci_f, Tci, B, Hci, 0, clip, b0, nb, scr);
-    gru_rows_forward(&w->cib, w->RHcib, p->ci_h0_b, &p->ci_b, Tci, B, Hci, 1, clip, b0, nb, scr);
+    gru_seq_forward(&w->cif, w->RHcif, p->ci_h0_f, &p->ci_f, Tci, B, Hci, 0, clip, b0, nb, scr);
+    gru_seq_forward(&w->cib, w->RHcib, p->ci_h0_b, &p->ci_b, Tci, B, Hci, 1, clip, b0, nb, scr);
     for (int t = 0; t < Tr; t++) {
         for (int b = b0; b < b0 + nb; b++) {
             real *dst = w->CI + ((size_t)t * B + b) * 2 * Hci;
@@ -582,21 +553,8 @@ static void decoder_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0, int 
  * sample-validation entries, back-propagated entries) */
 static void nll_block(nd_lfads_work *w, const real *XR, size_t n, int k) {
     size_t i0 = n * k / LOSS_BLOCKS, i1 = n * (k + 1) / LOSS_BLOCKS;
-    double s0 = 0, s1 = 0, s2 = 0;
-    for (size_t i = i0; i < i1; i++) {
-        real wm = w->wmask[i], sv = w->svw[i], gm = w->gmask[i];
-        if (wm == 0 && sv == 0 && gm == 0) continue;
-        real x = XR[i], lr = w->LR[i];
-        int xi = (int)x;
-        double lg = (x >= 0 && x < 256 && (real)xi == x) ? w->lgam[xi] : lgamma((double)x + 1);
-        double v = (double)nd_vexp(lr) - (double)x * lr + lg;
-        if (wm != 0) s0 += wm * v;
-        if (sv != 0) s1 += sv * v;
-        if (gm != 0) s2 += gm * v;
-    }
-    w->nll_part[k][0] = s0;
-    w->nll_part[k][1] = s1;
-    w->nll_part[k][2] = s2;
+    const real *wts[3] = {w->wmask + i0, w->svw + i0, w->gmask + i0};
+    poisson_nll_sums(w->nll_part[k], 3, wts, w->LR + i0, XR + i0, i1 - i0, w->lgam, 256);
 }
 
 /* the same for a reconstruction other than Poisson (read-out rows of P*Nr values); also fills MEAN */
@@ -869,8 +827,8 @@ static void encoders_back_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0
         memcpy(w->dHs1 + ((size_t)(Te - 1) * B + b) * Hic, w->dhic + (size_t)b * 2 * Hic, sizeof(real) * Hic);
         memcpy(w->dHs2 + (size_t)b * Hic, w->dhic + (size_t)b * 2 * Hic + Hic, sizeof(real) * Hic);
     }
-    gru_rows_backward(&w->icf, w->dHs1, w->dh0, &p->ic_f, Te, B, Hic, 0, clip, b0, nb, scr);
-    gru_rows_backward(&w->icb, w->dHs2, w->dh0 + dh0s, &p->ic_b, Te, B, Hic, 1, clip, b0, nb, scr);
+    gru_seq_backward_data(&w->icf, w->dHs1, w->dh0, &p->ic_f, Te, B, Hic, 0, clip, b0, nb, scr);
+    gru_seq_backward_data(&w->icb, w->dHs2, w->dh0 + dh0s, &p->ic_b, Te, B, Hic, 1, clip, b0, nb, scr);
     if (!ctrl) return;
     for (int t = 0; t < T; t++) {
         size_t o = ((size_t)t * B + b0) * 2 * Hci;
@@ -891,8 +849,8 @@ static void encoders_back_rows(const nd_lfads_model *m, nd_lfads_work *w, int b0
                 for (int j = 0; j < Hci; j++) d[j] += src[Hci + j];
             }
         }
-    gru_rows_backward(&w->cif, w->dHs3, w->dh0 + 2 * dh0s, &p->ci_f, Tci, B, Hci, 0, clip, b0, nb, scr);
-    gru_rows_backward(&w->cib, w->dHs4, w->dh0 + 3 * dh0s, &p->ci_b, Tci, B, Hci, 1, clip, b0, nb, scr);
+    gru_seq_backward_data(&w->cif, w->dHs3, w->dh0 + 2 * dh0s, &p->ci_f, Tci, B, Hci, 0, clip, b0, nb, scr);
+    gru_seq_backward_data(&w->cib, w->dHs4, w->dh0 + 3 * dh0s, &p->ci_b, Tci, B, Hci, 1, clip, b0, nb, scr);
 }
 
 static void add_colsum_rows(real *dst, const real *src, int B, int H) {
@@ -951,11 +909,7 @@ void nd_lfads_backward(const nd_lfads_model *m, nd_lfads_work *w, real *grads) {
                 continue;
             }
             if (!x) { memset(d + i0, 0, sizeof(real) * (i1 - i0)); continue; }
-            #pragma omp simd
-            for (size_t i = i0; i < i1; i++) {
-                real e = nd_vexp(lr[i]);
-                d[i] = gm[i] != 0 ? invB * gm[i] * (e - x[i]) : 0;
-            }
+            poisson_nll_backward(d + i0, lr + i0, x + i0, gm + i0, invB, i1 - i0);
         }
         gemm_rows(1, T * B, F, P * Nr, w->dLR, P * Nr, sp->ro_W, P * Nr, NULL, 0, w->dF + (size_t)B * F, F);
         #pragma omp for schedule(dynamic, 1)

@@ -1,5 +1,5 @@
 #include "lfads_infer.h"
-#include "lfads_train.h"
+#include "lfads_ckpt.h"
 #include "../io/fingerprint.h"
 #include "../core/blas.h"
 #include "../core/mem.h"

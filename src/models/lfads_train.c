@@ -1,9 +1,11 @@
-/* LFADS training loop. See lfads_train.h. */
+/* LFADS training loop. See lfads_train.h. The run is a sequence of small steps: setup (sessions, run directory,
+ * model, batches), then per epoch the batch plan's order, the epoch's batches, a roll-back on NaN/Inf, the
+ * schedule (smoothing, learning-rate plateau, early stopping) and the checkpoint; the checkpoint format itself is
+ * lfads_ckpt.c. */
 #include "lfads_train.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../io/checkpoint.h"
-#include "../io/fingerprint.h"
 #include "stitch_init.h"
 #include "../core/fault.h"
 #include <errno.h>
@@ -20,7 +22,6 @@
 #define STITCH_KERNEL_BINS 2.0
 #define STITCH_RIDGE_ALPHA 1.0
 #define STITCH_READOUT_MAX_NORM 3.0
-#define ND_FP_LINE 1024 /* bytes per session of the "fingerprint" section */
 enum { STREAM_SHUFFLE = 1, STREAM_BATCH = 2, STREAM_VALID = 3, STREAM_SV = 5, STREAM_SESSION_SHUFFLE = 6,
        STREAM_BATCH_ORDER = 7 };
 
@@ -83,25 +84,40 @@ static void loss_div(loss_sum *a, int n) {
     a->recon /= n; a->recon_sv /= n; a->kl_ic /= n; a->kl_co /= n; a->l2 /= n; a->total /= n;
 }
 
+/* one training run: its data, files, model, optimiser, batches and counters */
 typedef struct {
+    const nd_train_opts *o;
+    nd_lfads_data d[ND_LFADS_MAX_SESSIONS]; /* the sessions (copies: check_sessions may fill Nr, Tr) */
+    int S, stitched, Din, threads, resuming;
+    int n_train, n_valid, nmax, Nmax, Nrmax, sN[ND_LFADS_MAX_SESSIONS], sNr[ND_LFADS_MAX_SESSIONS];
+    int dims[7];                            /* the checkpoints' dims section */
+    nd_lfads_runinfo ri;                    /* sessions and data fingerprints recorded in every checkpoint */
+    char last[4096], best[4096], prev[4096], cfgpath[4096];
     nd_lfads_model m;
     nd_lfads_work *w;
     real *grad, *adam_m, *adam_v;
     real *X, *XR, *EXT, *SV;
     int *idx;
+    split_view tr[ND_LFADS_MAX_SESSIONS], va[ND_LFADS_MAX_SESSIONS];
+    /* the batch plan: the training batches of an epoch (session, first entry in idx, size; fixed) and the order
+     * they run in (drawn each epoch) */
+    int nbatch, *bses, *bstart, *bsize, *order;
+    nd_train_state s;
+    real *snap;                             /* params | adam_m | adam_v at the start of the epoch (roll-back) */
+    nd_train_state snap_s;
+    double t_start, elapsed;
+    const char *reason;
 } trainer;
 
 static void trainer_free(trainer *t) {
+    nd_free(t->snap);
+    for (int k = 0; k < t->S; k++) { nd_free(t->tr[k].sv); nd_free(t->va[k].sv); }
+    free(t->bses); free(t->bstart); free(t->bsize); free(t->order);
+    nd_lfads_runinfo_free(&t->ri);
     nd_lfads_work_free(t->w);
     nd_free(t->grad); nd_free(t->adam_m); nd_free(t->adam_v);
     nd_free(t->X); nd_free(t->XR); nd_free(t->EXT); nd_free(t->SV); nd_free(t->idx);
     nd_lfads_free(&t->m);
-}
-
-static int all_finite(const real *g, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(g[i])) return 0;
-    return 1;
 }
 
 /* Adam with bias correction; gscale multiplies the gradient first (loss_scale, see nd_lfads_effective_scales);
@@ -151,253 +167,6 @@ static void eval_split(trainer *t, const split_view *sv, int S, const nd_lfads_c
     loss_div(out, ntot);
 }
 
-/* ---- checkpoints ---- */
-static void to_f32(float *dst, const real *src, size_t n) { for (size_t i = 0; i < n; i++) dst[i] = (float)src[i]; }
-/* checkpoint sections are not aligned: read element-wise through memcpy */
-static void from_f32(real *dst, const void *src, size_t n) {
-    const unsigned char *b = src;
-    for (size_t i = 0; i < n; i++) {
-        float v;
-        memcpy(&v, b + 4 * i, 4);
-        dst[i] = v;
-    }
-}
-
-/* Stitched runs add two sections: "stitch" = int32 {S, Din, then per session N, Nr, n_train, n_valid} and
- * "session_files" = the sessions' data file names, one per line. */
-typedef struct {
-    int32_t *v;      /* 2 + 4 S values, or NULL for a plain run */
-    size_t n;
-    char *files;     /* NUL-terminated */
-    char *fps;       /* the sessions' data fingerprints (src/io/fingerprint.h), one line each; section "fingerprint" */
-} stitch_info;
-
-static nd_status save_ckpt(const char *path, const char *prev, const trainer *t, const int dims[7],
-                           const stitch_info *si, const nd_train_state *st, nd_error *err) {
-    size_t n = t->m.n_params;
-    char *cfg = nd_lfads_config_to_text(&t->m.cfg);
-    float *buf = malloc(sizeof(float) * n * 3);
-    if (!cfg || !buf) { free(cfg); free(buf); return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path); }
-    to_f32(buf, t->m.params, n);
-    to_f32(buf + n, t->adam_m, n);
-    to_f32(buf + 2 * n, t->adam_v, n);
-    int32_t d[7] = {dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6]};
-    nd_ckpt_section s[] = {
-        {"config", cfg, strlen(cfg) + 1},  {"dims", d, sizeof d},
-        {"params", buf, sizeof(float) * n}, {"adam_m", buf + n, sizeof(float) * n},
-        {"adam_v", buf + 2 * n, sizeof(float) * n}, {"state", st, sizeof *st},
-        {"fingerprint", si->fps, si->fps ? strlen(si->fps) + 1 : 0},
-        {"stitch", si->v, sizeof(int32_t) * si->n}, {"session_files", si->files, si->files ? strlen(si->files) + 1 : 0},
-    };
-    int ns = (int)(sizeof s / sizeof s[0]) - (si->v ? 0 : 2);
-    nd_status r = prev ? nd_ckpt_write_keep(path, prev, s, ns, err) : nd_ckpt_write(path, s, ns, err);
-    free(cfg);
-    free(buf);
-    return r;
-}
-
-/* dims section: N, T, E, n_train, n_valid, Nr, Tr */
-#define CKPT_MAX_DIM (1 << 24) /* neurons, bins, inputs: far above any recording, small enough for int sums */
-static nd_status load_model_from(const nd_ckpt *ck, const char *path, nd_lfads_model *m, int32_t d[7],
-                                 nd_error *err) {
-    const nd_ckpt_entry *ce = nd_ckpt_find(ck, "config");
-    if (!ce || ce->bytes == 0 || ((const char *)ce->data)[ce->bytes - 1] != 0)
-        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'config' missing or malformed", path);
-    const nd_ckpt_entry *de = nd_ckpt_find(ck, "dims");
-    nd_status st;
-    if (de && de->bytes == sizeof(int32_t) * 5) { /* written before held-out neurons existed: Nr = N, Tr = T */
-        memcpy(d, de->data, sizeof(int32_t) * 5);
-        d[5] = d[0];
-        d[6] = d[1];
-        st = ND_OK;
-    } else st = nd_ckpt_get(ck, path, "dims", d, sizeof(int32_t) * 7, err);
-    if (st) return st;
-    nd_lfads_config c;
-    nd_lfads_config_default(&c);
-    st = nd_lfads_config_parse_text(&c, ce->data, path, err);
-    if (st) return st;
-    /* written before loss_smoothing_legacy / lr_decay_on existed: the run goes on as it was trained */
-    if (!strstr(ce->data, "loss_smoothing_legacy")) {
-        c.loss_smoothing_legacy = 1;
-        c.lr_decay_on = ND_LR_DECAY_ON_TOTAL;
-    }
-    if (!strstr(ce->data, "ci_zero_pad")) c.ci_zero_pad = 0; /* its CI encoders ran through the forward bins */
-    /* written before the other lfads-torch departures of issue 16 were closed: the model stays what it was (a
-     * Gaussian inferred-input prior without a learned mean: the parameter buffer has no slot for one) */
-    if (!strstr(ce->data, "co_prior_analytic")) {
-        c.co_prior_analytic = 0;
-        c.enc_init_legacy = 1;
-        c.ext_input_dropout = 0;
-        c.l2_pooled = c.recon_reduce_mean; /* lfads-torch's units were pooled already */
-        c.sv_rescale = 0;
-    }
-    /* Everything that sizes the model is checked before anything is allocated (fuzz/FINDINGS.md,
-     * bug 4): the config's layer sizes (nd_lfads_config_check), the dims (each at most 2^24), and the
-     * parameter count they give against the bytes of the 'params' section. */
-    if (d[0] <= 0 || d[1] <= 0 || d[2] < 0 || d[3] < 0 || d[4] < 0 || d[5] < d[0] || d[6] < d[1] ||
-        d[5] > CKPT_MAX_DIM || d[6] > CKPT_MAX_DIM || d[2] > CKPT_MAX_DIM)
-        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'dims' has impossible sizes", path);
-    nd_error e2;
-    if (nd_lfads_config_check(&c, &e2))
-        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'config': %s", path, e2.msg);
-    /* stitched: the sessions' sizes */
-    int S = 1, Din = 0, sN[ND_LFADS_MAX_SESSIONS], sNr[ND_LFADS_MAX_SESSIONS];
-    sN[0] = d[0];
-    sNr[0] = d[5];
-    const nd_ckpt_entry *se = nd_ckpt_find(ck, "stitch");
-    if (se) {
-        int32_t h[2];
-        if (se->bytes < sizeof h) return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'stitch' is truncated", path);
-        memcpy(h, se->data, sizeof h);
-        if (h[0] < 2 || h[0] > ND_LFADS_MAX_SESSIONS || h[1] < 1 || h[1] > ND_LFADS_MAX_DIM ||
-            se->bytes != sizeof(int32_t) * (2 + 4 * (size_t)h[0]))
-            return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'stitch' has impossible sizes", path);
-        S = h[0];
-        Din = h[1];
-        for (int k = 0; k < S; k++) {
-            int32_t q[4];
-            memcpy(q, (const char *)se->data + sizeof(int32_t) * (2 + 4 * (size_t)k), sizeof q);
-            if (q[0] <= 0 || q[1] < q[0] || q[1] > CKPT_MAX_DIM || q[2] < 0 || q[3] < 0)
-                return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'stitch': session %d has impossible sizes", path,
-                               k + 1);
-            sN[k] = q[0];
-            sNr[k] = q[1];
-        }
-    }
-    size_t n_params = nd_lfads_sessions_num_params(&c, S, sN, sNr, Din, d[2]);
-    const nd_ckpt_entry *pe = nd_ckpt_find(ck, "params");
-    if (!pe || pe->bytes / sizeof(float) != n_params || pe->bytes % sizeof(float))
-        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'params' missing or of the wrong size", path);
-    st = nd_lfads_create_sessions(m, &c, S, sN, sNr, Din, d[2], err);
-    if (st) return st;
-    m->T = d[1];
-    m->Tr = d[6];
-    from_f32(m->params, pe->data, m->n_params);
-    if (!all_finite(m->params, m->n_params)) {
-        nd_lfads_free(m);
-        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: parameters contain NaN/Inf", path);
-    }
-    return ND_OK;
-}
-
-nd_status nd_lfads_load(const char *path, nd_lfads_model *m, int dims[3], nd_error *err) {
-    nd_ckpt ck;
-    nd_status st = nd_ckpt_read(path, &ck, err);
-    if (st) return st;
-    int32_t d[7];
-    st = load_model_from(&ck, path, m, d, err);
-    nd_ckpt_free(&ck);
-    if (!st) { dims[0] = d[0]; dims[1] = d[1]; dims[2] = d[2]; }
-    return st;
-}
-
-static const char *base_name(const char *p) {
-    const char *b = strrchr(p, '/');
-    return b ? b + 1 : p;
-}
-
-nd_status nd_lfads_ckpt_find_session(const char *path, const char *data_path, int want, int S, int *out,
-                                     nd_error *err) {
-    *out = 0;
-    if (want > 0) {
-        if (want > S) return nd_fail(err, ND_ERR_ARG, "--session %d: %s is stitched over %d sessions", want, path, S);
-        *out = want - 1;
-        return ND_OK;
-    }
-    nd_ckpt ck;
-    nd_status st = nd_ckpt_read(path, &ck, err);
-    if (st) return st;
-    const nd_ckpt_entry *fe = nd_ckpt_find(&ck, "session_files");
-    const char *txt = fe && fe->bytes > 0 && ((const char *)fe->data)[fe->bytes - 1] == 0 ? fe->data : "";
-    const char *want_name = base_name(data_path);
-    size_t wl = strlen(want_name);
-    int k = 0, found = -1;
-    for (const char *p = txt; *p && found < 0; k++) {
-        const char *e = strchr(p, '\n');
-        size_t l = e ? (size_t)(e - p) : strlen(p);
-        if (l == wl && memcmp(p, want_name, l) == 0) found = k;
-        p += l + (e ? 1 : 0);
-    }
-    if (found < 0 || found >= S) {
-        char list[256];
-        snprintf(list, sizeof list, "%s", txt);
-        for (char *q = list; *q; q++) *q = *q == '\n' ? ' ' : *q;
-        st = nd_fail(err, ND_ERR_ARG, "%s: %s is not one of the %d session files this model was stitched over (%s); "
-                     "pass --session K", path, data_path, S, list);
-    }
-    else *out = found;
-    nd_ckpt_free(&ck);
-    return st;
-}
-
-/* line `session` of a "fingerprint" section text (NUL-terminated), or NULL */
-static const char *fp_line(const char *txt, int session) {
-    for (int k = 0; k < session && txt; k++) {
-        txt = strchr(txt, '\n');
-        if (txt) txt++;
-    }
-    return txt && *txt ? txt : NULL;
-}
-
-static nd_status ckpt_fingerprint(const nd_ckpt *ck, const char *path, int session, nd_data_fp *fp, int *has,
-                                  nd_error *err) {
-    *has = 0;
-    const nd_ckpt_entry *e = nd_ckpt_find(ck, "fingerprint");
-    if (!e) return ND_OK;
-    const char *txt = e->data;
-    if (e->bytes == 0 || txt[e->bytes - 1] != 0 || !(txt = fp_line(txt, session)))
-        return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'fingerprint' is malformed", path);
-    nd_error e2;
-    if (nd_data_fp_parse(txt, fp, &e2)) return nd_fail(err, ND_ERR_CHECKPOINT, "%s: section 'fingerprint': %s", path, e2.msg);
-    *has = 1;
-    return ND_OK;
-}
-
-nd_status nd_lfads_ckpt_fingerprint(const char *path, int session, nd_data_fp *fp, int *has, nd_error *err) {
-    nd_ckpt ck;
-    *has = 0;
-    nd_status st = nd_ckpt_read(path, &ck, err);
-    if (st) return st;
-    st = ckpt_fingerprint(&ck, path, session, fp, has, err);
-    nd_ckpt_free(&ck);
-    return st;
-}
-
-nd_status nd_lfads_check_data(const char *path, int session, int S, const nd_lfads_data *d, int allow, FILE *note,
-                              nd_error *err) {
-    nd_data_fp want, have;
-    int has = 0;
-    char what[512];
-    nd_status st = nd_lfads_ckpt_fingerprint(path, session, &want, &has, err);
-    if (st) return st;
-    if (!has) {
-        if (note)
-            fprintf(note, "warning: %s has no data fingerprint (written before checkpoint version 2): %s cannot be "
-                          "checked against the training data\n", path, d->path[0] ? d->path : "the data");
-        return ND_OK;
-    }
-    if ((st = nd_data_fp_of(d, &have, err))) return st;
-    char ses[32] = "";
-    if (S > 1) snprintf(ses, sizeof ses, "session %d: ", session + 1);
-    if (nd_data_fp_differs(&want, &have, allow, what, sizeof what))
-        return nd_fail(err, ND_ERR_ARG, "%s is not the data %s was trained on (%s%s): %s differ%s", d->path, path, ses,
-                       want.file, what, allow ? " (--allow-data-mismatch still needs the same bins, neurons and neuron "
-                       "ids)" : "; --allow-data-mismatch runs it anyway (e.g. new trials of the same session)");
-    if (allow && nd_data_fp_differs(&want, &have, 0, what, sizeof what) && note)
-        fprintf(note, "note: %s differs from the training data (%s): %s (allowed by --allow-data-mismatch)\n",
-                d->path, want.file, what);
-    return ND_OK;
-}
-
-nd_status nd_lfads_ckpt_state(const char *path, nd_train_state *s, nd_error *err) {
-    nd_ckpt ck;
-    nd_status st = nd_ckpt_read(path, &ck, err);
-    if (st) return st;
-    st = nd_ckpt_get(&ck, path, "state", s, sizeof *s, err);
-    nd_ckpt_free(&ck);
-    return st;
-}
-
 /* new hyperparameters for a resumed run (new_hparams): everything but the architecture may change */
 static nd_status adopt_hparams(nd_lfads_config *c, const nd_lfads_config *n, const char *path, nd_error *err) {
     static const struct { const char *name; size_t off; } arch[] = {
@@ -422,59 +191,6 @@ static nd_status adopt_hparams(nd_lfads_config *c, const nd_lfads_config *n, con
                        n->co_prior_analytic);
     *c = *n;
     return ND_OK;
-}
-
-static nd_status resume_from(const char *path, trainer *t, const int dims[7], const stitch_info *si,
-                             nd_train_state *s, nd_error *err) {
-    nd_ckpt ck;
-    nd_status st = nd_ckpt_read(path, &ck, err);
-    if (st) return st;
-    int32_t d[7];
-    st = load_model_from(&ck, path, &t->m, d, err);
-    if (!st) {
-        const nd_ckpt_entry *se = nd_ckpt_find(&ck, "stitch");
-        size_t want = si->v ? sizeof(int32_t) * si->n : 0;
-        if ((se ? se->bytes : 0) != want || (want && memcmp(se->data, si->v, want) != 0))
-            st = nd_fail(err, ND_ERR_ARG, "%s: checkpoint was trained on %s sessions than given now (or sessions of "
-                         "other sizes, or in another order)", path, se ? "other" : "fewer");
-    }
-    if (!st) {
-        for (int i = 0; i < 7; i++)
-            if (d[i] != dims[i]) {
-                st = nd_fail(err, ND_ERR_ARG,
-                             "%s: checkpoint was trained on data of shape (%d+%d trials, %d/%d bins, %d/%d neurons, "
-                             "%d inputs), this data is (%d+%d, %d/%d, %d/%d, %d)", path, d[3], d[4], d[1], d[6], d[0],
-                             d[5], d[2], dims[3], dims[4], dims[1], dims[6], dims[0], dims[5], dims[2]);
-                break;
-            }
-    }
-    /* the data must be the data the run was trained on (checkpoints before version 2 have no fingerprint) */
-    for (int k = 0; !st && si->fps && k < (si->v ? si->v[0] : 1); k++) {
-        nd_data_fp want, have;
-        int has = 0;
-        char what[512];
-        st = ckpt_fingerprint(&ck, path, k, &want, &has, err);
-        if (st || !has) break;
-        if (nd_data_fp_parse(fp_line(si->fps, k), &have, err)) { st = ND_ERR_ARG; break; }
-        char ses[32] = "";
-        if (si->v) snprintf(ses, sizeof ses, " as session %d", k + 1);
-        if (nd_data_fp_differs(&want, &have, 0, what, sizeof what))
-            st = nd_fail(err, ND_ERR_ARG, "%s: this run was trained on other data (%s%s): %s differ; train into "
-                         "a new directory, or --force to start over", path, want.file, ses, what);
-    }
-    size_t n = t->m.n_params;
-    float *tmp = st ? NULL : malloc(sizeof(float) * (n ? n : 1));
-    if (!st && !tmp) st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
-    if (!st) st = ND_ALLOC(t->adam_m, n, "Adam state", err);
-    if (!st) st = ND_ALLOC(t->adam_v, n, "Adam state", err);
-    if (!st) st = nd_ckpt_get(&ck, path, "adam_m", tmp, sizeof(float) * n, err);
-    if (!st) from_f32(t->adam_m, tmp, n);
-    if (!st) st = nd_ckpt_get(&ck, path, "adam_v", tmp, sizeof(float) * n, err);
-    if (!st) from_f32(t->adam_v, tmp, n);
-    if (!st) st = nd_ckpt_get(&ck, path, "state", s, sizeof *s, err);
-    free(tmp);
-    nd_ckpt_free(&ck);
-    return st;
 }
 
 /* Training time lives outside the checkpoints so that an interrupted and an uninterrupted run
@@ -582,11 +298,6 @@ static nd_status make_sv(float **out, const split_view *s, const nd_lfads_config
     return ND_OK;
 }
 
-nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, const nd_train_opts *o,
-                         nd_train_result *res, nd_error *err) {
-    return nd_lfads_train_sessions(d, 1, cfg, o, res, err);
-}
-
 /* Read-in / read-out initialisation of a stitched model by principal-component regression (shared/spec/lfads.md
  * "Multi-session stitching", src/models/stitch_init.h) on the training trials' condition-averaged PSTHs: the
  * read-in maps each session's neurons onto the top Din PCs of all sessions' PSTHs, so the shared encoders see
@@ -658,384 +369,450 @@ static nd_status check_sessions(nd_lfads_data *d, int S, nd_error *err) {
     return ND_OK;
 }
 
-nd_status nd_lfads_train_sessions(const nd_lfads_data *d_in, int S, const nd_lfads_config *cfg_in,
-                                  const nd_train_opts *o, nd_train_result *res, nd_error *err) {
-    memset(res, 0, sizeof *res);
-    res->best_epoch = -1;
+
+/* ---- setup 1: the sessions, their sizes, what the checkpoints record, the run directory's paths ---- */
+static nd_status setup_sessions(trainer *t, const nd_lfads_data *d_in, int S, const nd_lfads_config *cfg,
+                                nd_error *err) {
     if (S < 1 || S > ND_LFADS_MAX_SESSIONS)
         return nd_fail(err, ND_ERR_ARG, "%d data files: training takes 1 to %d sessions", S, ND_LFADS_MAX_SESSIONS);
-    nd_lfads_data dd[ND_LFADS_MAX_SESSIONS], *d = dd;
-    memcpy(dd, d_in, sizeof *d_in * (size_t)S);
-    nd_status st = check_sessions(dd, S, err);
+    nd_lfads_data *d = t->d;
+    memcpy(d, d_in, sizeof *d_in * (size_t)S);
+    nd_status st = check_sessions(d, S, err);
     if (st) return st;
-    const int stitched = S > 1;
-    int n_train = 0, n_valid = 0, nmax = 0, Nmax = 0, Nrmax = 0, sN[ND_LFADS_MAX_SESSIONS], sNr[ND_LFADS_MAX_SESSIONS];
+    t->S = S;
+    t->stitched = S > 1;
     for (int k = 0; k < S; k++) {
-        n_train += d[k].n_train;
-        n_valid += d[k].n_valid;
-        nmax = d[k].n_train > nmax ? d[k].n_train : nmax;
-        nmax = d[k].n_valid > nmax ? d[k].n_valid : nmax;
-        sN[k] = d[k].N;
-        sNr[k] = d[k].Nr;
-        Nmax = d[k].N > Nmax ? d[k].N : Nmax;
-        Nrmax = d[k].Nr > Nrmax ? d[k].Nr : Nrmax;
+        t->n_train += d[k].n_train;
+        t->n_valid += d[k].n_valid;
+        t->nmax = d[k].n_train > t->nmax ? d[k].n_train : t->nmax;
+        t->nmax = d[k].n_valid > t->nmax ? d[k].n_valid : t->nmax;
+        t->sN[k] = d[k].N;
+        t->sNr[k] = d[k].Nr;
+        t->Nmax = d[k].N > t->Nmax ? d[k].N : t->Nmax;
+        t->Nrmax = d[k].Nr > t->Nrmax ? d[k].Nr : t->Nrmax;
     }
-    const int Din = stitched ? (cfg_in->readin_dim > 0 ? cfg_in->readin_dim : cfg_in->fac_dim) : 0;
-    /* stitched runs record the sessions' sizes and files in every checkpoint */
-    int32_t stv[2 + 4 * ND_LFADS_MAX_SESSIONS];
-    char *files = NULL;
-    stitch_info si = {NULL, 0, NULL, NULL};
-    if (stitched) {
-        stv[0] = S;
-        stv[1] = Din;
-        size_t flen = 1;
-        for (int k = 0; k < S; k++) {
-            int32_t *q = stv + 2 + 4 * k;
-            q[0] = d[k].N; q[1] = d[k].Nr; q[2] = d[k].n_train; q[3] = d[k].n_valid;
-            flen += strlen(base_name(d[k].path)) + 1;
-        }
-        files = calloc(flen, 1);
-        if (!files) return nd_fail(err, ND_ERR_NOMEM, "out of memory");
-        for (int k = 0; k < S; k++) {
-            strcat(files, base_name(d[k].path));
-            strcat(files, "\n");
-        }
-        si = (stitch_info){stv, 2 + 4 * (size_t)S, files, NULL};
-    }
-    /* the data fingerprints, one line per session */
-    char *fps = calloc((size_t)S, ND_FP_LINE);
-    if (!fps) { free(files); return nd_fail(err, ND_ERR_NOMEM, "out of memory"); }
-    for (int k = 0, off = 0; k < S; k++) {
-        nd_data_fp fp;
-        if ((st = nd_data_fp_of(&d[k], &fp, err))) { free(files); free(fps); return st; }
-        off += nd_data_fp_to_text(&fp, fps + off, ND_FP_LINE - 1);
-        fps[off++] = k + 1 < S ? '\n' : 0;
-    }
-    si.fps = fps;
-    if (mkdir(o->run_dir, 0755) != 0 && errno != EEXIST) {
-        free(files);
-        free(fps);
-        return nd_fail(err, ND_ERR_IO, "%s: cannot create run directory: %s", o->run_dir, strerror(errno));
-    }
-    int threads = o->threads > 0 ? o->threads : 1;
-    omp_set_num_threads(threads);
+    t->Din = t->stitched ? (cfg->readin_dim > 0 ? cfg->readin_dim : cfg->fac_dim) : 0;
+    /* stitched runs record the sessions' sizes and files in every checkpoint; every run its data fingerprints */
+    if ((st = nd_lfads_runinfo_make(&t->ri, d, S, t->Din, err))) return st;
+    const char *dir = t->o->run_dir;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return nd_fail(err, ND_ERR_IO, "%s: cannot create run directory: %s", dir, strerror(errno));
+    t->threads = t->o->threads > 0 ? t->o->threads : 1;
+    omp_set_num_threads(t->threads);
     nd_blas_set_threads(1); /* the LFADS passes parallelise over batch rows themselves (lfads.c) */
+    snprintf(t->last, sizeof t->last, "%s/last.ckpt", dir);
+    snprintf(t->best, sizeof t->best, "%s/best.ckpt", dir);
+    snprintf(t->cfgpath, sizeof t->cfgpath, "%s/config.txt", dir);
+    snprintf(t->prev, sizeof t->prev, "%s/last.prev.ckpt", dir);
+    int dims[7] = {d->N, d->T, d->E, t->n_train, t->n_valid, d->Nr, d->Tr};
+    memcpy(t->dims, dims, sizeof dims);
+    return ND_OK;
+}
 
-    char last[4096], best[4096], cfgpath[4096];
-    snprintf(last, sizeof last, "%s/last.ckpt", o->run_dir);
-    snprintf(best, sizeof best, "%s/best.ckpt", o->run_dir);
-    snprintf(cfgpath, sizeof cfgpath, "%s/config.txt", o->run_dir);
-    int dims[7] = {d->N, d->T, d->E, n_train, n_valid, d->Nr, d->Tr};
-    trainer t;
-    memset(&t, 0, sizeof t);
-    nd_train_state s;
-    memset(&s, 0, sizeof s);
-    split_view tr[ND_LFADS_MAX_SESSIONS], va[ND_LFADS_MAX_SESSIONS];
-    memset(tr, 0, sizeof tr);
-    memset(va, 0, sizeof va);
-    /* the training batches of an epoch: session, first entry in t.idx, size (fixed); the order they run in */
-    int *bses = NULL, *bstart = NULL, *bsize = NULL, *order = NULL;
-    real *snap = NULL;
+/* ---- setup 2: resume, or a new run in a directory without another run's files ---- */
+static nd_status setup_run_dir(trainer *t, int *have_last, int *have_prev, nd_error *err) {
+    const nd_train_opts *o = t->o;
     struct stat sb;
-    char prev[4096];
-    snprintf(prev, sizeof prev, "%s/last.prev.ckpt", o->run_dir);
-    int have_last = stat(last, &sb) == 0, have_prev = stat(prev, &sb) == 0;
-    int resuming = o->resume && (have_last || have_prev);
-    if (o->resume && !resuming && o->progress)
-        fprintf(o->progress, "note: %s not found; starting a new run\n", last);
+    *have_last = stat(t->last, &sb) == 0;
+    *have_prev = stat(t->prev, &sb) == 0;
+    t->resuming = o->resume && (*have_last || *have_prev);
+    if (o->resume && !t->resuming && o->progress)
+        fprintf(o->progress, "note: %s not found; starting a new run\n", t->last);
+    if (t->resuming) return ND_OK;
     /* a new run never mixes with an old one's files (a stale best.ckpt would be taken for this run's model) */
-    if (!resuming) {
-        char found[64];
-        if (run_files_present(o->run_dir, found, sizeof found)) {
-            if (!o->resume && !o->force) {
-                st = nd_fail(err, ND_ERR_ARG, "%s: holds a run (%s); pass --resume to continue it, --force to delete "
-                             "its files and start over, or choose another --out", o->run_dir, found);
-                goto done;
-            }
-            if ((st = run_files_clear(o->run_dir, err))) goto done;
-            if (o->progress)
-                fprintf(o->progress, "note: deleted the files of the previous run in %s (%s)\n", o->run_dir,
-                        o->force ? "--force" : "it had no checkpoint to resume");
-        }
+    char found[64];
+    if (!run_files_present(o->run_dir, found, sizeof found)) return ND_OK;
+    if (!o->resume && !o->force)
+        return nd_fail(err, ND_ERR_ARG, "%s: holds a run (%s); pass --resume to continue it, --force to delete "
+                       "its files and start over, or choose another --out", o->run_dir, found);
+    nd_status st = run_files_clear(o->run_dir, err);
+    if (st) return st;
+    if (o->progress)
+        fprintf(o->progress, "note: deleted the files of the previous run in %s (%s)\n", o->run_dir,
+                o->force ? "--force" : "it had no checkpoint to resume");
+    return ND_OK;
+}
+
+/* ---- setup 3a: the model, optimiser and counters of the run being resumed (last.ckpt, else last.prev.ckpt) ---- */
+static nd_status setup_resume(trainer *t, const nd_lfads_config *cfg, int have_last, int have_prev, nd_error *err) {
+    const nd_train_opts *o = t->o;
+    nd_status st = have_last ? nd_lfads_ckpt_resume(t->last, &t->m, &t->adam_m, &t->adam_v, t->dims, &t->ri, &t->s,
+                                                    err)
+                             : ND_ERR_IO;
+    if (st && have_prev && st != ND_ERR_ARG) { /* last.ckpt damaged or missing: the previous one */
+        nd_error e2;
+        nd_lfads_free(&t->m);
+        nd_free(t->adam_m); nd_free(t->adam_v);
+        t->adam_m = t->adam_v = NULL;
+        memset(&t->s, 0, sizeof t->s);
+        if (o->progress)
+            fprintf(o->progress, "warning: %s; resuming from the previous checkpoint %s\n",
+                    have_last ? err->msg : "last.ckpt is missing", t->prev);
+        st = nd_lfads_ckpt_resume(t->prev, &t->m, &t->adam_m, &t->adam_v, t->dims, &t->ri, &t->s, &e2);
+        if (st) *err = e2;
     }
-    if (resuming) {
-        st = have_last ? resume_from(last, &t, dims, &si, &s, err) : ND_ERR_IO;
-        if (st && have_prev && st != ND_ERR_ARG) { /* last.ckpt damaged or missing: the previous one */
-            nd_error e2;
-            nd_lfads_free(&t.m);
-            nd_free(t.adam_m); nd_free(t.adam_v);
-            t.adam_m = t.adam_v = NULL;
-            memset(&s, 0, sizeof s);
-            if (o->progress)
-                fprintf(o->progress, "warning: %s; resuming from the previous checkpoint %s\n",
-                        have_last ? err->msg : "last.ckpt is missing", prev);
-            st = resume_from(prev, &t, dims, &si, &s, &e2);
-            if (st) *err = e2;
-        }
-        if (!st && o->new_hparams) {
-            st = adopt_hparams(&t.m.cfg, cfg_in, last, err);
-            s.lr = cfg_in->lr_init;
-            s.stopped = 0;
-            s.plateau = 0;
-            s.es_count = 0;
-        }
-        if (st) goto done;
-    } else {
-        st = nd_lfads_create_sessions(&t.m, cfg_in, S, sN, sNr, Din, d->E, err);
-        if (st) goto done;
-        size_t nr_all = 0;
-        for (int k = 0; k < S; k++) nr_all += (size_t)d[k].Nr;
-        float *mean_rate = calloc(nr_all, sizeof(float));
-        if (!mean_rate) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory"); goto done; }
-        for (int k = 0, off = 0; k < S; off += d[k].Nr, k++) {
-            const float *rec = nd_lfads_recon(&d[k], 0);
-            float *mr = mean_rate + off;
-            for (size_t i = 0; i < (size_t)d[k].n_train * d[k].Tr; i++)
-                for (int n = 0; n < d[k].Nr; n++) mr[n] += rec[i * d[k].Nr + n];
-            for (int n = 0; n < d[k].Nr; n++) mr[n] /= (float)((size_t)d[k].n_train * d[k].Tr);
-        }
-        nd_lfads_init(&t.m, (uint64_t)cfg_in->seed, mean_rate);
-        free(mean_rate);
-        if (stitched && cfg_in->readin_pcr) stitch_init(&t.m, d, S, o->progress);
-        else if (stitched && o->progress) fprintf(o->progress, "read-ins initialised at random (readin_pcr = 0)\n");
-        st = ND_ALLOC(t.adam_m, t.m.n_params, "Adam state", err);
-        if (!st) st = ND_ALLOC(t.adam_v, t.m.n_params, "Adam state", err);
-        if (st) goto done;
-        s.lr = cfg_in->lr_init;
-        s.best_lr_loss = s.best_recon = INFINITY;
-        s.best_epoch = -1;
+    if (!st && o->new_hparams) {
+        st = adopt_hparams(&t->m.cfg, cfg, t->last, err);
+        t->s.lr = cfg->lr_init;
+        t->s.stopped = 0;
+        t->s.plateau = 0;
+        t->s.es_count = 0;
     }
-    nd_lfads_config *c = &t.m.cfg;
-    if (o->max_epochs >= 0) c->max_epochs = o->max_epochs;
-    {
-        char *txt = nd_lfads_config_to_text(c);
-        st = txt ? nd_write_file_atomic(cfgpath, txt, strlen(txt), err) : nd_fail(err, ND_ERR_NOMEM, "out of memory");
-        free(txt);
-        if (st) goto done;
+    return st;
+}
+
+/* ---- setup 3b: a new model (read-out biases at the training trials' mean rates; stitched: PCR read-ins) ---- */
+static nd_status setup_new_model(trainer *t, const nd_lfads_config *cfg, nd_error *err) {
+    const nd_lfads_data *d = t->d;
+    const int S = t->S;
+    nd_status st = nd_lfads_create_sessions(&t->m, cfg, S, t->sN, t->sNr, t->Din, d->E, err);
+    if (st) return st;
+    size_t nr_all = 0;
+    for (int k = 0; k < S; k++) nr_all += (size_t)d[k].Nr;
+    float *mean_rate = calloc(nr_all, sizeof(float));
+    if (!mean_rate) return nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    for (int k = 0, off = 0; k < S; off += d[k].Nr, k++) {
+        const float *rec = nd_lfads_recon(&d[k], 0);
+        float *mr = mean_rate + off;
+        for (size_t i = 0; i < (size_t)d[k].n_train * d[k].Tr; i++)
+            for (int n = 0; n < d[k].Nr; n++) mr[n] += rec[i * d[k].Nr + n];
+        for (int n = 0; n < d[k].Nr; n++) mr[n] /= (float)((size_t)d[k].n_train * d[k].Tr);
     }
+    nd_lfads_init(&t->m, (uint64_t)cfg->seed, mean_rate);
+    free(mean_rate);
+    if (t->stitched && cfg->readin_pcr) stitch_init(&t->m, d, S, t->o->progress);
+    else if (t->stitched && t->o->progress)
+        fprintf(t->o->progress, "read-ins initialised at random (readin_pcr = 0)\n");
+    st = ND_ALLOC(t->adam_m, t->m.n_params, "Adam state", err);
+    if (!st) st = ND_ALLOC(t->adam_v, t->m.n_params, "Adam state", err);
+    if (st) return st;
+    t->s.lr = cfg->lr_init;
+    t->s.best_lr_loss = t->s.best_recon = INFINITY;
+    t->s.best_epoch = -1;
+    return ND_OK;
+}
+
+/* ---- setup 4: the workspace, batch buffers, the batch plan and the sample-validation masks ---- */
+static nd_status setup_batches(trainer *t, nd_error *err) {
+    const nd_lfads_data *d = t->d;
+    nd_lfads_config *c = &t->m.cfg;
     int Bmax = c->batch_size, T = d->T, E = d->E, Tr = d->Tr;
-    t.m.T = T;
-    t.m.Tr = Tr;
-    if (Bmax > nmax) Bmax = nmax;
-    int nbatch = 0; /* training batches per epoch, over all sessions */
-    for (int k = 0; k < S; k++) nbatch += (d[k].n_train + Bmax - 1) / Bmax;
-    st = nd_lfads_work_create2(&t.w, &t.m, Bmax, T, Tr, err);
-    if (!st) st = ND_ALLOC(t.grad, t.m.n_params, "gradients", err);
-    if (!st) st = ND_ALLOC(t.X, (size_t)T * Bmax * Nmax, "batch", err);
-    if (!st) st = ND_ALLOC(t.XR, (size_t)Tr * Bmax * Nrmax, "batch", err);
-    if (!st) st = ND_ALLOC(t.EXT, (size_t)Tr * Bmax * (E ? E : 1), "batch", err);
-    if (!st) st = ND_ALLOC(t.SV, (size_t)T * Bmax * Nmax, "batch", err);
-    if (!st) st = ND_ALLOC(t.idx, (size_t)n_train + nmax, "batch indices", err);
-    if (!st && !((bses = malloc(sizeof(int) * (size_t)nbatch)) && (bstart = malloc(sizeof(int) * (size_t)nbatch)) &&
-                 (bsize = malloc(sizeof(int) * (size_t)nbatch)) && (order = malloc(sizeof(int) * (size_t)nbatch))))
+    t->m.T = T;
+    t->m.Tr = Tr;
+    if (Bmax > t->nmax) Bmax = t->nmax;
+    for (int k = 0; k < t->S; k++) t->nbatch += (d[k].n_train + Bmax - 1) / Bmax;
+    const size_t nb = (size_t)t->nbatch;
+    nd_status st = nd_lfads_work_create2(&t->w, &t->m, Bmax, T, Tr, err);
+    if (!st) st = ND_ALLOC(t->grad, t->m.n_params, "gradients", err);
+    if (!st) st = ND_ALLOC(t->X, (size_t)T * Bmax * t->Nmax, "batch", err);
+    if (!st) st = ND_ALLOC(t->XR, (size_t)Tr * Bmax * t->Nrmax, "batch", err);
+    if (!st) st = ND_ALLOC(t->EXT, (size_t)Tr * Bmax * (E ? E : 1), "batch", err);
+    if (!st) st = ND_ALLOC(t->SV, (size_t)T * Bmax * t->Nmax, "batch", err);
+    if (!st) st = ND_ALLOC(t->idx, (size_t)t->n_train + t->nmax, "batch indices", err);
+    if (!st && !((t->bses = malloc(sizeof(int) * nb)) && (t->bstart = malloc(sizeof(int) * nb)) &&
+                 (t->bsize = malloc(sizeof(int) * nb)) && (t->order = malloc(sizeof(int) * nb))))
         st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
-    for (int ses = 0, off = 0, k = 0; ses < S && !st; off += d[ses].n_train, ses++)
+    for (int ses = 0, off = 0, k = 0; ses < t->S && !st; off += d[ses].n_train, ses++)
         for (int start = 0; start < d[ses].n_train; start += Bmax, k++) {
-            bses[k] = ses;
-            bstart[k] = off + start;
-            bsize[k] = d[ses].n_train - start < Bmax ? d[ses].n_train - start : Bmax;
+            t->bses[k] = ses;
+            t->bstart[k] = off + start;
+            t->bsize[k] = d[ses].n_train - start < Bmax ? d[ses].n_train - start : Bmax;
         }
-    for (int k = 0; k < S && !st; k++) {
-        tr[k] = (split_view){d[k].n_train, T, d[k].N, E, Tr, d[k].Nr, d[k].train, d[k].train_ext,
-                             nd_lfads_recon(&d[k], 0), NULL};
-        va[k] = (split_view){d[k].n_valid, T, d[k].N, E, Tr, d[k].Nr, d[k].valid, d[k].valid_ext,
-                             nd_lfads_recon(&d[k], 1), NULL};
-        st = make_sv(&tr[k].sv, &tr[k], c, 2 * k, err);
-        if (!st) st = make_sv(&va[k].sv, &va[k], c, 2 * k + 1, err);
+    for (int k = 0; k < t->S && !st; k++) {
+        t->tr[k] = (split_view){d[k].n_train, T, d[k].N, E, Tr, d[k].Nr, d[k].train, d[k].train_ext,
+                                nd_lfads_recon(&d[k], 0), NULL};
+        t->va[k] = (split_view){d[k].n_valid, T, d[k].N, E, Tr, d[k].Nr, d[k].valid, d[k].valid_ext,
+                                nd_lfads_recon(&d[k], 1), NULL};
+        st = make_sv(&t->tr[k].sv, &t->tr[k], c, 2 * k, err);
+        if (!st) st = make_sv(&t->va[k].sv, &t->va[k], c, 2 * k + 1, err);
     }
-    if (st) goto done;
+    if (st) return st;
     c->batch_size = Bmax;
-    if (resuming) log_truncate(o->run_dir, s.epoch);
-    if (o->progress && !stitched)
-        fprintf(o->progress, "%s LFADS: %d params | %d train + %d valid trials x %d bins x %d neurons%s%s | "
-                             "controller %s | %d thread%s\n", resuming ? "resuming" : "training", (int)t.m.n_params,
+    /* the state at the start of the epoch, to roll back to after a NaN/Inf */
+    t->snap = nd_alloc(sizeof(real) * t->m.n_params * 3);
+    if (!t->snap) return nd_fail(err, ND_ERR_NOMEM, "out of memory for the roll-back copy of the model");
+    return ND_OK;
+}
+
+static void print_header(const trainer *t) {
+    FILE *f = t->o->progress;
+    if (!f) return;
+    const nd_lfads_data *d = t->d;
+    const int T = d->T, Tr = d->Tr, E = d->E, threads = t->threads;
+    if (!t->stitched)
+        fprintf(f, "%s LFADS: %d params | %d train + %d valid trials x %d bins x %d neurons%s%s | "
+                   "controller %s | %d thread%s\n", t->resuming ? "resuming" : "training", (int)t->m.n_params,
                 d->n_train, d->n_valid, T, d->N, E ? " + inputs" : "",
-                d->Nr > d->N || Tr > T ? " (reconstructing more: see below)" : "", t.m.ctrl ? "on" : "off", threads,
+                d->Nr > d->N || Tr > T ? " (reconstructing more: see below)" : "", t->m.ctrl ? "on" : "off", threads,
                 threads > 1 ? "s" : "");
-    if (o->progress && stitched) {
-        fprintf(o->progress, "%s LFADS stitched over %d sessions: %d params | %d train + %d valid trials x %d bins%s | "
-                             "read-in %d | controller %s | %d thread%s\n", resuming ? "resuming" : "training", S,
-                (int)t.m.n_params, n_train, n_valid, T, E ? " + inputs" : "", Din, t.m.ctrl ? "on" : "off", threads,
-                threads > 1 ? "s" : "");
-        for (int k = 0; k < S; k++)
-            fprintf(o->progress, "  session %d: %s, %d train + %d valid trials x %d neurons%s\n", k + 1, d[k].path,
+    else {
+        fprintf(f, "%s LFADS stitched over %d sessions: %d params | %d train + %d valid trials x %d bins%s | "
+                   "read-in %d | controller %s | %d thread%s\n", t->resuming ? "resuming" : "training", t->S,
+                (int)t->m.n_params, t->n_train, t->n_valid, T, E ? " + inputs" : "", t->Din, t->m.ctrl ? "on" : "off",
+                threads, threads > 1 ? "s" : "");
+        for (int k = 0; k < t->S; k++)
+            fprintf(f, "  session %d: %s, %d train + %d valid trials x %d neurons%s\n", k + 1, d[k].path,
                     d[k].n_train, d[k].n_valid, d[k].N, d[k].Nr > d[k].N ? " (+ held-out)" : "");
     }
-    if (o->progress && (d->Nr > d->N || Tr > T))
-        fprintf(o->progress, "  the read-out predicts %d neurons (%d held out) over %d bins (%d forward-prediction)\n",
+    if (d->Nr > d->N || Tr > T)
+        fprintf(f, "  the read-out predicts %d neurons (%d held out) over %d bins (%d forward-prediction)\n",
                 d->Nr, d->Nr - d->N, Tr, Tr - T);
+}
 
-    double elapsed = resuming ? read_elapsed(o->run_dir) : 0, t_start = now_s() - elapsed;
-    const char *reason = s.stopped ? "already finished" : "max_epochs reached";
-    /* the state at the start of the epoch, to roll back to after a NaN/Inf */
-    size_t np = t.m.n_params;
-    snap = nd_alloc(sizeof(real) * np * 3);
-    if (!snap) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory for the roll-back copy of the model"); goto done; }
-    nd_train_state snap_s;
-    while (!s.stopped && s.epoch < c->max_epochs) {
-        memcpy(snap, t.m.params, sizeof(real) * np);
-        memcpy(snap + np, t.adam_m, sizeof(real) * np);
-        memcpy(snap + 2 * np, t.adam_v, sizeof(real) * np);
-        snap_s = s;
-    retry_epoch:;
-        double t_ep = now_s();
-        int e = (int)s.epoch;
-        int bad_batch = -1;
-        double rkl = nd_lfads_ramp(e, c->kl_start_epoch, c->kl_increase_epoch);
-        double rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
-        nd_lfads_mode mode = {1, 1, rkl, rl2, 0};
-        nd_rng r;
-        /* each session's trials shuffled, then cut into the fixed batches; with several sessions the batches run
-         * in a shuffled order (one session per batch) */
-        const int nb = nbatch;
-        for (int ses = 0, off = 0; ses < S; off += d[ses].n_train, ses++) {
-            if (ses == 0) nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
-            else nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SESSION_SHUFFLE, (uint64_t)e * ND_LFADS_MAX_SESSIONS + ses);
-            int *idx = t.idx + off;
-            for (int i = 0; i < d[ses].n_train; i++) idx[i] = i;
-            nd_rng_shuffle(&r, idx, d[ses].n_train);
-        }
-        for (int k = 0; k < nb; k++) order[k] = k;
-        if (stitched) {
-            nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH_ORDER, (uint64_t)e);
-            for (int i = nb - 1; i > 0; i--) {
-                int j = (int)(nd_rng_uniform(&r) * (i + 1)), tmp = order[i];
-                if (j > i) j = i;
-                order[i] = order[j];
-                order[j] = tmp;
-            }
-        }
-        loss_sum trs;
-        memset(&trs, 0, sizeof trs);
-        for (int k = 0; k < nb; k++) {
-            const int ses = bses[order[k]], start = bstart[order[k]], B = bsize[order[k]];
-            const split_view *tv = &tr[ses];
-            mode.session = ses;
-            fill_batch(t.X, t.XR, t.EXT, tv->sv ? t.SV : NULL, tv, t.idx + start, B);
-            nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH, (uint64_t)e * 1000003u + (uint64_t)k);
-            nd_lfads_loss L;
-            nd_lfads_forward_recon(&t.m, t.w, t.X, t.XR, t.EXT, tv->sv ? t.SV : NULL, B, &mode, &r, &L);
-            memset(t.grad, 0, sizeof(real) * t.m.n_params);
-            nd_lfads_backward(&t.m, t.w, t.grad);
-            if (nd_fault_hit("ND_FAULT_NAN_STEP")) t.grad[0] = NAN; /* divergence injection (tests) */
-            if (!isfinite(L.objective) || !all_finite(t.grad, t.m.n_params)) { bad_batch = k; break; }
-            s.step++;
-            nd_lfads_scales sc;
-            nd_lfads_effective_scales(c, t.m.ctrl, (int64_t)t.m.Tr * t.m.sNr[ses], &sc);
-            adam_step(&t, c, s.lr, s.step, sc.grad_scale);
-            loss_add(&trs, &L, B);
-        }
-        loss_sum vas;
-        memset(&vas, 0, sizeof vas);
-        if (bad_batch < 0) {
-            loss_div(&trs, n_train);
-            eval_split(&t, va, S, c, rkl, rl2, &vas);
-            if (!isfinite(vas.total) || !all_finite(t.m.params, np)) bad_batch = nb; /* after the epoch */
-        }
-        if (bad_batch >= 0) { /* NaN/Inf: roll back to the start of the epoch with half the learning rate */
-            int64_t restarts = s.nan_restarts + 1;
-            if (restarts > c->max_nan_restarts) {
-                st = nd_fail(err, ND_ERR_NUMERIC,
-                             "training diverged: NaN/Inf at epoch %d %s%d after %d roll-backs with halved learning "
-                             "rates (max_nan_restarts); the last good state is in %s", e + 1,
-                             bad_batch < nb ? "batch " : "validation ", bad_batch < nb ? bad_batch : 0,
-                             (int)s.nan_restarts, last);
-                goto done;
-            }
-            memcpy(t.m.params, snap, sizeof(real) * np);
-            memcpy(t.adam_m, snap + np, sizeof(real) * np);
-            memcpy(t.adam_v, snap + 2 * np, sizeof(real) * np);
-            s = snap_s;
-            s.nan_restarts = restarts;
-            s.lr = snap_s.lr * 0.5;
-            snap_s.nan_restarts = restarts;
-            snap_s.lr = s.lr;
-            if (o->progress)
-                fprintf(o->progress, "warning: NaN/Inf in epoch %d; rolled back to the start of the epoch, lr %.2e "
-                                     "(roll-back %d of at most %d)\n", e + 1, s.lr, (int)restarts, c->max_nan_restarts);
-            goto retry_epoch;
-        }
-        double vrec = va[0].sv ? vas.recon_sv : vas.recon;
-        if (!s.has_smoothed) { s.smoothed_total = vas.total; s.smoothed_recon = vrec; s.has_smoothed = 1; }
-        else { /* lfads-torch: loss_smoothing weighs the current epoch; legacy: the previous smoothed value */
-            double keep = c->loss_smoothing_legacy ? c->loss_smoothing : 1 - c->loss_smoothing;
-            s.smoothed_total = keep * s.smoothed_total + (1 - keep) * vas.total;
-            s.smoothed_recon = keep * s.smoothed_recon + (1 - keep) * vrec;
-        }
-        int ramps_done = rkl >= 1 && rl2 >= 1;
-        int new_best = 0;
-        if (ramps_done) {
-            /* the plateau rule watches the smoothed reconstruction (lfads-torch) or, lr_decay_on=total, the total */
-            double watched = c->lr_decay_on == ND_LR_DECAY_ON_TOTAL ? s.smoothed_total : s.smoothed_recon;
-            if (watched < s.best_lr_loss) { s.best_lr_loss = watched; s.plateau = 0; }
-            else if (++s.plateau > c->lr_patience) { s.lr *= c->lr_decay; s.plateau = 0; }
-            if (s.smoothed_recon < s.best_recon) {
-                s.best_recon = s.smoothed_recon; s.best_epoch = e; s.es_count = 0; new_best = 1;
-            } else s.es_count++;
-        }
-        s.epoch = e + 1;
-        elapsed = now_s() - t_start;
-        if (s.lr < c->lr_stop) { s.stopped = 1; reason = "learning rate fell below lr_stop"; }
-        else if (s.es_count >= c->es_patience) { s.stopped = 1; reason = "early stopping (es_patience)"; }
-        /* log first: a resume truncates log lines of epochs it redoes */
-        log_line(o->run_dir, e, &trs, &vas, &s, now_s() - t_ep);
-        if (new_best && (st = save_ckpt(best, NULL, &t, dims, &si, &s, err))) goto done;
-        if ((st = save_ckpt(last, prev, &t, dims, &si, &s, err))) goto done;
-        write_elapsed(o->run_dir, elapsed);
-        if (o->progress) {
-            char el[32], eta[32];
-            double per = elapsed / (double)(s.epoch > 0 ? s.epoch : 1);
-            fmt_dur(el, sizeof el, elapsed);
-            fmt_dur(eta, sizeof eta, per * (double)(c->max_epochs - s.epoch));
-            fprintf(o->progress,
-                    "epoch %4d/%d  train %.2f (recon %.2f kl_ic %.2f kl_co %.2f l2 %.2f)  valid %.2f recon %.2f "
-                    "smoothed %.2f%s  lr %.2e  %.1fs  elapsed %s  eta <= %s\n",
-                    e + 1, c->max_epochs, trs.total, trs.recon, trs.kl_ic, trs.kl_co, trs.l2, vas.total, vrec,
-                    s.smoothed_recon, new_best ? " *" : "", s.lr, now_s() - t_ep, el, eta);
-            fflush(o->progress);
-        }
-        if (o->stop && *o->stop && !s.stopped && s.epoch < c->max_epochs) {
-            res->interrupted = 1;
-            reason = "interrupted";
-            break;
-        }
-        /* a stop asked after the last epoch changes nothing: the run is finished */
-        if (o->on_epoch && o->on_epoch(o->on_epoch_user, (int)s.epoch, c->max_epochs, s.smoothed_recon) &&
-            !s.stopped && s.epoch < c->max_epochs) {
-            st = nd_fail(err, ND_INTERRUPTED, "training interrupted after epoch %d of %d; %s holds it: resume to "
-                         "continue", (int)s.epoch, c->max_epochs, last);
-            goto done;
-        }
+/* ---- setup: everything before the first epoch ---- */
+static nd_status train_setup(trainer *t, const nd_lfads_data *d_in, int S, const nd_lfads_config *cfg,
+                             nd_error *err) {
+    nd_status st = setup_sessions(t, d_in, S, cfg, err);
+    int have_last = 0, have_prev = 0;
+    if (!st) st = setup_run_dir(t, &have_last, &have_prev, err);
+    if (!st) st = t->resuming ? setup_resume(t, cfg, have_last, have_prev, err) : setup_new_model(t, cfg, err);
+    if (st) return st;
+    nd_lfads_config *c = &t->m.cfg;
+    if (t->o->max_epochs >= 0) c->max_epochs = t->o->max_epochs;
+    char *txt = nd_lfads_config_to_text(c);
+    st = txt ? nd_write_file_atomic(t->cfgpath, txt, strlen(txt), err) : nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    free(txt);
+    if (!st) st = setup_batches(t, err);
+    if (st) return st;
+    if (t->resuming) log_truncate(t->o->run_dir, t->s.epoch);
+    print_header(t);
+    t->elapsed = t->resuming ? read_elapsed(t->o->run_dir) : 0;
+    t->t_start = now_s() - t->elapsed;
+    t->reason = t->s.stopped ? "already finished" : "max_epochs reached";
+    return ND_OK;
+}
+
+/* ---- the batch plan of epoch e: each session's trials shuffled, then cut into the fixed batches; with several
+ * sessions the batches run in a shuffled order (one session per batch) ---- */
+static void epoch_order(trainer *t, int e) {
+    const nd_lfads_config *c = &t->m.cfg;
+    nd_rng r;
+    for (int ses = 0, off = 0; ses < t->S; off += t->d[ses].n_train, ses++) {
+        if (ses == 0) nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
+        else nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SESSION_SHUFFLE, (uint64_t)e * ND_LFADS_MAX_SESSIONS + ses);
+        int *idx = t->idx + off;
+        for (int i = 0; i < t->d[ses].n_train; i++) idx[i] = i;
+        nd_rng_shuffle(&r, idx, t->d[ses].n_train);
     }
-    if (s.epoch >= c->max_epochs && !s.stopped) reason = "max_epochs reached";
-    /* no best yet (ramps never finished): the final state is the best we have */
-    if (s.best_epoch < 0) {
-        if ((st = save_ckpt(best, NULL, &t, dims, &si, &s, err))) goto done;
-        if (o->progress)
-            fprintf(o->progress, "note: the KL/L2 ramps did not finish; best.ckpt holds the last epoch (%d)\n",
-                    (int)s.epoch);
+    const int nb = t->nbatch;
+    int *order = t->order;
+    for (int k = 0; k < nb; k++) order[k] = k;
+    if (!t->stitched) return;
+    nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH_ORDER, (uint64_t)e);
+    for (int i = nb - 1; i > 0; i--) {
+        int j = (int)(nd_rng_uniform(&r) * (i + 1)), tmp = order[i];
+        if (j > i) j = i;
+        order[i] = order[j];
+        order[j] = tmp;
     }
-    res->epochs_run = (int)s.epoch;
-    res->best_epoch = (int)s.best_epoch;
-    res->best_valid_recon = s.best_recon;
-    res->seconds = elapsed;
-    snprintf(res->stop_reason, sizeof res->stop_reason, "%s", reason);
-    if (o->progress) {
-        char el[32];
-        fmt_dur(el, sizeof el, elapsed);
-        if (s.best_epoch >= 0)
-            fprintf(o->progress, "done: %d epochs in %s (%s); best epoch %d, smoothed valid recon %.3f per trial -> %s\n",
-                    res->epochs_run, el, reason, res->best_epoch + 1, res->best_valid_recon, best);
-        else
-            fprintf(o->progress, "done: %d epochs in %s (%s) -> %s\n", res->epochs_run, el, reason, best);
+}
+
+/* ---- one epoch: its batches (forward, backward, Adam), then the validation losses. Returns -1, or the batch
+ * (nbatch: the validation) where a NaN/Inf appeared ---- */
+static int run_epoch(trainer *t, int e, double rkl, double rl2, loss_sum *trs, loss_sum *vas) {
+    const nd_lfads_config *c = &t->m.cfg;
+    nd_lfads_mode mode = {1, 1, rkl, rl2, 0};
+    nd_rng r;
+    epoch_order(t, e);
+    memset(trs, 0, sizeof *trs);
+    memset(vas, 0, sizeof *vas);
+    for (int k = 0; k < t->nbatch; k++) {
+        const int ses = t->bses[t->order[k]], start = t->bstart[t->order[k]], B = t->bsize[t->order[k]];
+        const split_view *tv = &t->tr[ses];
+        mode.session = ses;
+        fill_batch(t->X, t->XR, t->EXT, tv->sv ? t->SV : NULL, tv, t->idx + start, B);
+        nd_rng_stream(&r, (uint64_t)c->seed, STREAM_BATCH, (uint64_t)e * 1000003u + (uint64_t)k);
+        nd_lfads_loss L;
+        nd_lfads_forward_recon(&t->m, t->w, t->X, t->XR, t->EXT, tv->sv ? t->SV : NULL, B, &mode, &r, &L);
+        memset(t->grad, 0, sizeof(real) * t->m.n_params);
+        nd_lfads_backward(&t->m, t->w, t->grad);
+        if (nd_fault_hit("ND_FAULT_NAN_STEP")) t->grad[0] = NAN; /* divergence injection (tests) */
+        if (!isfinite(L.objective) || !nd_lfads_all_finite(t->grad, t->m.n_params)) return k;
+        t->s.step++;
+        nd_lfads_scales sc;
+        nd_lfads_effective_scales(c, t->m.ctrl, (int64_t)t->m.Tr * t->m.sNr[ses], &sc);
+        adam_step(t, c, t->s.lr, t->s.step, sc.grad_scale);
+        loss_add(trs, &L, B);
     }
-    st = ND_OK;
-done:
-    nd_free(snap);
-    for (int k = 0; k < S; k++) { nd_free(tr[k].sv); nd_free(va[k].sv); }
-    free(bses); free(bstart); free(bsize); free(order);
-    free(files);
-    free(fps);
-    trainer_free(&t);
+    loss_div(trs, t->n_train);
+    eval_split(t, t->va, t->S, c, rkl, rl2, vas);
+    if (!isfinite(vas->total) || !nd_lfads_all_finite(t->m.params, t->m.n_params)) return t->nbatch;
+    return -1;
+}
+
+/* ---- roll-back: keep the state at the start of an epoch; after a NaN/Inf go back to it with half the learning
+ * rate, at most max_nan_restarts times ---- */
+static void snapshot_take(trainer *t) {
+    size_t np = t->m.n_params;
+    memcpy(t->snap, t->m.params, sizeof(real) * np);
+    memcpy(t->snap + np, t->adam_m, sizeof(real) * np);
+    memcpy(t->snap + 2 * np, t->adam_v, sizeof(real) * np);
+    t->snap_s = t->s;
+}
+
+static nd_status rollback(trainer *t, int e, int bad_batch, nd_error *err) {
+    const nd_lfads_config *c = &t->m.cfg;
+    size_t np = t->m.n_params;
+    int64_t restarts = t->s.nan_restarts + 1;
+    if (restarts > c->max_nan_restarts)
+        return nd_fail(err, ND_ERR_NUMERIC,
+                       "training diverged: NaN/Inf at epoch %d %s%d after %d roll-backs with halved learning "
+                       "rates (max_nan_restarts); the last good state is in %s", e + 1,
+                       bad_batch < t->nbatch ? "batch " : "validation ", bad_batch < t->nbatch ? bad_batch : 0,
+                       (int)t->s.nan_restarts, t->last);
+    memcpy(t->m.params, t->snap, sizeof(real) * np);
+    memcpy(t->adam_m, t->snap + np, sizeof(real) * np);
+    memcpy(t->adam_v, t->snap + 2 * np, sizeof(real) * np);
+    t->s = t->snap_s;
+    t->s.nan_restarts = restarts;
+    t->s.lr = t->snap_s.lr * 0.5;
+    t->snap_s.nan_restarts = restarts;
+    t->snap_s.lr = t->s.lr;
+    if (t->o->progress)
+        fprintf(t->o->progress, "warning: NaN/Inf in epoch %d; rolled back to the start of the epoch, lr %.2e "
+                                "(roll-back %d of at most %d)\n", e + 1, t->s.lr, (int)restarts, c->max_nan_restarts);
+    return ND_OK;
+}
+
+/* ---- the schedule after epoch e: smoothed validation losses, learning-rate decay on plateau, the best epoch,
+ * early stopping. Returns 1 if this epoch is the new best. ---- */
+static int schedule(trainer *t, int e, const loss_sum *vas, double vrec, double rkl, double rl2) {
+    const nd_lfads_config *c = &t->m.cfg;
+    nd_train_state *s = &t->s;
+    if (!s->has_smoothed) { s->smoothed_total = vas->total; s->smoothed_recon = vrec; s->has_smoothed = 1; }
+    else { /* lfads-torch: loss_smoothing weighs the current epoch; legacy: the previous smoothed value */
+        double keep = c->loss_smoothing_legacy ? c->loss_smoothing : 1 - c->loss_smoothing;
+        s->smoothed_total = keep * s->smoothed_total + (1 - keep) * vas->total;
+        s->smoothed_recon = keep * s->smoothed_recon + (1 - keep) * vrec;
+    }
+    int new_best = 0;
+    if (rkl >= 1 && rl2 >= 1) { /* the ramps are done */
+        /* the plateau rule watches the smoothed reconstruction (lfads-torch) or, lr_decay_on=total, the total */
+        double watched = c->lr_decay_on == ND_LR_DECAY_ON_TOTAL ? s->smoothed_total : s->smoothed_recon;
+        if (watched < s->best_lr_loss) { s->best_lr_loss = watched; s->plateau = 0; }
+        else if (++s->plateau > c->lr_patience) { s->lr *= c->lr_decay; s->plateau = 0; }
+        if (s->smoothed_recon < s->best_recon) {
+            s->best_recon = s->smoothed_recon; s->best_epoch = e; s->es_count = 0; new_best = 1;
+        } else s->es_count++;
+    }
+    s->epoch = e + 1;
+    t->elapsed = now_s() - t->t_start;
+    if (s->lr < c->lr_stop) { s->stopped = 1; t->reason = "learning rate fell below lr_stop"; }
+    else if (s->es_count >= c->es_patience) { s->stopped = 1; t->reason = "early stopping (es_patience)"; }
+    return new_best;
+}
+
+/* ---- the checkpoint of an epoch: the log line first (a resume truncates log lines of epochs it redoes), then
+ * best.ckpt (a new best), last.ckpt (keeping the previous one) and the training time ---- */
+static nd_status checkpoint_epoch(trainer *t, int e, const loss_sum *trs, const loss_sum *vas, int new_best,
+                                  double secs, nd_error *err) {
+    log_line(t->o->run_dir, e, trs, vas, &t->s, secs);
+    nd_status st = ND_OK;
+    if (new_best) st = nd_lfads_ckpt_save(t->best, NULL, &t->m, t->adam_m, t->adam_v, t->dims, &t->ri, &t->s, err);
+    if (!st) st = nd_lfads_ckpt_save(t->last, t->prev, &t->m, t->adam_m, t->adam_v, t->dims, &t->ri, &t->s, err);
+    if (!st) write_elapsed(t->o->run_dir, t->elapsed);
     return st;
+}
+
+static void report_epoch(const trainer *t, int e, const loss_sum *trs, const loss_sum *vas, double vrec,
+                         int new_best, double t_ep) {
+    FILE *f = t->o->progress;
+    if (!f) return;
+    const nd_lfads_config *c = &t->m.cfg;
+    const nd_train_state *s = &t->s;
+    char el[32], eta[32];
+    double per = t->elapsed / (double)(s->epoch > 0 ? s->epoch : 1);
+    fmt_dur(el, sizeof el, t->elapsed);
+    fmt_dur(eta, sizeof eta, per * (double)(c->max_epochs - s->epoch));
+    fprintf(f, "epoch %4d/%d  train %.2f (recon %.2f kl_ic %.2f kl_co %.2f l2 %.2f)  valid %.2f recon %.2f "
+               "smoothed %.2f%s  lr %.2e  %.1fs  elapsed %s  eta <= %s\n",
+            e + 1, c->max_epochs, trs->total, trs->recon, trs->kl_ic, trs->kl_co, trs->l2, vas->total, vrec,
+            s->smoothed_recon, new_best ? " *" : "", s->lr, now_s() - t_ep, el, eta);
+    fflush(f);
+}
+
+/* ---- one epoch with its roll-backs, schedule and checkpoint. *stop = 1 when the run should end here (finished
+ * or interrupted); ND_INTERRUPTED when on_epoch asked to stop ---- */
+static nd_status train_epoch(trainer *t, nd_train_result *res, int *stop, nd_error *err) {
+    const nd_train_opts *o = t->o;
+    const nd_lfads_config *c = &t->m.cfg;
+    snapshot_take(t);
+    int e, bad;
+    double t_ep, rkl, rl2;
+    loss_sum trs, vas;
+    nd_status st;
+    do {
+        t_ep = now_s();
+        e = (int)t->s.epoch;
+        rkl = nd_lfads_ramp(e, c->kl_start_epoch, c->kl_increase_epoch);
+        rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
+        bad = run_epoch(t, e, rkl, rl2, &trs, &vas);
+        if (bad >= 0 && (st = rollback(t, e, bad, err))) return st;
+    } while (bad >= 0);
+    double vrec = t->va[0].sv ? vas.recon_sv : vas.recon;
+    int new_best = schedule(t, e, &vas, vrec, rkl, rl2);
+    if ((st = checkpoint_epoch(t, e, &trs, &vas, new_best, now_s() - t_ep, err))) return st;
+    report_epoch(t, e, &trs, &vas, vrec, new_best, t_ep);
+    const nd_train_state *s = &t->s;
+    if (o->stop && *o->stop && !s->stopped && s->epoch < c->max_epochs) {
+        res->interrupted = 1;
+        t->reason = "interrupted";
+        *stop = 1;
+        return ND_OK;
+    }
+    /* a stop asked after the last epoch changes nothing: the run is finished */
+    if (o->on_epoch && o->on_epoch(o->on_epoch_user, (int)s->epoch, c->max_epochs, s->smoothed_recon) &&
+        !s->stopped && s->epoch < c->max_epochs)
+        return nd_fail(err, ND_INTERRUPTED, "training interrupted after epoch %d of %d; %s holds it: resume to "
+                       "continue", (int)s->epoch, c->max_epochs, t->last);
+    return ND_OK;
+}
+
+/* ---- the end of a run: best.ckpt when no epoch could be best, the result, the summary line ---- */
+static nd_status train_finish(trainer *t, nd_train_result *res, nd_error *err) {
+    const nd_lfads_config *c = &t->m.cfg;
+    const nd_train_state *s = &t->s;
+    FILE *f = t->o->progress;
+    if (s->epoch >= c->max_epochs && !s->stopped) t->reason = "max_epochs reached";
+    /* no best yet (ramps never finished): the final state is the best we have */
+    if (s->best_epoch < 0) {
+        nd_status st = nd_lfads_ckpt_save(t->best, NULL, &t->m, t->adam_m, t->adam_v, t->dims, &t->ri, s, err);
+        if (st) return st;
+        if (f) fprintf(f, "note: the KL/L2 ramps did not finish; best.ckpt holds the last epoch (%d)\n", (int)s->epoch);
+    }
+    res->epochs_run = (int)s->epoch;
+    res->best_epoch = (int)s->best_epoch;
+    res->best_valid_recon = s->best_recon;
+    res->seconds = t->elapsed;
+    snprintf(res->stop_reason, sizeof res->stop_reason, "%s", t->reason);
+    if (f) {
+        char el[32];
+        fmt_dur(el, sizeof el, t->elapsed);
+        if (s->best_epoch >= 0)
+            fprintf(f, "done: %d epochs in %s (%s); best epoch %d, smoothed valid recon %.3f per trial -> %s\n",
+                    res->epochs_run, el, t->reason, res->best_epoch + 1, res->best_valid_recon, t->best);
+        else
+            fprintf(f, "done: %d epochs in %s (%s) -> %s\n", res->epochs_run, el, t->reason, t->best);
+    }
+    return ND_OK;
+}
+
+nd_status nd_lfads_train_sessions(const nd_lfads_data *d, int S, const nd_lfads_config *cfg, const nd_train_opts *o,
+                                  nd_train_result *res, nd_error *err) {
+    memset(res, 0, sizeof *res);
+    res->best_epoch = -1;
+    trainer *t = calloc(1, sizeof *t);
+    if (!t) return nd_fail(err, ND_ERR_NOMEM, "out of memory");
+    t->o = o;
+    nd_status st = train_setup(t, d, S, cfg, err);
+    int stop = 0;
+    while (!st && !stop && !t->s.stopped && t->s.epoch < t->m.cfg.max_epochs) st = train_epoch(t, res, &stop, err);
+    if (!st) st = train_finish(t, res, err);
+    trainer_free(t);
+    return st;
+}
+
+nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, const nd_train_opts *o,
+                         nd_train_result *res, nd_error *err) {
+    return nd_lfads_train_sessions(d, 1, cfg, o, res, err);
 }

@@ -1,12 +1,10 @@
 /* Training LFADS: Adam, gradient-norm clipping, ramps, smoothed validation loss,
- * lr decay on plateau, early stopping, atomic checkpoints and exact resume. */
+ * lr decay on plateau, early stopping, atomic checkpoints (lfads_ckpt.h) and exact resume. */
 #ifndef ND_MODELS_LFADS_TRAIN_H
 #define ND_MODELS_LFADS_TRAIN_H
 #include <signal.h>
 #include <stdio.h>
-#include "lfads.h"
-#include "../io/lfads_data.h"
-#include "../io/fingerprint.h"
+#include "lfads_ckpt.h"
 
 typedef struct {
     const char *run_dir;  /* created if missing */
@@ -38,18 +36,6 @@ typedef struct {
     int interrupted;       /* stopped by o->stop (resume to go on) */
 } nd_train_result;
 
-/* Trainer state saved in checkpoints (plain numbers; layout is part of checkpoint version 1). */
-typedef struct {
-    int64_t epoch;         /* next epoch to run */
-    int64_t step;          /* Adam steps taken */
-    double lr;
-    double smoothed_total, smoothed_recon;
-    double best_lr_loss;   /* best smoothed validation loss the plateau rule watches (lr_decay_on) */
-    double best_recon;     /* best smoothed valid recon after the ramps */
-    int64_t best_epoch, plateau, es_count, has_smoothed, stopped;
-    int64_t nan_restarts;  /* times training rolled back after a NaN/Inf */
-} nd_train_state;
-
 nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, const nd_train_opts *o,
                          nd_train_result *res, nd_error *err);
 
@@ -57,27 +43,6 @@ nd_status nd_lfads_train(const nd_lfads_data *d, const nd_lfads_config *cfg, con
  * per session (different neuron counts allowed; bins and external inputs must agree). S = 1 is nd_lfads_train. */
 nd_status nd_lfads_train_sessions(const nd_lfads_data *d, int S, const nd_lfads_config *cfg, const nd_train_opts *o,
                                   nd_train_result *res, nd_error *err);
-
-/* Load a model from a checkpoint (best.ckpt or last.ckpt). dims = {N, T, E}. */
-nd_status nd_lfads_load(const char *ckpt_path, nd_lfads_model *m, int dims[3], nd_error *err);
-
-/* Stitched checkpoints: which session (0-based, *out) a data file is. want > 0 picks session want (1-based) and checks
- * nothing else; else the file's base name must match one of the session files the model was trained on. */
-nd_status nd_lfads_ckpt_find_session(const char *ckpt_path, const char *data_path, int want, int S, int *out,
-                                     nd_error *err);
-
-/* The data fingerprint (src/io/fingerprint.h) of session `session` (0-based) stored in a checkpoint; *has = 0 for
- * checkpoints written before fingerprints existed (version 1). */
-nd_status nd_lfads_ckpt_fingerprint(const char *ckpt_path, int session, nd_data_fp *fp, int *has, nd_error *err);
-
-/* Is d the data the checkpoint's session `session` (0-based, of S) was trained on? ND_ERR_ARG with one line naming both
- * files and what differs when not. allow = 1 (--allow-data-mismatch): only the bins, neurons and neuron ids must
- * match (a note to `note` lists the rest). A checkpoint without a fingerprint: a warning to `note`, ND_OK. */
-nd_status nd_lfads_check_data(const char *ckpt_path, int session, int S, const nd_lfads_data *d, int allow,
-                              FILE *note, nd_error *err);
-
-/* The trainer counters stored in a checkpoint (epoch reached, smoothed validation losses, ...). */
-nd_status nd_lfads_ckpt_state(const char *ckpt_path, nd_train_state *s, nd_error *err);
 
 double nd_lfads_ramp(int epoch, int start, int increase);
 

@@ -2,6 +2,7 @@
 #include "layers.h"
 #include "../core/blas.h"
 #include "../core/vmath.h"
+#include <stddef.h>
 #include <string.h>
 
 size_t gru_num_params(int I, int H) {
@@ -100,54 +101,37 @@ void gru_step_backward_data(real *dxp, real *dhprev, const real *dh, const real 
     nd_gemm(0, 1, B, H, 2 * H, 1, dxp, 3 * H, p->Uzr, 2 * H, 1, dhprev, H);
 }
 
-void gru_step_backward(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
-                       const real *hprev, const gru_params *p, const gru_params *g, int B, int H, real clip,
-                       real *scratch) {
-    real *rh = scratch + (size_t)B * H; /* [B][H] */
-    gru_step_backward_data(dxp, dhprev, dh, z, r, n, hprev, p, B, H, clip, scratch);
-    for (size_t i = 0; i < (size_t)B * H; i++) rh[i] = r[i] * hprev[i];
-    /* dUn += rh^T dan ; dUzr += hprev^T [daz | dar] */
-    nd_gemm(1, 0, H, H, B, 1, rh, H, dxp + 2 * H, 3 * H, 1, g->Un, H);
-    nd_gemm(1, 0, H, 2 * H, B, 1, hprev, H, dxp, 3 * H, 1, g->Uzr, 2 * H);
-}
-
-void gru_seq_forward(gru_seq_acts *a, const real *X, const real *h0, const gru_params *p, int T, int B, int I,
-                     int H, int reverse, real clip, real *scratch) {
-    /* all input projections in one GEMM */
-    linear_forward(a->XP, X, p->Wx, p->bx, T * B, I, 3 * H);
-    real *h0b = scratch + gru_step_scratch(B, H); /* [B][H] broadcast initial state */
-    for (int b = 0; b < B; b++) memcpy(h0b + (size_t)b * H, h0, sizeof(real) * H);
-    const real *hprev = h0b;
+/* Recurrence over batch rows [b0, b0 + nb) of a time-major sequence whose input projections a->XP are computed; the
+ * initial state h0 is written into the extra slot before (forward) or after (reverse) the T steps of a->Hs. */
+void gru_seq_forward(const gru_seq_acts *a, real *RH, const real *h0, const gru_params *p, int T, int B, int H,
+                     int reverse, real clip, int b0, int nb, real *scr) {
+    real *init = a->Hs + ((ptrdiff_t)(reverse ? T : -1) * B + b0) * H;
+    for (int b = 0; b < nb; b++) memcpy(init + (size_t)b * H, h0, sizeof(real) * H);
     for (int s = 0; s < T; s++) {
-        int t = reverse ? T - 1 - s : s;
-        size_t o = (size_t)t * B * H;
-        gru_step_forward(a->Hs + o, a->Z + o, a->R + o, a->N + o, a->XP + (size_t)t * B * 3 * H, hprev, p, B, H,
-                         clip, scratch);
-        hprev = a->Hs + o;
+        int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
+        size_t o = ((size_t)t * B + b0) * H;
+        gru_step_forward_rh(a->Hs + o, a->Z + o, a->R + o, a->N + o, RH + o, a->XP + ((size_t)t * B + b0) * 3 * H,
+                            a->Hs + ((ptrdiff_t)tp * B + b0) * H, p, nb, H, clip, scr);
     }
 }
 
-void gru_seq_backward(real *dX, real *dh0, real *dHs, const gru_seq_acts *a, const real *X, const real *h0,
-                      const gru_params *p, const gru_params *g, int T, int B, int I, int H, int reverse,
-                      real clip, real *scratch) {
-    real *h0b = scratch + gru_step_scratch(B, H);
-    real *dh0b = h0b + (size_t)B * H;
-    for (int b = 0; b < B; b++) memcpy(h0b + (size_t)b * H, h0, sizeof(real) * H);
-    memset(dh0b, 0, sizeof(real) * B * H);
-    /* a->XP is reused as dXP (its forward values are not needed in backward) */
-    real *dXP = a->XP;
+/* Backward of gru_seq_forward for the same rows: dHs [T][B][H] (consumed as workspace), a->XP overwritten by the
+ * gate pre-activation gradients, dh0 rows [B][H] = gradient on the broadcast initial state. */
+void gru_seq_backward_data(const gru_seq_acts *a, real *dHs, real *dh0, const gru_params *p, int T, int B, int H,
+                           int reverse, real clip, int b0, int nb, real *scr) {
     for (int s = T - 1; s >= 0; s--) {
-        int t = reverse ? T - 1 - s : s;
-        int tp = reverse ? t + 1 : t - 1; /* the step that produced hprev */
-        size_t o = (size_t)t * B * H;
-        const real *hprev = s == 0 ? h0b : a->Hs + (size_t)tp * B * H;
-        real *dhprev = s == 0 ? dh0b : dHs + (size_t)tp * B * H;
-        gru_step_backward(dXP + (size_t)t * B * 3 * H, dhprev, dHs + o, a->Z + o, a->R + o, a->N + o, hprev, p,
-                          g, B, H, clip, scratch);
+        int t = reverse ? T - 1 - s : s, tp = reverse ? t + 1 : t - 1;
+        size_t o = ((size_t)t * B + b0) * H;
+        real *dhprev = s == 0 ? dh0 + (size_t)b0 * H : dHs + ((size_t)tp * B + b0) * H;
+        if (s == 0) memset(dhprev, 0, sizeof(real) * nb * H);
+        gru_step_backward_data(a->XP + ((size_t)t * B + b0) * 3 * H, dhprev, dHs + o, a->Z + o, a->R + o, a->N + o,
+                               a->Hs + ((ptrdiff_t)tp * B + b0) * H, p, nb, H, clip, scr);
     }
-    linear_backward(dX, g->Wx, g->bx, dXP, X, p->Wx, T * B, I, 3 * H);
-    for (int b = 0; b < B; b++)
-        for (int j = 0; j < H; j++) dh0[j] += dh0b[(size_t)b * H + j];
 }
 
-size_t gru_seq_scratch(int B, int H) { return gru_step_scratch(B, H) + (size_t)2 * B * H; }
+void gru_weight_grads(const gru_params *g, const real *Hprev, const real *RH, const real *X, const real *dXP, int I,
+                      int H, int K) {
+    nd_gemm(1, 0, H, 2 * H, K, 1, Hprev, H, dXP, 3 * H, 1, g->Uzr, 2 * H);
+    nd_gemm(1, 0, H, H, K, 1, RH, H, dXP + 2 * H, 3 * H, 1, g->Un, H);
+    if (X) linear_backward(NULL, g->Wx, g->bx, dXP, X, NULL, K, I, 3 * H);
+}

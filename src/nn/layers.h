@@ -48,29 +48,30 @@ void gru_step_forward_rh(real *h, real *z, real *r, real *n, real *rh, const rea
  * and U_n += rh^T dxp[:, 2H:] over many steps at once). Scratch: B*H. */
 void gru_step_backward_data(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
                             const real *hprev, const gru_params *p, int B, int H, real clip, real *scratch);
-/* Backward of one step. dh [B][H]: gradient w.r.t. this step's output h.
- * Overwrites dxp [B][3H]; dhprev += ...; grads g->Uzr, g->Un += ... (g->Wx, g->bx untouched:
- * the caller applies linear_backward to dxp for all steps at once). */
-void gru_step_backward(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
-                       const real *hprev, const gru_params *p, const gru_params *g, int B, int H, real clip,
-                       real *scratch);
+/* Weight gradients of a GRU from the gate pre-activation gradients dXP [K][3H] of K rows (steps x batch rows):
+ * Uzr += Hprev^T dXP[:, :2H], Un += RH^T dXP[:, 2H:], Wx += X^T dXP, bx += colsum(dXP); Hprev [K][H] the states
+ * each step started from, RH [K][H] = r * hprev, X [K][I] the inputs (NULL: Wx, bx untouched). (lfads.c forms the same products as tasks
+ * of its parallel weight-gradient pass.) */
+void gru_weight_grads(const gru_params *g, const real *Hprev, const real *RH, const real *X, const real *dXP, int I,
+                      int H, int K);
 
-/* ---------- GRU over a sequence (used twice for a bidirectional encoder) ----------
- * X [T][B][I]; h0 [H] learned initial state broadcast to the batch.
- * Hs [T][B][H] outputs (Hs[t] is the state after consuming step t; for reverse=1 the
- * sequence is consumed from t=T-1 down to 0 and Hs[t] is still indexed by input time).
- * Saves Z, R, N [T][B][H] and uses XP [T][B][3H] as workspace (kept for nothing after). */
+/* ---------- GRU over a sequence, over a range of batch rows (what the LFADS encoders run) ----------
+ * Time-major [T][B][.]; the rows [b0, b0 + nb) of the batch of B run alone (chunks of rows run in parallel).
+ * a->XP [T][B][3H] holds the input projections x Wx + bx of every step (one GEMM, by the caller). a->Hs [T][B][H]
+ * are the outputs (Hs[t]: the state after consuming step t; reverse = 1 consumes t = T-1 down to 0) inside a
+ * buffer of T + 1 steps: the initial state h0 [H] is broadcast into the extra step before Hs (reverse = 0) or
+ * after it (reverse = 1), so Hprev for gru_weight_grads is Hs - B*H or Hs + B*H. Saves Z, R, N [T][B][H] and
+ * RH [T][B][H] = r * hprev. Scratch: gru_step_scratch(nb, H). */
 typedef struct {
     real *XP, *Z, *R, *N, *Hs;
 } gru_seq_acts;
-size_t gru_seq_scratch(int B, int H); /* floats of scratch for gru_seq_forward/backward */
-void gru_seq_forward(gru_seq_acts *a, const real *X, const real *h0, const gru_params *p, int T, int B, int I,
-                     int H, int reverse, real clip, real *scratch);
-/* dHs [T][B][H]: gradient on every output (modified in place: consumed as workspace).
- * dX [T][B][I] += (if non-NULL); dh0 [H] += ; parameter grads += . */
-void gru_seq_backward(real *dX, real *dh0, real *dHs, const gru_seq_acts *a, const real *X, const real *h0,
-                      const gru_params *p, const gru_params *g, int T, int B, int I, int H, int reverse,
-                      real clip, real *scratch);
+void gru_seq_forward(const gru_seq_acts *a, real *RH, const real *h0, const gru_params *p, int T, int B, int H,
+                     int reverse, real clip, int b0, int nb, real *scr);
+/* Backward of the same rows: dHs [T][B][H] the gradient on every output (consumed as workspace); overwrites
+ * a->XP with the gate pre-activation gradients (for gru_weight_grads and the input gradient dX += dXP Wx^T) and
+ * the rows of dh0 [B][H] with the gradient on each row's initial state. */
+void gru_seq_backward_data(const gru_seq_acts *a, real *dHs, real *dh0, const gru_params *p, int T, int B, int H,
+                           int reverse, real clip, int b0, int nb, real *scr);
 
 /* ---------- factor read-out with row-normalised weights: f[B][F] = g[B][G] Wn^T ----------
  * Wn[f][:] = W[f][:] / ||W[f][:]||. */
@@ -83,10 +84,14 @@ void dropout_mask(real *mask, size_t n, real p, nd_rng *rng);
 void dropout_apply(real *out, const real *in, const real *mask, size_t n);          /* out = in*mask */
 void dropout_backward(real *din, const real *dout, const real *mask, size_t n);     /* din += dout*mask */
 
-/* ---------- Poisson negative log-likelihood on log-rates ----------
- * nll = sum_i w_i (exp(lr_i) - x_i lr_i + lgamma(x_i + 1)) with loss weights w (NULL = 1).
- * Gradient: dlr_i += scale * gmask_i * (exp(lr_i) - x_i) where gmask (NULL = 1) selects the
- * entries whose loss is back-propagated (coordinated dropout). Returns the nll (double). */
+/* ---------- Poisson negative log-likelihood on log-rates (what the LFADS read-out runs) ----------
+ * nll_i = exp(lr_i) - x_i lr_i + lgamma(x_i + 1), exp by nd_vexp (src/core/vmath.h). poisson_nll_sums forms K <= 3
+ * weighted sums at once: out[k] = sum_i w[k][i] nll_i (w[k] NULL = weight 1; an entry whose K weights are all 0 is
+ * skipped), in double; lgam (or NULL) holds lgamma(j + 1) for whole counts 0 <= j < nlgam. poisson_nll_forward
+ * is K = 1 without a table. Gradient: OVERWRITES dlr_i = scale * gmask_i * (exp(lr_i) - x_i), 0 where gmask_i
+ * is 0 (gmask NULL = 1; gmask selects the entries whose loss is back-propagated: coordinated dropout). */
+void poisson_nll_sums(double *out, int K, const real *const *w, const real *lr, const real *x, size_t n,
+                      const double *lgam, int nlgam);
 double poisson_nll_forward(const real *lr, const real *x, const real *w, size_t n);
 void poisson_nll_backward(real *dlr, const real *lr, const real *x, const real *gmask, real scale, size_t n);
 

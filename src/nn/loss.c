@@ -1,21 +1,44 @@
 /* Likelihood, KL and L2 terms. Sums are accumulated in double. */
 #include "layers.h"
+#include "../core/vmath.h"
 #include <math.h>
 
-double poisson_nll_forward(const real *lr, const real *x, const real *w, size_t n) {
-    double s = 0;
+void poisson_nll_sums(double *out, int K, const real *const *w, const real *lr, const real *x, size_t n,
+                      const double *lgam, int nlgam) {
+    double s[3] = {0, 0, 0};
     for (size_t i = 0; i < n; i++) {
-        if (w && w[i] == 0) continue;
-        double v = exp((double)lr[i]) - (double)x[i] * lr[i] + lgamma((double)x[i] + 1);
-        s += w ? w[i] * v : v;
+        real wk[3] = {0, 0, 0};
+        int any = 0;
+        for (int k = 0; k < K; k++) {
+            wk[k] = w[k] ? w[k][i] : 1;
+            any |= wk[k] != 0;
+        }
+        if (!any) continue;
+        real xi = x[i], li = lr[i];
+        double lg = (lgam && xi >= 0 && xi < nlgam && (real)(int)xi == xi) ? lgam[(int)xi] : lgamma((double)xi + 1);
+        double v = (double)nd_vexp(li) - (double)xi * li + lg;
+        for (int k = 0; k < K; k++)
+            if (wk[k] != 0) s[k] += wk[k] * v;
     }
+    for (int k = 0; k < K; k++) out[k] = s[k];
+}
+
+double poisson_nll_forward(const real *lr, const real *x, const real *w, size_t n) {
+    double s;
+    poisson_nll_sums(&s, 1, &w, lr, x, n, NULL, 0);
     return s;
 }
 
 void poisson_nll_backward(real *dlr, const real *lr, const real *x, const real *gmask, real scale, size_t n) {
+    if (!gmask) {
+        #pragma omp simd
+        for (size_t i = 0; i < n; i++) dlr[i] = scale * (nd_vexp(lr[i]) - x[i]);
+        return;
+    }
+    #pragma omp simd
     for (size_t i = 0; i < n; i++) {
-        real m = gmask ? gmask[i] : 1;
-        if (m != 0) dlr[i] += scale * m * (REXP(lr[i]) - x[i]);
+        real e = nd_vexp(lr[i]);
+        dlr[i] = gmask[i] != 0 ? scale * gmask[i] * (e - x[i]) : 0;
     }
 }
 
