@@ -1,6 +1,6 @@
 /* What `neurodyn infer` runs (see infer_run.h). */
 #include "infer_run.h"
-#include "lfads_train.h"
+#include "lfads_ckpt.h"
 #include "../nn/recon.h"
 
 int nd_lfads_data_values(int recon) {
