@@ -14,7 +14,7 @@ check "simulate lorenz --calcium" sh -c "$ND simulate lorenz --calcium $SIM --ou
 check "simulate --calcium is deterministic" sh -c "$ND simulate lorenz --calcium $SIM --out '$T/ca2.h5' >/dev/null \
     && cmp -s '$T/ca.h5' '$T/ca2.h5' || { h5dump -d train_data '$T/ca.h5' >'$T/d1' 2>/dev/null; \
     h5dump -d train_data '$T/ca2.h5' >'$T/d2' 2>/dev/null; cmp -s '$T/d1' '$T/d2'; }"
-expect_error "calcium options need --calcium" "needs --calcium" $ND simulate lorenz --calcium-noise 0.3 --out "$T/x.h5"
+expect_error "calcium options need --calcium" "need --calcium" $ND simulate lorenz --calcium-noise 0.3 --out "$T/x.h5"
 expect_error "--calcium with --sessions" "does not apply" $ND simulate lorenz --calcium --sessions 2 --out "$T/xd"
 expect_error "Poisson refuses calcium traces" "is not an integer (spike counts must be whole numbers)" \
     $ND train "$T/ca.h5" --out "$T/p" $SMALL --max-epochs 1

@@ -73,6 +73,6 @@ expect_error "a baseline of other data is refused" "was not made from" $ND repor
 expect_error "other data than the model's are refused" "l2.h5" $ND report "$T/run" --data "$T/l2.h5" -o "$T/x.html" \
     --quiet
 check "no page is left behind by a failed report" test ! -e "$T/x.html"
-check "--help ends with an example" sh -c "$ND report --help | tail -1 | grep -q 'neurodyn report run/'"
+check "--help ends with examples" sh -c "$ND report --help | tail -2 | head -1 | grep -q '^  neurodyn report run/'"
 echo "RESULT $pass $fail $skip"
 [ "$fail" -eq 0 ]

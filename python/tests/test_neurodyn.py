@@ -222,10 +222,10 @@ def test_export_cli_errors(w, tmp_path):
     assert r.returncode == 1 and r.stderr.count('\n') == 1 and r.stderr.startswith('neurodyn export: ')
     assert str(tmp_path / 'no_run') in r.stderr
     r = cli('export', w['dir'] / 'cli_run', '-o', tmp_path / 'w.h5', '--format', 'onnx', check=False)
-    assert r.returncode == 2 and 'lfads-torch or nlb' in r.stderr
+    assert r.returncode == 2 and 'lfads-torch|nlb' in r.stderr and 'onnx' in r.stderr
     r = cli('export', w['dir'] / 'cli_out.h5', '--format', 'nlb', '-o', tmp_path / 's.h5', check=False)
     assert r.returncode == 2 and '--data' in r.stderr
     help_text = cli('export', '--help').stdout
-    assert 'example:' in help_text and help_text.rstrip().splitlines()[-1].strip().startswith('neurodyn export')
+    assert 'example' in help_text and help_text.rstrip().splitlines()[-1].strip().startswith('neurodyn export')
     with pytest.raises(nd.Error, match="format 'onnx'"):
         nd.export(w['run'], tmp_path / 'x.h5', format='onnx')
