@@ -11,23 +11,12 @@ import h5py
 import numpy as np
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
-sys.path.insert(0, os.path.join(ROOT, 'python'))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ndtest import HERE, ROOT, ND, cli  # noqa: E402,F401
 import neurodyn as nd  # noqa: E402
 
-ND = os.environ.get('NEURODYN', os.path.join(ROOT, 'bin', 'neurodyn'))
-if not os.path.isabs(ND):
-    ND = os.path.join(ROOT, ND)
 HP = dict(gen_dim=12, con_dim=6, co_dim=2, ic_enc_dim=6, ci_enc_dim=6, ic_dim=6, fac_dim=6, batch_size=8,
           max_epochs=2, seed=1)
-
-
-def cli(*args, check=True):
-    r = subprocess.run([ND] + [str(a) for a in args], capture_output=True, text=True)
-    if check and r.returncode != 0:
-        raise AssertionError('neurodyn %s: %s' % (' '.join(map(str, args)), r.stderr))
-    return r
 
 
 def close(a, b, tol=1e-13):
