@@ -118,6 +118,7 @@ static void trainer_free(trainer *t) {
     nd_free(t->grad); nd_free(t->adam_m); nd_free(t->adam_v);
     nd_free(t->X); nd_free(t->XR); nd_free(t->EXT); nd_free(t->SV); nd_free(t->idx);
     nd_lfads_free(&t->m);
+    free(t);
 }
 
 /* Adam with bias correction; gscale multiplies the gradient first (loss_scale, see nd_lfads_effective_scales);
