@@ -40,6 +40,19 @@ check "bad --sessions options left no directory" test ! -e "$T/xs"
 expect_error "a mistyped command gets 'did you mean'" "did you mean 'train'" $ND trian x.h5
 expect_error "an unrelated word gets no suggestion" "unknown command 'xyz' (try" $ND xyz
 check "--version prints the library's version" sh -c "$ND --version | grep -qx 'neurodyn [0-9]*\.[0-9]*\.[0-9]*'"
+# OpenBLAS's kernels: where OpenBLAS falls back to its generic ones on this CPU, the CLI restarts itself with the
+# better core (nd_blas_suggested_core); an OPENBLAS_CORETYPE the user set is always kept
+nd_clean() { env -u OPENBLAS_CORETYPE -u ND_BLAS_SET "$@"; }
+blas_core=$(nd_clean $ND --blas-env | sed -n 's/^export OPENBLAS_CORETYPE=//p')
+if [ -n "$blas_core" ]; then
+    check "OpenBLAS does not know this CPU: the CLI runs the $blas_core kernels instead of its generic ones" sh -c \
+        "env -u OPENBLAS_CORETYPE -u ND_BLAS_SET $ND --version | grep -q '^OpenBLAS kernels: $blas_core (OPENBLAS_CORETYPE set by neurodyn'"
+else
+    check "OpenBLAS knows this CPU: the CLI keeps its kernels (not the generic Prescott ones)" sh -c \
+        "env -u OPENBLAS_CORETYPE -u ND_BLAS_SET $ND --version | grep '^OpenBLAS kernels:' | grep -vq Prescott"
+fi
+check "an OPENBLAS_CORETYPE the user set is kept" sh -c "env -u ND_BLAS_SET OPENBLAS_CORETYPE=Prescott $ND --version \
+    | grep -qx 'OpenBLAS kernels: Prescott' && test -z \"\$(env -u ND_BLAS_SET OPENBLAS_CORETYPE=Prescott $ND --blas-env)\""
 check "help of every command" sh -c "$ND --help && $ND simulate --help && $ND train --help && $ND infer --help \
     && $ND eval --help" >/dev/null
 

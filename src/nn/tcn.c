@@ -66,23 +66,27 @@ void relu_forward(real *Y, const real *X, size_t n) {
 }
 
 void relu_backward(real *dX, const real *dY, const real *Y, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (Y[i] > 0) dX[i] += dY[i];
+    for (size_t i = 0; i < n; i++) dX[i] += Y[i] > 0 ? dY[i] : 0; /* branch-free, so it vectorises */
 }
 
+/* The batch-norm passes run along rows with one accumulator per channel, so memory is read in order (a pass per
+ * channel strides by C and re-reads the whole activation C times); each channel's sums still add the rows in
+ * order, so the results are the same bits as the per-channel loops. */
 void batchnorm_forward_train(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta,
                              size_t rows, int C) {
-    for (int c = 0; c < C; c++) {
-        double m = 0, v = 0;
-        for (size_t r = 0; r < rows; r++) m += X[r * C + c];
-        m /= rows;
-        for (size_t r = 0; r < rows; r++) {
-            double d = X[r * C + c] - m;
-            v += d * d;
+    double mu[C > 0 ? C : 1], acc[C > 0 ? C : 1];
+    for (int c = 0; c < C; c++) acc[c] = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) acc[c] += X[r * C + c];
+    for (int c = 0; c < C; c++) { mu[c] = acc[c] / rows; acc[c] = 0; }
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) {
+            double d = X[r * C + c] - mu[c];
+            acc[c] += d * d;
         }
-        v /= rows;
-        mean[c] = (real)m;
-        rstd[c] = (real)(1 / sqrt(v + ND_BATCHNORM_EPS));
+    for (int c = 0; c < C; c++) {
+        mean[c] = (real)mu[c];
+        rstd[c] = (real)(1 / sqrt(acc[c] / rows + ND_BATCHNORM_EPS));
     }
     for (size_t r = 0; r < rows; r++)
         for (int c = 0; c < C; c++) Y[r * C + c] = g[c] * (X[r * C + c] - mean[c]) * rstd[c] + beta[c];
@@ -97,22 +101,23 @@ void batchnorm_forward_eval(real *Y, const real *X, const real *g, const real *b
 
 void batchnorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
                         const real *rstd, const real *g, size_t rows, int C) {
-    for (int c = 0; c < C; c++) {
-        double s1 = 0, s2 = 0; /* sums of dxhat and dxhat * xhat */
-        for (size_t r = 0; r < rows; r++) {
+    double s1[C > 0 ? C : 1], s2[C > 0 ? C : 1]; /* per channel: sums of dxhat and dxhat * xhat, then means */
+    for (int c = 0; c < C; c++) s1[c] = s2[c] = 0;
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) {
             real xh = (X[r * C + c] - mean[c]) * rstd[c], dy = dY[r * C + c];
             dg[c] += dy * xh;
             dbeta[c] += dy;
-            s1 += dy * g[c];
-            s2 += dy * g[c] * xh;
+            s1[c] += dy * g[c];
+            s2[c] += dy * g[c] * xh;
         }
-        s1 /= rows;
-        s2 /= rows;
-        for (size_t r = 0; r < rows; r++) {
+    real m1[C > 0 ? C : 1], m2[C > 0 ? C : 1];
+    for (int c = 0; c < C; c++) { m1[c] = (real)(s1[c] / rows); m2[c] = (real)(s2[c] / rows); }
+    for (size_t r = 0; r < rows; r++)
+        for (int c = 0; c < C; c++) {
             real xh = (X[r * C + c] - mean[c]) * rstd[c];
-            dX[r * C + c] += rstd[c] * (dY[r * C + c] * g[c] - (real)s1 - xh * (real)s2);
+            dX[r * C + c] += rstd[c] * (dY[r * C + c] * g[c] - m1[c] - xh * m2[c]);
         }
-    }
 }
 
 /* softplus(z) = log(1 + exp(z)), computed without overflow */
