@@ -279,3 +279,53 @@ nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_
     if (st) nd_learn_compare_free(r);
     return st;
 }
+
+/* ---------- learn gradients ---------- */
+void nd_learn_gradients_opts_default(nd_learn_gradients_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->samples = 200;
+    o->batch = 100;
+    o->sigma = 1e-3;
+}
+
+nd_status nd_learn_gradients_run(const char *run_dir, const nd_learn_gradients_opts *o, nd_learn_gradients_result *r,
+                                 nd_error *err) {
+    memset(r, 0, sizeof *r);
+    if (!o->rules)
+        for (int k = 0; k < ND_RULE_COUNT; k++) r->rules[r->n_rules++] = (nd_rule)k;
+    for (const char *p = o->rules; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        int k = nd_rule_parse(name);
+        if (n && (k < 0 || r->n_rules >= ND_RULE_COUNT))
+            return nd_fail(err, ND_ERR_ARG, "--rules: %s rule '%s' (bp, fa, dfa, sign, np, wp)",
+                           k < 0 ? "unknown" : "too many:", name);
+        if (n) r->rules[r->n_rules++] = (nd_rule)k; /* empty entries ("bp,,fa", "bp,") are skipped */
+        p += n;
+        if (*p) p++;
+    }
+    if (!r->n_rules) return nd_fail(err, ND_ERR_ARG, "--rules is empty");
+    nd_status st = nd_learn_gradients(run_dir, r->rules, r->n_rules, o->samples, o->sigma, o->batch, r->s, &r->L, err);
+    if (!st && o->svg) st = nd_learn_gradients_svg(o->svg, r->rules, r->n_rules, r->s, r->L, err);
+    return st;
+}
+
+cJSON *nd_learn_gradients_json(const nd_learn_gradients_result *r) {
+    cJSON *root = cJSON_CreateObject(), *arr = root ? cJSON_AddArrayToObject(root, "estimates") : NULL;
+    if (!arr) { cJSON_Delete(root); return NULL; }
+    for (int k = 0; k < r->n_rules; k++)
+        for (int stage = 0; stage < 2; stage++) {
+            const nd_rule_stats *t = &r->s[2 * k + stage];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "rule", nd_rule_name(r->rules[k]));
+            cJSON_AddStringToObject(e, "weights", stage ? "final" : "initial");
+            cJSON_AddNumberToObject(e, "angle_deg", t->angle_deg[r->L]);
+            cJSON_AddNumberToObject(e, "rel_norm", t->rel_norm[r->L]);
+            cJSON_AddNumberToObject(e, "variance", t->variance[r->L]);
+            cJSON *pl = cJSON_AddArrayToObject(e, "angle_deg_per_layer");
+            for (int l = 0; l < r->L; l++) cJSON_AddItemToArray(pl, cJSON_CreateNumber(t->angle_deg[l]));
+            cJSON_AddItemToArray(arr, e);
+        }
+    return root;
+}

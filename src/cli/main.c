@@ -24,7 +24,7 @@ static const struct { const char *name; int (*fn)(int, char **); const char *hel
     {"ablate", cmd_ablate, "silence factors at the read-out: NLL / rate R^2 vs number silenced"},
     {"learn", cmd_learn, "learning rules beyond backprop: train with a rule, measure gradient bias and variance"},
     {"report", cmd_report, "one self-contained HTML page (inline SVG figures) about a run"},
-    {"neuron", cmd_neuron, "ground-truth neurons for fitting a neuron's input-output function (simulate)"},
+    {"neuron", cmd_neuron, "a neuron as a deep network: simulate cells, fit / score / sweep TCNs, filters"},
     {"export", cmd_export, "export a model's weights under lfads-torch names, or outputs as an NLB submission"},
 };
 
