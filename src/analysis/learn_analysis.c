@@ -2,6 +2,7 @@
 #include "compare.h"
 #include "../core/mem.h"
 #include "../io/h5.h"
+#include "../io/h5x.h"
 #include "../io/svg.h"
 #include <lapacke.h>
 #include <math.h>
@@ -191,12 +192,14 @@ void nd_learn_compare_free(nd_learn_compare_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-static nd_status read_d(const char *path, const char *name, double **out, size_t *rows, size_t *cols, nd_error *err) {
+/* a rank-2 dataset of path, open as h (NULL when not an HDF5 file: every dataset is then missing) */
+static nd_status read_d(nd_h5r *h, const char *path, const char *name, double **out, size_t *rows, size_t *cols,
+                        nd_error *err) {
     float *a = NULL;
     int rank = 0;
-    size_t dims[ND_H5_MAX_RANK];
-    if (!nd_h5_exists(path, name)) return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': missing (a learn run's model.h5?)", path, name);
-    nd_status st = nd_h5_read_float(path, name, &a, &rank, dims, err);
+    size_t dims[ND_H5R_MAX_RANK];
+    if (!h || nd_h5r_kind(h, name) != ND_H5R_DATASET) return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': missing (a learn run's model.h5?)", path, name);
+    nd_status st = nd_h5r_read_float(h, name, &a, &rank, dims, err);
     if (st) return st;
     if (rank != 2) { nd_free(a); return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': expected rank 2, got %d", path, name, rank); }
     *rows = dims[0]; *cols = dims[1];
@@ -229,22 +232,25 @@ nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_
     if (n_runs < 1 || n_runs > ND_COMPARE_MAX_RUNS) return nd_fail(err, ND_ERR_ARG, "learn compare: 1..%d runs, got %d", ND_COMPARE_MAX_RUNS, n_runs);
     nd_status st = ND_OK;
     char path[ND_COMPARE_MAX_RUNS][4096];
+    nd_h5r *h[ND_COMPARE_MAX_RUNS] = {NULL};
     r->L = ND_MLP_MAX_LAYERS;
     for (int k = 0; k < n_runs && !st; k++) {
         snprintf(path[k], sizeof path[k], "%s/model.h5", runs[k]);
         FILE *t = fopen(path[k], "r");
         if (!t) { st = nd_fail(err, ND_ERR_IO, "%s: not found (a finished 'learn train' run?)", path[k]); break; }
         fclose(t);
+        nd_error oe;
+        if (nd_h5r_open(path[k], &h[k], &oe)) h[k] = NULL;
         size_t rows, cols;
         r->n_runs = k + 1;
-        if ((st = read_d(path[k], "curves", &r->curves[k], &rows, &cols, err))) break;
+        if ((st = read_d(h[k], path[k], "curves", &r->curves[k], &rows, &cols, err))) break;
         if (cols != 4) { st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset 'curves': %zu columns, expected 4", path[k], cols); break; }
         r->epochs[k] = (int)rows;
         int L = 0;
         char nm[64];
         for (;;) {
             snprintf(nm, sizeof nm, "layer%d_activity", L + 1);
-            if (L >= ND_MLP_MAX_LAYERS || !nd_h5_exists(path[k], nm)) break;
+            if (L >= ND_MLP_MAX_LAYERS || !h[k] || nd_h5r_kind(h[k], nm) != ND_H5R_DATASET) break;
             L++;
         }
         if (!L) { st = nd_fail(err, ND_ERR_FORMAT, "%s: no layer1_activity", path[k]); break; }
@@ -255,14 +261,14 @@ nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_
         double *ref = NULL;
         size_t rn = 0, rp = 0;
         snprintf(nm, sizeof nm, "layer%d_activity", l);
-        st = read_d(path[0], nm, &ref, &rn, &rp, err);
+        st = read_d(h[0], path[0], nm, &ref, &rn, &rp, err);
         for (int k = 0; k < n_runs && !st; k++) {
             double *A = NULL, *A0 = NULL;
             size_t n1, p1, n0, p0;
             snprintf(nm, sizeof nm, "layer%d_activity", l);
-            st = read_d(path[k], nm, &A, &n1, &p1, err);
+            st = read_d(h[k], path[k], nm, &A, &n1, &p1, err);
             snprintf(nm, sizeof nm, "layer%d_activity_init", l);
-            if (!st) st = read_d(path[k], nm, &A0, &n0, &p0, err);
+            if (!st) st = read_d(h[k], path[k], nm, &A0, &n0, &p0, err);
             if (!st && (n1 != rn || n0 != n1))
                 st = nd_fail(err, ND_ERR_ARG, "%s: layer %d activity of %zu examples, but %s has %zu: runs on different "
                              "tasks?", path[k], l, n1, path[0], rn);
@@ -272,6 +278,7 @@ nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_
         }
         free(ref);
     }
+    for (int k = 0; k < n_runs; k++) nd_h5r_close(h[k]);
     if (!st && svg_path) {
         plot_ud u = {r, runs};
         st = nd_svg_write(svg_path, plot, &u, err);
