@@ -7,4 +7,7 @@
 /* 1 when f is a terminal (updates may use '\r'), else 0; 0 for NULL */
 int nd_progress_tty(FILE *f);
 
+/* seconds on the monotonic clock, for elapsed times and rates in progress lines */
+double nd_now_seconds(void);
+
 #endif

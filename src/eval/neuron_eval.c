@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "neuron_eval.h"
+#include "../core/progress.h"
 #include "spike_metrics.h"
 #include "../io/svg.h"
 #include <stdlib.h>
@@ -129,11 +130,6 @@ static nd_status write_tables(const nd_tcn_sweep_opts *o, const nd_tcn_sweep_row
     return st;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
                        const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows_out, nd_error *err) {
@@ -169,13 +165,13 @@ nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, cons
             f.resume = stat(last, &sb) == 0; /* finished runs return at once; interrupted ones continue */
             f.force = !f.resume; /* a directory without last.ckpt (stopped in its first epoch) holds nothing to keep */
             if (f.progress) fprintf(f.progress, "== depth %d, width %d -> %s\n", f.net.depth, f.net.width, dir);
-            double t0 = now_s();
+            double t0 = nd_now_seconds();
             nd_tcn_fit_result res;
             st = nd_tcn_fit(train, train_path, &f, &res, err);
             nd_tcn_sweep_row *r = &rows[i * o->n_widths + j];
             r->depth = f.net.depth;
             r->width = f.net.width;
-            r->seconds = now_s() - t0;
+            r->seconds = nd_now_seconds() - t0;
             nd_tcn_run run;
             if (!st) st = nd_tcn_run_load(dir, &run, err);
             if (!st) {

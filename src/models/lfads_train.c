@@ -3,6 +3,7 @@
  * schedule (smoothing, learning-rate plateau, early stopping) and the checkpoint; the checkpoint format itself is
  * lfads_ckpt.c. */
 #include "lfads_train.h"
+#include "../core/progress.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../io/checkpoint.h"
@@ -30,11 +31,6 @@ double nd_lfads_ramp(int epoch, int start, int increase) {
     return r < 0 ? 0 : (r > 1 ? 1 : r);
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 /* ---- one split of the data, as the trainer sees it ---- */
 typedef struct {
@@ -578,7 +574,7 @@ static nd_status train_setup(trainer *t, const nd_lfads_data *d_in, int S, const
     if (t->resuming) log_truncate(t->o->run_dir, t->s.epoch);
     print_header(t);
     t->elapsed = t->resuming ? read_elapsed(t->o->run_dir) : 0;
-    t->t_start = now_s() - t->elapsed;
+    t->t_start = nd_now_seconds() - t->elapsed;
     t->reason = t->s.stopped ? "already finished" : "max_epochs reached";
     return ND_OK;
 }
@@ -697,7 +693,7 @@ static int schedule(trainer *t, int e, const loss_sum *vas, double vrec, double 
         } else s->es_count++;
     }
     s->epoch = e + 1;
-    t->elapsed = now_s() - t->t_start;
+    t->elapsed = nd_now_seconds() - t->t_start;
     if (s->lr < c->lr_stop) { s->stopped = 1; t->reason = "learning rate fell below lr_stop"; }
     else if (s->es_count >= c->es_patience) { s->stopped = 1; t->reason = "early stopping (es_patience)"; }
     return new_best;
@@ -728,7 +724,7 @@ static void report_epoch(const trainer *t, int e, const loss_sum *trs, const los
     fprintf(f, "epoch %4d/%d  train %.2f (recon %.2f kl_ic %.2f kl_co %.2f l2 %.2f)  valid %.2f recon %.2f "
                "smoothed %.2f%s  lr %.2e  %.1fs  elapsed %s  eta <= %s\n",
             e + 1, c->max_epochs, trs->total, trs->recon, trs->kl_ic, trs->kl_co, trs->l2, vas->total, vrec,
-            s->smoothed_recon, new_best ? " *" : "", s->lr, now_s() - t_ep, el, eta);
+            s->smoothed_recon, new_best ? " *" : "", s->lr, nd_now_seconds() - t_ep, el, eta);
     fflush(f);
 }
 
@@ -743,7 +739,7 @@ static nd_status train_epoch(trainer *t, nd_train_result *res, int *stop, nd_err
     loss_sum trs, vas;
     nd_status st;
     do {
-        t_ep = now_s();
+        t_ep = nd_now_seconds();
         e = (int)t->s.epoch;
         rkl = nd_lfads_ramp(e, c->kl_start_epoch, c->kl_increase_epoch);
         rl2 = nd_lfads_ramp(e, c->l2_start_epoch, c->l2_increase_epoch);
@@ -752,7 +748,7 @@ static nd_status train_epoch(trainer *t, nd_train_result *res, int *stop, nd_err
     } while (bad >= 0);
     double vrec = t->va[0].sv ? vas.recon_sv : vas.recon;
     int new_best = schedule(t, e, &vas, vrec, rkl, rl2);
-    if ((st = checkpoint_epoch(t, e, &trs, &vas, new_best, now_s() - t_ep, err))) return st;
+    if ((st = checkpoint_epoch(t, e, &trs, &vas, new_best, nd_now_seconds() - t_ep, err))) return st;
     report_epoch(t, e, &trs, &vas, vrec, new_best, t_ep);
     const nd_train_state *s = &t->s;
     if (o->stop && *o->stop && !s->stopped && s->epoch < c->max_epochs) {

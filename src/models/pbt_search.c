@@ -10,6 +10,7 @@
  * moment resumes (--resume) to exactly the state an uninterrupted search reaches. */
 #define _GNU_SOURCE
 #include "pbt_search.h"
+#include "../core/progress.h"
 #include "../core/fault.h"
 #include "../io/checkpoint.h"
 #include "../io/lfads_data.h"
@@ -57,11 +58,6 @@ typedef struct {
     double *timing;         /* [nhist] elapsed seconds at the end of each generation (NaN: unknown) */
 } search_state;
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 static int gen_start(const search_opts *o, int g) { return g == 0 ? 0 : o->burn_in + g * o->epg; }
 static int gen_end(const search_opts *o, int g) { return o->burn_in + (g + 1) * o->epg; }
@@ -724,7 +720,7 @@ static int coordinate(const search_opts *o, const transport *tp, nd_pbt_search_r
     }
     table_header(o, stderr);
     for (int i = 0; i < S.nhist; i++) table_row(o, &S, i, stderr);
-    double t0 = now_s() - (S.nhist > 0 && isfinite(S.timing[S.nhist - 1]) ? S.timing[S.nhist - 1] : 0);
+    double t0 = nd_now_seconds() - (S.nhist > 0 && isfinite(S.timing[S.nhist - 1]) ? S.timing[S.nhist - 1] : 0);
     while (!S.finished && S.gen < maxg) {
         int g = S.gen;
         if (run_generation(o, tp, g, S.hp, status)) {
@@ -805,7 +801,7 @@ static int coordinate(const search_opts *o, const transport *tp, nd_pbt_search_r
             }
         }
         S.gen = g + 1;
-        S.timing[S.nhist - 1] = now_s() - t0; /* timing first: a later generation's line is ignored on resume */
+        S.timing[S.nhist - 1] = nd_now_seconds() - t0; /* timing first: a later generation's line is ignored on resume */
         timing_write(o, &S);
         if (state_write(o, &S, &d, &err)) { fprintf(stderr, "neurodyn search: %s\n", err.msg); goto out; }
         if (nd_fault_hit("ND_FAULT_SEARCH_DIE")) raise(SIGKILL); /* tests: die right after a commit */

@@ -1,5 +1,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "tcn_train.h"
+#include "../core/progress.h"
 #include "../core/blas.h"
 #include "../core/mem.h"
 #include "../core/rng.h"
@@ -331,11 +332,6 @@ void nd_tcn_fit_opts_default(nd_tcn_fit_opts *o) {
     o->threads = 1;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
 
 /* voltage standardisation from the training simulations, truth clipped at -55 mV */
 static void volt_stats(const nd_neuron_data *d, int n_train, double *mean, double *sd) {
@@ -462,7 +458,7 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
     ev_buf e = {0};
     const int64_t windows = ((int64_t)n_train * d->ms + Tout - 1) / Tout, steps = (windows + B - 1) / B;
     for (int ep = (int)fs.epoch_done; !st && ep < o->epochs; ep++) {
-        double t0 = now_s(), lr = fs.lr * pow(fs.lr_decay, floor(ep / fs.lr_step));
+        double t0 = nd_now_seconds(), lr = fs.lr * pow(fs.lr_decay, floor(ep / fs.lr_step));
         /* the schedules depend on the epoch only (not on --epochs), so a resumed, extended run is exact */
         double ramp = fs.sw_epochs > 0 ? fmin(1.0, ep / fs.sw_epochs) : 1.0;
         double sw = fs.sw_start + (fs.sw_end - fs.sw_start) * ramp;
@@ -510,7 +506,7 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
         if (is_best) { fs.best_loss = vl.total; fs.best_epoch = ep; }
         if (is_best && (st = save_ckpt(best, NULL, &m, NULL, NULL, &fs, cell, d, err))) break;
         if ((st = save_ckpt(last, prev, &m, am, av, &fs, cell, d, err))) break;
-        double secs = now_s() - t0;
+        double secs = nd_now_seconds() - t0;
         FILE *f = fopen(logp, "a");
         if (f) {
             fprintf(f, "%d\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.3e\t%.2f\n", ep, tl / steps, tb / steps, tm / steps,
