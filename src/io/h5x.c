@@ -3,6 +3,7 @@
 #include "h5x.h"
 #include <errno.h>
 #include <hdf5.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -682,5 +683,157 @@ nd_status nd_h5r_visit(nd_h5r *r, int (*cb)(const char *, const nd_h5r_info *, v
     herr_t e = H5Lvisit(r->fid, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v);
     nd_h5_quiet_off(&q);
     if (e < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: cannot list the file's contents", r->path);
+    return ND_OK;
+}
+
+/* ---------- h5.h-style numeric reads (nd_h5r_read_float / _int) ---------- */
+int nd_h5r_has_dataset(nd_h5r *r, const char *name) {
+    return r && name && *name && nd_h5r_kind(r, name) == ND_H5R_DATASET;
+}
+
+static const char *h5_class_name(H5T_class_t c) {
+    switch (c) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_COMPOUND: return "compound";
+    case H5T_REFERENCE: return "reference";
+    case H5T_ENUM: return "enum (e.g. boolean)";
+    case H5T_VLEN: return "variable-length";
+    case H5T_ARRAY: return "array";
+    default: return "unknown";
+    }
+}
+
+/* Quiet must be on. Read integer / float dataset `name` whole: as_int = 0 as float; as_int = 1 as long long
+ * (integer types; HDF5 would clip on overflow, the caller range-checks) or double (float types), *cls telling
+ * which. */
+static nd_status read_h5style(nd_h5r *r, const char *name, int as_int, void **data, int *rank,
+                              size_t dims[ND_H5R_MAX_RANK], H5T_class_t *cls, nd_error *err) {
+    *data = NULL;
+    *rank = 0;
+    *cls = H5T_NO_CLASS;
+    const char *path = r->path;
+    if (!name || !*name) return nd_fail(err, ND_ERR_ARG, "%s: empty dataset name", path);
+    hid_t ds = H5I_INVALID_HID, type = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    nd_status st = ND_OK;
+    void *buf = NULL;
+    if (!links_exist(r->fid, name)) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: no dataset '%s'", path, name);
+        goto done;
+    }
+    ds = H5Dopen2(r->fid, name, H5P_DEFAULT);
+    if (ds < 0) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: '%s' is not a dataset (a group?)", path, name);
+        goto done;
+    }
+    type = H5Dget_type(ds);
+    *cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    if (*cls != H5T_INTEGER && *cls != H5T_FLOAT) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': type %s is not numeric", path, name, h5_class_name(*cls));
+        goto done;
+    }
+    hid_t memtype = !as_int ? H5T_NATIVE_FLOAT : *cls == H5T_FLOAT ? H5T_NATIVE_DOUBLE : H5T_NATIVE_LLONG;
+    size_t elsize = !as_int ? sizeof(float) : *cls == H5T_FLOAT ? sizeof(double) : sizeof(long long);
+    space = H5Dget_space(ds);
+    if (space < 0 || H5Sget_simple_extent_type(space) == H5S_NULL) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': has no dataspace (empty)", path, name);
+        goto done;
+    }
+    int rk = H5Sget_simple_extent_ndims(space);
+    if (rk < 0 || rk > ND_H5R_MAX_RANK) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': rank %d not supported (max %d)", path, name, rk,
+                     ND_H5R_MAX_RANK);
+        goto done;
+    }
+    hsize_t hd[ND_H5R_MAX_RANK];
+    if (rk > 0) H5Sget_simple_extent_dims(space, hd, NULL);
+    size_t numel = 1;
+    for (int i = 0; i < rk; i++) {
+        if (hd[i] != 0 && numel > SIZE_MAX / elsize / hd[i]) {
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': too large", path, name);
+            goto done;
+        }
+        numel *= (size_t)hd[i];
+        dims[i] = (size_t)hd[i];
+    }
+    char why[256];
+    if (nd_h5_check_read(ds, numel, elsize, why, sizeof why)) { /* before allocating: see h5_guard.h */
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': %s", path, name, why);
+        goto done;
+    }
+    buf = nd_alloc(numel * elsize);
+    if (!buf) {
+        st = nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory (%zu elements)", path, name, numel);
+        goto done;
+    }
+    if (numel > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': read failed (corrupt file or unavailable filter)", path,
+                     name);
+        goto done;
+    }
+    *rank = rk;
+    *data = buf;
+    buf = NULL;
+done:
+    nd_free(buf);
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    if (ds >= 0) H5Dclose(ds);
+    return st;
+}
+
+nd_status nd_h5r_read_float(nd_h5r *r, const char *name, float **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                            nd_error *err) {
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
+    H5T_class_t cls;
+    void *buf;
+    nd_status st = read_h5style(r, name, 0, &buf, rank, dims, &cls, err);
+    nd_h5_quiet_off(&q);
+    *data = buf;
+    return st;
+}
+
+nd_status nd_h5r_read_int(nd_h5r *r, const char *name, int **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                          nd_error *err) {
+    *data = NULL;
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
+    H5T_class_t cls;
+    void *buf = NULL;
+    nd_status st = read_h5style(r, name, 1, &buf, rank, dims, &cls, err);
+    nd_h5_quiet_off(&q);
+    if (st) return st;
+    size_t n = 1;
+    for (int i = 0; i < *rank; i++) n *= dims[i];
+    int *out = nd_alloc(n * sizeof(int));
+    if (!out) {
+        nd_free(buf);
+        return nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory", r->path, name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        int ok;
+        if (cls == H5T_FLOAT) {
+            v = ((const double *)buf)[i];
+            ok = isfinite(v) && v == floor(v) && v >= INT_MIN && v <= INT_MAX;
+        } else {
+            long long w = ((const long long *)buf)[i];
+            v = (double)w;
+            ok = w >= INT_MIN && w <= INT_MAX;
+        }
+        if (!ok) {
+            nd_free(buf);
+            nd_free(out);
+            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': element %zu = %g is not an integer in int range",
+                           r->path, name, i, v);
+        }
+        out[i] = (int)v;
+    }
+    nd_free(buf);
+    *data = out;
     return ND_OK;
 }

@@ -68,4 +68,21 @@ nd_status nd_h5r_children(nd_h5r *r, const char *group, char ***names, size_t *n
 nd_status nd_h5r_visit(nd_h5r *r, int (*cb)(const char *path, const nd_h5r_info *info, void *ud), void *ud,
                        nd_error *err);
 
+/* ---------- h5.h-style numeric reads through the open handle ----------
+ * What h5.h's nd_h5_exists / nd_h5_read_float / nd_h5_read_int do, with the same checks and the same
+ * one-line messages ("<file>: no dataset '<name>'", "<file>: '<name>' is not a dataset (a group?)",
+ * "<file>: dataset '<name>': <problem>"), but without reopening the file for every dataset. */
+/* 1 if name is a dataset in the file, else 0 */
+int nd_h5r_has_dataset(nd_h5r *r, const char *name);
+/* An integer (any width and sign) or float (32/64) dataset as float; enums (booleans), strings and other
+ * types are refused ("type <class> is not numeric"). rank 0 is a scalar (one element); dims[0..rank-1] the
+ * shape. Errors: ND_ERR_FORMAT (missing, not a dataset, not numeric, no dataspace, rank > 8, what h5_guard.h
+ * refuses: too large, corrupt, never written; read failed), ND_ERR_NOMEM. *data: nd_alloc'd, NULL on error. */
+nd_status nd_h5r_read_float(nd_h5r *r, const char *name, float **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                            nd_error *err);
+/* The same as int: integers must fit in int, floats must hold whole finite numbers in int range
+ * ("element <i> = <v> is not an integer in int range"). */
+nd_status nd_h5r_read_int(nd_h5r *r, const char *name, int **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                          nd_error *err);
+
 #endif
