@@ -48,12 +48,26 @@ def med(v):
     return statistics.median(v) if v else float("nan")
 
 
+def blas_kernels():
+    """Both sides get the same OpenBLAS kernels: where OpenBLAS does not recognise the CPU and falls back to its
+    generic ones, the neurodyn CLI restarts itself with better ones (nd_blas_suggested_core); the bench binaries and
+    PyTorch (whose matmuls are OpenBLAS's too) get the same OPENBLAS_CORETYPE here, so neither side is crippled."""
+    nd_cli = os.path.join(HERE, "..", "bin", "neurodyn")
+    if "OPENBLAS_CORETYPE" not in os.environ and os.path.exists(nd_cli):
+        line = subprocess.run([nd_cli, "--blas-env"], capture_output=True, text=True).stdout.strip()
+        if line.startswith("export OPENBLAS_CORETYPE="):
+            os.environ["OPENBLAS_CORETYPE"] = line.split("=", 1)[1]
+            print("OpenBLAS does not recognise this CPU: OPENBLAS_CORETYPE=%s for both sides (neurodyn --blas-env)"
+                  % os.environ["OPENBLAS_CORETYPE"])
+
+
 def main():
     global TORCH
     sys.stdout.reconfigure(line_buffering=True)
     if TORCH and subprocess.run([PY, "-c", "import torch"], capture_output=True).returncode != 0:
         print("python3-torch is not installed (apt-get install python3-torch): PyTorch columns skipped")
         TORCH = False
+    blas_kernels()
     print("load before: " + open("/proc/loadavg").read().strip())
     if os.environ.get("BENCH_ONLY") == "tcn":  # the neuron TCN tables alone (BENCH_ONLY=tcn make bench-run)
         tcn_bench()

@@ -41,6 +41,14 @@ typedef enum nd_status {
 const char *nd_version(void);
 /* major * 10000 + minor * 100 + patch (0.1.0 -> 100) */
 int nd_version_number(void);
+/* The OpenBLAS kernels in use ("SkylakeX", "Haswell", "Prescott", ...); static storage. */
+const char *nd_blas_core(void);
+/* The OpenBLAS core type this CPU should use, when OpenBLAS did not recognise the CPU and fell back to its generic
+ * "Prescott" kernels (Debian 12's OpenBLAS 0.3.21 on recent Xeons: matrix products 4-5 times slower); else NULL,
+ * and NULL whenever OPENBLAS_CORETYPE is set. OpenBLAS reads OPENBLAS_CORETYPE only when it is loaded, so it must
+ * be in the environment before the process starts: the neurodyn CLI restarts itself with it; for a C program or
+ * Python, `eval "$(neurodyn --blas-env)"` in the shell first. Static storage. */
+const char *nd_blas_suggested_core(void);
 /* a short English name of a status code ("bad argument", ...); static storage */
 const char *nd_status_string(nd_status status);
 

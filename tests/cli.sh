@@ -40,6 +40,19 @@ check "bad --sessions options left no directory" test ! -e "$T/xs"
 expect_error "a mistyped command gets 'did you mean'" "did you mean 'train'" $ND trian x.h5
 expect_error "an unrelated word gets no suggestion" "unknown command 'xyz' (try" $ND xyz
 check "--version prints the library's version" sh -c "$ND --version | grep -qx 'neurodyn [0-9]*\.[0-9]*\.[0-9]*'"
+# OpenBLAS's kernels: where OpenBLAS falls back to its generic ones on this CPU, the CLI restarts itself with the
+# better core (nd_blas_suggested_core); an OPENBLAS_CORETYPE the user set is always kept
+nd_clean() { env -u OPENBLAS_CORETYPE -u ND_BLAS_SET "$@"; }
+blas_core=$(nd_clean $ND --blas-env | sed -n 's/^export OPENBLAS_CORETYPE=//p')
+if [ -n "$blas_core" ]; then
+    check "OpenBLAS does not know this CPU: the CLI runs the $blas_core kernels instead of its generic ones" sh -c \
+        "env -u OPENBLAS_CORETYPE -u ND_BLAS_SET $ND --version | grep -q '^OpenBLAS kernels: $blas_core (OPENBLAS_CORETYPE set by neurodyn'"
+else
+    check "OpenBLAS knows this CPU: the CLI keeps its kernels (not the generic Prescott ones)" sh -c \
+        "env -u OPENBLAS_CORETYPE -u ND_BLAS_SET $ND --version | grep '^OpenBLAS kernels:' | grep -vq Prescott"
+fi
+check "an OPENBLAS_CORETYPE the user set is kept" sh -c "env -u ND_BLAS_SET OPENBLAS_CORETYPE=Prescott $ND --version \
+    | grep -qx 'OpenBLAS kernels: Prescott' && test -z \"\$(env -u ND_BLAS_SET OPENBLAS_CORETYPE=Prescott $ND --blas-env)\""
 check "help of every command" sh -c "$ND --help && $ND simulate --help && $ND train --help && $ND infer --help \
     && $ND eval --help" >/dev/null
 
@@ -253,6 +266,17 @@ check "learn train --rnn --rule rflo runs (1 epoch)" $ND learn train --task flip
 expect_error "learn train: missing Fashion-MNIST" "dataset-fashion-mnist" $ND learn train --task fashion-mnist --rule bp \
     --data-dir /nonexistent --out "$T/lx"
 expect_error "learn train into a used run directory" "already holds a run" $ND learn train $LT --out "$T/la"
+# neuron and learn on the common option parser: every subcommand's --help ends with its examples, a mistyped
+# subcommand or option gets "did you mean", the older --json FILE.json form is accepted
+check "neuron and learn: every subcommand's --help ends with an example" sh -c "for c in 'neuron simulate' 'neuron fit' \
+    'neuron eval' 'neuron sweep' 'neuron filters' 'neuron compare' 'learn train' 'learn gradients' 'learn compare' \
+    'learn tuning'; do $ND \$c --help | tail -1 | grep -q \"^  neurodyn \$c \" || exit 1; done \
+    && $ND neuron --help | tail -1 | grep -q '^  neurodyn neuron ' && $ND learn --help | tail -1 | grep -q '^  neurodyn learn '"
+expect_error "neuron: a mistyped subcommand gets 'did you mean'" "did you mean 'sweep'" $ND neuron swep x.h5
+expect_error "learn train: a mistyped option gets 'did you mean'" "did you mean '--epochs'" $ND learn train $LT --epoch 2 \
+    --out "$T/lx"
+check "neuron eval --json FILE.json (the older form) writes the file" sh -c "$ND neuron eval '$T/nrun' --data '$T/n_te.h5' \
+    --json '$T/n2.json' >/dev/null && cmp '$T/n.json' '$T/n2.json'"
 if [ -r /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     expect_error "learn train: architecture that does not fit Fashion-MNIST" "inputs" $ND learn train \
         --task fashion-mnist --rule bp --arch 100-10 --out "$T/lx"

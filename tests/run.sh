@@ -1,6 +1,9 @@
 #!/bin/sh
 # Runs every test binary given on the command line, totals their RESULT lines and
 # ends with "N passed, N failed[, N skipped]". Exit status 1 on any failure.
+# Every test (C binaries, Python, the C example) runs the OpenBLAS kernels the CLI chooses (neurodyn --blas-env),
+# so results compared across front ends come from the same matrix-product code.
+[ -n "$NEURODYN" ] && [ -x "$NEURODYN" ] && eval "$("$NEURODYN" --blas-env)"
 passed=0; failed=0; skipped=0
 for t in "$@"; do
     echo "== $(basename "$t")"

@@ -498,6 +498,23 @@ static void mat_bad_all(nd_test_ctx *ctx, int v73) {
 
 static void test_mat73_bad(nd_test_ctx *ctx) { mat_bad_all(ctx, 1); }
 
+/* MATLAB char data to UTF-8, as v5 (1- or 2-byte code units) and v7.3 (code units as doubles) store it */
+static void test_mat_utf8(nd_test_ctx *ctx) {
+    const char *want = "A\xc3\xa9\xe2\x82\xac"; /* A, e acute (U+00E9), euro sign (U+20AC) */
+    const uint16_t u16[3] = {0x41, 0xE9, 0x20AC};
+    const double f64[3] = {0x41, 0xE9, 0x20AC};
+    const unsigned char u8[2] = {0x41, 0xE9};
+    char *a = nd_mat_utf8(u16, 3, 2), *b = nd_mat_utf8(f64, 3, 8), *c = nd_mat_utf8(u8, 2, 1), *e = nd_mat_utf8(u8, 0, 1);
+    CHECK(ctx, a && !strcmp(a, want), "UTF-16 units: '%s'", a ? a : "(null)");
+    CHECK(ctx, b && !strcmp(b, want), "units as doubles: '%s'", b ? b : "(null)");
+    CHECK(ctx, c && !strcmp(c, "A\xc3\xa9"), "bytes: '%s'", c ? c : "(null)");
+    CHECK(ctx, e && !e[0], "empty");
+    free(a);
+    free(b);
+    free(c);
+    free(e);
+}
+
 static void test_mat5(nd_test_ctx *ctx) {
     if (!nd_mat5_available()) SKIP(ctx, "built without libmatio (-lmatio): MATLAB v5 reading is unavailable");
     char p[512];
@@ -848,6 +865,7 @@ int main(void) {
     RUN(test_triplets_bad);
     RUN(test_mat73);
     RUN(test_mat73_bad);
+    RUN(test_mat_utf8);
     RUN(test_mat5);
     RUN(test_assign_and_write);
     RUN(test_counts);

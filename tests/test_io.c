@@ -5,7 +5,6 @@
 #include "test.h"
 #include "../src/core/mem.h"
 #include "../src/io/h5.h"
-#include "../src/io/h5x.h"
 #include "../src/io/lfads_data.h"
 #include <hdf5.h>
 #include <stdint.h>
@@ -205,73 +204,6 @@ static void test_h5_types(nd_test_ctx *ctx) {
           "text file: %s", err.msg);
     CHECK(ctx, !nd_h5_exists(q, "x"), "exists on non-HDF5");
     CHECK(ctx, nd_h5_read_float(dir, "x", &x, &rank, dims, &err) == ND_ERR_IO, "directory: %s", err.msg);
-}
-
-/* nd_h5r_read_float / _int / nd_h5r_has_dataset through one open handle give what the path-based h5.h readers give:
- * the same status, message, shape and values, for every type and every failure */
-static void test_h5r_like_h5(nd_test_ctx *ctx) {
-    char p[512];
-    hid_t f = tf_create("h5r.h5", p, sizeof p);
-    hsize_t d1[1] = {4}, d2[2] = {2, 3};
-    int8_t i8[4] = {-1, 2, -3, 4};
-    uint16_t u16[4] = {0, 65535, 3, 4};
-    int64_t i64[4] = {-5, 6, 1LL << 40, 8};
-    double f64[4] = {0.5, -1.5, 2.0, 3.0}, f64i[4] = {1, 2, 3, 4}, scalar = 2.5, nan[4] = {1, NAN, 3, 4};
-    float m23[6] = {1, 2, 3, 4, 5, 6};
-    put(f, "i8", H5T_NATIVE_INT8, H5T_STD_I8LE, 1, d1, i8);
-    put(f, "u16", H5T_NATIVE_UINT16, H5T_STD_U16BE, 1, d1, u16);
-    put(f, "i64", H5T_NATIVE_INT64, H5T_STD_I64LE, 1, d1, i64);
-    put(f, "f64", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, d1, f64);
-    put(f, "f64i", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, d1, f64i);
-    put(f, "nan", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 1, d1, nan);
-    put(f, "scalar", H5T_NATIVE_DOUBLE, H5T_IEEE_F64LE, 0, NULL, &scalar);
-    put(f, "g/m23", H5T_NATIVE_FLOAT, H5T_IEEE_F32LE, 2, d2, m23);
-    hid_t st = H5Tcopy(H5T_C_S1);
-    H5Tset_size(st, 4);
-    char sdata[4][4] = {"ab", "cd", "ef", "gh"};
-    put(f, "str", st, st, 1, d1, sdata);
-    H5Tclose(st);
-    hid_t bt = H5Tenum_create(H5T_NATIVE_INT8); /* h5py's boolean */
-    int8_t fv = 0, tv = 1, b[4] = {0, 1, 1, 0};
-    H5Tenum_insert(bt, "FALSE", &fv);
-    H5Tenum_insert(bt, "TRUE", &tv);
-    put(f, "bool", bt, bt, 1, d1, b);
-    H5Tclose(bt);
-    hid_t sp = H5Screate(H5S_NULL);
-    H5Dclose(H5Dcreate2(f, "null", H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-    H5Sclose(sp);
-    H5Fclose(f);
-    static const char *const names[] = {"i8", "u16", "i64", "f64", "f64i", "nan", "scalar", "g/m23", "g", "str",
-                                        "bool", "null", "missing", "g/missing", "missing/x"};
-    nd_h5r *r = NULL;
-    nd_error err = {0};
-    CHECK(ctx, nd_h5r_open(p, &r, &err) == ND_OK, "open: %s", err.msg);
-    if (!r) return;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        const char *nm = names[i];
-        CHECK(ctx, nd_h5r_has_dataset(r, nm) == nd_h5_exists(p, nm), "%s: has_dataset %d", nm, nd_h5r_has_dataset(r, nm));
-        for (int as_int = 0; as_int < 2; as_int++) {
-            void *a = NULL, *b2 = NULL;
-            int ra = -1, rb = -1;
-            size_t da[ND_H5R_MAX_RANK] = {0}, db[ND_H5_MAX_RANK] = {0};
-            nd_error ea = {0}, eb = {0};
-            nd_status sa = as_int ? nd_h5r_read_int(r, nm, (int **)&a, &ra, da, &ea)
-                                  : nd_h5r_read_float(r, nm, (float **)&a, &ra, da, &ea);
-            nd_status sb = as_int ? nd_h5_read_int(p, nm, (int **)&b2, &rb, db, &eb)
-                                  : nd_h5_read_float(p, nm, (float **)&b2, &rb, db, &eb);
-            int same = sa == sb && strcmp(ea.msg, eb.msg) == 0 && (a == NULL) == (b2 == NULL);
-            if (same && !sa) {
-                size_t n = 1;
-                same = ra == rb;
-                for (int k = 0; same && k < ra; k++) same = da[k] == db[k], n *= da[k];
-                same = same && memcmp(a, b2, n * 4) == 0; /* float and int are both 4 bytes */
-            }
-            CHECK(ctx, same, "%s as %s: h5r %d '%s', h5 %d '%s'", nm, as_int ? "int" : "float", sa, ea.msg, sb, eb.msg);
-            nd_free(a);
-            nd_free(b2);
-        }
-    }
-    nd_h5r_close(r);
 }
 
 /* ---------- LFADS reader: good files ---------- */
@@ -765,7 +697,6 @@ int main(void) {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the test's own raw HDF5 calls stay quiet too */
     RUN(test_h5_roundtrip);
     RUN(test_h5_types);
-    RUN(test_h5r_like_h5);
     RUN(test_lfads_full);
     RUN(test_lfads_split);
     RUN(test_lfads_torch_names);

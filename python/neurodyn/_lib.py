@@ -49,3 +49,13 @@ try:
 except OSError as e:  # pragma: no cover - depends on the installation
     raise ImportError('neurodyn: cannot load libneurodyn.so.0 (%s); build with make, or set LD_LIBRARY_PATH or '
                       'NEURODYN_LIB' % e)
+
+# OpenBLAS picks its kernels when it is loaded; on a CPU it does not recognise it runs generic ones, 4-5 times slower
+# (nd_blas_suggested_core). The CLI restarts itself with the better ones; a Python process cannot, so say how.
+_core = lib.nd_blas_suggested_core()
+if _core != ffi.NULL:
+    import warnings
+    _core = ffi.string(_core).decode()
+    warnings.warn('neurodyn: OpenBLAS runs its generic kernels on this CPU (matrix products 4-5 times slower than '
+                  'its %s kernels); start Python with OPENBLAS_CORETYPE=%s in the environment, e.g. after '
+                  'eval "$(neurodyn --blas-env)"' % (_core, _core), RuntimeWarning, stacklevel=2)

@@ -2,6 +2,7 @@
 #include "compare.h"
 #include "../core/mem.h"
 #include "../io/h5.h"
+#include "../io/h5x.h"
 #include "../io/svg.h"
 #include <lapacke.h>
 #include <math.h>
@@ -191,12 +192,14 @@ void nd_learn_compare_free(nd_learn_compare_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-static nd_status read_d(const char *path, const char *name, double **out, size_t *rows, size_t *cols, nd_error *err) {
+/* a rank-2 dataset of path, open as h (NULL when not an HDF5 file: every dataset is then missing) */
+static nd_status read_d(nd_h5r *h, const char *path, const char *name, double **out, size_t *rows, size_t *cols,
+                        nd_error *err) {
     float *a = NULL;
     int rank = 0;
-    size_t dims[ND_H5_MAX_RANK];
-    if (!nd_h5_exists(path, name)) return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': missing (a learn run's model.h5?)", path, name);
-    nd_status st = nd_h5_read_float(path, name, &a, &rank, dims, err);
+    size_t dims[ND_H5R_MAX_RANK];
+    if (!h || nd_h5r_kind(h, name) != ND_H5R_DATASET) return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': missing (a learn run's model.h5?)", path, name);
+    nd_status st = nd_h5r_read_float(h, name, &a, &rank, dims, err);
     if (st) return st;
     if (rank != 2) { nd_free(a); return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': expected rank 2, got %d", path, name, rank); }
     *rows = dims[0]; *cols = dims[1];
@@ -229,22 +232,25 @@ nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_
     if (n_runs < 1 || n_runs > ND_COMPARE_MAX_RUNS) return nd_fail(err, ND_ERR_ARG, "learn compare: 1..%d runs, got %d", ND_COMPARE_MAX_RUNS, n_runs);
     nd_status st = ND_OK;
     char path[ND_COMPARE_MAX_RUNS][4096];
+    nd_h5r *h[ND_COMPARE_MAX_RUNS] = {NULL};
     r->L = ND_MLP_MAX_LAYERS;
     for (int k = 0; k < n_runs && !st; k++) {
         snprintf(path[k], sizeof path[k], "%s/model.h5", runs[k]);
         FILE *t = fopen(path[k], "r");
         if (!t) { st = nd_fail(err, ND_ERR_IO, "%s: not found (a finished 'learn train' run?)", path[k]); break; }
         fclose(t);
+        nd_error oe;
+        if (nd_h5r_open(path[k], &h[k], &oe)) h[k] = NULL;
         size_t rows, cols;
         r->n_runs = k + 1;
-        if ((st = read_d(path[k], "curves", &r->curves[k], &rows, &cols, err))) break;
+        if ((st = read_d(h[k], path[k], "curves", &r->curves[k], &rows, &cols, err))) break;
         if (cols != 4) { st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset 'curves': %zu columns, expected 4", path[k], cols); break; }
         r->epochs[k] = (int)rows;
         int L = 0;
         char nm[64];
         for (;;) {
             snprintf(nm, sizeof nm, "layer%d_activity", L + 1);
-            if (L >= ND_MLP_MAX_LAYERS || !nd_h5_exists(path[k], nm)) break;
+            if (L >= ND_MLP_MAX_LAYERS || !h[k] || nd_h5r_kind(h[k], nm) != ND_H5R_DATASET) break;
             L++;
         }
         if (!L) { st = nd_fail(err, ND_ERR_FORMAT, "%s: no layer1_activity", path[k]); break; }
@@ -255,14 +261,14 @@ nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_
         double *ref = NULL;
         size_t rn = 0, rp = 0;
         snprintf(nm, sizeof nm, "layer%d_activity", l);
-        st = read_d(path[0], nm, &ref, &rn, &rp, err);
+        st = read_d(h[0], path[0], nm, &ref, &rn, &rp, err);
         for (int k = 0; k < n_runs && !st; k++) {
             double *A = NULL, *A0 = NULL;
             size_t n1, p1, n0, p0;
             snprintf(nm, sizeof nm, "layer%d_activity", l);
-            st = read_d(path[k], nm, &A, &n1, &p1, err);
+            st = read_d(h[k], path[k], nm, &A, &n1, &p1, err);
             snprintf(nm, sizeof nm, "layer%d_activity_init", l);
-            if (!st) st = read_d(path[k], nm, &A0, &n0, &p0, err);
+            if (!st) st = read_d(h[k], path[k], nm, &A0, &n0, &p0, err);
             if (!st && (n1 != rn || n0 != n1))
                 st = nd_fail(err, ND_ERR_ARG, "%s: layer %d activity of %zu examples, but %s has %zu: runs on different "
                              "tasks?", path[k], l, n1, path[0], rn);
@@ -272,10 +278,61 @@ nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_
         }
         free(ref);
     }
+    for (int k = 0; k < n_runs; k++) nd_h5r_close(h[k]);
     if (!st && svg_path) {
         plot_ud u = {r, runs};
         st = nd_svg_write(svg_path, plot, &u, err);
     }
     if (st) nd_learn_compare_free(r);
     return st;
+}
+
+/* ---------- learn gradients ---------- */
+void nd_learn_gradients_opts_default(nd_learn_gradients_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->samples = 200;
+    o->batch = 100;
+    o->sigma = 1e-3;
+}
+
+nd_status nd_learn_gradients_run(const char *run_dir, const nd_learn_gradients_opts *o, nd_learn_gradients_result *r,
+                                 nd_error *err) {
+    memset(r, 0, sizeof *r);
+    if (!o->rules)
+        for (int k = 0; k < ND_RULE_COUNT; k++) r->rules[r->n_rules++] = (nd_rule)k;
+    for (const char *p = o->rules; p && *p;) {
+        size_t n = strcspn(p, ",");
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), p);
+        int k = nd_rule_parse(name);
+        if (n && (k < 0 || r->n_rules >= ND_RULE_COUNT))
+            return nd_fail(err, ND_ERR_ARG, "--rules: %s rule '%s' (bp, fa, dfa, sign, np, wp)",
+                           k < 0 ? "unknown" : "too many:", name);
+        if (n) r->rules[r->n_rules++] = (nd_rule)k; /* empty entries ("bp,,fa", "bp,") are skipped */
+        p += n;
+        if (*p) p++;
+    }
+    if (!r->n_rules) return nd_fail(err, ND_ERR_ARG, "--rules is empty");
+    nd_status st = nd_learn_gradients(run_dir, r->rules, r->n_rules, o->samples, o->sigma, o->batch, r->s, &r->L, err);
+    if (!st && o->svg) st = nd_learn_gradients_svg(o->svg, r->rules, r->n_rules, r->s, r->L, err);
+    return st;
+}
+
+cJSON *nd_learn_gradients_json(const nd_learn_gradients_result *r) {
+    cJSON *root = cJSON_CreateObject(), *arr = root ? cJSON_AddArrayToObject(root, "estimates") : NULL;
+    if (!arr) { cJSON_Delete(root); return NULL; }
+    for (int k = 0; k < r->n_rules; k++)
+        for (int stage = 0; stage < 2; stage++) {
+            const nd_rule_stats *t = &r->s[2 * k + stage];
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "rule", nd_rule_name(r->rules[k]));
+            cJSON_AddStringToObject(e, "weights", stage ? "final" : "initial");
+            cJSON_AddNumberToObject(e, "angle_deg", t->angle_deg[r->L]);
+            cJSON_AddNumberToObject(e, "rel_norm", t->rel_norm[r->L]);
+            cJSON_AddNumberToObject(e, "variance", t->variance[r->L]);
+            cJSON *pl = cJSON_AddArrayToObject(e, "angle_deg_per_layer");
+            for (int l = 0; l < r->L; l++) cJSON_AddItemToArray(pl, cJSON_CreateNumber(t->angle_deg[l]));
+            cJSON_AddItemToArray(arr, e);
+        }
+    return root;
 }

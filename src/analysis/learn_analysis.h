@@ -4,6 +4,7 @@
 #ifndef ND_ANALYSIS_LEARN_ANALYSIS_H
 #define ND_ANALYSIS_LEARN_ANALYSIS_H
 #include "../models/learn_train.h"
+#include <cjson/cJSON.h>
 
 #define ND_TUNING_ORIENTS 36 /* 0, 5, ..., 175 degrees */
 
@@ -40,4 +41,25 @@ typedef struct {
 nd_status nd_learn_compare(const char *const *runs, int n_runs, const char *svg_path, nd_learn_compare_result *r,
                            nd_error *err);
 void nd_learn_compare_free(nd_learn_compare_result *r);
+
+/* `neurodyn learn gradients`: nd_learn_gradients for the rules named in a list, and the bias-variance plane. */
+typedef struct {
+    const char *rules;     /* comma-separated ("bp,fa,np,wp"; empty entries skipped); NULL: every rule */
+    int samples, batch;    /* perturbation samples per estimate; test examples per estimate */
+    double sigma;          /* perturbation SD of np and wp */
+    const char *svg;       /* nd_learn_gradients_svg into this file (NULL: none) */
+} nd_learn_gradients_opts;
+/* every rule, 200 samples, batch 100, sigma 1e-3, no SVG */
+void nd_learn_gradients_opts_default(nd_learn_gradients_opts *o);
+typedef struct {
+    int n_rules, L;                    /* L: the network's layers */
+    nd_rule rules[ND_RULE_COUNT];
+    nd_rule_stats s[2 * ND_RULE_COUNT]; /* [rule][stage]: stage 0 initial weights, 1 trained */
+} nd_learn_gradients_result;
+/* ND_ERR_ARG naming --rules for an unknown rule or an empty or too long list; else nd_learn_gradients' errors */
+nd_status nd_learn_gradients_run(const char *run_dir, const nd_learn_gradients_opts *o, nd_learn_gradients_result *r,
+                                 nd_error *err);
+/* {"estimates": [{rule, weights: initial|final, angle_deg, rel_norm, variance (whole network),
+ *  angle_deg_per_layer: [...]}, ...]} (caller: cJSON_Delete; NULL when out of memory) */
+cJSON *nd_learn_gradients_json(const nd_learn_gradients_result *r);
 #endif

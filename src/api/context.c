@@ -1,5 +1,6 @@
 /* Contexts, errors, version. */
 #include "api.h"
+#include "../core/blas.h"
 #include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,10 @@
 #endif
 
 ND_API const char *nd_version(void) { return ND_LIB_VERSION; }
+
+ND_API const char *nd_blas_core(void) { return nd_blas_corename(); }
+
+ND_API const char *nd_blas_suggested_core(void) { return nd_blas_better_core(); }
 
 ND_API int nd_version_number(void) {
     int a = 0, b = 0, c = 0;

@@ -4,6 +4,7 @@
 #include "../analysis/compare.h"
 #include "../core/mem.h"
 #include "../io/h5.h"
+#include "../io/h5x.h"
 #include "../io/nlb_submit.h"
 #include "../models/lfads_export.h"
 #include <math.h>
@@ -119,25 +120,27 @@ ND_API nd_status nd_data_neuron_ids(nd_context *ctx, const nd_data *data, int *i
                         Nr);
     for (int j = 0; j < Nr; j++) ids[j] = j;
     const char *path = data->synth ? "" : data->own.path;
-    if (!path[0] || !nd_h5_exists(path, "heldin_neurons")) return api_end(ctx, ND_OK);
+    nd_h5r *r = NULL;
+    if (!path[0] || nd_h5r_open(path, &r, &ctx->err) || nd_h5r_kind(r, "heldin_neurons") != ND_H5R_DATASET) {
+        nd_h5r_close(r);
+        return api_end(ctx, ND_OK);
+    }
     static const char *const names[2] = {"heldin_neurons", "heldout_neurons"};
     const int want[2] = {N, Nr - N};
-    for (int k = 0, off = 0; k < 2; off += want[k], k++) {
-        if (want[k] == 0 && !nd_h5_exists(path, names[k])) continue;
+    nd_status st = ND_OK;
+    for (int k = 0, off = 0; k < 2 && !st; off += want[k], k++) {
+        if (want[k] == 0 && nd_h5r_kind(r, names[k]) != ND_H5R_DATASET) continue;
         int *v = NULL, rank = 0;
-        size_t dims[ND_H5_MAX_RANK];
-        nd_status st = nd_h5_read_int(path, names[k], &v, &rank, dims, &ctx->err);
-        if (st) return api_end(ctx, st);
+        size_t dims[ND_H5R_MAX_RANK];
+        if ((st = nd_h5r_read_int(r, names[k], &v, &rank, dims, &ctx->err))) break;
         size_t n = rank == 0 ? 1 : dims[0];
-        if (rank > 1 || (int)n != want[k]) {
-            nd_free(v);
-            return api_fail(ctx, ND_ERR_FORMAT, "%s: dataset '%s': %zu ids for %d neurons", path, names[k], n,
-                            want[k]);
-        }
-        memcpy(ids + off, v, sizeof(int) * n);
+        if (rank > 1 || (int)n != want[k])
+            st = api_fail(ctx, ND_ERR_FORMAT, "%s: dataset '%s': %zu ids for %d neurons", path, names[k], n, want[k]);
+        else memcpy(ids + off, v, sizeof(int) * n);
         nd_free(v);
     }
-    return api_end(ctx, ND_OK);
+    nd_h5r_close(r);
+    return api_end(ctx, st);
 }
 
 ND_API nd_status nd_compare(nd_context *ctx, const float *x, const float *y, int n, int p, int q, const char *method,

@@ -8,6 +8,7 @@
 #include "../io/checkpoint.h"
 #include "../io/fingerprint.h"
 #include "../io/h5.h"
+#include "../io/h5x.h"
 #include "../io/svg.h"
 #include "../models/lfads_train.h"
 #include <math.h>
@@ -188,13 +189,14 @@ static void lf_out_free(lf_out *o) {
     memset(o, 0, sizeof *o);
 }
 
-/* read one optional 3-D float dataset of a file; 1 read, 0 absent */
-static int read3(const char *path, const char *name, float **a, size_t dims[3], nd_error *err, nd_status *st) {
+/* read one optional 3-D float dataset of an open file (r NULL: none); 1 read, 0 absent */
+static int read3(nd_h5r *r, const char *name, float **a, size_t dims[3], nd_error *err, nd_status *st) {
+    const char *path = nd_h5r_file(r);
     *a = NULL;
-    if (!nd_h5_exists(path, name)) return 0;
+    if (!r || nd_h5r_kind(r, name) != ND_H5R_DATASET) return 0;
     int rank = 0;
     size_t d[8] = {0};
-    if ((*st = nd_h5_read_float(path, name, a, &rank, d, err))) return 0;
+    if ((*st = nd_h5r_read_float(r, name, a, &rank, d, err))) return 0;
     if (rank != 3) {
         nd_free(*a);
         *a = NULL;
@@ -214,20 +216,22 @@ static nd_status lf_out_read(const char *path, const nd_lfads_data *d, lf_out *o
     nd_status st = ND_OK;
     struct stat sb;
     if (stat(path, &sb) != 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open (no such file)", path);
-    if (nd_h5_read_attr_string(path, "/", ND_DATA_FP_ATTR, fptxt, sizeof fptxt, NULL) == ND_OK) {
+    nd_h5r *r = NULL; /* NULL when not an HDF5 file: then nothing is found in it */
+    nd_error oe;
+    if (nd_h5r_open(path, &r, &oe)) r = NULL;
+    if (r && nd_h5r_read_attr_string(r, "/", ND_DATA_FP_ATTR, fptxt, sizeof fptxt, NULL) == ND_OK) {
         if ((st = nd_data_fp_parse(fptxt, &want, err)))
-            return nd_fail(err, st, "%s: attribute '%s': %s", path, ND_DATA_FP_ATTR, err->msg);
-        if ((st = nd_data_fp_of(d, &have, err))) return st;
-        if (nd_data_fp_differs(&want, &have, 0, what, sizeof what))
-            return nd_fail(err, ND_ERR_ARG, "%s was not made from %s (it was made from %s): %s differ", path, d->path,
-                           want.file, what);
+            st = nd_fail(err, st, "%s: attribute '%s': %s", path, ND_DATA_FP_ATTR, err->msg);
+        else if (!(st = nd_data_fp_of(d, &have, err)) && nd_data_fp_differs(&want, &have, 0, what, sizeof what))
+            st = nd_fail(err, ND_ERR_ARG, "%s was not made from %s (it was made from %s): %s differ", path, d->path,
+                         want.file, what);
     }
     static const char *names[3] = {"train_output_params", "valid_output_params", "test_output_params"};
     const int Tr = d->Tr > 0 ? d->Tr : d->T, Nr = d->Nr > 0 ? d->Nr : d->N;
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < 3 && !st; k++) {
         size_t dims[3];
         float *a;
-        if (read3(path, names[k], &a, dims, err, &st)) {
+        if (read3(r, names[k], &a, dims, err, &st)) {
             o->own[k] = a;
             o->rates[k] = a;
             const int n = d->split[k].n;
@@ -242,9 +246,10 @@ static nd_status lf_out_read(const char *path, const nd_lfads_data *d, lf_out *o
     if (!st && need_valid && !o->rates[1])
         st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset 'valid_output_params': missing", path);
     float *a;
-    if (!st && read3(path, "valid_factors", &a, o->fdims, err, &st)) o->own[3] = a, o->factors = a;
-    if (!st && read3(path, "valid_co_means", &a, o->codims, err, &st)) o->own[4] = a, o->co = a;
-    if (!st && read3(path, "valid_gen_states", &a, o->gdims, err, &st)) o->own[5] = a, o->gen = a;
+    if (!st && read3(r, "valid_factors", &a, o->fdims, err, &st)) o->own[3] = a, o->factors = a;
+    if (!st && read3(r, "valid_co_means", &a, o->codims, err, &st)) o->own[4] = a, o->co = a;
+    if (!st && read3(r, "valid_gen_states", &a, o->gdims, err, &st)) o->own[5] = a, o->gen = a;
+    nd_h5r_close(r);
     if (st) lf_out_free(o);
     return st;
 }

@@ -291,3 +291,85 @@ nd_status nd_tcn_sweep_compare(const char *const *dirs, int n, const char *out_d
     free(c);
     return st;
 }
+
+/* ---------- the neuron commands' calls ---------- */
+nd_status nd_tcn_evaluate_file(const char *run, const char *data, double max_fpr, nd_tcn_scores *s, nd_error *err) {
+    memset(s, 0, sizeof *s);
+    nd_tcn_run r;
+    nd_neuron_data d;
+    nd_status st = nd_tcn_run_load(run, &r, err);
+    if (st) return st;
+    st = nd_neuron_data_read(data, &d, err); /* its errors name the file */
+    if (!st) {
+        st = nd_tcn_evaluate(&r, &d, max_fpr, s, err);
+        if (st) nd_fail_prefix(err, st, data);
+        nd_neuron_data_free(&d);
+    }
+    nd_tcn_run_free(&r);
+    return st;
+}
+
+cJSON *nd_tcn_scores_json(const nd_tcn_scores *s) {
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    cJSON_AddNumberToObject(o, "spike_auc", s->auc);
+    cJSON_AddNumberToObject(o, "tpr_at_fpr", s->tpr_at_fpr);
+    cJSON_AddNumberToObject(o, "fpr", s->fpr);
+    cJSON_AddNumberToObject(o, "voltage_explained_variance", s->v_ev);
+    cJSON_AddNumberToObject(o, "voltage_rmse_mv", s->v_rmse);
+    cJSON_AddNumberToObject(o, "voltage_mae_mv", s->v_mae);
+    cJSON_AddNumberToObject(o, "simulations", s->sims);
+    cJSON_AddNumberToObject(o, "bins", (double)s->bins);
+    return o;
+}
+
+void nd_tcn_sweep_opts_default(nd_tcn_sweep_opts *o) {
+    memset(o, 0, sizeof *o);
+    nd_tcn_fit_opts_default(&o->fit);
+    static const int depths[] = {1, 2, 3, 5, 7}, widths[] = {32, 128};
+    o->n_depths = 5;
+    memcpy(o->depths, depths, sizeof depths);
+    o->n_widths = 2;
+    memcpy(o->widths, widths, sizeof widths);
+}
+
+/* "1,2,3" -> v[0..*n); ND_ERR_ARG naming opt */
+static nd_status int_list(const char *opt, const char *s, int lo, int hi, int *v, int *n, nd_error *err) {
+    *n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (end == p || errno || x < lo || x > hi || *n >= ND_TCN_SWEEP_MAX || (*end && *end != ','))
+            return nd_fail(err, ND_ERR_ARG, "%s '%s': expected up to %d comma-separated integers in %d..%d", opt, s,
+                           ND_TCN_SWEEP_MAX, lo, hi);
+        v[(*n)++] = (int)x;
+        p = *end ? end + 1 : end;
+    }
+    return *n ? ND_OK : nd_fail(err, ND_ERR_ARG, "%s is empty", opt);
+}
+
+nd_status nd_tcn_sweep_set_lists(nd_tcn_sweep_opts *o, const char *depths, const char *widths, nd_error *err) {
+    int d[ND_TCN_SWEEP_MAX], w[ND_TCN_SWEEP_MAX], nd = 0, nw = 0;
+    nd_status st = depths ? int_list("--depths", depths, 1, ND_TCN_MAX_DEPTH, d, &nd, err) : ND_OK;
+    if (!st && widths) st = int_list("--widths", widths, 1, 4096, w, &nw, err);
+    if (st) return st;
+    if (depths) { memcpy(o->depths, d, sizeof d); o->n_depths = nd; }
+    if (widths) { memcpy(o->widths, w, sizeof w); o->n_widths = nw; }
+    return ND_OK;
+}
+
+nd_status nd_tcn_sweep_files(const char *train_path, const char *test_path, const nd_tcn_sweep_opts *o,
+                             nd_tcn_sweep_row **rows, nd_error *err) {
+    *rows = NULL;
+    nd_neuron_data tr, te;
+    nd_status st = nd_neuron_data_read(train_path, &tr, err);
+    if (st) return st;
+    st = nd_neuron_data_read(test_path, &te, err);
+    if (!st) {
+        st = nd_tcn_sweep(&tr, train_path, &te, o, rows, err);
+        nd_neuron_data_free(&te);
+    }
+    nd_neuron_data_free(&tr);
+    return st;
+}

@@ -2,6 +2,7 @@
 #ifndef ND_EVAL_NEURON_EVAL_H
 #define ND_EVAL_NEURON_EVAL_H
 #include "../models/tcn_train.h"
+#include <cjson/cJSON.h>
 
 typedef struct {
     double auc, tpr_at_fpr, fpr, v_ev, v_rmse, v_mae;
@@ -10,6 +11,12 @@ typedef struct {
 /* scores on every simulation of d, first 500 ms of each left out; voltage against the truth clipped at -55 mV */
 nd_status nd_tcn_evaluate(const nd_tcn_run *r, const nd_neuron_data *d, double max_fpr, nd_tcn_scores *s,
                           nd_error *err);
+/* `neurodyn neuron eval`: loads RUN (a run directory or checkpoint), reads the sims file `data` and scores; every
+ * error names the run or the data file */
+nd_status nd_tcn_evaluate_file(const char *run, const char *data, double max_fpr, nd_tcn_scores *s, nd_error *err);
+/* the scores as JSON: spike_auc, tpr_at_fpr, fpr, voltage_explained_variance, voltage_rmse_mv, voltage_mae_mv,
+ * simulations, bins (caller: cJSON_Delete; NULL when out of memory) */
+cJSON *nd_tcn_scores_json(const nd_tcn_scores *s);
 
 /* Accuracy vs complexity: one network per (depth, width), fitted on train and scored on test. Each network's
  * run is OUT/dD_wW (a finished one is reused, an interrupted one resumed); OUT/sweep.tsv and sweep.json hold
@@ -23,9 +30,18 @@ typedef struct {
                              * (kernel - 1)), so that depth is compared at equal temporal extent; 0: fit's */
 } nd_tcn_sweep_opts;
 typedef struct { int depth, width, receptive_field_ms; size_t params; nd_tcn_scores test; double seconds; } nd_tcn_sweep_row;
+/* depths 1,2,3,5,7, widths 32,128, fit: nd_tcn_fit_opts_default, no fixed receptive field, out_dir NULL */
+void nd_tcn_sweep_opts_default(nd_tcn_sweep_opts *o);
+/* depths and widths from comma-separated lists ("1,2,3,5,7"; NULL: keep o's); ND_ERR_ARG naming --depths or
+ * --widths for an empty list, more than ND_TCN_SWEEP_MAX entries or one out of range (depth 1..ND_TCN_MAX_DEPTH,
+ * width 1..4096); o is unchanged then */
+nd_status nd_tcn_sweep_set_lists(nd_tcn_sweep_opts *o, const char *depths, const char *widths, nd_error *err);
 /* rows: n_depths x n_widths entries (malloc'd, caller frees) */
 nd_status nd_tcn_sweep(const nd_neuron_data *train, const char *train_path, const nd_neuron_data *test,
                        const nd_tcn_sweep_opts *o, nd_tcn_sweep_row **rows, nd_error *err);
+/* `neurodyn neuron sweep`: reads the training and test sims files, then nd_tcn_sweep */
+nd_status nd_tcn_sweep_files(const char *train_path, const char *test_path, const nd_tcn_sweep_opts *o,
+                             nd_tcn_sweep_row **rows, nd_error *err);
 
 /* Several sweeps (e.g. one per cell) in one figure: reads DIR/sweep.json of each of the n sweep directories and
  * writes OUT/compare.tsv (cell, depth, width, scores) and OUT/auc_vs_depth.svg, OUT/ev_vs_depth.svg with one curve

@@ -7,6 +7,7 @@
 #include "../core/smooth.h"
 #include "../io/fingerprint.h"
 #include "../io/h5.h"
+#include "../io/h5x.h"
 #include "../nn/recon.h"
 #include <math.h>
 #include <stdio.h>
@@ -351,19 +352,20 @@ typedef struct {
     int rank;
 } arr;
 
-/* an optional dataset: ND_OK (x->a NULL when absent) or the read error */
-static nd_status read_opt(const char *path, const char *name, arr *x, nd_error *err) {
+/* an optional dataset of an open file (r NULL: none): ND_OK (x->a NULL when absent) or the read error */
+static nd_status read_opt(nd_h5r *r, const char *name, arr *x, nd_error *err) {
     memset(x, 0, sizeof *x);
-    if (!nd_h5_exists(path, name)) return ND_OK;
-    return nd_h5_read_float(path, name, &x->a, &x->rank, x->dims, err);
+    if (!r || nd_h5r_kind(r, name) != ND_H5R_DATASET) return ND_OK;
+    return nd_h5r_read_float(r, name, &x->a, &x->rank, x->dims, err);
 }
 
 /* {split}_{what} with shape (n, Tr, Nr[, P]): ND_OK (absent: NULL) or ND_ERR_FORMAT naming the dataset */
-static nd_status read_split(const char *out, const char *split, const char *what, int n, int Tr, int Nr, int P, arr *x,
+static nd_status read_split(nd_h5r *ro, const char *split, const char *what, int n, int Tr, int Nr, int P, arr *x,
                             nd_error *err) {
+    const char *out = nd_h5r_file(ro);
     char name[64];
     snprintf(name, sizeof name, "%s_%s", split, what);
-    nd_status st = read_opt(out, name, x, err);
+    nd_status st = read_opt(ro, name, x, err);
     if (st || !x->a) return st;
     int rank = P ? 4 : 3;
     if (x->rank != rank || (int)x->dims[0] != n || (int)x->dims[1] != Tr || (int)x->dims[2] != Nr ||
@@ -377,11 +379,12 @@ static nd_status read_split(const char *out, const char *split, const char *what
 }
 
 /* the outputs must come from these data (when they say which) */
-static nd_status check_fp(const char *out, const char *data, const nd_lfads_data *d, int allow, nd_eval_result *r,
+static nd_status check_fp(nd_h5r *ro, const char *data, const nd_lfads_data *d, int allow, nd_eval_result *r,
                           nd_error *err) {
+    const char *out = nd_h5r_file(ro);
     char txt[1024], what[512];
     nd_data_fp want, have;
-    if (nd_h5_read_attr_string(out, "/", ND_DATA_FP_ATTR, txt, sizeof txt, NULL) != ND_OK) return ND_OK;
+    if (nd_h5r_read_attr_string(ro, "/", ND_DATA_FP_ATTR, txt, sizeof txt, NULL) != ND_OK) return ND_OK;
     nd_status st = nd_data_fp_parse(txt, &want, err);
     if (st) {
         char pre[1200];
@@ -403,47 +406,56 @@ nd_status nd_eval_file(const char *out, const char *data, const nd_eval_opts *o_
     memset(r, 0, sizeof *r);
     nd_status st = nd_h5_check_file(out, err);
     if (st) return st;
+    nd_h5r *ro = NULL, *rd = NULL; /* the outputs; the data (best effort: its reads below are optional) */
+    if ((st = nd_h5r_open(out, &ro, err))) return st;
     nd_eval_opts o = *o_in;
     nd_eval_inputs in;
     memset(&in, 0, sizeof in);
     double split_seed = 0, vf = 0.2;
-    nd_h5_read_attr_double(out, "/", "split_seed", &split_seed, NULL);
-    nd_h5_read_attr_double(out, "/", "valid_fraction", &vf, NULL);
+    nd_h5r_read_attr_double(ro, "/", "split_seed", &split_seed, NULL);
+    nd_h5r_read_attr_double(ro, "/", "valid_fraction", &vf, NULL);
     /* the reconstruction model of the outputs (attribute absent: Poisson rates) */
     char recon_name[32] = "poisson";
-    if (nd_h5_read_attr_string(out, "/", "recon", recon_name, sizeof recon_name, NULL) != ND_OK)
+    if (nd_h5r_read_attr_string(ro, "/", "recon", recon_name, sizeof recon_name, NULL) != ND_OK)
         snprintf(recon_name, sizeof recon_name, "poisson");
-    if ((in.recon = nd_recon_parse(recon_name)) < 0)
+    if ((in.recon = nd_recon_parse(recon_name)) < 0) {
+        nd_h5r_close(ro);
         return nd_fail(err, ND_ERR_FORMAT, "%s: attribute 'recon': '%s' is not poisson, gaussian, gamma or zig", out,
                        recon_name);
-    nd_h5_read_attr_double(out, "/", "zig_loc", &in.zig_loc, NULL);
-    if (o.bin_ms <= 0 && nd_h5_read_attr_double(data, "/", "bin_ms", &o.bin_ms, NULL) != ND_OK) o.bin_ms = 20;
+    }
+    nd_h5r_read_attr_double(ro, "/", "zig_loc", &in.zig_loc, NULL);
+    nd_error e2;
+    if (nd_h5r_open(data, &rd, &e2)) rd = NULL;
+    if (o.bin_ms <= 0 && (!rd || nd_h5r_read_attr_double(rd, "/", "bin_ms", &o.bin_ms, NULL) != ND_OK)) o.bin_ms = 20;
     if (!(o.bin_ms > 0) || !isfinite(o.bin_ms)) o.bin_ms = 20;
-    nd_h5_read_attr_double(data, "/", "behavior_lag_ms", &in.file_lag_ms, NULL);
+    if (rd) nd_h5r_read_attr_double(rd, "/", "behavior_lag_ms", &in.file_lag_ms, NULL);
     if (!isfinite(in.file_lag_ms)) in.file_lag_ms = 0;
     int values = in.recon == ND_RECON_POISSON ? ND_DATA_COUNTS : in.recon == ND_RECON_GAUSSIAN ? ND_DATA_REAL
                                                                                                 : ND_DATA_NONNEG;
     nd_lfads_data d;
-    if ((st = nd_lfads_data_read_values(data, (uint64_t)split_seed, vf, values, &d, err))) return st;
+    if ((st = nd_lfads_data_read_values(data, (uint64_t)split_seed, vf, values, &d, err))) {
+        nd_h5r_close(ro);
+        nd_h5r_close(rd);
+        return st;
+    }
     arr rt = {0}, rv = {0}, rs = {0}, pv = {0}, ps = {0}, f0 = {0}, f1 = {0}, l0 = {0}, l1 = {0}, u = {0}, co = {0};
     const int Tr = d.Tr, Nr = d.Nr, P = in.recon == ND_RECON_POISSON ? 0 : nd_recon_nparams(in.recon);
-    if ((st = check_fp(out, data, &d, o.allow_mismatch, r, err))) goto done;
+    if ((st = check_fp(ro, data, &d, o.allow_mismatch, r, err))) goto done;
     char note[sizeof r->note];
     memcpy(note, r->note, sizeof note);
     const int ntr = d.split[ND_TRAIN].n, nva = d.split[ND_VALID].n, nte = d.split[ND_TEST].n;
-    if ((st = read_split(out, "valid", "output_params", nva, Tr, Nr, 0, &rv, err))) goto done;
+    if ((st = read_split(ro, "valid", "output_params", nva, Tr, Nr, 0, &rv, err))) goto done;
     if (!rv.a) { st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset 'valid_output_params': missing", out); goto done; }
-    if ((st = read_split(out, "train", "output_params", ntr, Tr, Nr, 0, &rt, err))) goto done;
-    if (nte > 0 && d.split[ND_TEST].recon && (st = read_split(out, "test", "output_params", nte, Tr, Nr, 0, &rs, err)))
+    if ((st = read_split(ro, "train", "output_params", ntr, Tr, Nr, 0, &rt, err))) goto done;
+    if (nte > 0 && d.split[ND_TEST].recon && (st = read_split(ro, "test", "output_params", nte, Tr, Nr, 0, &rs, err)))
         goto done;
-    if (P && (st = read_split(out, "valid", "recon_params", nva, Tr, Nr, P, &pv, err))) goto done;
-    if (P && rs.a && (st = read_split(out, "test", "recon_params", nte, Tr, Nr, P, &ps, err))) goto done;
+    if (P && (st = read_split(ro, "valid", "recon_params", nva, Tr, Nr, P, &pv, err))) goto done;
+    if (P && rs.a && (st = read_split(ro, "test", "recon_params", nte, Tr, Nr, P, &ps, err))) goto done;
     in.rates[0] = rt.a, in.rates[1] = rv.a, in.rates[2] = rs.a;
     in.params[0] = pv.a, in.params[1] = ps.a;
     /* latent recovery and input pulses: best effort (absent or unreadable: not computed) */
-    nd_error e2;
-    if (!read_opt(out, "train_factors", &f0, &e2) && !read_opt(out, "valid_factors", &f1, &e2) &&
-        !read_opt(data, "train_latents", &l0, &e2) && !read_opt(data, "valid_latents", &l1, &e2) && f0.a && f1.a &&
+    if (!read_opt(ro, "train_factors", &f0, &e2) && !read_opt(ro, "valid_factors", &f1, &e2) &&
+        !read_opt(rd, "train_latents", &l0, &e2) && !read_opt(rd, "valid_latents", &l1, &e2) && f0.a && f1.a &&
         l0.a && l1.a && f0.rank == 3 && f1.rank == 3 && l0.rank == 3 && l1.rank == 3 && f0.dims[2] == f1.dims[2] &&
         l0.dims[2] == l1.dims[2]) {
         in.factors[0] = f0.a, in.factors[1] = f1.a, in.latents[0] = l0.a, in.latents[1] = l1.a;
@@ -451,7 +463,7 @@ nd_status nd_eval_file(const char *out, const char *data, const nd_eval_opts *o_
         in.lat_rows[0] = l0.dims[0] * l0.dims[1], in.lat_rows[1] = l1.dims[0] * l1.dims[1];
         in.F = (int)f0.dims[2], in.L = (int)l0.dims[2];
     }
-    if (!read_opt(data, "valid_inputs", &u, &e2) && !read_opt(out, "valid_co_means", &co, &e2) && u.a && co.a &&
+    if (!read_opt(rd, "valid_inputs", &u, &e2) && !read_opt(ro, "valid_co_means", &co, &e2) && u.a && co.a &&
         u.rank == 3 && co.rank == 3 && (int)u.dims[0] == nva && (int)co.dims[0] == nva &&
         (int)u.dims[1] == Tr && (int)co.dims[1] == Tr) {
         in.inputs = u.a, in.co_means = co.a, in.U = (int)u.dims[2], in.K = (int)co.dims[2];
@@ -462,5 +474,7 @@ done:
     nd_free(rt.a); nd_free(rv.a); nd_free(rs.a); nd_free(pv.a); nd_free(ps.a);
     nd_free(f0.a); nd_free(f1.a); nd_free(l0.a); nd_free(l1.a); nd_free(u.a); nd_free(co.a);
     nd_lfads_data_free(&d);
+    nd_h5r_close(ro);
+    nd_h5r_close(rd);
     return st;
 }

@@ -1,17 +1,13 @@
 #include "h5_quiet.h"
 #include "h5.h"
-#include "h5_guard.h"
+#include "h5x.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <hdf5.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-#include "../core/mem.h"
 
 
 static char *dup_str(const char *s, const char *suffix) {
@@ -289,316 +285,64 @@ nd_status nd_h5_write_attr_string(nd_h5file *f, const char *obj, const char *att
     return st;
 }
 
-/* ==================================== reader ==================================== */
-static nd_status check_file_quiet(const char *path, nd_error *err) {
+/* ==================================== reader ====================================
+ * Thin wrappers: open an nd_h5r, read through it, close (h5x.c has the one implementation). */
+_Static_assert(ND_H5_MAX_RANK == ND_H5R_MAX_RANK, "h5.h and h5x.h ranks differ");
+
+nd_status nd_h5_check_file(const char *path, nd_error *err) { return nd_h5r_check_file(path, err); }
+
+/* the checks the path-based readers make before opening, in their order */
+static nd_status open_for(const char *path, const char *name, nd_h5r **r, nd_error *err) {
+    *r = NULL;
+    if (!name || !*name) return nd_fail(err, ND_ERR_ARG, "%s: empty dataset name", path ? path : "?");
     if (!path || !*path) return nd_fail(err, ND_ERR_ARG, "HDF5 read: empty file name");
-    struct stat sb;
-    if (stat(path, &sb) != 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    if (S_ISDIR(sb.st_mode)) return nd_fail(err, ND_ERR_IO, "%s: cannot open: is a directory", path);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return nd_fail(err, ND_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    fclose(fp);
-#if H5_VERSION_GE(1, 12, 0)
-    htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
-#else
-    htri_t is_h5 = H5Fis_hdf5(path);
-#endif
-    if (is_h5 <= 0) return nd_fail(err, ND_ERR_FORMAT, "%s: not an HDF5 file", path);
-    return ND_OK;
-}
-
-nd_status nd_h5_check_file(const char *path, nd_error *err) {
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    nd_status st = check_file_quiet(path, err);
-    nd_h5_quiet_off(&q);
-    return st;
-}
-
-/* quiet must be on */
-static nd_status open_file(const char *path, hid_t *fid, nd_error *err) {
-    *fid = H5I_INVALID_HID;
-    nd_status st = check_file_quiet(path, err);
-    if (st) return st;
-    *fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    if (*fid < 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open as HDF5 (corrupt, truncated or locked?)", path);
-    return ND_OK;
-}
-
-/* 1 if every prefix of name is a link (avoids H5Lexists failing on a missing intermediate group) */
-static int link_exists(hid_t fid, const char *name) {
-    char buf[1024];
-    size_t n = strlen(name);
-    if (n == 0 || n >= sizeof buf) return 0;
-    memcpy(buf, name, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (i == n || buf[i] == '/') {
-            char c = buf[i];
-            buf[i] = 0;
-            int ok = H5Lexists(fid, buf, H5P_DEFAULT) > 0;
-            buf[i] = c;
-            if (!ok) return 0;
-        }
-    }
-    return 1;
+    return nd_h5r_open(path, r, err);
 }
 
 int nd_h5_exists(const char *path, const char *name) {
-    if (!path || !name || !*name) return 0;
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    int found = 0;
-    hid_t fid = H5I_INVALID_HID;
-    nd_error e;
-    if (open_file(path, &fid, &e) == ND_OK && link_exists(fid, name)) {
-        hid_t ds = H5Dopen2(fid, name, H5P_DEFAULT);
-        if (ds >= 0) {
-            found = 1;
-            H5Dclose(ds);
-        }
-    }
-    if (fid >= 0) H5Fclose(fid);
-    nd_h5_quiet_off(&q);
+    nd_h5r *r;
+    int found = open_for(path, name, &r, NULL) == ND_OK && nd_h5r_kind(r, name) == ND_H5R_DATASET;
+    nd_h5r_close(r);
     return found;
 }
 
 nd_status nd_h5_dims(const char *path, const char *name, int *rank, size_t dims[ND_H5_MAX_RANK], nd_error *err) {
     *rank = 0;
-    if (!name || !*name) return nd_fail(err, ND_ERR_ARG, "%s: empty dataset name", path ? path : "?");
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    hid_t fid, ds = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    nd_status st = open_file(path, &fid, err);
-    if (st) {
-        nd_h5_quiet_off(&q);
-        return st;
-    }
-    if (!link_exists(fid, name)) st = nd_fail(err, ND_ERR_FORMAT, "%s: no dataset '%s'", path, name);
-    else if ((ds = H5Dopen2(fid, name, H5P_DEFAULT)) < 0)
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: '%s' is not a dataset (a group?)", path, name);
-    else if ((space = H5Dget_space(ds)) < 0)
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': cannot read its shape", path, name);
-    else {
-        int r = H5Sget_simple_extent_ndims(space);
-        if (r < 0 || r > ND_H5_MAX_RANK)
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': rank %d not supported (max %d)", path, name, r,
-                         ND_H5_MAX_RANK);
-        else {
-            hsize_t hd[ND_H5_MAX_RANK];
-            if (r > 0) H5Sget_simple_extent_dims(space, hd, NULL);
-            for (int i = 0; i < r; i++) dims[i] = (size_t)hd[i];
-            *rank = r;
-        }
-    }
-    if (space >= 0) H5Sclose(space);
-    if (ds >= 0) H5Dclose(ds);
-    H5Fclose(fid);
-    nd_h5_quiet_off(&q);
-    return st;
-}
-
-static const char *class_name(H5T_class_t c) {
-    switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_STRING: return "string";
-    case H5T_BITFIELD: return "bitfield";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_COMPOUND: return "compound";
-    case H5T_REFERENCE: return "reference";
-    case H5T_ENUM: return "enum (e.g. boolean)";
-    case H5T_VLEN: return "variable-length";
-    case H5T_ARRAY: return "array";
-    default: return "unknown";
-    }
-}
-
-/* Read dataset `name` as memtype (elsize bytes). *cls receives the stored class. Quiet must be on. */
-static nd_status read_dataset(const char *path, const char *name, hid_t memtype, size_t elsize, void **data,
-                              int *rank, size_t dims[ND_H5_MAX_RANK], H5T_class_t *cls, nd_error *err) {
-    *data = NULL;
-    *rank = 0;
-    if (!name || !*name) return nd_fail(err, ND_ERR_ARG, "%s: empty dataset name", path ? path : "?");
-    hid_t fid, ds = H5I_INVALID_HID, type = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    nd_status st = open_file(path, &fid, err);
-    if (st) return st;
-    void *buf = NULL;
-    if (!link_exists(fid, name)) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: no dataset '%s'", path, name);
-        goto done;
-    }
-    ds = H5Dopen2(fid, name, H5P_DEFAULT);
-    if (ds < 0) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: '%s' is not a dataset (a group?)", path, name);
-        goto done;
-    }
-    type = H5Dget_type(ds);
-    *cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
-    if (*cls != H5T_INTEGER && *cls != H5T_FLOAT) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': type %s is not numeric", path, name, class_name(*cls));
-        goto done;
-    }
-    space = H5Dget_space(ds);
-    if (space < 0 || H5Sget_simple_extent_type(space) == H5S_NULL) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': has no dataspace (empty)", path, name);
-        goto done;
-    }
-    int r = H5Sget_simple_extent_ndims(space);
-    if (r < 0 || r > ND_H5_MAX_RANK) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': rank %d not supported (max %d)", path, name, r,
-                     ND_H5_MAX_RANK);
-        goto done;
-    }
-    hsize_t hd[ND_H5_MAX_RANK];
-    if (r > 0) H5Sget_simple_extent_dims(space, hd, NULL);
-    size_t numel = 1;
-    for (int i = 0; i < r; i++) {
-        if (hd[i] != 0 && numel > SIZE_MAX / elsize / hd[i]) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': too large", path, name);
-            goto done;
-        }
-        numel *= (size_t)hd[i];
-        dims[i] = (size_t)hd[i];
-    }
-    char why[256];
-    if (nd_h5_check_read(ds, numel, elsize, why, sizeof why)) { /* before allocating: see h5_guard.h */
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': %s", path, name, why);
-        goto done;
-    }
-    buf = nd_alloc(numel * elsize);
-    if (!buf) {
-        st = nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory (%zu elements)", path, name, numel);
-        goto done;
-    }
-    if (numel > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': read failed (corrupt file or unavailable filter)",
-                     path, name);
-        goto done;
-    }
-    *rank = r;
-    *data = buf;
-    buf = NULL;
-done:
-    nd_free(buf);
-    if (space >= 0) H5Sclose(space);
-    if (type >= 0) H5Tclose(type);
-    if (ds >= 0) H5Dclose(ds);
-    H5Fclose(fid);
+    nd_h5r *r;
+    nd_status st = open_for(path, name, &r, err);
+    if (!st) st = nd_h5r_dims(r, name, rank, dims, err);
+    nd_h5r_close(r);
     return st;
 }
 
 nd_status nd_h5_read_float(const char *path, const char *name, float **data, int *rank,
                            size_t dims[ND_H5_MAX_RANK], nd_error *err) {
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    H5T_class_t cls;
-    void *buf;
-    nd_status st = read_dataset(path, name, H5T_NATIVE_FLOAT, sizeof(float), &buf, rank, dims, &cls, err);
-    nd_h5_quiet_off(&q);
-    *data = buf;
+    *data = NULL;
+    *rank = 0;
+    nd_h5r *r;
+    nd_status st = open_for(path, name, &r, err);
+    if (!st) st = nd_h5r_read_float(r, name, data, rank, dims, err);
+    nd_h5r_close(r);
     return st;
-}
-
-static size_t numel_of(int rank, const size_t *dims) {
-    size_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
-    return n;
 }
 
 nd_status nd_h5_read_int(const char *path, const char *name, int **data, int *rank, size_t dims[ND_H5_MAX_RANK],
                          nd_error *err) {
     *data = NULL;
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    H5T_class_t cls = H5T_NO_CLASS;
-    void *buf = NULL;
-    /* integers via long long (HDF5 clips silently on overflow, so range-check ourselves); floats via double */
-    nd_status st = read_dataset(path, name, H5T_NATIVE_LLONG, sizeof(long long), &buf, rank, dims, &cls, err);
-    if (st == ND_OK && cls == H5T_FLOAT) {
-        nd_free(buf);
-        buf = NULL;
-        st = read_dataset(path, name, H5T_NATIVE_DOUBLE, sizeof(double), &buf, rank, dims, &cls, err);
-    }
-    nd_h5_quiet_off(&q);
-    if (st) return st;
-    size_t n = numel_of(*rank, dims);
-    int *out = nd_alloc(n * sizeof(int));
-    if (!out) {
-        nd_free(buf);
-        return nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory", path, name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        double v;
-        int ok;
-        if (cls == H5T_FLOAT) {
-            v = ((const double *)buf)[i];
-            ok = isfinite(v) && v == floor(v) && v >= INT_MIN && v <= INT_MAX;
-        } else {
-            long long w = ((const long long *)buf)[i];
-            v = (double)w;
-            ok = w >= INT_MIN && w <= INT_MAX;
-        }
-        if (!ok) {
-            nd_free(buf);
-            nd_free(out);
-            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': element %zu = %g is not an integer in int range",
-                           path, name, i, v);
-        }
-        out[i] = (int)v;
-    }
-    nd_free(buf);
-    *data = out;
-    return ND_OK;
-}
-
-/* quiet must be on; opens the attribute, *fid and *a returned open */
-static nd_status open_attr(const char *path, const char *obj, const char *attr, hid_t *fid, hid_t *a,
-                           nd_error *err) {
-    *a = H5I_INVALID_HID;
-    nd_status st = open_file(path, fid, err);
-    if (st) return st;
-    if (!obj || !attr || (strcmp(obj, "/") != 0 && !link_exists(*fid, obj)))
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: no object '%s'", path, obj ? obj : "(null)");
-    else if (H5Aexists_by_name(*fid, obj, attr, H5P_DEFAULT) <= 0)
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s' has no attribute '%s'", path, obj, attr);
-    else if ((*a = H5Aopen_by_name(*fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT)) < 0)
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': cannot open attribute '%s'", path, obj, attr);
-    if (st) {
-        H5Fclose(*fid);
-        *fid = H5I_INVALID_HID;
-    }
+    *rank = 0;
+    nd_h5r *r;
+    nd_status st = open_for(path, name, &r, err);
+    if (!st) st = nd_h5r_read_int(r, name, data, rank, dims, err);
+    nd_h5r_close(r);
     return st;
 }
 
 nd_status nd_h5_read_attr_double(const char *path, const char *obj, const char *attr, double *value,
                                  nd_error *err) {
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    hid_t fid, a, type = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    nd_status st = open_attr(path, obj, attr, &fid, &a, err);
-    if (st) {
-        nd_h5_quiet_off(&q);
-        return st;
-    }
-    char why[256];
-    type = H5Aget_type(a);
-    H5T_class_t cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
-    space = H5Aget_space(a);
-    if (cls != H5T_INTEGER && cls != H5T_FLOAT)
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': type %s is not numeric", path, obj,
-                     attr, class_name(cls));
-    else if (space < 0 || H5Sget_simple_extent_npoints(space) != 1)
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a single number", path, obj,
-                     attr);
-    else if (nd_h5_check_type(type, why, sizeof why))
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': %s", path, obj, attr, why);
-    else if (H5Aread(a, H5T_NATIVE_DOUBLE, value) < 0)
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': read failed", path, obj, attr);
-    if (space >= 0) H5Sclose(space);
-    if (type >= 0) H5Tclose(type);
-    H5Aclose(a);
-    H5Fclose(fid);
-    nd_h5_quiet_off(&q);
+    nd_h5r *r;
+    nd_status st = open_for(path, "/", &r, err);
+    if (!st) st = nd_h5r_read_attr_double(r, obj, attr, value, err);
+    nd_h5r_close(r);
     return st;
 }
 
@@ -606,50 +350,9 @@ nd_status nd_h5_read_attr_string(const char *path, const char *obj, const char *
                                  nd_error *err) {
     if (!buf || cap == 0) return nd_fail(err, ND_ERR_ARG, "nd_h5_read_attr_string: no buffer");
     buf[0] = 0;
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    hid_t fid, a, type = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    nd_status st = open_attr(path, obj, attr, &fid, &a, err);
-    if (st) {
-        nd_h5_quiet_off(&q);
-        return st;
-    }
-    type = H5Aget_type(a);
-    hid_t space = H5Aget_space(a);
-    hssize_t np = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
-    if (space >= 0) H5Sclose(space);
-    if (type < 0 || H5Tget_class(type) != H5T_STRING) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a string", path, obj, attr);
-    } else if (np != 1) { /* H5Aread writes every element: the buffers below hold one */
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a single string", path, obj, attr);
-    } else if (H5Tis_variable_str(type) > 0) {
-        char *s = NULL;
-        mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, H5T_VARIABLE);
-        H5Tset_cset(mt, H5Tget_cset(type));
-        if (H5Aread(a, mt, &s) < 0 || !s) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': read failed", path, obj, attr);
-        } else {
-            snprintf(buf, cap, "%s", s);
-            H5free_memory(s);
-        }
-    } else {
-        size_t sz = H5Tget_size(type);
-        char *tmp = calloc(sz + 1, 1);
-        mt = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mt, sz);
-        H5Tset_cset(mt, H5Tget_cset(type));
-        H5Tset_strpad(mt, H5Tget_strpad(type));
-        if (!tmp) st = nd_fail(err, ND_ERR_NOMEM, "%s: attribute '%s': out of memory", path, attr);
-        else if (H5Aread(a, mt, tmp) < 0)
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': read failed", path, obj, attr);
-        else snprintf(buf, cap, "%s", tmp);
-        free(tmp);
-    }
-    if (mt >= 0) H5Tclose(mt);
-    if (type >= 0) H5Tclose(type);
-    H5Aclose(a);
-    H5Fclose(fid);
-    nd_h5_quiet_off(&q);
+    nd_h5r *r;
+    nd_status st = open_for(path, "/", &r, err);
+    if (!st) st = nd_h5r_read_attr_string(r, obj, attr, buf, cap, err);
+    nd_h5r_close(r);
     return st;
 }

@@ -1,6 +1,9 @@
 /* Thin HDF5 helpers: an atomic writer (everything goes to <path>.tmp, which is
  * renamed over <path> only on a successful commit) and readers that convert any
- * numeric dataset to float or int.
+ * numeric dataset to float or int. Each reader opens the file, reads one thing and
+ * closes it: it is a wrapper over the one HDF5 reader, h5x.h (nd_h5r_read_float and
+ * friends, same checks and messages); a caller reading many datasets of one file
+ * opens one nd_h5r and reads through it.
  *
  * Every function silences HDF5's own error-stack printing while it runs (and
  * restores the previous handler afterwards), so a user only ever sees our

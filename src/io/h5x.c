@@ -30,25 +30,41 @@ static const char *disp(const char *obj, char *buf, size_t cap) {
 
 const char *nd_h5r_file(const nd_h5r *r) { return r ? r->path : "?"; }
 
-nd_status nd_h5r_open(const char *path, nd_h5r **out, nd_error *err) {
-    *out = NULL;
-    if (!path || !*path) return nd_fail(err, ND_ERR_ARG, "empty input path");
+/* quiet must be on */
+static nd_status check_file_quiet(const char *path, nd_error *err) {
+    if (!path || !*path) return nd_fail(err, ND_ERR_ARG, "HDF5 read: empty file name");
     struct stat sb;
     if (stat(path, &sb) != 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode)) return nd_fail(err, ND_ERR_IO, "%s: cannot open: is a directory", path);
     FILE *fp = fopen(path, "rb");
     if (!fp) return nd_fail(err, ND_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     fclose(fp);
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
 #if H5_VERSION_GE(1, 12, 0)
     htri_t is_h5 = H5Fis_accessible(path, H5P_DEFAULT);
 #else
     htri_t is_h5 = H5Fis_hdf5(path);
 #endif
-    hid_t fid = is_h5 > 0 ? H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT) : H5I_INVALID_HID;
-    nd_h5_quiet_off(&q);
     if (is_h5 <= 0) return nd_fail(err, ND_ERR_FORMAT, "%s: not an HDF5 file", path);
+    return ND_OK;
+}
+
+nd_status nd_h5r_check_file(const char *path, nd_error *err) {
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
+    nd_status st = check_file_quiet(path, err);
+    nd_h5_quiet_off(&q);
+    return st;
+}
+
+nd_status nd_h5r_open(const char *path, nd_h5r **out, nd_error *err) {
+    *out = NULL;
+    if (!path || !*path) return nd_fail(err, ND_ERR_ARG, "empty input path");
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
+    nd_status st = check_file_quiet(path, err);
+    hid_t fid = st ? H5I_INVALID_HID : H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    nd_h5_quiet_off(&q);
+    if (st) return st;
     if (fid < 0) return nd_fail(err, ND_ERR_IO, "%s: cannot open as HDF5 (corrupt, truncated or locked?)", path);
     nd_h5r *r = calloc(1, sizeof *r);
     if (r) r->path = strdup(path);
@@ -258,30 +274,32 @@ static int is_enum_ds(hid_t ds) {
 }
 
 /* ---------- reading ---------- */
-/* The one place a dataset's elements are allocated and read (quiet must be on; in from open_ds):
- * checks with nd_h5_check_read (h5_guard.h: element count and bytes, datatype, stored size) before
- * allocating, then reads all of ds as memtype into a zeroed nd_alloc buffer of max(numel, 1)
- * elements plus `extra` bytes. outsize: bytes per element of what the caller makes of it
- * (counted against the allocation limit when larger than memtype's size). */
-static nd_status read_all(nd_h5r *r, const char *obj, hid_t ds, const nd_h5r_info *in, hid_t memtype,
+/* The one place a dataset's elements are allocated and read (quiet must be on; in->numel and
+ * in->dtype describe ds): checks with nd_h5_check_read (h5_guard.h: element count and bytes,
+ * datatype, stored size) before allocating, then reads all of ds as memtype into a zeroed nd_alloc
+ * buffer of max(numel, 1) elements plus `extra` bytes. outsize: bytes per element of what the
+ * caller makes of it (counted against the allocation limit when larger than memtype's size).
+ * what names the dataset in messages ("<file>: <what>: <problem>"): "/a/b" here, "dataset 'a/b'"
+ * for the h5.h-worded reads below. */
+static nd_status read_all(nd_h5r *r, const char *what, hid_t ds, const nd_h5r_info *in, hid_t memtype,
                           size_t outsize, size_t extra, void **out, nd_error *err) {
-    char dbuf_[1100], why[256];
+    char why[256];
     *out = NULL;
     size_t msz = H5Tget_size(memtype);
-    if (msz == 0) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: unsupported datatype %s", r->path, DISP(obj), in->dtype);
+    if (msz == 0) return nd_fail(err, ND_ERR_FORMAT, "%s: %s: unsupported datatype %s", r->path, what, in->dtype);
     if (nd_h5_check_read(ds, in->numel, msz > outsize ? msz : outsize, why, sizeof why))
-        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: %s", r->path, DISP(obj), why);
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: %s", r->path, what, why);
     size_t n = in->numel ? in->numel : 1;
     if (n > (SIZE_MAX - extra - 64) / msz)
-        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: too large (%zu elements)", r->path, DISP(obj), in->numel);
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: too large (%zu elements)", r->path, what, in->numel);
     void *buf = nd_alloc(n * msz + extra);
     if (!buf)
-        return nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory (%zu elements of %zu bytes)", r->path, DISP(obj),
+        return nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory (%zu elements of %zu bytes)", r->path, what,
                        in->numel, msz);
     if (in->numel > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
         nd_free(buf);
         return nd_fail(err, ND_ERR_FORMAT, "%s: %s: read failed (corrupt file or unavailable filter)", r->path,
-                       DISP(obj));
+                       what);
     }
     *out = buf;
     return ND_OK;
@@ -299,7 +317,7 @@ static nd_status read_enum_i64(nd_h5r *r, const char *obj, hid_t ds, const nd_h5
     nd_status st;
     if (sz != 1 && sz != 2 && sz != 4 && sz != 8)
         st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: enum of %zu-byte integers is not supported", r->path, DISP(obj), sz);
-    else st = read_all(r, obj, ds, in, mt, sizeof(int64_t), 0, (void **)&raw, err);
+    else st = read_all(r, DISP(obj), ds, in, mt, sizeof(int64_t), 0, (void **)&raw, err);
     int64_t *v = NULL;
     if (!st) {
         v = nd_alloc((in->numel ? in->numel : 1) * sizeof *v);
@@ -356,9 +374,10 @@ static nd_status read_numeric(nd_h5r *r, const char *obj, int as_double, void **
             memcpy(p + 8 * i, &d, 8);
         }
     } else if (as_double || info->cls != ND_H5R_FLOAT) {
-        st = read_all(r, obj, ds, info, as_double ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64, 8, 0, &buf, err);
+        hid_t mt = as_double ? H5T_NATIVE_DOUBLE : H5T_NATIVE_INT64;
+        st = read_all(r, DISP(obj), ds, info, mt, 8, 0, &buf, err);
     } else {
-        st = read_all(r, obj, ds, info, H5T_NATIVE_DOUBLE, 8, 0, &buf, err);
+        st = read_all(r, DISP(obj), ds, info, H5T_NATIVE_DOUBLE, 8, 0, &buf, err);
         p = buf;
         for (size_t i = 0; !st && i < info->numel; i++) {
             double v;
@@ -386,6 +405,15 @@ nd_status nd_h5r_read_f64(nd_h5r *r, const char *obj, double **x, nd_h5r_info *i
 
 nd_status nd_h5r_read_i64(nd_h5r *r, const char *obj, int64_t **x, nd_h5r_info *info, nd_error *err) {
     return read_numeric(r, obj, 0, (void **)x, info, err);
+}
+
+/* free what libhdf5 allocated for the variable-length strings (memory type mt, space sp) read into buf */
+static void reclaim_vlen(hid_t mt, hid_t sp, void *buf) {
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(mt, sp, H5P_DEFAULT, buf);
+#else
+    H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, buf);
+#endif
 }
 
 void nd_h5r_free_strings(char **s, size_t n) {
@@ -421,7 +449,7 @@ nd_status nd_h5r_read_strings(nd_h5r *r, const char *obj, char ***out, size_t *n
         H5Tset_strpad(mt, H5Tget_strpad(ft));
     }
     void *raw = NULL;
-    if ((st = read_all(r, obj, ds, &in, mt, sizeof(char *), 1, &raw, err))) goto done;
+    if ((st = read_all(r, DISP(obj), ds, &in, mt, sizeof(char *), 1, &raw, err))) goto done;
     res = calloc(in.numel ? in.numel : 1, sizeof *res);
     for (size_t i = 0; res && i < in.numel; i++) {
         if (vlen) {
@@ -439,13 +467,7 @@ nd_status nd_h5r_read_strings(nd_h5r *r, const char *obj, char ***out, size_t *n
             }
         }
     }
-    if (vlen) {
-#if H5_VERSION_GE(1, 12, 0)
-        H5Treclaim(mt, sp, H5P_DEFAULT, raw);
-#else
-        H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, raw);
-#endif
-    }
+    if (vlen) reclaim_vlen(mt, sp, raw);
     nd_free(raw);
     for (size_t i = 0; i < in.numel && !st; i++)
         if (!res || !res[i]) st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
@@ -480,7 +502,8 @@ nd_status nd_h5r_read_refs(nd_h5r *r, const char *obj, char ***out, size_t *nout
                      in.dtype);
         goto done;
     }
-    if ((st = read_all(r, obj, ds, &in, H5T_STD_REF_OBJ, sizeof(char *), 0, (void **)&refs, err))) goto done;
+    st = read_all(r, DISP(obj), ds, &in, H5T_STD_REF_OBJ, sizeof(char *), 0, (void **)&refs, err);
+    if (st) goto done;
     res = calloc(in.numel ? in.numel : 1, sizeof *res);
     if (!res) {
         st = nd_fail(err, ND_ERR_NOMEM, "%s: %s: out of memory", r->path, DISP(obj));
@@ -515,88 +538,286 @@ done:
 }
 
 
+/* ---------- attributes ---------- */
 /* attributes are small (HDF5 keeps them in the object header); a larger claim is a corrupt file */
 #define ATTR_MAX_ELEMENTS ((hssize_t)1 << 20)
 #define ATTR_MAX_BYTES ((size_t)64 << 20)
 
-int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap) {
-    if (!buf || cap == 0) return 0;
-    buf[0] = 0;
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    int ok = 0;
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, mt = H5I_INVALID_HID;
-    if (!links_exist(r->fid, obj) || H5Aexists_by_name(r->fid, obj, attr, H5P_DEFAULT) <= 0) goto done;
-    a = H5Aopen_by_name(r->fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0) goto done;
-    t = H5Aget_type(a);
-    if (t < 0 || H5Tget_class(t) != H5T_STRING) goto done;
-    mt = H5Tcopy(H5T_C_S1);
+/* an open attribute with its type and space */
+typedef struct {
+    hid_t a, t, sp;
+} attr_handles;
+
+/* quiet must be on: open attribute attr of obj ("/" = root), its type and space (close with attr_close) */
+static nd_status attr_open(nd_h5r *r, const char *obj, const char *attr, attr_handles *h, nd_error *err) {
+    h->a = h->t = h->sp = H5I_INVALID_HID;
+    if (!obj || !attr || !links_exist(r->fid, obj))
+        return nd_fail(err, ND_ERR_FORMAT, "%s: no object '%s'", r->path, obj ? obj : "(null)");
+    if (H5Aexists_by_name(r->fid, obj, attr, H5P_DEFAULT) <= 0)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: object '%s' has no attribute '%s'", r->path, obj, attr);
+    h->a = H5Aopen_by_name(r->fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
+    if (h->a < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': cannot open attribute '%s'", r->path, obj, attr);
+    h->t = H5Aget_type(h->a);
+    h->sp = H5Aget_space(h->a);
+    return ND_OK;
+}
+
+static void attr_close(attr_handles *h) {
+    if (h->sp >= 0) H5Sclose(h->sp);
+    if (h->t >= 0) H5Tclose(h->t);
+    if (h->a >= 0) H5Aclose(h->a);
+}
+
+/* quiet must be on: the first string of attribute a (string type t) into buf, truncated to cap - 1.
+ * ND_OK; ND_ERR_NOMEM; ND_ERR_FORMAT if the read fails or the attribute claims more than
+ * ATTR_MAX_*. *null_str = 1 when a variable-length string is NULL (buf is then ""). */
+static nd_status attr_string_quiet(hid_t a, hid_t t, char *buf, size_t cap, int *null_str) {
+    *null_str = 0;
+    nd_status st = ND_ERR_FORMAT;
+    hid_t mt = H5Tcopy(H5T_C_S1), sp = H5Aget_space(a);
+    hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
+    if (mt < 0 || np < 1 || np > ATTR_MAX_ELEMENTS) goto done;
     H5Tset_cset(mt, H5Tget_cset(t));
     if (H5Tis_variable_str(t) > 0) {
         H5Tset_size(mt, H5T_VARIABLE);
-        hid_t sp = H5Aget_space(a);
-        hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
-        if (np >= 1 && np <= ATTR_MAX_ELEMENTS) {
-            char **v = calloc((size_t)np, sizeof *v);
-            if (v && H5Aread(a, mt, v) >= 0) {
-                snprintf(buf, cap, "%s", v[0] ? v[0] : "");
-                ok = 1;
-#if H5_VERSION_GE(1, 12, 0)
-                H5Treclaim(mt, sp, H5P_DEFAULT, v);
-#else
-                H5Dvlen_reclaim(mt, sp, H5P_DEFAULT, v);
-#endif
-            }
-            free(v);
+        char **v = calloc((size_t)np, sizeof *v);
+        if (!v) st = ND_ERR_NOMEM;
+        else if (H5Aread(a, mt, v) >= 0) {
+            *null_str = !v[0];
+            snprintf(buf, cap, "%s", v[0] ? v[0] : "");
+            st = ND_OK;
+            reclaim_vlen(mt, sp, v);
         }
-        if (sp >= 0) H5Sclose(sp);
+        free(v);
     } else {
         size_t sz = H5Tget_size(t);
-        hid_t sp = H5Aget_space(a);
-        hssize_t np = sp >= 0 ? H5Sget_simple_extent_npoints(sp) : 0;
-        if (sp >= 0) H5Sclose(sp);
-        char *tmp = np >= 1 && np <= ATTR_MAX_ELEMENTS && sz <= ATTR_MAX_BYTES / (size_t)np
-                        ? calloc(sz * (size_t)np + 1, 1) : NULL;
+        if (sz > ATTR_MAX_BYTES / (size_t)np) goto done;
+        char *tmp = calloc(sz * (size_t)np + 1, 1);
         H5Tset_size(mt, sz);
         H5Tset_strpad(mt, H5Tget_strpad(t));
-        if (tmp && H5Aread(a, mt, tmp) >= 0) {
+        if (!tmp) st = ND_ERR_NOMEM;
+        else if (H5Aread(a, mt, tmp) >= 0) {
             size_t len = 0;
             while (len < sz && tmp[len]) len++;
             tmp[len] = 0;
             snprintf(buf, cap, "%s", tmp);
-            ok = 1;
+            st = ND_OK;
         }
         free(tmp);
     }
 done:
     if (mt >= 0) H5Tclose(mt);
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    if (sp >= 0) H5Sclose(sp);
+    return st;
+}
+
+/* a string attribute; single: it must hold exactly one string (else the first of an array is taken) */
+static nd_status attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap, int single,
+                             nd_error *err) {
+    buf[0] = 0;
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
+    attr_handles h;
+    int null_str = 0;
+    nd_status st = attr_open(r, obj, attr, &h, err);
+    if (st) goto done;
+    if (h.t < 0 || H5Tget_class(h.t) != H5T_STRING)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a string", r->path, obj, attr);
+    else if (single && (h.sp < 0 || H5Sget_simple_extent_npoints(h.sp) != 1))
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a single string", r->path, obj,
+                     attr);
+    else if ((st = attr_string_quiet(h.a, h.t, buf, cap, &null_str)) == ND_ERR_NOMEM)
+        st = nd_fail(err, ND_ERR_NOMEM, "%s: attribute '%s': out of memory", r->path, attr);
+    else if (st || (single && null_str))
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': read failed", r->path, obj, attr);
+done:
+    attr_close(&h);
     nd_h5_quiet_off(&q);
-    return ok;
+    return st;
+}
+
+nd_status nd_h5r_read_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap,
+                                  nd_error *err) {
+    if (!buf || cap == 0) return nd_fail(err, ND_ERR_ARG, "nd_h5r_read_attr_string: no buffer");
+    return attr_string(r, obj, attr, buf, cap, 1, err);
+}
+
+int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap) {
+    return buf && cap && attr_string(r, obj, attr, buf, cap, 0, NULL) == ND_OK;
+}
+
+static const char *class_name(H5T_class_t c) {
+    switch (c) {
+    case H5T_INTEGER: return "integer";
+    case H5T_FLOAT: return "float";
+    case H5T_STRING: return "string";
+    case H5T_BITFIELD: return "bitfield";
+    case H5T_OPAQUE: return "opaque";
+    case H5T_COMPOUND: return "compound";
+    case H5T_REFERENCE: return "reference";
+    case H5T_ENUM: return "enum (e.g. boolean)";
+    case H5T_VLEN: return "variable-length";
+    case H5T_ARRAY: return "array";
+    default: return "unknown";
+    }
+}
+
+nd_status nd_h5r_read_attr_double(nd_h5r *r, const char *obj, const char *attr, double *value, nd_error *err) {
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
+    attr_handles h;
+    char why[256];
+    nd_status st = attr_open(r, obj, attr, &h, err);
+    if (st) goto done;
+    H5T_class_t c = h.t >= 0 ? H5Tget_class(h.t) : H5T_NO_CLASS;
+    if (c != H5T_INTEGER && c != H5T_FLOAT)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': type %s is not numeric", r->path, obj,
+                     attr, class_name(c));
+    else if (h.sp < 0 || H5Sget_simple_extent_npoints(h.sp) != 1)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s' is not a single number", r->path, obj,
+                     attr);
+    else if (nd_h5_check_type(h.t, why, sizeof why))
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': %s", r->path, obj, attr, why);
+    else if (H5Aread(h.a, H5T_NATIVE_DOUBLE, value) < 0)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: object '%s': attribute '%s': read failed", r->path, obj, attr);
+done:
+    attr_close(&h);
+    nd_h5_quiet_off(&q);
+    return st;
 }
 
 int nd_h5r_attr_f64(nd_h5r *r, const char *obj, const char *attr, double *v) {
+    return nd_h5r_read_attr_double(r, obj, attr, v, NULL) == ND_OK;
+}
+
+/* ---------- the reads of h5.h (nd_h5_read_float ...), worded as h5.h words them ---------- */
+/* quiet must be on: open dataset name */
+static nd_status open_named(nd_h5r *r, const char *name, hid_t *ds, nd_error *err) {
+    *ds = H5I_INVALID_HID;
+    if (!name || !*name) return nd_fail(err, ND_ERR_ARG, "%s: empty dataset name", r->path);
+    if (!links_exist(r->fid, name)) return nd_fail(err, ND_ERR_FORMAT, "%s: no dataset '%s'", r->path, name);
+    *ds = H5Dopen2(r->fid, name, H5P_DEFAULT);
+    if (*ds < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: '%s' is not a dataset (a group?)", r->path, name);
+    return ND_OK;
+}
+
+/* quiet must be on: the rank and dims of dataspace space (of dataset name) */
+static nd_status dims_named(nd_h5r *r, const char *name, hid_t space, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                            nd_error *err) {
+    int rk = H5Sget_simple_extent_ndims(space);
+    if (rk < 0 || rk > ND_H5R_MAX_RANK)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': rank %d not supported (max %d)", r->path, name, rk,
+                       ND_H5R_MAX_RANK);
+    hsize_t hd[ND_H5R_MAX_RANK];
+    if (rk > 0) H5Sget_simple_extent_dims(space, hd, NULL);
+    for (int i = 0; i < rk; i++) dims[i] = (size_t)hd[i];
+    *rank = rk;
+    return ND_OK;
+}
+
+nd_status nd_h5r_dims(nd_h5r *r, const char *name, int *rank, size_t dims[ND_H5R_MAX_RANK], nd_error *err) {
+    *rank = 0;
     nd_h5_quiet q;
     nd_h5_quiet_on(&q);
-    int ok = 0;
-    hid_t a = H5I_INVALID_HID, t = H5I_INVALID_HID, sp = H5I_INVALID_HID;
-    if (!links_exist(r->fid, obj) || H5Aexists_by_name(r->fid, obj, attr, H5P_DEFAULT) <= 0) goto done;
-    a = H5Aopen_by_name(r->fid, obj, attr, H5P_DEFAULT, H5P_DEFAULT);
-    if (a < 0) goto done;
-    t = H5Aget_type(a);
-    sp = H5Aget_space(a);
-    H5T_class_t c = t >= 0 ? H5Tget_class(t) : H5T_NO_CLASS;
-    if ((c == H5T_INTEGER || c == H5T_FLOAT) && sp >= 0 && H5Sget_simple_extent_npoints(sp) == 1 &&
-        nd_h5_check_type(t, NULL, 0) == 0)
-        ok = H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0;
-done:
-    if (sp >= 0) H5Sclose(sp);
-    if (t >= 0) H5Tclose(t);
-    if (a >= 0) H5Aclose(a);
+    hid_t ds, space = H5I_INVALID_HID;
+    nd_status st = open_named(r, name, &ds, err);
+    if (!st && (space = H5Dget_space(ds)) < 0)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': cannot read its shape", r->path, name);
+    if (!st) st = dims_named(r, name, space, rank, dims, err);
+    if (space >= 0) H5Sclose(space);
+    if (ds >= 0) H5Dclose(ds);
     nd_h5_quiet_off(&q);
-    return ok;
+    return st;
+}
+
+/* numeric dataset name, whole, as int_memtype (integer data) or float_memtype (float data) into a new
+ * nd_alloc array; *cls (if cls is not NULL) receives the stored class. */
+static nd_status read_named(nd_h5r *r, const char *name, hid_t int_memtype, hid_t float_memtype, void **data,
+                            int *rank, size_t dims[ND_H5R_MAX_RANK], H5T_class_t *cls, nd_error *err) {
+    H5T_class_t cls_;
+    if (!cls) cls = &cls_;
+    *data = NULL;
+    *rank = 0;
+    *cls = H5T_NO_CLASS;
+    nd_h5_quiet q;
+    nd_h5_quiet_on(&q);
+    hid_t ds, type = H5I_INVALID_HID, space = H5I_INVALID_HID;
+    int rk = 0;
+    nd_status st = open_named(r, name, &ds, err);
+    if (st) goto done;
+    type = H5Dget_type(ds);
+    *cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
+    if (*cls != H5T_INTEGER && *cls != H5T_FLOAT)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': type %s is not numeric", r->path, name,
+                     class_name(*cls));
+    else if ((space = H5Dget_space(ds)) < 0 || H5Sget_simple_extent_type(space) == H5S_NULL)
+        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': has no dataspace (empty)", r->path, name);
+    else st = dims_named(r, name, space, &rk, dims, err);
+    hid_t memtype = *cls == H5T_FLOAT ? float_memtype : int_memtype;
+    size_t elsize = H5Tget_size(memtype);
+    nd_h5r_info in = {.numel = 1};
+    for (int i = 0; !st && i < rk; i++) {
+        if (dims[i] != 0 && in.numel > SIZE_MAX / elsize / dims[i])
+            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': too large", r->path, name);
+        in.numel *= dims[i];
+    }
+    if (!st) {
+        char what[1100];
+        snprintf(what, sizeof what, "dataset '%s'", name);
+        describe_type(type, &in);
+        st = read_all(r, what, ds, &in, memtype, elsize, 0, data, err);
+    }
+    if (!st) *rank = rk;
+done:
+    if (space >= 0) H5Sclose(space);
+    if (type >= 0) H5Tclose(type);
+    if (ds >= 0) H5Dclose(ds);
+    nd_h5_quiet_off(&q);
+    return st;
+}
+
+nd_status nd_h5r_read_float(nd_h5r *r, const char *name, float **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                            nd_error *err) {
+    return read_named(r, name, H5T_NATIVE_FLOAT, H5T_NATIVE_FLOAT, (void **)data, rank, dims, NULL, err);
+}
+
+nd_status nd_h5r_read_int(nd_h5r *r, const char *name, int **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                          nd_error *err) {
+    *data = NULL;
+    H5T_class_t cls;
+    void *buf;
+    /* integers via long long (HDF5 clips silently on overflow, so range-check ourselves); floats via double */
+    nd_status st = read_named(r, name, H5T_NATIVE_LLONG, H5T_NATIVE_DOUBLE, &buf, rank, dims, &cls, err);
+    if (st) return st;
+    size_t n = 1;
+    for (int i = 0; i < *rank; i++) n *= dims[i];
+    int *out = nd_alloc(n * sizeof(int));
+    if (!out) {
+        nd_free(buf);
+        return nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory", r->path, name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v;
+        int ok;
+        if (cls == H5T_FLOAT) {
+            v = ((const double *)buf)[i];
+            ok = isfinite(v) && v == floor(v) && v >= INT_MIN && v <= INT_MAX;
+        } else {
+            long long w = ((const long long *)buf)[i];
+            v = (double)w;
+            ok = w >= INT_MIN && w <= INT_MAX;
+        }
+        if (!ok) {
+            nd_free(buf);
+            nd_free(out);
+            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': element %zu = %g is not an integer in int range",
+                           r->path, name, i, v);
+        }
+        out[i] = (int)v;
+    }
+    nd_free(buf);
+    *data = out;
+    return ND_OK;
 }
 
 /* ---------- listings ---------- */
@@ -683,157 +904,5 @@ nd_status nd_h5r_visit(nd_h5r *r, int (*cb)(const char *, const nd_h5r_info *, v
     herr_t e = H5Lvisit(r->fid, H5_INDEX_NAME, H5_ITER_INC, visit_cb, &v);
     nd_h5_quiet_off(&q);
     if (e < 0) return nd_fail(err, ND_ERR_FORMAT, "%s: cannot list the file's contents", r->path);
-    return ND_OK;
-}
-
-/* ---------- h5.h-style numeric reads (nd_h5r_read_float / _int) ---------- */
-int nd_h5r_has_dataset(nd_h5r *r, const char *name) {
-    return r && name && *name && nd_h5r_kind(r, name) == ND_H5R_DATASET;
-}
-
-static const char *h5_class_name(H5T_class_t c) {
-    switch (c) {
-    case H5T_INTEGER: return "integer";
-    case H5T_FLOAT: return "float";
-    case H5T_STRING: return "string";
-    case H5T_BITFIELD: return "bitfield";
-    case H5T_OPAQUE: return "opaque";
-    case H5T_COMPOUND: return "compound";
-    case H5T_REFERENCE: return "reference";
-    case H5T_ENUM: return "enum (e.g. boolean)";
-    case H5T_VLEN: return "variable-length";
-    case H5T_ARRAY: return "array";
-    default: return "unknown";
-    }
-}
-
-/* Quiet must be on. Read integer / float dataset `name` whole: as_int = 0 as float; as_int = 1 as long long
- * (integer types; HDF5 would clip on overflow, the caller range-checks) or double (float types), *cls telling
- * which. */
-static nd_status read_h5style(nd_h5r *r, const char *name, int as_int, void **data, int *rank,
-                              size_t dims[ND_H5R_MAX_RANK], H5T_class_t *cls, nd_error *err) {
-    *data = NULL;
-    *rank = 0;
-    *cls = H5T_NO_CLASS;
-    const char *path = r->path;
-    if (!name || !*name) return nd_fail(err, ND_ERR_ARG, "%s: empty dataset name", path);
-    hid_t ds = H5I_INVALID_HID, type = H5I_INVALID_HID, space = H5I_INVALID_HID;
-    nd_status st = ND_OK;
-    void *buf = NULL;
-    if (!links_exist(r->fid, name)) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: no dataset '%s'", path, name);
-        goto done;
-    }
-    ds = H5Dopen2(r->fid, name, H5P_DEFAULT);
-    if (ds < 0) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: '%s' is not a dataset (a group?)", path, name);
-        goto done;
-    }
-    type = H5Dget_type(ds);
-    *cls = type >= 0 ? H5Tget_class(type) : H5T_NO_CLASS;
-    if (*cls != H5T_INTEGER && *cls != H5T_FLOAT) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': type %s is not numeric", path, name, h5_class_name(*cls));
-        goto done;
-    }
-    hid_t memtype = !as_int ? H5T_NATIVE_FLOAT : *cls == H5T_FLOAT ? H5T_NATIVE_DOUBLE : H5T_NATIVE_LLONG;
-    size_t elsize = !as_int ? sizeof(float) : *cls == H5T_FLOAT ? sizeof(double) : sizeof(long long);
-    space = H5Dget_space(ds);
-    if (space < 0 || H5Sget_simple_extent_type(space) == H5S_NULL) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': has no dataspace (empty)", path, name);
-        goto done;
-    }
-    int rk = H5Sget_simple_extent_ndims(space);
-    if (rk < 0 || rk > ND_H5R_MAX_RANK) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': rank %d not supported (max %d)", path, name, rk,
-                     ND_H5R_MAX_RANK);
-        goto done;
-    }
-    hsize_t hd[ND_H5R_MAX_RANK];
-    if (rk > 0) H5Sget_simple_extent_dims(space, hd, NULL);
-    size_t numel = 1;
-    for (int i = 0; i < rk; i++) {
-        if (hd[i] != 0 && numel > SIZE_MAX / elsize / hd[i]) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': too large", path, name);
-            goto done;
-        }
-        numel *= (size_t)hd[i];
-        dims[i] = (size_t)hd[i];
-    }
-    char why[256];
-    if (nd_h5_check_read(ds, numel, elsize, why, sizeof why)) { /* before allocating: see h5_guard.h */
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': %s", path, name, why);
-        goto done;
-    }
-    buf = nd_alloc(numel * elsize);
-    if (!buf) {
-        st = nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory (%zu elements)", path, name, numel);
-        goto done;
-    }
-    if (numel > 0 && H5Dread(ds, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0) {
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': read failed (corrupt file or unavailable filter)", path,
-                     name);
-        goto done;
-    }
-    *rank = rk;
-    *data = buf;
-    buf = NULL;
-done:
-    nd_free(buf);
-    if (space >= 0) H5Sclose(space);
-    if (type >= 0) H5Tclose(type);
-    if (ds >= 0) H5Dclose(ds);
-    return st;
-}
-
-nd_status nd_h5r_read_float(nd_h5r *r, const char *name, float **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
-                            nd_error *err) {
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    H5T_class_t cls;
-    void *buf;
-    nd_status st = read_h5style(r, name, 0, &buf, rank, dims, &cls, err);
-    nd_h5_quiet_off(&q);
-    *data = buf;
-    return st;
-}
-
-nd_status nd_h5r_read_int(nd_h5r *r, const char *name, int **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
-                          nd_error *err) {
-    *data = NULL;
-    nd_h5_quiet q;
-    nd_h5_quiet_on(&q);
-    H5T_class_t cls;
-    void *buf = NULL;
-    nd_status st = read_h5style(r, name, 1, &buf, rank, dims, &cls, err);
-    nd_h5_quiet_off(&q);
-    if (st) return st;
-    size_t n = 1;
-    for (int i = 0; i < *rank; i++) n *= dims[i];
-    int *out = nd_alloc(n * sizeof(int));
-    if (!out) {
-        nd_free(buf);
-        return nd_fail(err, ND_ERR_NOMEM, "%s: dataset '%s': out of memory", r->path, name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        double v;
-        int ok;
-        if (cls == H5T_FLOAT) {
-            v = ((const double *)buf)[i];
-            ok = isfinite(v) && v == floor(v) && v >= INT_MIN && v <= INT_MAX;
-        } else {
-            long long w = ((const long long *)buf)[i];
-            v = (double)w;
-            ok = w >= INT_MIN && w <= INT_MAX;
-        }
-        if (!ok) {
-            nd_free(buf);
-            nd_free(out);
-            return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': element %zu = %g is not an integer in int range",
-                           r->path, name, i, v);
-        }
-        out[i] = (int)v;
-    }
-    nd_free(buf);
-    *data = out;
     return ND_OK;
 }

@@ -33,7 +33,10 @@ typedef struct {
     char dtype[32];   /* e.g. "float64", "int32", "uint16", "bool", "string", "reference" */
 } nd_h5r_info;
 
-/* Open for reading. Errors: ND_ERR_IO (missing / unreadable), ND_ERR_FORMAT (not HDF5). */
+/* ND_OK if path exists, is readable and is an HDF5 file (without opening it); else ND_ERR_IO (missing /
+ * unreadable) or ND_ERR_FORMAT (not HDF5). */
+nd_status nd_h5r_check_file(const char *path, nd_error *err);
+/* Open for reading. Errors: as nd_h5r_check_file, and ND_ERR_IO when libhdf5 cannot open it (corrupt). */
 nd_status nd_h5r_open(const char *path, nd_h5r **r, nd_error *err);
 void nd_h5r_close(nd_h5r *r);
 const char *nd_h5r_file(const nd_h5r *r);
@@ -60,6 +63,24 @@ nd_status nd_h5r_read_refs(nd_h5r *r, const char *obj, char ***paths, size_t *n,
 int nd_h5r_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap);
 int nd_h5r_attr_f64(nd_h5r *r, const char *obj, const char *attr, double *v);
 
+/* The reads behind h5.h's path-based readers (nd_h5_read_float ...), for a caller that reads many
+ * datasets of one file through one handle. Same contracts and messages as h5.h: "<file>: no dataset
+ * '<name>'", "<file>: dataset '<name>': <problem>", "<file>: object '<obj>' has no attribute '<attr>'".
+ * nd_h5r_read_float: integer or float datasets (not enums / booleans) as float, *rank 0 for a scalar;
+ * nd_h5r_read_int: integers that fit in int, or floats holding whole numbers in int range;
+ * nd_h5r_dims: the shape of any dataset without reading it;
+ * nd_h5r_read_attr_double / _string: a numeric or string attribute with one element (strings truncated
+ * to cap - 1). nd_h5r_attr_f64 / nd_h5r_attr_string above are the same reads with a 0 instead of an
+ * error (nd_h5r_attr_string also takes the first of an array of strings). */
+nd_status nd_h5r_read_float(nd_h5r *r, const char *name, float **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                            nd_error *err);
+nd_status nd_h5r_read_int(nd_h5r *r, const char *name, int **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
+                          nd_error *err);
+nd_status nd_h5r_dims(nd_h5r *r, const char *name, int *rank, size_t dims[ND_H5R_MAX_RANK], nd_error *err);
+nd_status nd_h5r_read_attr_double(nd_h5r *r, const char *obj, const char *attr, double *value, nd_error *err);
+nd_status nd_h5r_read_attr_string(nd_h5r *r, const char *obj, const char *attr, char *buf, size_t cap,
+                                  nd_error *err);
+
 /* Names of the direct children of a group, sorted. */
 nd_status nd_h5r_children(nd_h5r *r, const char *group, char ***names, size_t *n, nd_error *err);
 
@@ -67,22 +88,5 @@ nd_status nd_h5r_children(nd_h5r *r, const char *group, char ***names, size_t *n
  * Stops early when cb returns non-zero. */
 nd_status nd_h5r_visit(nd_h5r *r, int (*cb)(const char *path, const nd_h5r_info *info, void *ud), void *ud,
                        nd_error *err);
-
-/* ---------- h5.h-style numeric reads through the open handle ----------
- * What h5.h's nd_h5_exists / nd_h5_read_float / nd_h5_read_int do, with the same checks and the same
- * one-line messages ("<file>: no dataset '<name>'", "<file>: '<name>' is not a dataset (a group?)",
- * "<file>: dataset '<name>': <problem>"), but without reopening the file for every dataset. */
-/* 1 if name is a dataset in the file, else 0 */
-int nd_h5r_has_dataset(nd_h5r *r, const char *name);
-/* An integer (any width and sign) or float (32/64) dataset as float; enums (booleans), strings and other
- * types are refused ("type <class> is not numeric"). rank 0 is a scalar (one element); dims[0..rank-1] the
- * shape. Errors: ND_ERR_FORMAT (missing, not a dataset, not numeric, no dataspace, rank > 8, what h5_guard.h
- * refuses: too large, corrupt, never written; read failed), ND_ERR_NOMEM. *data: nd_alloc'd, NULL on error. */
-nd_status nd_h5r_read_float(nd_h5r *r, const char *name, float **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
-                            nd_error *err);
-/* The same as int: integers must fit in int, floats must hold whole finite numbers in int range
- * ("element <i> = <v> is not an integer in int range"). */
-nd_status nd_h5r_read_int(nd_h5r *r, const char *name, int **data, int *rank, size_t dims[ND_H5R_MAX_RANK],
-                          nd_error *err);
 
 #endif

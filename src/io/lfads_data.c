@@ -124,7 +124,7 @@ static const char *dsname(char *buf, size_t cap, int s, const char *what) {
     return buf;
 }
 
-static int has(reader *r, const char *name) { return nd_h5r_has_dataset(r->h, name); }
+static int has(reader *r, const char *name) { return nd_h5r_kind(r->h, name) == ND_H5R_DATASET; }
 
 /* a rank-3 float dataset; on failure *x is NULL */
 typedef struct {

@@ -141,28 +141,8 @@ static nd_status label_of(const matvar_t *v, const char *path, const char *label
     } else if (v->class_type == MAT_C_CHAR) {
         size_t n = numel(v), esz = elem_size(v);
         if (!data_holds(v, n, esz)) return corrupt_data(path, label, v, err);
-        char *s = malloc(n * 3 + 1); /* n <= nbytes: no overflow */
-        if (!s) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
-        size_t o = 0;
-        for (size_t i = 0; i < n; i++) {
-            unsigned c;
-            if (esz == 2) {
-                uint16_t u;
-                memcpy(&u, (const unsigned char *)v->data + 2 * i, 2);
-                c = u;
-            } else c = ((const unsigned char *)v->data)[i];
-            if (c < 0x80) s[o++] = (char)c;
-            else if (c < 0x800) {
-                s[o++] = (char)(0xC0 | (c >> 6));
-                s[o++] = (char)(0x80 | (c & 0x3F));
-            } else {
-                s[o++] = (char)(0xE0 | (c >> 12));
-                s[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-                s[o++] = (char)(0x80 | (c & 0x3F));
-            }
-        }
-        s[o] = 0;
-        *out = s;
+        *out = nd_mat_utf8(v->data, n, esz == 2 ? 2 : 1); /* n <= nbytes: no overflow */
+        if (!*out) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", path);
         return ND_OK;
     } else {
         double x;

@@ -16,6 +16,7 @@
  * Messages name the element in MATLAB's 1-based notation, e.g. "D(3).data(2,17)". */
 #ifndef ND_IO_MAT_H
 #define ND_IO_MAT_H
+#include <stddef.h>
 #include "../core/status.h"
 #include "binning.h"
 
@@ -42,6 +43,10 @@ void nd_mat_trials_free(nd_mat_trials *m);
 nd_status nd_mat5_list(const char *path, char ***lines, size_t *n, nd_error *err);
 nd_status nd_mat_bin(const nd_mat_trials *m, const char *path, const char *format, const nd_bin_opts *o,
                      nd_binned *b, nd_error *err);
+/* MATLAB char data as a new NUL-terminated UTF-8 string (malloc), or NULL when out of memory: n code units
+ * of unit_bytes each, 2 (UTF-16, as v5 stores them), 8 (UTF-16 code units stored as doubles, as v7.3
+ * reads them) or 1 (one byte each). Code units are encoded one by one (no surrogate pairs). */
+char *nd_mat_utf8(const void *units, size_t n, int unit_bytes);
 /* load (v7.3 or v5, by header) and bin */
 nd_status nd_mat_read(const char *path, const nd_bin_opts *o, nd_binned *b, nd_error *err);
 

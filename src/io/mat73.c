@@ -1,5 +1,6 @@
 /* MATLAB v7.3 (HDF5) struct-array reader, the binning shared with the v5 reader, and dispatch. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,13 +40,18 @@ void nd_mat_trials_free(nd_mat_trials *m) {
     memset(m, 0, sizeof *m);
 }
 
-/* UTF-16 code units (as doubles) -> UTF-8 */
-static char *utf16_to_utf8(const double *x, size_t n) {
+char *nd_mat_utf8(const void *units, size_t n, int unit_bytes) {
     char *s = malloc(n * 3 + 1);
     if (!s) return NULL;
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned c = (unsigned)x[i];
+        unsigned c;
+        if (unit_bytes == 8) c = (unsigned)((const double *)units)[i];
+        else if (unit_bytes == 2) {
+            uint16_t u;
+            memcpy(&u, (const unsigned char *)units + 2 * i, 2);
+            c = u;
+        } else c = ((const unsigned char *)units)[i];
         if (c < 0x80) s[o++] = (char)c;
         else if (c < 0x800) {
             s[o++] = (char)(0xC0 | (c >> 6));
@@ -110,7 +116,7 @@ static nd_status read_value(nd_h5r *r, const char *p, const char *label_for_msg,
                        label_for_msg, in.rank);
     }
     if (kind == 1) {
-        if (!strcmp(cls, "char")) *label = utf16_to_utf8(v, in.numel);
+        if (!strcmp(cls, "char")) *label = nd_mat_utf8(v, in.numel, 8);
         else {
             char buf[64];
             snprintf(buf, sizeof buf, "%.15g", in.numel ? v[0] : NAN);

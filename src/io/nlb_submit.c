@@ -2,26 +2,28 @@
 #include "nlb_submit.h"
 #include "../core/mem.h"
 #include "h5.h"
+#include "h5x.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* the rates of split k, checked against the data's reconstruction shape; *r NULL when the file has none */
-static nd_status read_rates(const char *path, const nd_lfads_data *d, int k, float **r, nd_error *err) {
+/* the rates of split k from an open outputs file (h NULL: none), checked against the data's reconstruction
+ * shape; *r NULL when the file has none */
+static nd_status read_rates(nd_h5r *h, const nd_lfads_data *d, int k, float **r, nd_error *err) {
     static const char *const names[3] = {"train_output_params", "valid_output_params", "test_output_params"};
     const int n = d->split[k].n;
     const int Tr = d->Tr > 0 ? d->Tr : d->T, Nr = d->Nr > 0 ? d->Nr : d->N;
     *r = NULL;
-    if (!nd_h5_exists(path, names[k])) return ND_OK;
+    if (!h || nd_h5r_kind(h, names[k]) != ND_H5R_DATASET) return ND_OK;
     int rank;
-    size_t dims[ND_H5_MAX_RANK];
-    nd_status st = nd_h5_read_float(path, names[k], r, &rank, dims, err);
+    size_t dims[ND_H5R_MAX_RANK];
+    nd_status st = nd_h5r_read_float(h, names[k], r, &rank, dims, err);
     if (st) return st;
     if (rank != 3 || (int)dims[0] != n || (int)dims[1] != Tr || (int)dims[2] != Nr) {
         nd_free(*r);
         *r = NULL;
-        return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape does not match the data %s [%d x %d x %d]", path,
-                       names[k], d->path, n, Tr, Nr);
+        return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape does not match the data %s [%d x %d x %d]",
+                       nd_h5r_file(h), names[k], d->path, n, Tr, Nr);
     }
     return ND_OK;
 }
@@ -70,7 +72,11 @@ nd_status nd_nlb_submission_write(const nd_lfads_data *d, const char *outputs_pa
     ind_pos *ord = NULL;
     nd_h5file *f = NULL;
     nd_status st = ND_OK;
-    for (int k = 0; k < 3 && !st; k++) st = read_rates(outputs_path, d, k, &r[k], err);
+    nd_h5r *h = NULL; /* NULL when not an HDF5 file: it then has none of the rates */
+    nd_error oe;
+    if (nd_h5r_open(outputs_path, &h, &oe)) h = NULL;
+    for (int k = 0; k < 3 && !st; k++) st = read_rates(h, d, k, &r[k], err);
+    nd_h5r_close(h);
     if (st) goto done;
     const nd_lfads_split *tr = &d->split[ND_TRAIN], *va = &d->split[ND_VALID];
     if (eval_split == 0) eval_split = r[2] && d->split[ND_TEST].n > 0 ? 2 : 1;

@@ -421,241 +421,283 @@ static nd_status column_keys(nd_h5r *r, const char *col, int n, char **keys, nd_
 
 static int64_t ceil_to(int64_t a, int64_t b) { return -nd_floor_div64(-a, b) * b; }
 
-nd_status nd_nwb_read(const char *path, const nd_bin_opts *o, nd_binned *b, nd_error *err) {
-    memset(b, 0, sizeof *b);
-    snprintf(b->source, sizeof b->source, "%s", path);
-    snprintf(b->format, sizeof b->format, "nwb");
+/* What nd_nwb_read gathers from the open file before it cuts trials (one step each below). */
+typedef struct {
+    nd_h5r *r;
+    const char *f; /* the file, for messages */
+    const nd_bin_opts *o;
+    int64_t bin_ns, w0_ns; /* bin width; window start relative to the event (with a window) */
+    int T, TB;             /* observed bins per trial; with the forward-prediction bins */
+    nd_nwb_units u;
+    nd_nwb_trials tr;
+    behav_t bh;
+    double *ev;            /* [tr.n] alignment event times, or NULL (trial start_time) */
+    char evpath[600];
+    char **split;          /* [nsplit] split column, or NULL */
+    size_t nsplit;
+    char **keys;           /* [tr.n] condition keys, or NULL */
+} nwb_read_t;
+
+/* The trials kept by cut_trials, in file order, and the count and first trial of each reason to drop one. */
+typedef struct {
+    int nk;
+    int64_t *t0s;        /* [nk] window start, ns */
+    int *kept;           /* [nk] trial index in the file */
+    signed char *ksplit; /* [nk] 0 train, 1 valid, 2 test, -1 none given */
+    float *bvals;        /* [nk][T][B] behaviour at the bins, or NULL */
+    drop_t drop[N_DROP];
+} nwb_cut_t;
+
+static void nwb_read_free(nwb_read_t *c) {
+    if (c->keys) {
+        for (int i = 0; i < c->tr.n; i++) free(c->keys[i]);
+        free(c->keys);
+    }
+    nd_h5r_free_strings(c->split, c->nsplit);
+    nd_free(c->ev);
+    behav_free(&c->bh);
+    nd_nwb_units_free(&c->u);
+    nd_nwb_trials_free(&c->tr);
+    nd_h5r_close(c->r);
+}
+
+static void nwb_cut_free(nwb_cut_t *k) {
+    nd_free(k->t0s);
+    nd_free(k->kept);
+    nd_free(k->ksplit);
+    nd_free(k->bvals);
+}
+
+/* the options nd_nwb_read can check before opening the file */
+static nd_status check_opts(const nd_bin_opts *o, int64_t *bin_ns, nd_error *err) {
     if (!(o->bin_ms > 0) || !isfinite(o->bin_ms)) return nd_fail(err, ND_ERR_ARG, "bin width must be > 0 ms");
-    const int64_t bin_ns = llround(o->bin_ms * 1e6);
-    if (bin_ns < 1) return nd_fail(err, ND_ERR_ARG, "bin width %g ms is below 1 ns", o->bin_ms);
+    *bin_ns = llround(o->bin_ms * 1e6);
+    if (*bin_ns < 1) return nd_fail(err, ND_ERR_ARG, "bin width %g ms is below 1 ns", o->bin_ms);
     if (o->align && !o->has_window)
         return nd_fail(err, ND_ERR_ARG, "--align %s needs --window START:END (ms around the event)", o->align);
     if (o->fp_bins < 0) return nd_fail(err, ND_ERR_ARG, "forward-prediction bins must be >= 0");
-    nd_h5r *r = NULL;
-    nd_status st = nd_h5r_open(path, &r, err);
-    if (st) return st;
-    nd_nwb_units u = {0};
-    nd_nwb_trials tr = {0};
-    behav_t bh = {0};
-    double *ev = NULL;
-    char **split = NULL, **keys = NULL;
-    size_t nsplit = 0;
-    int64_t *t0s = NULL;
-    int *kept = NULL;
-    signed char *ksplit = NULL;
-    const char *f = path;
-    char evpath[600] = "";
+    return ND_OK;
+}
 
-    if ((st = nd_nwb_units_read(r, &u, err))) goto done;
-    if ((st = nd_nwb_trials_read(r, &tr, err))) goto done;
-    const int n = tr.n, N = u.N;
-
-    /* window */
-    int T;
-    int64_t w0_ns = 0;
+/* the bins per trial: the window's, or (without one) the trials' common whole number of bins */
+static nd_status trial_window(nwb_read_t *c, nd_binned *b, nd_error *err) {
+    const nd_bin_opts *o = c->o;
     if (o->has_window) {
         int64_t wl = llround((o->win_end_ms - o->win_start_ms) * 1e6);
-        if (!(o->win_end_ms > o->win_start_ms) || wl % bin_ns != 0) {
-            st = nd_fail(err, ND_ERR_ARG, "window %g:%g ms is not a whole, positive number of %g ms bins",
-                         o->win_start_ms, o->win_end_ms, o->bin_ms);
-            goto done;
-        }
-        T = (int)(wl / bin_ns);
-        w0_ns = llround(o->win_start_ms * 1e6);
+        if (!(o->win_end_ms > o->win_start_ms) || wl % c->bin_ns != 0)
+            return nd_fail(err, ND_ERR_ARG, "window %g:%g ms is not a whole, positive number of %g ms bins",
+                           o->win_start_ms, o->win_end_ms, o->bin_ms);
+        c->T = (int)(wl / c->bin_ns);
+        c->w0_ns = llround(o->win_start_ms * 1e6);
         b->window_start_ms = o->win_start_ms;
         b->window_end_ms = o->win_end_ms;
     } else {
         int tmin = 0, tmax = 0, imin = 0, imax = 0;
-        for (int i = 0; i < n; i++) {
-            int64_t len = nd_time_ns(tr.stop[i], 1e9) - nd_time_ns(tr.start[i], 1e9);
-            int ti = (int)nd_floor_div64(len, bin_ns);
+        for (int i = 0; i < c->tr.n; i++) {
+            int64_t len = nd_time_ns(c->tr.stop[i], 1e9) - nd_time_ns(c->tr.start[i], 1e9);
+            int ti = (int)nd_floor_div64(len, c->bin_ns);
             if (i == 0 || ti < tmin) tmin = ti, imin = i;
             if (i == 0 || ti > tmax) tmax = ti, imax = i;
         }
-        if (tmin != tmax) {
-            st = nd_fail(err, ND_ERR_FORMAT,
-                         "%s: %s: trials have different lengths (%d bins of %g ms in trial %d, %d in trial %d); pass "
-                         "--window START:END (ms, relative to --align or start_time)",
-                         f, TRIALS, tmin, o->bin_ms, imin, tmax, imax);
-            goto done;
-        }
-        if (tmin < 1) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: trials are shorter than one %g ms bin", f, TRIALS, o->bin_ms);
-            goto done;
-        }
-        T = tmin - o->fp_bins; /* without a window the forward-prediction bins are the trial's last */
-        if (T < 1) {
-            st = nd_fail(err, ND_ERR_ARG, "--fp-bins %d: trials of %d bins leave no observed bins", o->fp_bins, tmin);
-            goto done;
-        }
+        if (tmin != tmax)
+            return nd_fail(err, ND_ERR_FORMAT,
+                           "%s: %s: trials have different lengths (%d bins of %g ms in trial %d, %d in trial %d); pass "
+                           "--window START:END (ms, relative to --align or start_time)",
+                           c->f, TRIALS, tmin, o->bin_ms, imin, tmax, imax);
+        if (tmin < 1)
+            return nd_fail(err, ND_ERR_FORMAT, "%s: %s: trials are shorter than one %g ms bin", c->f, TRIALS,
+                           o->bin_ms);
+        c->T = tmin - o->fp_bins; /* without a window the forward-prediction bins are the trial's last */
+        if (c->T < 1)
+            return nd_fail(err, ND_ERR_ARG, "--fp-bins %d: trials of %d bins leave no observed bins", o->fp_bins,
+                           tmin);
         b->window_start_ms = 0;
-        b->window_end_ms = (double)T * o->bin_ms;
+        b->window_end_ms = (double)c->T * o->bin_ms;
     }
-    const int TB = T + o->fp_bins;
+    c->TB = c->T + o->fp_bins;
+    return ND_OK;
+}
 
-    /* alignment event */
-    if (o->align) {
-        snprintf(evpath, sizeof evpath, TRIALS "/%s", o->align);
-        snprintf(b->align, sizeof b->align, "%s", o->align);
-        if (nd_h5r_kind(r, evpath) != ND_H5R_DATASET) {
-            char cols[700] = "";
-            size_t off = 0;
-            for (int c = 0; c < tr.n_columns && off < sizeof cols; c++)
-                off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s", c ? ", " : "", tr.columns[c]);
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: missing event column (numeric columns: %s)", f, evpath,
-                         tr.n_columns ? cols : "none");
-            goto done;
-        }
-        nd_h5r_info in;
-        if ((st = nd_h5r_read_f64(r, evpath, &ev, &in, err))) goto done;
-        if (in.rank != 1 || in.numel != (size_t)n) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %zu elements, the trials table has %d rows", f, evpath,
-                         in.numel, n);
-            goto done;
-        }
+/* the --align event column of the trials table */
+static nd_status read_event(nwb_read_t *c, nd_binned *b, nd_error *err) {
+    const char *align = c->o->align;
+    if (!align) return ND_OK;
+    snprintf(c->evpath, sizeof c->evpath, TRIALS "/%s", align);
+    snprintf(b->align, sizeof b->align, "%s", align);
+    if (nd_h5r_kind(c->r, c->evpath) != ND_H5R_DATASET) {
+        char cols[700] = "";
+        size_t off = 0;
+        for (int k = 0; k < c->tr.n_columns && off < sizeof cols; k++)
+            off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s", k ? ", " : "", c->tr.columns[k]);
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: missing event column (numeric columns: %s)", c->f, c->evpath,
+                       c->tr.n_columns ? cols : "none");
     }
+    nd_h5r_info in;
+    nd_status st = nd_h5r_read_f64(c->r, c->evpath, &c->ev, &in, err);
+    if (st) return st;
+    if (in.rank != 1 || in.numel != (size_t)c->tr.n)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %zu elements, the trials table has %d rows", c->f, c->evpath,
+                       in.numel, c->tr.n);
+    return ND_OK;
+}
 
-    /* behaviour */
-    const char *bname = o->behavior;
-    if (!bname && nd_h5r_kind(r, "/processing/behavior/hand_vel") == ND_H5R_GROUP) bname = "hand_vel";
-    if (bname && strcmp(bname, "none") != 0) {
-        if ((st = read_behaviour(r, bname, &bh, err))) goto done;
-        snprintf(b->behavior_name, sizeof b->behavior_name, "%s", bh.path);
-    }
+/* the behaviour TimeSeries: --behavior NAME, else hand_vel when present; "none": no behaviour */
+static nd_status read_behaviour_opt(nwb_read_t *c, nd_binned *b, nd_error *err) {
+    const char *bname = c->o->behavior;
+    if (!bname && nd_h5r_kind(c->r, "/processing/behavior/hand_vel") == ND_H5R_GROUP) bname = "hand_vel";
+    if (!bname || strcmp(bname, "none") == 0) return ND_OK;
+    nd_status st = read_behaviour(c->r, bname, &c->bh, err);
+    if (!st) snprintf(b->behavior_name, sizeof b->behavior_name, "%s", c->bh.path);
+    return st;
+}
 
-    /* split column */
-    if (tr.has_split) {
-        if ((st = nd_h5r_read_strings(r, TRIALS "/split", &split, &nsplit, err))) goto done;
-        if (nsplit != (size_t)n) {
-            st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %zu elements, the trials table has %d rows", f,
-                         TRIALS "/split", nsplit, n);
-            goto done;
+/* the trials table's split column, when it has one */
+static nd_status read_split(nwb_read_t *c, nd_error *err) {
+    if (!c->tr.has_split) return ND_OK;
+    nd_status st = nd_h5r_read_strings(c->r, TRIALS "/split", &c->split, &c->nsplit, err);
+    if (st) return st;
+    if (c->nsplit != (size_t)c->tr.n)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: has %zu elements, the trials table has %d rows", c->f,
+                       TRIALS "/split", c->nsplit, c->tr.n);
+    return ND_OK;
+}
+
+/* one condition key per trial from the --condition columns */
+static nd_status read_conditions(nwb_read_t *c, nd_binned *b, nd_error *err) {
+    const char *cond = c->o->condition;
+    if (!cond || !*cond) return ND_OK;
+    const int n = c->tr.n;
+    c->keys = calloc((size_t)n, sizeof *c->keys);
+    if (!c->keys) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", c->f);
+    for (int i = 0; i < n; i++)
+        if (!(c->keys[i] = calloc(1, 1))) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", c->f);
+    char cols[512];
+    snprintf(cols, sizeof cols, "%s", cond);
+    nd_status st;
+    for (char *save = NULL, *col = strtok_r(cols, ",", &save); col; col = strtok_r(NULL, ",", &save))
+        if ((st = column_keys(c->r, col, n, c->keys, err))) return st;
+    snprintf(b->condition_source, sizeof b->condition_source, TRIALS " columns %s", cond);
+    return ND_OK;
+}
+
+/* trial i's split value: 0 train, 1 valid, 2 test, -2 none (dropped), -1 no split column */
+static nd_status split_of(const nwb_read_t *c, int i, signed char *sp, nd_error *err) {
+    *sp = -1;
+    if (!c->split) return ND_OK;
+    const char *s = c->split[i];
+    if (!strcmp(s, "train")) *sp = 0;
+    else if (!strcmp(s, "val") || !strcmp(s, "valid") || !strcmp(s, "validation")) *sp = 1;
+    else if (!strcmp(s, "test")) *sp = 2;
+    else if (!strcmp(s, "none") || !*s) *sp = -2;
+    else
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d: unknown split '%s' (expected train, val, test or none)",
+                       c->f, TRIALS "/split", i, s);
+    return ND_OK;
+}
+
+/* why trial i is dropped (DROP_*), or -1 to keep it: its window [*t0, *t1) ns; *wunit: the unit outside whose
+ * observation intervals it lies; behaviour at its bins into bout ([T][B], when there is behaviour) */
+static int trial_verdict(const nwb_read_t *c, int i, signed char sp, int64_t *t0, int64_t *t1, int *wunit,
+                         float *bout) {
+    const nd_bin_opts *o = c->o;
+    const nd_nwb_units *u = &c->u;
+    *t0 = *t1 = 0;
+    *wunit = -1;
+    double e = c->ev ? c->ev[i] : c->tr.start[i];
+    if (isnan(e)) return DROP_NAN;
+    if (!isfinite(e)) return DROP_TRIAL;
+    *t0 = nd_time_ns(e, 1e9) + (o->has_window ? c->w0_ns : 0);
+    if (o->grid_align) *t0 = ceil_to(*t0, c->bin_ns);
+    *t1 = *t0 + (int64_t)c->TB * c->bin_ns;
+    if (!o->allow_outside_trial &&
+        (*t0 < nd_time_ns(c->tr.start[i], 1e9) || *t1 > nd_time_ns(c->tr.stop[i], 1e9)))
+        return DROP_TRIAL;
+    for (int k = 0; u->obs_end && k < u->N; k++) {
+        size_t a = k ? (size_t)u->obs_end[k - 1] : 0, z = (size_t)u->obs_end[k];
+        if (a == z) continue; /* no intervals: not checked */
+        int inside = 0;
+        for (size_t j = a; j < z && !inside; j++)
+            inside = *t0 >= nd_time_ns(u->obs[2 * j], 1e9) && *t1 <= nd_time_ns(u->obs[2 * j + 1], 1e9);
+        if (!inside) {
+            *wunit = k;
+            return DROP_OBS;
         }
     }
-
-    /* conditions */
-    if (o->condition && *o->condition) {
-        keys = calloc((size_t)n, sizeof *keys);
-        if (!keys) {
-            st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", f);
-            goto done;
-        }
-        for (int i = 0; i < n; i++)
-            if (!(keys[i] = calloc(1, 1))) {
-                st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", f);
-                goto done;
-            }
-        char cols[512];
-        snprintf(cols, sizeof cols, "%s", o->condition);
-        for (char *save = NULL, *c = strtok_r(cols, ",", &save); c; c = strtok_r(NULL, ",", &save))
-            if ((st = column_keys(r, c, n, keys, err))) goto done;
-        snprintf(b->condition_source, sizeof b->condition_source, TRIALS " columns %s", o->condition);
+    if (sp == -2) return DROP_SPLIT;
+    for (int k = 0; c->bh.B && k < c->T; k++) {
+        double tb = (double)(*t0 + (int64_t)k * c->bin_ns + (o->behavior_center ? c->bin_ns / 2 : 0)) / 1e9 +
+                    o->behavior_lag_ms / 1e3;
+        if (nd_interp_linear(c->bh.ts, c->bh.x, c->bh.n, c->bh.B, tb, bout + (size_t)k * (size_t)c->bh.B))
+            return DROP_BEH;
     }
+    return -1;
+}
 
-    /* decide which trials to keep */
-    t0s = nd_alloc((size_t)n * sizeof(int64_t));
-    kept = nd_alloc((size_t)n * sizeof(int));
-    ksplit = nd_alloc((size_t)n);
-    if (!t0s || !kept || !ksplit) {
-        st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", f);
-        goto done;
+/* --strict: the error for trial i dropped for reason why */
+static nd_status strict_error(const nwb_read_t *c, int why, int i, int64_t t0, int64_t t1, int wunit,
+                              nd_error *err) {
+    const char *f = c->f;
+    switch (why) {
+    case DROP_NAN:
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d: event time is NaN (--strict)", f, c->evpath, i);
+    case DROP_TRIAL:
+        return nd_fail(err, ND_ERR_FORMAT,
+                       "%s: %s: trial %d: window [%.9g, %.9g) s is not inside [start_time, stop_time] = "
+                       "[%.9g, %.9g] s (--strict)",
+                       f, TRIALS, i, (double)t0 / 1e9, (double)t1 / 1e9, c->tr.start[i], c->tr.stop[i]);
+    case DROP_OBS:
+        return nd_fail(err, ND_ERR_FORMAT,
+                       "%s: %s: trial %d: window [%.9g, %.9g) s is outside unit %d's observation intervals "
+                       "(--strict)",
+                       f, UNITS "/obs_intervals", i, (double)t0 / 1e9, (double)t1 / 1e9, wunit);
+    case DROP_BEH:
+        return nd_fail(err, ND_ERR_FORMAT,
+                       "%s: %s: trial %d: behaviour samples do not cover the window (or are NaN) (--strict)", f,
+                       c->bh.path, i);
+    default:
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d: split is 'none' (--strict)", f, TRIALS "/split", i);
     }
-    drop_t drop[N_DROP];
-    memset(drop, 0, sizeof drop);
-    int nk = 0;
-    float *bvals = NULL;
-    if (bh.B) {
-        bvals = nd_alloc((size_t)n * (size_t)T * (size_t)bh.B * sizeof(float) + sizeof(float));
-        if (!bvals) {
-            st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", f);
-            goto done;
-        }
+}
+
+/* decide which trials to keep (see nwb.h), in file order */
+static nd_status cut_trials(const nwb_read_t *c, nwb_cut_t *k, nd_error *err) {
+    const int n = c->tr.n, B = c->bh.B;
+    memset(k, 0, sizeof *k);
+    k->t0s = nd_alloc((size_t)n * sizeof(int64_t));
+    k->kept = nd_alloc((size_t)n * sizeof(int));
+    k->ksplit = nd_alloc((size_t)n);
+    if (!k->t0s || !k->kept || !k->ksplit) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", c->f);
+    if (B) {
+        k->bvals = nd_alloc((size_t)n * (size_t)c->T * (size_t)B * sizeof(float) + sizeof(float));
+        if (!k->bvals) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", c->f);
     }
     for (int i = 0; i < n; i++) {
-        int why = -1, wunit = -1;
-        signed char sp = -1;
-        if (split) {
-            const char *s = split[i];
-            if (!strcmp(s, "train")) sp = 0;
-            else if (!strcmp(s, "val") || !strcmp(s, "valid") || !strcmp(s, "validation")) sp = 1;
-            else if (!strcmp(s, "test")) sp = 2;
-            else if (!strcmp(s, "none") || !*s) sp = -2;
-            else {
-                st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d: unknown split '%s' (expected train, val, test or none)",
-                             f, TRIALS "/split", i, s);
-                nd_free(bvals);
-                goto done;
-            }
-        }
-        double e = ev ? ev[i] : tr.start[i];
-        int64_t t0 = 0, t1 = 0;
-        if (isnan(e)) why = DROP_NAN;
-        else if (!isfinite(e)) why = DROP_TRIAL;
-        else {
-            t0 = nd_time_ns(e, 1e9) + (o->has_window ? w0_ns : 0);
-            if (o->grid_align) t0 = ceil_to(t0, bin_ns);
-            t1 = t0 + (int64_t)TB * bin_ns;
-            if (!o->allow_outside_trial && (t0 < nd_time_ns(tr.start[i], 1e9) || t1 > nd_time_ns(tr.stop[i], 1e9)))
-                why = DROP_TRIAL;
-        }
-        if (why < 0 && u.obs_end) {
-            for (int k = 0; k < N && why < 0; k++) {
-                size_t a = k ? (size_t)u.obs_end[k - 1] : 0, z = (size_t)u.obs_end[k];
-                if (a == z) continue; /* no intervals: not checked */
-                int inside = 0;
-                for (size_t j = a; j < z && !inside; j++)
-                    inside = t0 >= nd_time_ns(u.obs[2 * j], 1e9) && t1 <= nd_time_ns(u.obs[2 * j + 1], 1e9);
-                if (!inside) why = DROP_OBS, wunit = k;
-            }
-        }
-        if (why < 0 && sp == -2) why = DROP_SPLIT;
-        if (why < 0 && bh.B) {
-            float *out = bvals + (size_t)nk * (size_t)T * (size_t)bh.B;
-            for (int k = 0; k < T && why < 0; k++) {
-                double tb = (double)(t0 + (int64_t)k * bin_ns + (o->behavior_center ? bin_ns / 2 : 0)) / 1e9 +
-                            o->behavior_lag_ms / 1e3;
-                if (nd_interp_linear(bh.ts, bh.x, bh.n, bh.B, tb, out + (size_t)k * (size_t)bh.B)) why = DROP_BEH;
-            }
-        }
+        signed char sp;
+        int64_t t0, t1;
+        int wunit;
+        nd_status st = split_of(c, i, &sp, err);
+        if (st) return st;
+        int why = trial_verdict(c, i, sp, &t0, &t1, &wunit,
+                                B ? k->bvals + (size_t)k->nk * (size_t)c->T * (size_t)B : NULL);
         if (why >= 0) {
-            if (o->strict) {
-                switch (why) {
-                case DROP_NAN:
-                    st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d: event time is NaN (--strict)", f, evpath, i);
-                    break;
-                case DROP_TRIAL:
-                    st = nd_fail(err, ND_ERR_FORMAT,
-                                 "%s: %s: trial %d: window [%.9g, %.9g) s is not inside [start_time, stop_time] = "
-                                 "[%.9g, %.9g] s (--strict)",
-                                 f, TRIALS, i, (double)t0 / 1e9, (double)t1 / 1e9, tr.start[i], tr.stop[i]);
-                    break;
-                case DROP_OBS:
-                    st = nd_fail(err, ND_ERR_FORMAT,
-                                 "%s: %s: trial %d: window [%.9g, %.9g) s is outside unit %d's observation intervals "
-                                 "(--strict)",
-                                 f, UNITS "/obs_intervals", i, (double)t0 / 1e9, (double)t1 / 1e9, wunit);
-                    break;
-                case DROP_BEH:
-                    st = nd_fail(err, ND_ERR_FORMAT,
-                                 "%s: %s: trial %d: behaviour samples do not cover the window (or are NaN) (--strict)",
-                                 f, bh.path, i);
-                    break;
-                default:
-                    st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: trial %d: split is 'none' (--strict)", f,
-                                 TRIALS "/split", i);
-                }
-                nd_free(bvals);
-                goto done;
-            }
-            if (drop[why].count++ == 0) drop[why].first = i, drop[why].unit = wunit;
+            if (c->o->strict) return strict_error(c, why, i, t0, t1, wunit, err);
+            if (k->drop[why].count++ == 0) k->drop[why].first = i, k->drop[why].unit = wunit;
             continue;
         }
-        t0s[nk] = t0;
-        kept[nk] = i;
-        ksplit[nk] = sp;
-        nk++;
+        k->t0s[k->nk] = t0;
+        k->kept[k->nk] = i;
+        k->ksplit[k->nk] = sp;
+        k->nk++;
     }
-    /* warnings: one line per reason */
+    return ND_OK;
+}
+
+/* one warning line per reason trials were dropped, and for units without spikes; an error if no trial is left */
+static nd_status report_drops(const nwb_read_t *c, const nwb_cut_t *k, nd_binned *b, nd_error *err) {
+    const char *f = c->f, *evpath = c->evpath;
+    const nd_bin_opts *o = c->o;
+    const drop_t *drop = k->drop;
+    const int n = c->tr.n, N = c->u.N;
     if (drop[DROP_NAN].count)
         nd_binned_warn(b, "%s: %s: dropped %d of %d trials whose event time is NaN (first: trial %d)", f, evpath,
                        drop[DROP_NAN].count, n, drop[DROP_NAN].first);
@@ -675,88 +717,82 @@ nd_status nd_nwb_read(const char *path, const nd_bin_opts *o, nd_binned *b, nd_e
         nd_binned_warn(b,
                        "%s: %s: dropped %d of %d trials whose behaviour samples do not cover every bin (or are NaN) "
                        "(first: trial %d)",
-                       f, bh.path, drop[DROP_BEH].count, n, drop[DROP_BEH].first);
+                       f, c->bh.path, drop[DROP_BEH].count, n, drop[DROP_BEH].first);
     if (drop[DROP_SPLIT].count)
         nd_binned_warn(b, "%s: %s: dropped %d of %d trials whose split is 'none' (first: trial %d)", f,
                        TRIALS "/split", drop[DROP_SPLIT].count, n, drop[DROP_SPLIT].first);
-    if (nk == 0) {
-        nd_free(bvals);
-        st = nd_fail(err, ND_ERR_FORMAT, "%s: %s: no trials left (%d NaN events, %d windows outside their trial, %d "
-                     "outside obs_intervals, %d without behaviour, %d split 'none')",
-                     f, o->align ? evpath : TRIALS, drop[DROP_NAN].count, drop[DROP_TRIAL].count, drop[DROP_OBS].count,
-                     drop[DROP_BEH].count, drop[DROP_SPLIT].count);
-        goto done;
-    }
-    {
-        int empty = 0, first_empty = -1;
-        for (int k = 0; k < N; k++)
-            if ((k ? u.end[k - 1] : 0) == u.end[k] && empty++ == 0) first_empty = k;
-        if (empty)
-            nd_binned_warn(b, "%s: %s: %d of %d units have no spikes (first: unit %d); kept", f, UNITS "/spike_times_index",
-                           empty, N, first_empty);
-    }
+    if (k->nk == 0)
+        return nd_fail(err, ND_ERR_FORMAT, "%s: %s: no trials left (%d NaN events, %d windows outside their trial, %d "
+                       "outside obs_intervals, %d without behaviour, %d split 'none')",
+                       f, o->align ? evpath : TRIALS, drop[DROP_NAN].count, drop[DROP_TRIAL].count,
+                       drop[DROP_OBS].count, drop[DROP_BEH].count, drop[DROP_SPLIT].count);
+    int empty = 0, first_empty = -1;
+    for (int j = 0; j < N; j++)
+        if ((j ? c->u.end[j - 1] : 0) == c->u.end[j] && empty++ == 0) first_empty = j;
+    if (empty)
+        nd_binned_warn(b, "%s: %s: %d of %d units have no spikes (first: unit %d); kept", f, UNITS "/spike_times_index",
+                       empty, N, first_empty);
+    return ND_OK;
+}
 
-    /* bin */
-    if ((st = nd_binned_alloc(b, nk, T, o->fp_bins, N, bh.B, err))) {
-        nd_free(bvals);
-        goto done;
-    }
-    b->n_source_trials = n;
+/* bin the kept trials' spikes into b and hand over the behaviour, splits, held-out flags, unit ids, conditions */
+static nd_status fill_binned(nwb_read_t *c, const nwb_cut_t *k, nd_binned *b, nd_error *err) {
+    const int nk = k->nk, N = c->u.N, T = c->T, TB = c->TB, B = c->bh.B;
+    nd_status st = nd_binned_alloc(b, nk, T, c->o->fp_bins, N, B, err);
+    if (st) return st;
+    b->n_source_trials = c->tr.n;
     for (int i = 0; i < nk; i++) {
-        b->trial_ids[i] = kept[i];
-        float *c = b->counts + (size_t)i * (size_t)TB * (size_t)N;
-        for (int k = 0; k < N; k++) {
-            size_t a = k ? (size_t)u.end[k - 1] : 0, z = (size_t)u.end[k];
-            nd_bin_sorted(u.times + a, z - a, 1e9, t0s[i], bin_ns, TB, c + k, (size_t)N);
+        b->trial_ids[i] = k->kept[i];
+        float *cnt = b->counts + (size_t)i * (size_t)TB * (size_t)N;
+        for (int j = 0; j < N; j++) {
+            size_t a = j ? (size_t)c->u.end[j - 1] : 0, z = (size_t)c->u.end[j];
+            nd_bin_sorted(c->u.times + a, z - a, 1e9, k->t0s[i], c->bin_ns, TB, cnt + j, (size_t)N);
         }
     }
-    if (bh.B) {
-        memcpy(b->behavior, bvals, (size_t)nk * (size_t)T * (size_t)bh.B * sizeof(float));
-        nd_free(bvals);
-    }
-    if (split) {
+    if (B) memcpy(b->behavior, k->bvals, (size_t)nk * (size_t)T * (size_t)B * sizeof(float));
+    if (c->split) {
         b->split = nd_alloc((size_t)nk);
-        if (!b->split) {
-            st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", f);
-            goto done;
-        }
-        memcpy(b->split, ksplit, (size_t)nk);
+        if (!b->split) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", c->f);
+        memcpy(b->split, k->ksplit, (size_t)nk);
         snprintf(b->split_source, sizeof b->split_source, "%s", TRIALS "/split");
     }
-    if (u.heldout) {
-        b->heldout = u.heldout;
-        u.heldout = NULL;
+    if (c->u.heldout) {
+        b->heldout = c->u.heldout;
+        c->u.heldout = NULL;
         snprintf(b->heldout_source, sizeof b->heldout_source, "%s", UNITS "/heldout");
     }
-    if (u.ids) {
-        b->unit_ids = u.ids;
-        u.ids = NULL;
+    if (c->u.ids) {
+        b->unit_ids = c->u.ids;
+        c->u.ids = NULL;
     }
-    if (keys) {
-        char **kk = malloc((size_t)nk * sizeof *kk);
-        if (!kk) {
-            st = nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", f);
-            goto done;
-        }
-        for (int i = 0; i < nk; i++) kk[i] = keys[kept[i]];
-        st = nd_binned_set_conditions(b, kk, err);
-        free(kk);
-        if (st) goto done;
-    }
-done:
-    if (keys) {
-        for (int i = 0; i < tr.n; i++) free(keys[i]);
-        free(keys);
-    }
-    nd_h5r_free_strings(split, nsplit);
-    nd_free(t0s);
-    nd_free(kept);
-    nd_free(ksplit);
-    nd_free(ev);
-    behav_free(&bh);
-    nd_nwb_units_free(&u);
-    nd_nwb_trials_free(&tr);
-    nd_h5r_close(r);
+    if (!c->keys) return ND_OK;
+    char **kk = malloc((size_t)nk * sizeof *kk);
+    if (!kk) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory", c->f);
+    for (int i = 0; i < nk; i++) kk[i] = c->keys[k->kept[i]];
+    st = nd_binned_set_conditions(b, kk, err);
+    free(kk);
+    return st;
+}
+
+nd_status nd_nwb_read(const char *path, const nd_bin_opts *o, nd_binned *b, nd_error *err) {
+    memset(b, 0, sizeof *b);
+    snprintf(b->source, sizeof b->source, "%s", path);
+    snprintf(b->format, sizeof b->format, "nwb");
+    nwb_read_t c;
+    memset(&c, 0, sizeof c);
+    c.f = path;
+    c.o = o;
+    nd_status st = check_opts(o, &c.bin_ns, err);
+    if (st || (st = nd_h5r_open(path, &c.r, err))) return st;
+    nwb_cut_t k;
+    memset(&k, 0, sizeof k);
+    if (!(st = nd_nwb_units_read(c.r, &c.u, err)) && !(st = nd_nwb_trials_read(c.r, &c.tr, err)) &&
+        !(st = trial_window(&c, b, err)) && !(st = read_event(&c, b, err)) && !(st = read_behaviour_opt(&c, b, err)) &&
+        !(st = read_split(&c, err)) && !(st = read_conditions(&c, b, err)) && !(st = cut_trials(&c, &k, err)) &&
+        !(st = report_drops(&c, &k, b, err)))
+        st = fill_binned(&c, &k, b, err);
+    nwb_cut_free(&k);
+    nwb_read_free(&c);
     if (st) nd_binned_free(b);
     return st;
 }

@@ -29,6 +29,56 @@ void nd_learn_default_arch(nd_learn_opts *o) {
     }
 }
 
+/* "784-256-256-10" -> o->widths, o->L; 0 if malformed */
+static int parse_arch(const char *s, nd_learn_opts *o) {
+    int n = 0, w[ND_MLP_MAX_LAYERS + 1];
+    for (const char *p = s; *p;) {
+        char *end;
+        errno = 0;
+        long x = strtol(p, &end, 10);
+        if (end == p || errno || x < 1 || x > 100000 || n > ND_MLP_MAX_LAYERS || (*end && *end != '-')) return 0;
+        w[n++] = (int)x;
+        p = *end ? end + 1 : end;
+    }
+    if (n < 2) return 0;
+    memcpy(o->widths, w, sizeof(int) * n);
+    o->L = n - 1;
+    return 1;
+}
+
+nd_status nd_learn_opts_choose(nd_learn_opts *o, const char *task, const char *rule, const char *arch, nd_error *err) {
+    nd_learn_opts d;
+    nd_learn_opts_default(&d);
+    if (arch && !parse_arch(arch, o))
+        return nd_fail(err, ND_ERR_ARG, "--arch '%s': expected widths like 784-256-256-10 (2..%d layers)", arch,
+                       ND_MLP_MAX_LAYERS + 1);
+    if (task) {
+        int t = nd_learn_task_parse(task);
+        if (t < 0)
+            return nd_fail(err, ND_ERR_ARG, "unknown --task '%s' (fashion-mnist, teacher, orientation, flipflop)", task);
+        o->task = (nd_learn_task)t;
+        if (!arch) nd_learn_default_arch(o);
+    }
+    if (o->rnn_units && arch)
+        return nd_fail(err, ND_ERR_ARG, "--rnn and --arch: give one (a recurrent or a feed-forward network)");
+    const int adam = rule && o->rnn_units; /* the recurrent trainer's defaults */
+    if (!(o->lr > 0)) o->lr = adam ? 3e-3 : d.lr;
+    if (o->batch <= 0) o->batch = adam ? 32 : d.batch;
+    if (adam) {
+        int r = nd_rnn_rule_parse(rule);
+        if (r < 0)
+            return nd_fail(err, ND_ERR_ARG, "--rule '%s' does not train a recurrent network (--rnn): bptt, rflo", rule);
+        o->rnn_rule = r;
+    } else if (rule) {
+        int r = nd_rule_parse(rule);
+        if (r < 0)
+            return nd_fail(err, ND_ERR_ARG, "%s --rule '%s' (bp, fa, dfa, sign, np, wp; with --rnn: bptt, rflo)",
+                           nd_rnn_rule_parse(rule) >= 0 ? "a recurrent rule needs --rnn N:" : "unknown", rule);
+        o->rule = (nd_rule)r;
+    }
+    return ND_OK;
+}
+
 void nd_grating(real *img, int size, double theta_deg, double phase, double contrast, double noise, nd_rng *r) {
     const double th = theta_deg * ND_PI / 180, c0 = (size - 1) / 2.0, sd = size / 4.0, f = 0.15;
     for (int i = 0; i < size; i++)

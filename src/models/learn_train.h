@@ -7,6 +7,11 @@
 /* the task's default network (o->task, o->ori_size set): teacher 20-50-5, orientation (size^2)-64-64-64-2,
  * fashion-mnist 784-256-256-10 */
 void nd_learn_default_arch(nd_learn_opts *o);
+/* What `neurodyn learn train` gives by name, into o (NULL: not given): the task ("teacher"), the rule ("fa"; "bptt"
+ * or "rflo" with o->rnn_units > 0) and the layer widths ("784-256-256-10"; default: the task's). o->lr <= 0 and
+ * o->batch <= 0 take the network's defaults (SGD 0.05 and 64; with o->rnn_units, Adam 3e-3 and 32). ND_ERR_ARG
+ * naming --task, --rule, --arch or --rnn when a name is unknown or the choices do not go together. */
+nd_status nd_learn_opts_choose(nd_learn_opts *o, const char *task, const char *rule, const char *arch, nd_error *err);
 
 /* the orientation task's reference orientation (degrees): label 1 when the grating is rotated clockwise of it */
 #define ND_ORI_REF_DEG 45.0

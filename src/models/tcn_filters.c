@@ -74,3 +74,15 @@ nd_status nd_tcn_filters_write(const nd_tcn_run *r, int nb, const char *h5_path,
     free(w); free(tmpl); free(cnt); free(bin); free(norm);
     return st;
 }
+
+nd_status nd_tcn_filters_file(const char *run, int dist_bins, const char *h5_path, const char *svg_path,
+                              nd_tcn_filters_shape *shape, nd_error *err) {
+    memset(shape, 0, sizeof *shape);
+    nd_tcn_run r;
+    nd_status st = nd_tcn_run_load(run, &r, err);
+    if (st) return st;
+    st = nd_tcn_filters_write(&r, dist_bins, h5_path, svg_path, err);
+    if (!st) *shape = (nd_tcn_filters_shape){r.m.cfg.width, r.m.cfg.syn, r.m.cfg.first_kernel};
+    nd_tcn_run_free(&r);
+    return st;
+}

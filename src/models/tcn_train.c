@@ -534,3 +534,14 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
     nd_tcn_free(&m);
     return st;
 }
+
+nd_status nd_tcn_fit_file(const char *sims_path, const nd_tcn_fit_opts *o, nd_tcn_fit_result *res, nd_error *err) {
+    memset(res, 0, sizeof *res);
+    res->best_epoch = -1;
+    nd_neuron_data d;
+    nd_status st = nd_neuron_data_read(sims_path, &d, err);
+    if (st) return st;
+    st = nd_tcn_fit(&d, sims_path, o, res, err);
+    nd_neuron_data_free(&d);
+    return st;
+}

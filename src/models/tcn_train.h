@@ -47,6 +47,8 @@ typedef struct { int epochs_run, best_epoch; double best_valid_loss; } nd_tcn_fi
  * one (same threads). */
 nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tcn_fit_opts *o, nd_tcn_fit_result *res,
                      nd_error *err);
+/* `neurodyn neuron fit`: reads and checks sims_path (nd_neuron_data_read), then nd_tcn_fit */
+nd_status nd_tcn_fit_file(const char *sims_path, const nd_tcn_fit_opts *o, nd_tcn_fit_result *res, nd_error *err);
 
 /* A fitted network with what it needs to read new data. */
 typedef struct {
@@ -68,4 +70,8 @@ nd_status nd_tcn_predict(const nd_tcn_run *r, const nd_neuron_data *d, int k0, i
  * bins of distance from the soma; written to an HDF5 file, with a heat map (SVG) of the strongest unit. */
 nd_status nd_tcn_filters_write(const nd_tcn_run *r, int dist_bins, const char *h5_path, const char *svg_path,
                                nd_error *err);
+/* `neurodyn neuron filters`: loads RUN (nd_tcn_run_load) and writes its templates; shape: what was written */
+typedef struct { int units, synapses, lags; } nd_tcn_filters_shape;
+nd_status nd_tcn_filters_file(const char *run, int dist_bins, const char *h5_path, const char *svg_path,
+                              nd_tcn_filters_shape *shape, nd_error *err);
 #endif

@@ -2,8 +2,29 @@
 #include "../core/blas.h"
 #include <math.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Threads split work by output channels (or rows where every element is independent), never inside a sum: each
+ * element is accumulated in the same order for any thread count, so results are the same bits. */
+enum { SLICE = 16, PAR_MIN = 1 << 15 }; /* channels per slice unit; below PAR_MIN elements, one thread */
+
+/* the channels [*c0, *c1) of C that the calling OpenMP thread owns */
+static void thread_channels(int C, int *c0, int *c1) {
+#ifdef _OPENMP
+    int nt = omp_get_num_threads(), id = omp_get_thread_num();
+#else
+    int nt = 1, id = 0;
+#endif
+    int units = (C + SLICE - 1) / SLICE, per = (units + nt - 1) / nt;
+    long a = (long)id * per * SLICE, b = a + (long)per * SLICE;
+    *c0 = (int)(a < C ? a : C);
+    *c1 = (int)(b < C ? b : C);
+}
 
 static void fill_bias(real *Y, const real *b, size_t rows, int C) {
+    #pragma omp parallel for schedule(static) if (rows * C >= PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
         real *y = Y + r * C;
         if (b) memcpy(y, b, sizeof(real) * C);
@@ -12,8 +33,13 @@ static void fill_bias(real *Y, const real *b, size_t rows, int C) {
 }
 
 static void add_colsum(real *db, const real *dY, size_t rows, int C) {
-    for (size_t r = 0; r < rows; r++)
-        for (int c = 0; c < C; c++) db[c] += dY[r * C + c];
+    #pragma omp parallel if (rows * C >= PAR_MIN)
+    {
+        int c0, c1;
+        thread_channels(C, &c0, &c1);
+        for (size_t r = 0; r < rows; r++)
+            for (int c = c0; c < c1; c++) db[c] += dY[r * C + c];
+    }
 }
 
 void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int B, int Cin, int Cout, int K) {
@@ -36,13 +62,18 @@ void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X
 void spikeconv_forward(real *Y, const nd_spike_events *ev, const real *W, const real *b, int T, int B, int Cin,
                        int Cout, int K) {
     fill_bias(Y, b, (size_t)T * B, Cout);
-    for (size_t e = 0; e < ev->n; e++) {
-        int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
-        const real *Wc = W + (size_t)ev->c[e] * Cout;
-        for (int t = t0; t < t1; t++) { /* tap t - te of channel c */
-            const real *w = Wc + (size_t)(t - te) * Cin * Cout;
-            real *y = Y + ((size_t)t * B + ev->b[e]) * Cout;
-            for (int o = 0; o < Cout; o++) y[o] += w[o];
+    #pragma omp parallel if (ev->n * (size_t)K * Cout >= PAR_MIN)
+    {
+        int o0, o1;
+        thread_channels(Cout, &o0, &o1);
+        for (size_t e = 0; e < ev->n && o0 < o1; e++) {
+            int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
+            const real *Wc = W + (size_t)ev->c[e] * Cout;
+            for (int t = t0; t < t1; t++) { /* tap t - te of channel c */
+                const real *w = Wc + (size_t)(t - te) * Cin * Cout;
+                real *y = Y + ((size_t)t * B + ev->b[e]) * Cout;
+                for (int o = o0; o < o1; o++) y[o] += w[o];
+            }
         }
     }
 }
@@ -50,46 +81,67 @@ void spikeconv_forward(real *Y, const nd_spike_events *ev, const real *W, const 
 void spikeconv_backward(real *dW, real *db, const real *dY, const nd_spike_events *ev, int T, int B, int Cin,
                         int Cout, int K) {
     if (db) add_colsum(db, dY, (size_t)T * B, Cout);
-    for (size_t e = 0; e < ev->n; e++) {
-        int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
-        real *dWc = dW + (size_t)ev->c[e] * Cout;
-        for (int t = t0; t < t1; t++) {
-            real *dw = dWc + (size_t)(t - te) * Cin * Cout;
-            const real *dy = dY + ((size_t)t * B + ev->b[e]) * Cout;
-            for (int o = 0; o < Cout; o++) dw[o] += dy[o];
+    #pragma omp parallel if (ev->n * (size_t)K * Cout >= PAR_MIN)
+    {
+        int o0, o1;
+        thread_channels(Cout, &o0, &o1);
+        for (size_t e = 0; e < ev->n && o0 < o1; e++) {
+            int te = ev->t[e], t0 = te < 0 ? 0 : te, t1 = te + K < T ? te + K : T;
+            real *dWc = dW + (size_t)ev->c[e] * Cout;
+            for (int t = t0; t < t1; t++) {
+                real *dw = dWc + (size_t)(t - te) * Cin * Cout;
+                const real *dy = dY + ((size_t)t * B + ev->b[e]) * Cout;
+                for (int o = o0; o < o1; o++) dw[o] += dy[o];
+            }
         }
     }
 }
 
 void relu_forward(real *Y, const real *X, size_t n) {
+    #pragma omp parallel for simd schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) Y[i] = X[i] > 0 ? X[i] : 0;
 }
 
 void relu_backward(real *dX, const real *dY, const real *Y, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        if (Y[i] > 0) dX[i] += dY[i];
+    #pragma omp parallel for simd schedule(static) if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++) dX[i] += Y[i] > 0 ? dY[i] : 0; /* branch-free, so it vectorises */
 }
 
+/* The batch-norm passes run along rows with one accumulator per channel, so memory is read in order (a pass per
+ * channel strides by C and re-reads the whole activation C times); threads own slices of channels for the sums and
+ * rows for the element-wise passes. Each channel's sums still add the rows in order: the same bits for any thread
+ * count, and as the per-channel loops gave. */
 void batchnorm_forward_train(real *Y, real *mean, real *rstd, const real *X, const real *g, const real *beta,
                              size_t rows, int C) {
-    for (int c = 0; c < C; c++) {
-        double m = 0, v = 0;
-        for (size_t r = 0; r < rows; r++) m += X[r * C + c];
-        m /= rows;
-        for (size_t r = 0; r < rows; r++) {
-            double d = X[r * C + c] - m;
-            v += d * d;
+    #pragma omp parallel if (rows * C >= PAR_MIN)
+    {
+        int c0, c1;
+        thread_channels(C, &c0, &c1);
+        const int nc = c1 > c0 ? c1 - c0 : 1;
+        double mu[nc], acc[nc];
+        for (int c = c0; c < c1; c++) acc[c - c0] = 0;
+        for (size_t r = 0; r < rows; r++)
+            for (int c = c0; c < c1; c++) acc[c - c0] += X[r * C + c];
+        for (int c = c0; c < c1; c++) { mu[c - c0] = acc[c - c0] / rows; acc[c - c0] = 0; }
+        for (size_t r = 0; r < rows; r++)
+            for (int c = c0; c < c1; c++) {
+                double d = X[r * C + c] - mu[c - c0];
+                acc[c - c0] += d * d;
+            }
+        for (int c = c0; c < c1; c++) {
+            mean[c] = (real)mu[c - c0];
+            rstd[c] = (real)(1 / sqrt(acc[c - c0] / rows + ND_BATCHNORM_EPS));
         }
-        v /= rows;
-        mean[c] = (real)m;
-        rstd[c] = (real)(1 / sqrt(v + ND_BATCHNORM_EPS));
+        #pragma omp barrier
+        #pragma omp for schedule(static)
+        for (size_t r = 0; r < rows; r++)
+            for (int c = 0; c < C; c++) Y[r * C + c] = g[c] * (X[r * C + c] - mean[c]) * rstd[c] + beta[c];
     }
-    for (size_t r = 0; r < rows; r++)
-        for (int c = 0; c < C; c++) Y[r * C + c] = g[c] * (X[r * C + c] - mean[c]) * rstd[c] + beta[c];
 }
 
 void batchnorm_forward_eval(real *Y, const real *X, const real *g, const real *beta, const real *run_mean,
                             const real *run_var, size_t rows, int C) {
+    #pragma omp parallel for schedule(static) if (rows * C >= PAR_MIN)
     for (size_t r = 0; r < rows; r++)
         for (int c = 0; c < C; c++)
             Y[r * C + c] = g[c] * (X[r * C + c] - run_mean[c]) / RSQRT(run_var[c] + (real)ND_BATCHNORM_EPS) + beta[c];
@@ -97,21 +149,30 @@ void batchnorm_forward_eval(real *Y, const real *X, const real *g, const real *b
 
 void batchnorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
                         const real *rstd, const real *g, size_t rows, int C) {
-    for (int c = 0; c < C; c++) {
-        double s1 = 0, s2 = 0; /* sums of dxhat and dxhat * xhat */
-        for (size_t r = 0; r < rows; r++) {
-            real xh = (X[r * C + c] - mean[c]) * rstd[c], dy = dY[r * C + c];
-            dg[c] += dy * xh;
-            dbeta[c] += dy;
-            s1 += dy * g[c];
-            s2 += dy * g[c] * xh;
-        }
-        s1 /= rows;
-        s2 /= rows;
-        for (size_t r = 0; r < rows; r++) {
-            real xh = (X[r * C + c] - mean[c]) * rstd[c];
-            dX[r * C + c] += rstd[c] * (dY[r * C + c] * g[c] - (real)s1 - xh * (real)s2);
-        }
+    real m1[C > 0 ? C : 1], m2[C > 0 ? C : 1]; /* per channel: the means of dxhat and dxhat * xhat */
+    #pragma omp parallel if (rows * C >= PAR_MIN)
+    {
+        int c0, c1;
+        thread_channels(C, &c0, &c1);
+        const int nc = c1 > c0 ? c1 - c0 : 1;
+        double s1[nc], s2[nc];
+        for (int c = c0; c < c1; c++) s1[c - c0] = s2[c - c0] = 0;
+        for (size_t r = 0; r < rows; r++)
+            for (int c = c0; c < c1; c++) {
+                real xh = (X[r * C + c] - mean[c]) * rstd[c], dy = dY[r * C + c];
+                dg[c] += dy * xh;
+                dbeta[c] += dy;
+                s1[c - c0] += dy * g[c];
+                s2[c - c0] += dy * g[c] * xh;
+            }
+        for (int c = c0; c < c1; c++) { m1[c] = (real)(s1[c - c0] / rows); m2[c] = (real)(s2[c - c0] / rows); }
+        #pragma omp barrier
+        #pragma omp for schedule(static)
+        for (size_t r = 0; r < rows; r++)
+            for (int c = 0; c < C; c++) {
+                real xh = (X[r * C + c] - mean[c]) * rstd[c];
+                dX[r * C + c] += rstd[c] * (dY[r * C + c] * g[c] - m1[c] - xh * m2[c]);
+            }
     }
 }
 
