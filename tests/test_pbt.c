@@ -1,8 +1,11 @@
 /* PBT logic (src/models/pbt.c): the AutoLFADS space, initial sampling (uniform vs log-uniform), explore
- * within bounds, the binary tournament, the stop rule, the loss-scale mapping, determinism. */
+ * within bounds, the binary tournament, the stop rule, the loss-scale mapping, determinism; and the search's
+ * options given as text (nd_pbt_search_configure, src/models/pbt_search.c). */
 #include "test.h"
 #include "../src/models/pbt.h"
+#include "../src/models/pbt_search.h"
 #include <stdlib.h>
+#include <unistd.h>
 
 static void test_default_space(nd_test_ctx *ctx) {
     nd_pbt_space s;
@@ -229,6 +232,53 @@ static void test_space_set(nd_test_ctx *ctx) {
     }
 }
 
+/* --space, --config, --seed, --set in that order (--set wins over the config), a searched key refused in --set,
+ * and the jobs at a time: given, 1 per MPI rank, else the cores / threads per job within [1, workers] */
+static void test_search_configure(nd_test_ctx *ctx) {
+    char dir[256], cfg[512];
+    if (!nd_test_scratch(dir, sizeof dir, "nd_pbt_cfg_")) SKIP(ctx, "no scratch directory");
+    snprintf(cfg, sizeof cfg, "%s/c.txt", dir);
+    FILE *f = fopen(cfg, "w");
+    if (!f) { nd_test_scratch_remove(dir); SKIP(ctx, "cannot write the config file"); }
+    fputs("gen_dim = 64\nfac_dim = 5\nseed = 3\n", f);
+    fclose(f);
+    const char *sets[] = {"gen_dim=32", "con_dim = 16"}, *spaces[] = {"cd_rate=off", "lr_init=1e-4:1e-2:0.2:log"};
+    nd_pbt_search_opts o;
+    nd_pbt_search_opts_default(&o);
+    o.workers = 3, o.threads = 2;
+    nd_pbt_search_args a = {cfg, "7", sets, 2, spaces, 2, 0, 0};
+    nd_error err;
+    CHECK(ctx, nd_pbt_search_configure(&o, &a, &err) == ND_OK, "%s", err.msg);
+    CHECK(ctx, o.base.gen_dim == 32 && o.base.fac_dim == 5 && o.base.con_dim == 16 && o.base.seed == 7,
+          "gen_dim %d (--set wins), fac_dim %d (config), con_dim %d, seed %lld (--seed wins)", o.base.gen_dim,
+          o.base.fac_dim, o.base.con_dim, (long long)o.base.seed);
+    int k = nd_pbt_space_find(&o.space, "lr_init");
+    CHECK(ctx, nd_pbt_space_find(&o.space, "cd_rate") < 0 && k >= 0 && o.space.p[k].max == 1e-2, "spaces applied");
+    long cores = sysconf(_SC_NPROCESSORS_ONLN), want = (cores > 0 ? cores : 1) / 2;
+    want = want < 1 ? 1 : want > 3 ? 3 : want;
+    CHECK(ctx, o.parallel == want, "default jobs at a time %d, want %ld (%ld cores, 2 threads, 3 workers)", o.parallel,
+          want, cores);
+    nd_pbt_search_opts_default(&o);
+    nd_pbt_search_args b = {NULL, NULL, NULL, 0, NULL, 0, 5, 0};
+    CHECK(ctx, nd_pbt_search_configure(&o, &b, &err) == ND_OK && o.parallel == 5, "--parallel 5: %d", o.parallel);
+    b.parallel = 0, b.mpi = 1;
+    CHECK(ctx, nd_pbt_search_configure(&o, &b, &err) == ND_OK && o.parallel == 1, "MPI: %d", o.parallel);
+    const char *searched[] = {"kl_ic_scale =1"};
+    nd_pbt_search_args c = {NULL, NULL, searched, 1, NULL, 0, 0, 0};
+    nd_pbt_search_opts_default(&o);
+    CHECK(ctx, nd_pbt_search_configure(&o, &c, &err) == ND_ERR_ARG && strstr(err.msg, "is searched") &&
+               strstr(err.msg, "--space kl_ic_scale=off"), "a searched key in --set: %s", err.msg);
+    c.nsets = 0, c.spaces = spaces, c.nspaces = 1;
+    const char *again[] = {"cd_rate=0.2"};
+    c.sets = again, c.nsets = 1;
+    nd_pbt_search_opts_default(&o);
+    CHECK(ctx, nd_pbt_search_configure(&o, &c, &err) == ND_OK && o.base.cd_rate == 0.2, "--set of a key no longer "
+          "searched: %s", err.msg);
+    nd_pbt_search_args d = {NULL, "-1", NULL, 0, NULL, 0, 0, 0};
+    CHECK(ctx, nd_pbt_search_configure(&o, &d, &err) == ND_ERR_ARG && strstr(err.msg, "--seed"), "seed -1: %s", err.msg);
+    nd_test_scratch_remove(dir);
+}
+
 int main(void) {
     RUN(test_default_space);
     RUN(test_init_sampling);
@@ -237,5 +287,6 @@ int main(void) {
     RUN(test_stop_rule);
     RUN(test_scale_mapping);
     RUN(test_space_set);
+    RUN(test_search_configure);
     TEST_MAIN_END();
 }

@@ -302,9 +302,10 @@ void nd_decode_result_free(nd_decode_result *r) {
     memset(r, 0, sizeof *r);
 }
 
+int nd_decode_chunks(int T, int chunks) { return chunks > 0 && chunks < T ? chunks : T; }
+
 int nd_decode_features(const float *a, int trials, int T, int U, int chunks, double *X) {
-    size_t Tz = (size_t)T, Uz = (size_t)U, K = chunks > 0 ? (size_t)chunks : Tz;
-    if (K > Tz) K = Tz;
+    size_t Tz = (size_t)T, Uz = (size_t)U, K = (size_t)nd_decode_chunks(T, chunks);
     for (size_t i = 0; i < (size_t)trials; i++)
         for (size_t c = 0; c < K; c++) {
             size_t t0 = c * Tz / K, t1 = (c + 1) * Tz / K;
@@ -315,4 +316,10 @@ int nd_decode_features(const float *a, int trials, int T, int U, int chunks, dou
             }
         }
     return (int)(K * Uz);
+}
+
+int nd_decode_alpha_grid(double lo, double hi, int n, double *alphas) {
+    if (n < 1 || n > 1000 || !isfinite(lo) || !isfinite(hi) || hi < lo || fabs(lo) > 300 || fabs(hi) > 300) return -1;
+    for (int a = 0; alphas && a < n; a++) alphas[a] = pow(10.0, n > 1 ? lo + (hi - lo) * a / (n - 1) : lo);
+    return 0;
 }

@@ -50,6 +50,13 @@ void nd_decode_result_free(nd_decode_result *r);
 
 /* Features of one trial per row from a [trials][T][U] array: the bins of each trial averaged into K equal chunks
  * (chunk c holds bins [c T / K, (c + 1) T / K); K <= 0 or K > T: every bin kept), flattened: X [trials][K * U].
- * X must hold trials * min(K, T) * U doubles; returns K * U (the features per trial). */
+ * X must hold trials * nd_decode_chunks(T, K) * U doubles; returns that K * U (the features per trial). The one
+ * implementation of the time chunks: `neurodyn decode` (decode_file.c) and nd_decode_arrays both call it. */
 int nd_decode_features(const float *a, int trials, int T, int U, int chunks, double *X);
+/* The chunks nd_decode_features makes of T bins: chunks when 0 < chunks < T, else T. */
+int nd_decode_chunks(int T, int chunks);
+
+/* The penalties 10^lo .. 10^hi, n values log-spaced (n = 1: 10^lo), into alphas [n] (may be NULL: only checks).
+ * Returns 0, or -1 (alphas untouched) unless lo <= hi, both finite within +-300 and 1 <= n <= 1000. */
+int nd_decode_alpha_grid(double lo, double hi, int n, double *alphas);
 #endif

@@ -2,7 +2,8 @@
  * output's {split}_gen_inputs), the initial states (N(0, 1), or generator states sampled from an infer output's
  * {split}_gen_states plus Gaussian noise, from a seeded stream), the search (fixedpoints.h), and, with visited
  * states, each point's distance to the nearest one and the states' spread (mean distance from their centroid).
- * What 'neurodyn fixedpoints' runs; the HDF5 writer is here too so that the file layout has one definition. */
+ * What 'neurodyn fixedpoints' runs (through fp_run.h); the HDF5 writer is here too so that the file layout has one
+ * definition. */
 #ifndef ND_ANALYSIS_FP_LFADS_H
 #define ND_ANALYSIS_FP_LFADS_H
 #include <stdint.h>

@@ -133,59 +133,42 @@ static int try_append(double *basis, int k, int nb, const double *v0, double *tm
     return 1;
 }
 
-nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *opt, nd_jpca_result *r, nd_error *err) {
-    memset(r, 0, sizeof *r);
-    nd_jpca_opts o;
-    if (opt) o = *opt; else nd_jpca_opts_default(&o);
-    int k = o.k, t0 = o.t_start, t1 = o.t_end > 0 ? o.t_end : T;
+/* the arguments of nd_jpca, checked; one line naming the problem */
+static nd_status jpca_check(const double *data, int C, int T, int N, const nd_jpca_opts *o, int t0, int t1,
+                            nd_error *err) {
+    int k = o->k;
     if (k < 2 || k % 2) return nd_fail(err, ND_ERR_ARG, "jPCA: dims must be even and >= 2 (got %d)", k);
-    if (C < (o.subtract_mean ? 2 : 1))
-        return nd_fail(err, ND_ERR_ARG, "jPCA: needs at least %d conditions (got %d)", o.subtract_mean ? 2 : 1, C);
+    if (C < (o->subtract_mean ? 2 : 1))
+        return nd_fail(err, ND_ERR_ARG, "jPCA: needs at least %d conditions (got %d)", o->subtract_mean ? 2 : 1, C);
     if (T < 2 || N < 1) return nd_fail(err, ND_ERR_ARG, "jPCA: needs >= 2 bins and >= 1 unit (got %d bins, %d units)", T, N);
     if (t0 < 0 || t1 > T || t1 - t0 < 2)
         return nd_fail(err, ND_ERR_ARG, "jPCA: time window [%d, %d) must lie in [0, %d) and hold >= 2 bins", t0, t1, T);
     if (k > N) return nd_fail(err, ND_ERR_ARG, "jPCA: dims %d exceed the %d units", k, N);
-    int Tw = t1 - t0, nw = C * Tw, n = C * (Tw - 1);
+    int n = C * (t1 - t0 - 1);
     if (n < k)
-        return nd_fail(err, ND_ERR_ARG, "jPCA: %d conditions x %d transitions = %d samples, fewer than dims %d", C, Tw - 1, n, k);
-    if (o.normalize && !(o.soft_norm >= 0)) return nd_fail(err, ND_ERR_ARG, "jPCA: soft_norm must be >= 0 (got %g)", o.soft_norm);
+        return nd_fail(err, ND_ERR_ARG, "jPCA: %d conditions x %d transitions = %d samples, fewer than dims %d", C,
+                       t1 - t0 - 1, n, k);
+    if (o->normalize && !(o->soft_norm >= 0)) return nd_fail(err, ND_ERR_ARG, "jPCA: soft_norm must be >= 0 (got %g)", o->soft_norm);
     size_t total = (size_t)C * T * N;
     for (size_t i = 0; i < total; i++)
         if (!isfinite(data[i]))
             return nd_fail(err, ND_ERR_NUMERIC, "jPCA: data contain NaN/Inf (condition %zu, bin %zu, unit %zu)",
                            i / ((size_t)T * N), (i / N) % T, i % N);
-    r->C = C; r->T = T; r->N = N; r->k = k; r->nplanes = k / 2; r->t_start = t0; r->t_end = t1;
-    int np = k / 2, mn = nw < N ? nw : N;
-    size_t kk = (size_t)k * k;
-    double *A = NULL, *W = NULL, *s = NULL, *U = NULL, *VT = NULL, *P = NULL, *X = NULL, *dX = NULL, *wmean = NULL;
-    double *wr = NULL, *wi = NULL, *VR = NULL, *tmp = NULL, *Mc = NULL, *Bp = NULL;
-    int *idx = NULL;
-    nd_status st = ND_OK;
-#define AL(p, cnt, what) if (!st) st = ND_ALLOC(p, (cnt), what, err)
-    AL(A, total, "jPCA data"); AL(W, (size_t)nw * N, "jPCA window"); AL(s, (size_t)mn, "jPCA");
-    AL(U, (size_t)nw * mn, "jPCA"); AL(VT, (size_t)mn * N, "jPCA"); AL(P, (size_t)C * T * k, "jPCA projections");
-    AL(X, (size_t)n * k, "jPCA states"); AL(dX, (size_t)n * k, "jPCA"); AL(wmean, (size_t)N, "jPCA");
-    AL(wr, (size_t)k, "jPCA"); AL(wi, (size_t)k, "jPCA"); AL(VR, kk, "jPCA"); AL(tmp, (size_t)k, "jPCA");
-    AL(Mc, kk, "jPCA"); AL(Bp, (size_t)k * 2, "jPCA"); AL(idx, (size_t)k, "jPCA");
-    AL(r->pcs, (size_t)N * k, "jPCA"); AL(r->pc_var_frac, (size_t)k, "jPCA"); AL(r->M_skew, kk, "jPCA");
-    AL(r->M_best, kk, "jPCA"); AL(r->eig_re, (size_t)k, "jPCA"); AL(r->eig_im, (size_t)k, "jPCA");
-    AL(r->omega, (size_t)np, "jPCA"); AL(r->plane_basis, kk, "jPCA"); AL(r->jpcs, (size_t)N * k, "jPCA");
-    AL(r->proj, (size_t)C * T * k, "jPCA"); AL(r->plane_var_frac, (size_t)np, "jPCA");
-    AL(r->r2_skew_plane, (size_t)np, "jPCA"); AL(r->r2_best_plane, (size_t)np, "jPCA");
-    AL(r->norm_scale, (size_t)N, "jPCA");
-#undef AL
-    if (st) goto done;
-    memcpy(A, data, sizeof(double) * total);
-    /* 1. soft normalisation */
+    return ND_OK;
+}
+
+/* steps 1-2 on A [C][T][N] in place: soft normalisation (each unit's scale into norm_scale) and the
+ * cross-condition mean at every bin subtracted */
+static void jpca_prepare(double *A, int C, int T, int N, const nd_jpca_opts *o, double *norm_scale) {
+    size_t total = (size_t)C * T * N;
     for (int u = 0; u < N; u++) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t i = u; i < total; i += N) { if (A[i] < lo) lo = A[i]; if (A[i] > hi) hi = A[i]; }
-        double den = hi - lo + o.soft_norm;
-        r->norm_scale[u] = o.normalize && den > 0 ? 1 / den : 1;
-        for (size_t i = u; i < total; i += N) A[i] *= r->norm_scale[u];
+        double den = hi - lo + o->soft_norm;
+        norm_scale[u] = o->normalize && den > 0 ? 1 / den : 1;
+        for (size_t i = u; i < total; i += N) A[i] *= norm_scale[u];
     }
-    /* 2. cross-condition mean at every bin */
-    if (o.subtract_mean)
+    if (o->subtract_mean)
         for (int t = 0; t < T; t++)
             for (int u = 0; u < N; u++) {
                 double m = 0;
@@ -193,7 +176,18 @@ nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *o
                 m /= C;
                 for (int c = 0; c < C; c++) A[((size_t)c * T + t) * N + u] -= m;
             }
-    /* 3. PCA of the window samples (centred on the window mean: zero after step 2) */
+}
+
+/* scratch of the window PCA */
+typedef struct { double *W, *s, *U, *VT, *wmean; } jpca_pca_work;
+
+/* step 3: PCA of the window samples [t0, t1) of A (centred on the window mean: zero after step 2): the top k
+ * components into r->pcs (largest-magnitude loading positive) and their variance fractions; P = all bins of
+ * A projected (A is centred on the window mean in place); *ss the window's total variance */
+static nd_status jpca_pca(double *A, int C, int T, int N, int t0, int t1, int k, const jpca_pca_work *w,
+                          nd_jpca_result *r, double *P, double *ss_out, nd_error *err) {
+    int Tw = t1 - t0, nw = C * Tw, mn = nw < N ? nw : N;
+    double *W = w->W, *s = w->s, *VT = w->VT, *wmean = w->wmean;
     for (int c = 0; c < C; c++)
         memcpy(W + (size_t)c * Tw * N, A + ((size_t)c * T + t0) * N, sizeof(double) * (size_t)Tw * N);
     for (int u = 0; u < N; u++) {
@@ -202,27 +196,30 @@ nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *o
         wmean[u] = m / nw;
         for (int i = 0; i < nw; i++) W[(size_t)i * N + u] -= wmean[u];
     }
-    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', nw, N, W, N, s, U, mn, VT, N);
-    if (info != 0) { st = nd_fail(err, ND_ERR_NUMERIC, "jPCA: SVD (dgesdd) failed (info %d)", (int)info); goto done; }
+    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', nw, N, W, N, s, w->U, mn, VT, N);
+    if (info != 0) return nd_fail(err, ND_ERR_NUMERIC, "jPCA: SVD (dgesdd) failed (info %d)", (int)info);
     double ss = 0;
     for (int j = 0; j < mn; j++) ss += s[j] * s[j];
-    if (!(ss > 0)) { st = nd_fail(err, ND_ERR_NUMERIC, "jPCA: the (normalised, mean-subtracted) data have zero variance in the window"); goto done; }
+    if (!(ss > 0)) return nd_fail(err, ND_ERR_NUMERIC, "jPCA: the (normalised, mean-subtracted) data have zero variance in the window");
     r->pca_var_frac = 0;
     for (int j = 0; j < k; j++) {
         double sj = j < mn ? s[j] : 0;
         r->pc_var_frac[j] = sj * sj / ss;
         r->pca_var_frac += r->pc_var_frac[j];
-        /* sign: largest-magnitude loading positive */
         int am = 0;
         for (int u = 0; u < N; u++) if (fabs(VT[(size_t)j * N + u]) > fabs(VT[(size_t)j * N + am])) am = u;
         double sg = j < mn && VT[(size_t)j * N + am] < 0 ? -1 : 1;
         for (int u = 0; u < N; u++) r->pcs[(size_t)u * k + j] = j < mn ? sg * VT[(size_t)j * N + u] : 0;
     }
-    /* project all bins: P = (A - wmean) pcs */
     for (size_t i = 0; i < (size_t)C * T; i++)
         for (int u = 0; u < N; u++) A[i * N + u] -= wmean[u];
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C * T, k, N, 1.0, A, N, r->pcs, k, 0.0, P, k);
-    /* 4. states and differences */
+    *ss_out = ss;
+    return ND_OK;
+}
+
+/* step 4: the states X and their one-bin differences dX over the window, condition by condition */
+static void jpca_states(const double *P, int C, int T, int t0, int t1, int k, double *X, double *dX) {
     for (int c = 0, row = 0; c < C; c++)
         for (int t = t0; t < t1 - 1; t++, row++)
             for (int j = 0; j < k; j++) {
@@ -230,18 +227,12 @@ nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *o
                 X[(size_t)row * k + j] = a;
                 dX[(size_t)row * k + j] = b - a;
             }
-    /* 5. fits */
-    if ((st = nd_jpca_fit_best(X, dX, n, k, r->M_best, err))) goto done;
-    if ((st = nd_jpca_fit_skew(X, dX, n, k, r->M_skew, err))) goto done;
-    r->r2_best = nd_jpca_r2(X, dX, n, k, r->M_best, NULL, k);
-    r->r2_skew = nd_jpca_r2(X, dX, n, k, r->M_skew, NULL, k);
-    /* 6. eigenvalues and planes */
-    memcpy(Mc, r->M_skew, sizeof(double) * kk);
-    info = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'V', k, Mc, k, wr, wi, NULL, 1, VR, k);
-    if (info != 0) { st = nd_fail(err, ND_ERR_NUMERIC, "jPCA: eigendecomposition of M_skew (dgeev) failed (info %d)", (int)info); goto done; }
+}
+
+/* the eigenvalue order: by |Im| descending, the member with Im > 0 of each pair first (dgeev: column j = Re,
+ * column j+1 = Im of the eigenvector of the eigenvalue with Im > 0, at index j) */
+static void order_by_rotation(const double *wi, int k, int *idx) {
     for (int i = 0; i < k; i++) idx[i] = i;
-    /* order: by |Im| descending, the member with Im > 0 of each pair first (dgeev: column j = Re,
-     * column j+1 = Im of the eigenvector of the eigenvalue with Im > 0, at index j) */
     for (int i = 1; i < k; i++) {
         int v = idx[i], j = i - 1;
         while (j >= 0 && (fabs(wi[idx[j]]) < fabs(wi[v]) || (fabs(wi[idx[j]]) == fabs(wi[v]) && wi[idx[j]] < wi[v]))) {
@@ -250,10 +241,13 @@ nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *o
         }
         idx[j + 1] = v;
     }
-    for (int i = 0; i < k; i++) { r->eig_re[i] = wr[idx[i]]; r->eig_im[i] = wi[idx[i]]; }
+}
+
+/* an orthonormal basis B [k x k] of rotation planes from the eigenvectors VR of M_skew, in idx's order; returns
+ * the columns built (k on success). Bp [2k] and tmp [k] are scratch. */
+static int plane_basis(double *B, int k, const double *VR, const double *wi, const int *idx, double *Bp, double *tmp) {
     int nb = 0;
-    double *B = r->plane_basis;
-    memset(B, 0, sizeof(double) * kk);
+    memset(B, 0, sizeof(double) * (size_t)k * k);
     for (int i = 0; i < k && nb + 2 <= k; i++) {
         int j = idx[i];
         if (!(wi[j] > 0)) continue;
@@ -279,45 +273,104 @@ nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *o
         for (int m = 0; m < k; m++) Bp[m] = m == i;
         nb += try_append(B, k, nb, Bp, tmp);
     }
-    if (nb != k) { st = nd_fail(err, ND_ERR_INTERNAL, "jPCA: could not build an orthonormal plane basis"); goto done; }
-    /* orientation and in-plane rotation */
-    for (int p = 0; p < np; p++) {
-        double *b1 = tmp;
-        int c1 = 2 * p, c2 = 2 * p + 1;
-        /* m = b1^T M b2 > 0: counter-clockwise from axis 1 to axis 2 */
-        double m = 0;
-        for (int a = 0; a < k; a++)
-            for (int b = 0; b < k; b++) m += B[(size_t)a * k + c1] * r->M_skew[(size_t)a * k + b] * B[(size_t)b * k + c2];
-        if (m < 0) for (int a = 0; a < k; a++) B[(size_t)a * k + c2] = -B[(size_t)a * k + c2];
-        /* spread of the states at t_start within the plane */
-        double spp = 0, sqq = 0, spq = 0, mp = 0, mq = 0;
-        for (int c = 0; c < C; c++) {
-            double pp = 0, qq = 0;
-            for (int a = 0; a < k; a++) {
-                double x = P[((size_t)c * T + t0) * k + a];
-                pp += x * B[(size_t)a * k + c1];
-                qq += x * B[(size_t)a * k + c2];
-            }
-            mp += pp; mq += qq; spp += pp * pp; sqq += qq * qq; spq += pp * qq;
-        }
-        mp /= C; mq /= C;
-        spp -= C * mp * mp; sqq -= C * mq * mq; spq -= C * mp * mq;
-        double th = 0.5 * atan2(2 * spq, spp - sqq), cs = cos(th), sn = sin(th);
+    return nb;
+}
+
+/* b1^T M b2 for columns c1, c2 of B [k x k] */
+static double plane_rotation(const double *B, const double *M, int k, int c1, int c2) {
+    double m = 0;
+    for (int a = 0; a < k; a++)
+        for (int b = 0; b < k; b++) m += B[(size_t)a * k + c1] * M[(size_t)a * k + b] * B[(size_t)b * k + c2];
+    return m;
+}
+
+/* plane p of B (columns 2p, 2p+1) oriented counter-clockwise from axis 1 to axis 2 (b1^T M_skew b2 > 0), then
+ * rotated within the plane so that axis 1 lies along the largest spread of the states at t_start (P [C][T][k]),
+ * its largest-magnitude entry positive; returns the plane's rotation speed b1^T M_skew b2 */
+static double orient_plane(double *B, const double *M, const double *P, int C, int T, int t0, int k, int p,
+                           double *b1) {
+    int c1 = 2 * p, c2 = 2 * p + 1;
+    if (plane_rotation(B, M, k, c1, c2) < 0) for (int a = 0; a < k; a++) B[(size_t)a * k + c2] = -B[(size_t)a * k + c2];
+    double spp = 0, sqq = 0, spq = 0, mp = 0, mq = 0;
+    for (int c = 0; c < C; c++) {
+        double pp = 0, qq = 0;
         for (int a = 0; a < k; a++) {
-            double x1 = B[(size_t)a * k + c1], x2 = B[(size_t)a * k + c2];
-            b1[a] = cs * x1 + sn * x2;
-            B[(size_t)a * k + c2] = -sn * x1 + cs * x2;
-            B[(size_t)a * k + c1] = b1[a];
+            double x = P[((size_t)c * T + t0) * k + a];
+            pp += x * B[(size_t)a * k + c1];
+            qq += x * B[(size_t)a * k + c2];
         }
-        int am = 0;
-        for (int a = 0; a < k; a++) if (fabs(B[(size_t)a * k + c1]) > fabs(B[(size_t)am * k + c1])) am = a;
-        if (B[(size_t)am * k + c1] < 0)
-            for (int a = 0; a < k; a++) { B[(size_t)a * k + c1] = -B[(size_t)a * k + c1]; B[(size_t)a * k + c2] = -B[(size_t)a * k + c2]; }
-        m = 0;
-        for (int a = 0; a < k; a++)
-            for (int b = 0; b < k; b++) m += B[(size_t)a * k + c1] * r->M_skew[(size_t)a * k + b] * B[(size_t)b * k + c2];
-        r->omega[p] = m;
-        for (int a = 0; a < k; a++) { Bp[(size_t)a * 2] = B[(size_t)a * k + c1]; Bp[(size_t)a * 2 + 1] = B[(size_t)a * k + c2]; }
+        mp += pp; mq += qq; spp += pp * pp; sqq += qq * qq; spq += pp * qq;
+    }
+    mp /= C; mq /= C;
+    spp -= C * mp * mp; sqq -= C * mq * mq; spq -= C * mp * mq;
+    double th = 0.5 * atan2(2 * spq, spp - sqq), cs = cos(th), sn = sin(th);
+    for (int a = 0; a < k; a++) {
+        double x1 = B[(size_t)a * k + c1], x2 = B[(size_t)a * k + c2];
+        b1[a] = cs * x1 + sn * x2;
+        B[(size_t)a * k + c2] = -sn * x1 + cs * x2;
+        B[(size_t)a * k + c1] = b1[a];
+    }
+    int am = 0;
+    for (int a = 0; a < k; a++) if (fabs(B[(size_t)a * k + c1]) > fabs(B[(size_t)am * k + c1])) am = a;
+    if (B[(size_t)am * k + c1] < 0)
+        for (int a = 0; a < k; a++) { B[(size_t)a * k + c1] = -B[(size_t)a * k + c1]; B[(size_t)a * k + c2] = -B[(size_t)a * k + c2]; }
+    return plane_rotation(B, M, k, c1, c2);
+}
+
+nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *opt, nd_jpca_result *r, nd_error *err) {
+    memset(r, 0, sizeof *r);
+    nd_jpca_opts o;
+    if (opt) o = *opt; else nd_jpca_opts_default(&o);
+    int k = o.k, t0 = o.t_start, t1 = o.t_end > 0 ? o.t_end : T;
+    nd_status st = jpca_check(data, C, T, N, &o, t0, t1, err);
+    if (st) return st;
+    int Tw = t1 - t0, nw = C * Tw, n = C * (Tw - 1);
+    size_t total = (size_t)C * T * N;
+    r->C = C; r->T = T; r->N = N; r->k = k; r->nplanes = k / 2; r->t_start = t0; r->t_end = t1;
+    int np = k / 2, mn = nw < N ? nw : N;
+    size_t kk = (size_t)k * k;
+    double *A = NULL, *P = NULL, *X = NULL, *dX = NULL;
+    double *wr = NULL, *wi = NULL, *VR = NULL, *tmp = NULL, *Mc = NULL, *Bp = NULL;
+    jpca_pca_work pw = {0};
+    int *idx = NULL;
+#define AL(p, cnt, what) if (!st) st = ND_ALLOC(p, (cnt), what, err)
+    AL(A, total, "jPCA data"); AL(pw.W, (size_t)nw * N, "jPCA window"); AL(pw.s, (size_t)mn, "jPCA");
+    AL(pw.U, (size_t)nw * mn, "jPCA"); AL(pw.VT, (size_t)mn * N, "jPCA"); AL(P, (size_t)C * T * k, "jPCA projections");
+    AL(X, (size_t)n * k, "jPCA states"); AL(dX, (size_t)n * k, "jPCA"); AL(pw.wmean, (size_t)N, "jPCA");
+    AL(wr, (size_t)k, "jPCA"); AL(wi, (size_t)k, "jPCA"); AL(VR, kk, "jPCA"); AL(tmp, (size_t)k, "jPCA");
+    AL(Mc, kk, "jPCA"); AL(Bp, (size_t)k * 2, "jPCA"); AL(idx, (size_t)k, "jPCA");
+    AL(r->pcs, (size_t)N * k, "jPCA"); AL(r->pc_var_frac, (size_t)k, "jPCA"); AL(r->M_skew, kk, "jPCA");
+    AL(r->M_best, kk, "jPCA"); AL(r->eig_re, (size_t)k, "jPCA"); AL(r->eig_im, (size_t)k, "jPCA");
+    AL(r->omega, (size_t)np, "jPCA"); AL(r->plane_basis, kk, "jPCA"); AL(r->jpcs, (size_t)N * k, "jPCA");
+    AL(r->proj, (size_t)C * T * k, "jPCA"); AL(r->plane_var_frac, (size_t)np, "jPCA");
+    AL(r->r2_skew_plane, (size_t)np, "jPCA"); AL(r->r2_best_plane, (size_t)np, "jPCA");
+    AL(r->norm_scale, (size_t)N, "jPCA");
+#undef AL
+    if (st) goto done;
+    memcpy(A, data, sizeof(double) * total);
+    jpca_prepare(A, C, T, N, &o, r->norm_scale);                              /* 1-2 */
+    double ss = 0;
+    if ((st = jpca_pca(A, C, T, N, t0, t1, k, &pw, r, P, &ss, err))) goto done; /* 3 */
+    jpca_states(P, C, T, t0, t1, k, X, dX);                                    /* 4 */
+    /* 5. fits */
+    if ((st = nd_jpca_fit_best(X, dX, n, k, r->M_best, err))) goto done;
+    if ((st = nd_jpca_fit_skew(X, dX, n, k, r->M_skew, err))) goto done;
+    r->r2_best = nd_jpca_r2(X, dX, n, k, r->M_best, NULL, k);
+    r->r2_skew = nd_jpca_r2(X, dX, n, k, r->M_skew, NULL, k);
+    /* 6. eigenvalues and planes */
+    memcpy(Mc, r->M_skew, sizeof(double) * kk);
+    lapack_int info = LAPACKE_dgeev(LAPACK_ROW_MAJOR, 'N', 'V', k, Mc, k, wr, wi, NULL, 1, VR, k);
+    if (info != 0) { st = nd_fail(err, ND_ERR_NUMERIC, "jPCA: eigendecomposition of M_skew (dgeev) failed (info %d)", (int)info); goto done; }
+    order_by_rotation(wi, k, idx);
+    for (int i = 0; i < k; i++) { r->eig_re[i] = wr[idx[i]]; r->eig_im[i] = wi[idx[i]]; }
+    double *B = r->plane_basis;
+    if (plane_basis(B, k, VR, wi, idx, Bp, tmp) != k) {
+        st = nd_fail(err, ND_ERR_INTERNAL, "jPCA: could not build an orthonormal plane basis");
+        goto done;
+    }
+    for (int p = 0; p < np; p++) {
+        r->omega[p] = orient_plane(B, r->M_skew, P, C, T, t0, k, p, tmp);
+        for (int a = 0; a < k; a++) { Bp[(size_t)a * 2] = B[(size_t)a * k + 2 * p]; Bp[(size_t)a * 2 + 1] = B[(size_t)a * k + 2 * p + 1]; }
         r->r2_skew_plane[p] = nd_jpca_r2(X, dX, n, k, r->M_skew, Bp, 2);
         r->r2_best_plane[p] = nd_jpca_r2(X, dX, n, k, r->M_best, Bp, 2);
     }
@@ -334,8 +387,8 @@ nd_status nd_jpca(const double *data, int C, int T, int N, const nd_jpca_opts *o
         r->plane_var_frac[p] = v / ss;
     }
 done:
-    nd_free(A); nd_free(W); nd_free(s); nd_free(U); nd_free(VT); nd_free(P); nd_free(X); nd_free(dX);
-    nd_free(wmean); nd_free(wr); nd_free(wi); nd_free(VR); nd_free(tmp); nd_free(Mc); nd_free(Bp); nd_free(idx);
+    nd_free(A); nd_free(pw.W); nd_free(pw.s); nd_free(pw.U); nd_free(pw.VT); nd_free(P); nd_free(X); nd_free(dX);
+    nd_free(pw.wmean); nd_free(wr); nd_free(wi); nd_free(VR); nd_free(tmp); nd_free(Mc); nd_free(Bp); nd_free(idx);
     if (st) nd_jpca_result_free(r);
     return st;
 }

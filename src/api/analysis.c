@@ -520,8 +520,7 @@ ND_API nd_status nd_decode_arrays(nd_context *ctx, const float *x_train, const f
     if (!out || !x_train || !y_train || !x_test || !y_test || n_train < 1 || n_test < 1 || bins < 1 || units < 1 || q < 1)
         return api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: x and y of both splits and out must not be NULL; trials, "
                         "bins, units and q >= 1");
-    if (o.n_alphas < 1 || o.n_alphas > 1000 || !isfinite(o.alpha_log10_lo) || !isfinite(o.alpha_log10_hi) ||
-        o.alpha_log10_hi < o.alpha_log10_lo || fabs(o.alpha_log10_lo) > 300 || fabs(o.alpha_log10_hi) > 300)
+    if (nd_decode_alpha_grid(o.alpha_log10_lo, o.alpha_log10_hi, o.n_alphas, NULL))
         return api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: alphas 10^lo .. 10^hi need lo <= hi within +-300 and "
                         "1..1000 values");
     if (o.classify && q != 1)
@@ -529,7 +528,7 @@ ND_API nd_status nd_decode_arrays(nd_context *ctx, const float *x_train, const f
                         "has %d columns", q);
     if (o.folds < 2 || o.folds > n_train)
         return api_fail(ctx, ND_ERR_ARG, "nd_decode_arrays: folds %d must be 2 .. the %d train trials", o.folds, n_train);
-    const size_t K = o.time_bins > 0 && o.time_bins < bins ? (size_t)o.time_bins : (size_t)bins;
+    const size_t K = (size_t)nd_decode_chunks(bins, o.time_bins);
     const size_t p = K * (size_t)units;
     double *alphas = nd_alloc(sizeof(double) * (size_t)o.n_alphas);
     double *Xtr = nd_alloc(sizeof(double) * (size_t)n_train * p), *Xte = nd_alloc(sizeof(double) * (size_t)n_test * p);
@@ -540,8 +539,7 @@ ND_API nd_status nd_decode_arrays(nd_context *ctx, const float *x_train, const f
     nd_status st = alphas && Xtr && Xte && Ytr && Yte ? ND_OK : api_fail(ctx, ND_ERR_NOMEM, "nd_decode_arrays: out of memory");
     if (st) goto done;
     const int n_a = o.n_alphas;
-    const double lo = o.alpha_log10_lo, hi = o.alpha_log10_hi;
-    for (int a = 0; a < n_a; a++) alphas[a] = pow(10.0, n_a > 1 ? lo + (hi - lo) * a / (n_a - 1) : lo);
+    nd_decode_alpha_grid(o.alpha_log10_lo, o.alpha_log10_hi, n_a, alphas);
     nd_decode_features(x_train, n_train, bins, units, o.time_bins, Xtr);
     nd_decode_features(x_test, n_test, bins, units, o.time_bins, Xte);
     for (size_t i = 0; i < (size_t)n_train * q; i++) Ytr[i] = y_train[i];

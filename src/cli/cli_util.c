@@ -45,21 +45,10 @@ int cli_data_values(int recon) { return nd_lfads_data_values(recon); }
 int cli_check_data(const char *cmd, const char *ckpt, const nd_lfads_model *m, const char *data, int allow,
                    nd_lfads_data *out) {
     nd_error err;
-    nd_lfads_data d;
-    int ses = 0;
-    if (nd_lfads_data_read_values(data, (uint64_t)m->cfg.seed, m->cfg.valid_fraction, cli_data_values(m->cfg.recon),
-                                  &d, &err)) {
+    if (nd_lfads_run_data(ckpt, m, data, 0, allow, stderr, out, &err)) {
         fprintf(stderr, "neurodyn %s: %s\n", cmd, err.msg);
         return 1;
     }
-    if ((m->S > 1 && nd_lfads_ckpt_find_session(ckpt, data, 0, m->S, &ses, &err)) ||
-        nd_lfads_check_data(ckpt, ses, m->S, &d, allow, stderr, &err)) {
-        fprintf(stderr, "neurodyn %s: %s\n", cmd, err.msg);
-        nd_lfads_data_free(&d);
-        return 1;
-    }
-    if (out) *out = d;
-    else nd_lfads_data_free(&d);
     return 0;
 }
 

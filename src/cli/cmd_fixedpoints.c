@@ -1,13 +1,9 @@
-/* neurodyn fixedpoints: fixed points of a trained LFADS generator (src/analysis/fp_lfads.c), printed or as JSON. */
+/* neurodyn fixedpoints: parse, nd_fp_run (src/analysis/fp_run.c: fixed points of a trained LFADS generator or of a
+ * 'learn train --rnn' network), print the table, the JSON or the HDF5 file. */
 #include "cli.h"
 #include "opt.h"
-#include "../analysis/fp_lfads.h"
-#include "../core/mem.h"
-#include "../models/learn_rnn.h"
-#include "../core/blas.h"
-#include <cjson/cJSON.h>
+#include "../analysis/fp_run.h"
 #include <math.h>
-#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,53 +25,11 @@ static void eig_str(char *buf, size_t cap, double re, double im) {
     else snprintf(buf, cap, "%.4f%c%.4fi", re, im < 0 ? '-' : '+', fabs(im));
 }
 
-static cJSON *to_json(const char *ckpt, const char *inputs, const char *outputs, const nd_fp_lfads_result *x) {
+static void print_table(const nd_fp_run_result *res, const nd_fp_lfads_opts *o, long list) {
+    const nd_fp_lfads_result *x = &res->x;
     const nd_fp_result *r = &x->r;
-    int H = x->H;
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "checkpoint", ckpt);
-    cJSON_AddNumberToObject(root, "gen_dim", H);
-    cJSON_AddStringToObject(root, "inputs", inputs);
-    cJSON_AddStringToObject(root, "starts_from", x->has_states ? outputs : "N(0, 1)");
-    cJSON_AddNumberToObject(root, "starts", r->n_starts);
-    cJSON_AddNumberToObject(root, "fixed_points", r->n_fp - r->n_slow);
-    cJSON_AddNumberToObject(root, "slow_points", r->n_slow);
-    cJSON_AddNumberToObject(root, "stable", r->n_stable);
-    cJSON_AddNumberToObject(root, "unstable", r->n_unstable);
-    cJSON_AddNumberToObject(root, "converged_starts", r->n_converged);
-    cJSON_AddNumberToObject(root, "unconverged_starts", r->n_unconverged);
-    cJSON_AddNumberToObject(root, "outliers", r->n_outliers);
-    cJSON_AddNumberToObject(root, "duplicates", r->n_duplicates);
-    if (x->has_states) cJSON_AddNumberToObject(root, "state_spread", x->spread);
-    cJSON *arr = cJSON_AddArrayToObject(root, "points");
-    for (int f = 0; f < r->n_fp; f++) {
-        cJSON *o = cJSON_CreateObject();
-        double nx = 0;
-        for (int j = 0; j < H; j++) nx += r->x[(size_t)f * H + j] * r->x[(size_t)f * H + j];
-        cJSON_AddNumberToObject(o, "q", r->q[f]);
-        cJSON_AddNumberToObject(o, "norm", sqrt(nx));
-        cJSON_AddNumberToObject(o, "max_abs_eig", r->max_abs_eig[f]);
-        cJSON_AddNumberToObject(o, "unstable_modes", r->n_unstable_modes[f]);
-        cJSON_AddBoolToObject(o, "stable", r->stable[f]);
-        cJSON_AddBoolToObject(o, "slow", r->slow[f]);
-        cJSON_AddNumberToObject(o, "starts", r->count[f]);
-        if (x->has_states) cJSON_AddNumberToObject(o, "dist_to_states", x->dist[f]);
-        cJSON *ev = cJSON_AddArrayToObject(o, "top_eigenvalues");
-        for (int j = 0; j < H && j < 6; j++) {
-            cJSON *e = cJSON_CreateArray();
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(r->eig_re[(size_t)f * H + j]));
-            cJSON_AddItemToArray(e, cJSON_CreateNumber(r->eig_im[(size_t)f * H + j]));
-            cJSON_AddItemToArray(ev, e);
-        }
-        cJSON_AddItemToArray(arr, o);
-    }
-    return root;
-}
-
-/* rnn: a recurrent network of 'learn train --rnn' rather than an LFADS generator */
-static void print_table(const char *ckpt, int rnn, const char *inputs, const nd_fp_lfads_opts *o,
-                        const nd_fp_lfads_result *x, long list) {
-    const nd_fp_result *r = &x->r;
+    const char *ckpt = res->ckpt, *inputs = res->inputs_text;
+    int rnn = res->rnn;
     int H = x->H, nfix = r->n_fp - r->n_slow;
     printf("fixed points of the %s of %s (%s %d, input %s) from %d starts (%s)\n", rnn ? "recurrent network" : "generator",
            ckpt, rnn ? "units" : "gen_dim", H, inputs, o->starts,
@@ -102,67 +56,29 @@ static void print_table(const char *ckpt, int rnn, const char *inputs, const nd_
     if (x->has_states) printf("(mean distance of the visited generator states from their centroid: %.3f)\n", x->spread);
 }
 
-/* a recurrent network of 'learn train --rnn': its weights as the leaky tanh map, zero input */
-static int fixedpoints_rnn(const char *run, const nd_fp_lfads_opts *fo, int threads, long list, const cli_json *json,
-                           const char *outp) {
-    nd_error err;
-    nd_rnn rn;
-    if (nd_learn_rnn_load(run, &rn, NULL, NULL, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); return 1; }
-    size_t NN = (size_t)rn.N * rn.N;
-    double *w = nd_alloc(sizeof(double) * (NN + rn.N));
-    if (!w) { nd_rnn_free(&rn); fprintf(stderr, "neurodyn fixedpoints: out of memory\n"); return 1; }
-    for (size_t i = 0; i < NN; i++) w[i] = rn.W[i];
-    for (int i = 0; i < rn.N; i++) w[NN + i] = rn.b[i];
-    nd_fp_leaky_tanh_map map = {rn.N, rn.alpha, w, w + NN};
-    nd_rnn_free(&rn);
-    char ckpt[4096];
-    snprintf(ckpt, sizeof ckpt, "%s/last.ckpt", run);
-    omp_set_num_threads(threads);
-    nd_blas_set_threads(threads);
-    nd_fp_lfads_result x;
-    if (nd_fp_rnn(&map, fo, &x, &err)) {
-        fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg);
-        nd_free(w);
-        return 1;
-    }
-    int rc = 0;
-    if (!json->on || json->path) print_table(ckpt, 1, "none", fo, &x, list);
-    cJSON *root = json->on ? to_json(ckpt, "none", fo->outputs, &x) : NULL;
-    rc = json->on && cli_write_json("fixedpoints", root, json->path) ? 1 : 0;
-    if (outp) {
-        if (nd_fp_lfads_write(outp, &x, ckpt, "none", &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); rc = 1; }
-        else if (!json->on || json->path) printf("wrote %s\n", outp);
-    }
-    cJSON_Delete(root);
-    nd_fp_lfads_result_free(&x);
-    nd_free(w);
-    return rc;
-}
-
 int cmd_fixedpoints(int argc, char **argv) {
-    const char *inputs = NULL, *split = NULL, *outp = NULL, *data = NULL;
+    const char *inputs = NULL, *split = NULL, *outp = NULL;
     long starts = 0, list = 0, threads = 0, seed = 0, iters = 0;
-    int allow = 0;
     cli_json json = {0, NULL};
-    nd_fp_lfads_opts fo;
-    nd_fp_lfads_opts_default(&fo);
+    nd_fp_run_opts fo;
+    nd_fp_run_opts_default(&fo);
     const cli_opt opts[] = {
         {"inputs", 0, CLI_CHOICE, "zero", "constant generator input: zero, or the mean of {split}_gen_inputs of\n"
          "                             --outputs (a model without inputs has none: both are the same)", &inputs, 0, 0, "zero|mean", NULL},
         {"outputs", 0, CLI_STR, NULL, "an output of 'neurodyn infer': starts are sampled from its {split}_gen_states\n"
-         "                             (default: N(0, 1) in every coordinate)", &fo.outputs, 0, 0, NULL, "FILE"},
-        {"data", 0, CLI_STR, NULL, "the data the model was trained on: its fingerprint is checked", &data, 0, 0, NULL, "FILE"},
+         "                             (default: N(0, 1) in every coordinate)", &fo.fp.outputs, 0, 0, NULL, "FILE"},
+        {"data", 0, CLI_STR, NULL, "the data the model was trained on: its fingerprint is checked", &fo.data, 0, 0, NULL, "FILE"},
         {"allow-data-mismatch", 0, CLI_FLAG, NULL, "accept other trials of the same session (bins, neurons, ids must match)",
-         &allow, 0, 0, NULL, NULL},
+         &fo.allow_mismatch, 0, 0, NULL, NULL},
         {"split", 0, CLI_CHOICE, "valid", "split of --outputs to use", &split, 0, 0, "train|valid", NULL},
         {"starts", 0, CLI_INT, "256", "initial states", &starts, 1, 1000000, NULL, NULL},
-        {"noise", 0, CLI_REAL, "0", "SD of the Gaussian noise added to sampled starts", &fo.noise, 0, 1e300, NULL, "SD"},
+        {"noise", 0, CLI_REAL, "0", "SD of the Gaussian noise added to sampled starts", &fo.fp.noise, 0, 1e300, NULL, "SD"},
         {"seed", 0, CLI_INT, "0", "seed of the initial states", &seed, 0, 2147483647, NULL, NULL},
-        {"tol", 0, CLI_REAL, "1e-12", "converged when q < Q", &fo.fp.tol_q, 1e-300, 1e300, NULL, "Q"},
+        {"tol", 0, CLI_REAL, "1e-12", "converged when q < Q", &fo.fp.fp.tol_q, 1e-300, 1e300, NULL, "Q"},
         {"max-iters", 0, CLI_INT, "200", "Levenberg-Marquardt iterations per start", &iters, 1, 1000000, NULL, NULL},
-        {"dedup", 0, CLI_REAL, "1e-3", "merge fixed points closer than D", &fo.fp.dedup_tol, 0, 1e300, NULL, "D"},
-        {"outlier-scale", 0, CLI_REAL, "10", "outlier distance scale (0 keeps all)", &fo.fp.outlier_scale, 0, 1e300, NULL, "S"},
-        {"slow-q", 0, CLI_REAL, "0", "also report slow points with tol < q <= Q (0: off)", &fo.fp.slow_q, 0, 1e300, NULL, "Q"},
+        {"dedup", 0, CLI_REAL, "1e-3", "merge fixed points closer than D", &fo.fp.fp.dedup_tol, 0, 1e300, NULL, "D"},
+        {"outlier-scale", 0, CLI_REAL, "10", "outlier distance scale (0 keeps all)", &fo.fp.fp.outlier_scale, 0, 1e300, NULL, "S"},
+        {"slow-q", 0, CLI_REAL, "0", "also report slow points with tol < q <= Q (0: off)", &fo.fp.fp.slow_q, 0, 1e300, NULL, "Q"},
         {"list", 0, CLI_INT, "20", "print at most N fixed points", &list, 0, 1e9, NULL, NULL},
         {"threads", 't', CLI_THREADS, NULL, "BLAS threads", &threads, 0, 0, NULL, NULL},
         {"json", 0, CLI_JSON, NULL, "the results as JSON: to stdout instead of the table, or to FILE (atomically)",
@@ -178,44 +94,27 @@ int cmd_fixedpoints(int argc, char **argv) {
     char *pos[argc > 0 ? argc : 1];
     int npos, rc = cli_parse(&spec, argc, argv, pos, &npos);
     if (rc) return rc < 0 ? 0 : rc;
-    fo.input_mean = !strcmp(inputs, "mean");
-    fo.split = split;
-    fo.starts = (int)starts;
-    fo.seed = (uint64_t)seed;
-    fo.fp.max_iters = (int)iters;
-    char ckpt[4096];
-    if (nd_learn_rnn_is_run(pos[0])) return fixedpoints_rnn(pos[0], &fo, (int)threads, list, &json, outp);
-    nd_lfads_model m;
-    int mdims[3];
-    if (cli_load_run("fixedpoints", pos[0], ckpt, sizeof ckpt, &m, mdims)) return 1;
-    if (data && cli_check_data("fixedpoints", ckpt, &m, data, allow, NULL)) { nd_lfads_free(&m); return 1; }
-    int nin = nd_fp_lfads_inputs(&m);
-    if (fo.input_mean && nin > 0 && !fo.outputs) {
-        fprintf(stderr, "neurodyn fixedpoints: --inputs mean needs --outputs OUT.h5 (the model has %d generator inputs)\n", nin);
-        nd_lfads_free(&m);
-        return 2;
-    }
-    omp_set_num_threads((int)threads);
-    nd_blas_set_threads((int)threads);
-    nd_fp_lfads_result x;
+    fo.run = pos[0], fo.notes = stderr, fo.threads = (int)threads;
+    fo.fp.input_mean = !strcmp(inputs, "mean");
+    fo.fp.split = split;
+    fo.fp.starts = (int)starts;
+    fo.fp.seed = (uint64_t)seed;
+    fo.fp.fp.max_iters = (int)iters;
+    nd_fp_run_result x;
     nd_error err;
-    rc = 1;
-    if (nd_fp_lfads(&m, &fo, &x, &err)) {
+    nd_status st = nd_fp_run(&fo, &x, &err);
+    if (st) {
         fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg);
-        nd_lfads_free(&m);
-        return 1;
+        return st == ND_ERR_ARG ? 2 : 1;
     }
-    const char *in_name = nin ? inputs : "none";
-    if (!json.on || json.path)
-        print_table(ckpt, 0, nin ? (fo.input_mean ? "mean of gen_inputs" : "zero") : "none", &fo, &x, list);
-    cJSON *root = json.on ? to_json(ckpt, in_name, fo.outputs, &x) : NULL;
-    rc = json.on && cli_write_json("fixedpoints", root, json.path) ? 1 : 0;
+    if (!json.on || json.path) print_table(&x, &fo.fp, list);
+    cJSON *root = json.on ? nd_fp_run_json(&fo, &x) : NULL;
+    rc = json.on && (!root || cli_write_json("fixedpoints", root, json.path)) ? 1 : 0;
     if (outp) {
-        if (nd_fp_lfads_write(outp, &x, ckpt, in_name, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); rc = 1; }
+        if (nd_fp_lfads_write(outp, &x.x, x.ckpt, x.inputs, &err)) { fprintf(stderr, "neurodyn fixedpoints: %s\n", err.msg); rc = 1; }
         else if (!json.on || json.path) printf("wrote %s\n", outp);
     }
     cJSON_Delete(root);
-    nd_fp_lfads_result_free(&x);
-    nd_lfads_free(&m);
+    nd_fp_run_result_free(&x);
     return rc;
 }

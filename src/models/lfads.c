@@ -431,13 +431,13 @@ static void run_task(const wtask *t) {
     }
 }
 
-/* the weight gradients of a GRU whose gate pre-activation gradients (over K rows) are in dXP:
- * U_zr += Hprev^T dXP[:, :2H], U_n += RH^T dXP[:, 2H:], W_x += X^T dXP, b_x += colsum dXP */
+/* the weight gradients of a GRU whose gate pre-activation gradients (over K rows) are in dXP: the products of
+ * gru_weight_grad_tasks (nn/gru.c), each in row pieces, and b_x += colsum dXP */
 static int add_gru_tasks(wtask *t, int n, const gru_params *g, const real *Hprev, const real *RH, const real *X,
                          const real *dXP, int I, int H, int K) {
-    n = add_atb(t, n, Hprev, H, dXP, 3 * H, g->Uzr, 2 * H, H, 2 * H, K);
-    n = add_atb(t, n, RH, H, dXP + 2 * H, 3 * H, g->Un, H, H, H, K);
-    n = add_atb(t, n, X, I, dXP, 3 * H, g->Wx, 3 * H, I, 3 * H, K);
+    wgrad_atb p[3];
+    const int np = gru_weight_grad_tasks(g, Hprev, RH, X, dXP, I, H, p);
+    for (int k = 0; k < np; k++) n = add_atb(t, n, p[k].A, p[k].lda, p[k].B, p[k].ldb, p[k].C, p[k].ldc, p[k].M, p[k].N, K);
     return add_colsum(t, n, dXP, 3 * H, g->bx, 3 * H, K);
 }
 

@@ -876,6 +876,36 @@ void nd_pbt_search_opts_default(nd_pbt_search_opts *o) {
     o->base.lr_stop = 0;
 }
 
+nd_status nd_pbt_search_configure(nd_pbt_search_opts *o, const nd_pbt_search_args *a, nd_error *err) {
+    nd_status st = ND_OK;
+    for (int i = 0; i < a->nspaces; i++)
+        if ((st = nd_pbt_space_set(&o->space, a->spaces[i], err))) return st;
+    if (a->config && (st = nd_lfads_config_load(&o->base, a->config, err))) return st;
+    if (a->seed && (st = nd_lfads_config_set(&o->base, "seed", a->seed, err))) return st;
+    for (int i = 0; i < a->nsets; i++) {
+        char key[128];
+        size_t kl = strcspn(a->sets[i], "=");
+        snprintf(key, sizeof key, "%.*s", (int)(kl < sizeof key ? kl : sizeof key - 1), a->sets[i]);
+        char *t = key + strlen(key);
+        while (t > key && (t[-1] == ' ')) *--t = 0;
+        if (nd_pbt_space_find(&o->space, key) >= 0)
+            return nd_fail(err, ND_ERR_ARG, "--set %s: this hyperparameter is searched; change its range or initial "
+                           "value with --space, or stop searching it with --space %s=off", a->sets[i], key);
+        if ((st = nd_lfads_config_set_kv(&o->base, a->sets[i], err))) return st;
+    }
+    if (o->base.seed < 0) return nd_fail(err, ND_ERR_ARG, "--seed must be >= 0");
+    if ((st = nd_lfads_config_check(&o->base, err))) return st;
+    if (a->mpi) {
+        o->parallel = a->parallel ? a->parallel : 1;
+    } else {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        int def = (int)(cores > 0 ? cores : 1) / (o->threads > 0 ? o->threads : 1);
+        o->parallel = a->parallel ? a->parallel : (def < 1 ? 1 : def);
+        if (o->parallel > o->workers) o->parallel = o->workers;
+    }
+    return ND_OK;
+}
+
 int nd_pbt_search(const nd_pbt_search_opts *o, const nd_pbt_transport *tp, nd_pbt_search_result *res) {
     static const nd_pbt_transport local = {0, 0, 1, NULL, NULL, NULL};
     if (!tp) tp = &local;

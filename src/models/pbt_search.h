@@ -30,6 +30,25 @@ typedef struct {
 } nd_pbt_search_opts;
 void nd_pbt_search_opts_default(nd_pbt_search_opts *o);
 
+/* The options of `neurodyn search` that arrive as text, applied to o by nd_pbt_search_configure. */
+typedef struct {
+    const char *config;         /* 'key = value' lines of fixed hyperparameters, or NULL */
+    const char *seed;           /* the search's seed (worker i's model gets seed + i), or NULL: the config's (0) */
+    const char *const *sets;    /* [nsets] "KEY=VALUE": a fixed hyperparameter of every worker; wins over config */
+    int nsets;
+    const char *const *spaces;  /* [nspaces] "KEY=MIN:MAX:W[:lin|log][:INIT]" (search KEY) or "KEY=off" */
+    int nspaces;
+    int parallel;               /* jobs at a time in this process; 0: the default, 1 under MPI, else the online
+                                   cores / o->threads (at least 1, at most o->workers) */
+    int mpi;                    /* the jobs are spread over MPI ranks */
+} nd_pbt_search_args;
+
+/* Apply a to o (whose workers and threads are set): the spaces, then config, seed and sets (a searched key is
+ * refused: its range belongs to --space), then check the resulting config and set o->parallel. Fails (nothing
+ * else to undo: o is left half-set) with one line naming the option, ND_ERR_ARG (ND_ERR_IO for an unreadable
+ * config file). */
+nd_status nd_pbt_search_configure(nd_pbt_search_opts *o, const nd_pbt_search_args *a, nd_error *err);
+
 /* How the coordinator (rank 0) hands out jobs: with mpi = 0 (or tp NULL) every job runs in this process's children.
  * Otherwise rank r of size runs workers w with w % size == r; bcast sends ints[0..ni) then doubles[0..nd) from rank 0
  * to every rank, reduce_max takes the element-wise maximum of v[0..n) over the ranks into rank 0. */

@@ -129,9 +129,19 @@ void gru_seq_backward_data(const gru_seq_acts *a, real *dHs, real *dh0, const gr
     }
 }
 
+int gru_weight_grad_tasks(const gru_params *g, const real *Hprev, const real *RH, const real *X, const real *dXP,
+                          int I, int H, wgrad_atb p[3]) {
+    p[0] = (wgrad_atb){Hprev, dXP, H, 3 * H, 2 * H, H, 2 * H, g->Uzr};
+    p[1] = (wgrad_atb){RH, dXP + 2 * H, H, 3 * H, H, H, H, g->Un};
+    if (!X) return 2;
+    p[2] = (wgrad_atb){X, dXP, I, 3 * H, 3 * H, I, 3 * H, g->Wx};
+    return 3;
+}
+
 void gru_weight_grads(const gru_params *g, const real *Hprev, const real *RH, const real *X, const real *dXP, int I,
                       int H, int K) {
-    nd_gemm(1, 0, H, 2 * H, K, 1, Hprev, H, dXP, 3 * H, 1, g->Uzr, 2 * H);
-    nd_gemm(1, 0, H, H, K, 1, RH, H, dXP + 2 * H, 3 * H, 1, g->Un, H);
-    if (X) linear_backward(NULL, g->Wx, g->bx, dXP, X, NULL, K, I, 3 * H);
+    wgrad_atb p[3];
+    int n = gru_weight_grad_tasks(g, Hprev, RH, X, dXP, I, H, p);
+    for (int k = 0; k < n; k++) nd_gemm(1, 0, p[k].M, p[k].N, K, 1, p[k].A, p[k].lda, p[k].B, p[k].ldb, 1, p[k].C, p[k].ldc);
+    if (X) linear_backward(NULL, NULL, g->bx, dXP, X, NULL, K, I, 3 * H);
 }

@@ -48,10 +48,21 @@ void gru_step_forward_rh(real *h, real *z, real *r, real *n, real *rh, const rea
  * and U_n += rh^T dxp[:, 2H:] over many steps at once). Scratch: B*H. */
 void gru_step_backward_data(real *dxp, real *dhprev, const real *dh, const real *z, const real *r, const real *n,
                             const real *hprev, const gru_params *p, int B, int H, real clip, real *scratch);
-/* Weight gradients of a GRU from the gate pre-activation gradients dXP [K][3H] of K rows (steps x batch rows):
- * Uzr += Hprev^T dXP[:, :2H], Un += RH^T dXP[:, 2H:], Wx += X^T dXP, bx += colsum(dXP); Hprev [K][H] the states
- * each step started from, RH [K][H] = r * hprev, X [K][I] the inputs (NULL: Wx, bx untouched). (lfads.c forms the same products as tasks
- * of its parallel weight-gradient pass.) */
+/* One weight-gradient product over K rows: C[M][N] += A^T B, with A [K][lda] (its first M columns), B [K][ldb]
+ * (its first N columns) and C of row stride ldc. */
+typedef struct {
+    const real *A, *B;
+    int lda, ldb, ldc, M, N;
+    real *C;
+} wgrad_atb;
+/* The weight gradients of a GRU from the gate pre-activation gradients dXP [K][3H] of K rows (steps x batch rows),
+ * as products (the one statement of them: gru_weight_grads runs them in turn, lfads.c splits them into row pieces
+ * of its parallel weight-gradient pass): Uzr += Hprev^T dXP[:, :2H], Un += RH^T dXP[:, 2H:] and, when X is given,
+ * Wx += X^T dXP; Hprev [K][H] the states each step started from, RH [K][H] = r * hprev, X [K][I] the inputs. The
+ * bias, bx += colsum(dXP), is the caller's. Fills p and returns the number of products (2, or 3 with X). */
+int gru_weight_grad_tasks(const gru_params *g, const real *Hprev, const real *RH, const real *X, const real *dXP,
+                          int I, int H, wgrad_atb p[3]);
+/* Those products and the bias, one after another (X NULL: Wx, bx untouched). */
 void gru_weight_grads(const gru_params *g, const real *Hprev, const real *RH, const real *X, const real *dXP, int I,
                       int H, int K);
 
