@@ -24,41 +24,45 @@ static void check_real(const float *x, size_t n, const char *name) {
 }
 
 static void check_data(const nd_lfads_data *d) {
-    if (d->n_train < 1 || d->n_valid < 1 || d->T < 1 || d->N < 1 || d->E < 0)
-        nd_fuzz_bug("bad sizes n_train %d n_valid %d T %d N %d E %d", d->n_train, d->n_valid, d->T, d->N, d->E);
+    static const char *const name[ND_NSPLITS] = {"train", "valid", "test"};
+    const nd_lfads_split *sp = d->split;
+    if (sp[ND_TRAIN].n < 1 || sp[ND_VALID].n < 1 || sp[ND_TEST].n < 0 || d->T < 1 || d->N < 1 || d->E < 0)
+        nd_fuzz_bug("bad sizes n %d/%d/%d T %d N %d E %d", sp[0].n, sp[1].n, sp[2].n, d->T, d->N, d->E);
     if (d->Tr < d->T || d->Nr < d->N) nd_fuzz_bug("Tr %d < T %d or Nr %d < N %d", d->Tr, d->T, d->Nr, d->N);
     if (!(isfinite(d->conversion_factor) && d->conversion_factor > 0))
         nd_fuzz_bug("conversion_factor %g", d->conversion_factor);
-    size_t nt = (size_t)d->n_train, nv = (size_t)d->n_valid, T = (size_t)d->T, N = (size_t)d->N;
-    size_t Tr = (size_t)d->Tr, Nr = (size_t)d->Nr, E = (size_t)d->E;
+    size_t T = (size_t)d->T, N = (size_t)d->N, Tr = (size_t)d->Tr, Nr = (size_t)d->Nr, E = (size_t)d->E;
+    size_t Tb = (size_t)d->Tb, B = (size_t)d->B;
     int recon = d->Tr != d->T || d->Nr != d->N;
-    if (recon != (d->train_recon != NULL) || recon != (d->valid_recon != NULL))
-        nd_fuzz_bug("recon arrays %p %p but Tr/T %d/%d Nr/N %d/%d", (void *)d->train_recon, (void *)d->valid_recon,
-                    d->Tr, d->T, d->Nr, d->N);
-    if ((E > 0) != (d->train_ext != NULL) || (E > 0) != (d->valid_ext != NULL))
-        nd_fuzz_bug("E = %zu but ext arrays %p %p", E, (void *)d->train_ext, (void *)d->valid_ext);
-    if (!d->valid_from_file && (!d->train_inds || !d->valid_inds))
-        nd_fuzz_bug("split made without trial indices");
-    check_counts(d->train, nt * T * N, "train");
-    check_counts(d->valid, nv * T * N, "valid");
-    if (d->train_recon) check_counts(d->train_recon, nt * Tr * Nr, "train_recon");
-    if (d->valid_recon) check_counts(d->valid_recon, nv * Tr * Nr, "valid_recon");
-    /* the first T bins / N neurons of the reconstruction are the encoder data */
-    for (int s = 0; s < 2; s++) {
-        const float *r = nd_lfads_recon(d, s), *x = s ? d->valid : d->train;
-        size_t n = s ? nv : nt;
-        for (size_t i = 0; i < n; i++)
+    for (int s = 0; s < ND_NSPLITS; s++) {
+        const nd_lfads_split *x = &sp[s];
+        size_t n = (size_t)x->n;
+        if (n == 0) {
+            if (x->counts || x->recon || x->truth || x->ext || x->beh || x->inds || x->cond)
+                nd_fuzz_bug("%s: no trials but arrays allocated", name[s]);
+            continue;
+        }
+        /* train/valid targets are kept only when they differ in shape from the encoder data */
+        if (s != ND_TEST && recon != (x->recon != NULL))
+            nd_fuzz_bug("%s recon array %p but Tr/T %d/%d Nr/N %d/%d", name[s], (void *)x->recon, d->Tr, d->T, d->Nr,
+                        d->N);
+        if ((E > 0) != (x->ext != NULL)) nd_fuzz_bug("E = %zu but %s ext array %p", E, name[s], (void *)x->ext);
+        if (!d->valid_from_file && s != ND_TEST && !x->inds) nd_fuzz_bug("split made without trial indices");
+        check_counts(x->counts, n * T * N, name[s]);
+        if (x->recon) check_counts(x->recon, n * Tr * Nr, "recon");
+        /* the first T bins / N neurons of the reconstruction are the encoder data */
+        const float *r = nd_lfads_recon(d, s);
+        for (size_t i = 0; r && i < n; i++)
             for (size_t t = 0; t < T; t++)
                 for (size_t k = 0; k < N; k++)
-                    if (r[(i * Tr + t) * Nr + k] != x[(i * T + t) * N + k])
-                        nd_fuzz_bug("recon (%zu, %zu, %zu) differs from the encoder data", i, t, k);
+                    if (r[(i * Tr + t) * Nr + k] != x->counts[(i * T + t) * N + k])
+                        nd_fuzz_bug("%s recon (%zu, %zu, %zu) differs from the encoder data", name[s], i, t, k);
+        check_rates(x->truth, n * Tr * Nr, "truth");
+        check_real(x->ext, n * Tr * E, "ext");
+        check_real(x->beh, n * Tb * B, "behavior");
+        if (x->inds) nd_fuzz_touch(x->inds, n * sizeof(int));
+        if (x->cond) nd_fuzz_touch(x->cond, n * sizeof(int));
     }
-    check_rates(d->train_truth, nt * Tr * Nr, "train_truth");
-    check_rates(d->valid_truth, nv * Tr * Nr, "valid_truth");
-    check_real(d->train_ext, nt * Tr * E, "train_ext");
-    check_real(d->valid_ext, nv * Tr * E, "valid_ext");
-    if (d->train_inds) nd_fuzz_touch(d->train_inds, nt * sizeof(int));
-    if (d->valid_inds) nd_fuzz_touch(d->valid_inds, nv * sizeof(int));
     if (strnlen(d->path, sizeof d->path) == sizeof d->path) nd_fuzz_bug("path not terminated");
 }
 
@@ -76,8 +80,12 @@ static int lfads_fuzz_one(const uint8_t *data, size_t size, uint64_t seed, doubl
     } else {
         nd_fuzz_check_error(st, &err, "nd_lfads_data_read");
         /* on failure *d is left zeroed: nothing to free */
-        if (d.train || d.valid || d.train_truth || d.valid_truth || d.train_ext || d.valid_ext || d.train_inds ||
-            d.valid_inds || d.train_recon || d.valid_recon)
+        int left = 0;
+        for (int s = 0; s < ND_NSPLITS; s++) {
+            const nd_lfads_split *x = &d.split[s];
+            left |= x->n || x->counts || x->recon || x->truth || x->ext || x->beh || x->inds || x->cond;
+        }
+        if (left)
             nd_fuzz_bug("nd_lfads_data_read failed (%s) but left arrays allocated", err.msg);
     }
     return 0;

@@ -306,7 +306,7 @@ static void test_gpfa_synthetic_dimension(nd_test_ctx *ctx) {
     nd_lfads_data d;
     memset(&d, 0, sizeof d);
     snprintf(d.path, sizeof d.path, "synthetic GPFA data");
-    d.n_train = ntr; d.n_valid = nva; d.T = d.Tr = T; d.N = N; d.Nr = Nr; d.conversion_factor = 1;
+    d.split[ND_TRAIN].n = ntr; d.split[ND_VALID].n = nva; d.T = d.Tr = T; d.N = N; d.Nr = Nr; d.conversion_factor = 1;
     float *rec[2], *enc[2], *truth[2];
     double C[Nr * p], dd[Nr], *K = calloc(T * T, sizeof(double)), *L = calloc(p * T * T, sizeof(double));
     nd_rng g;
@@ -346,8 +346,8 @@ static void test_gpfa_synthetic_dimension(nd_test_ctx *ctx) {
                 }
         }
     }
-    d.train = enc[0]; d.valid = enc[1]; d.train_recon = rec[0]; d.valid_recon = rec[1];
-    d.train_truth = truth[0]; d.valid_truth = truth[1];
+    d.split[ND_TRAIN].counts = enc[0]; d.split[ND_VALID].counts = enc[1]; d.split[ND_TRAIN].recon = rec[0]; d.split[ND_VALID].recon = rec[1];
+    d.split[ND_TRAIN].truth = truth[0]; d.split[ND_VALID].truth = truth[1];
     nd_baseline_opts o;
     nd_baseline_opts_default(&o);
     o.bin_ms = 20;
@@ -400,16 +400,16 @@ static int make_torch(torch_data *td, nd_error *err) {
     const nd_lfads_data *full = &td->s.data;
     td->d = *full;
     td->d.N = 18; td->d.T = 30; td->d.Nr = full->N; td->d.Tr = full->T;
-    td->d.train = block(full->train, full->n_train, full->T, full->N, 0, 30, 0, 18);
-    td->d.valid = block(full->valid, full->n_valid, full->T, full->N, 0, 30, 0, 18);
-    td->d.train_recon = full->train;
-    td->d.valid_recon = full->valid;
+    td->d.split[ND_TRAIN].counts = block(full->split[ND_TRAIN].counts, full->split[ND_TRAIN].n, full->T, full->N, 0, 30, 0, 18);
+    td->d.split[ND_VALID].counts = block(full->split[ND_VALID].counts, full->split[ND_VALID].n, full->T, full->N, 0, 30, 0, 18);
+    td->d.split[ND_TRAIN].recon = full->split[ND_TRAIN].counts;
+    td->d.split[ND_VALID].recon = full->split[ND_VALID].counts;
     return 0;
 }
 
 static void free_torch(torch_data *td) {
-    nd_free(td->d.train);
-    nd_free(td->d.valid);
+    nd_free(td->d.split[ND_TRAIN].counts);
+    nd_free(td->d.split[ND_VALID].counts);
     nd_synth_free(&td->s);
 }
 
@@ -419,7 +419,7 @@ static void test_baselines_heldout_and_forward(nd_test_ctx *ctx) {
     CHECK(ctx, make_torch(&td, &err) == 0, "%s", err.msg);
     if (ctx->failed_checks) return;
     const nd_lfads_data *d = &td.d;
-    const int N = d->N, T = d->T, Nr = d->Nr, Tr = d->Tr, nv = d->n_valid;
+    const int N = d->N, T = d->T, Nr = d->Nr, Tr = d->Tr, nv = d->split[ND_VALID].n;
     nd_baseline_opts o;
     nd_baseline_opts_default(&o);
     o.gpfa.latents = 6; o.gpfa.max_iters = 30;
@@ -432,9 +432,9 @@ static void test_baselines_heldout_and_forward(nd_test_ctx *ctx) {
         int bad = 0;
         for (size_t i = 0; i < (size_t)nv * Tr * Nr; i++) bad += !(r.rates[1][i] >= 0) || !isfinite(r.rates[1][i]);
         CHECK(ctx, bad == 0, "%d negative or non-finite rates", bad);
-        float *p_ho = block(r.rates[1], nv, Tr, Nr, 0, T, N, Nr - N), *t_ho = block(d->valid_truth, nv, Tr, Nr, 0, T, N, Nr - N);
-        float *c_ho = block(d->valid_recon, nv, Tr, Nr, 0, T, N, Nr - N);
-        float *p_fp = block(r.rates[1], nv, Tr, Nr, T, Tr - T, 0, Nr), *t_fp = block(d->valid_truth, nv, Tr, Nr, T, Tr - T, 0, Nr);
+        float *p_ho = block(r.rates[1], nv, Tr, Nr, 0, T, N, Nr - N), *t_ho = block(d->split[ND_VALID].truth, nv, Tr, Nr, 0, T, N, Nr - N);
+        float *c_ho = block(d->split[ND_VALID].recon, nv, Tr, Nr, 0, T, N, Nr - N);
+        float *p_fp = block(r.rates[1], nv, Tr, Nr, T, Tr - T, 0, Nr), *t_fp = block(d->split[ND_VALID].truth, nv, Tr, Nr, T, Tr - T, 0, Nr);
         double r2_ho = nd_r2_score_3d(p_ho, t_ho, nv, T, Nr - N), r2_fp = nd_r2_score_3d(p_fp, t_fp, nv, Tr - T, Nr);
         double bps = bits_per_spike(p_ho, c_ho, (size_t)nv * T, Nr - N);
         printf("    %s: held-out R^2 %.3f, co-bps %.3f, forward-bin R^2 %.3f\n", g ? "gpfa" : "smoothing", r2_ho, bps, r2_fp);
@@ -452,14 +452,14 @@ static int write_torch(const torch_data *td, const char *path, nd_error *err) {
     const nd_lfads_data *d = &td->d;
     nd_h5file *h;
     if (nd_h5_create(&h, path, err)) return -1;
-    size_t e0[3] = {(size_t)d->n_train, (size_t)d->T, (size_t)d->N}, e1[3] = {(size_t)d->n_valid, (size_t)d->T, (size_t)d->N};
-    size_t r0[3] = {(size_t)d->n_train, (size_t)d->Tr, (size_t)d->Nr}, r1[3] = {(size_t)d->n_valid, (size_t)d->Tr, (size_t)d->Nr};
-    nd_status st = nd_h5_write_float(h, "train_encod_data", d->train, 3, e0, err);
-    if (!st) st = nd_h5_write_float(h, "valid_encod_data", d->valid, 3, e1, err);
-    if (!st) st = nd_h5_write_float(h, "train_recon_data", d->train_recon, 3, r0, err);
-    if (!st) st = nd_h5_write_float(h, "valid_recon_data", d->valid_recon, 3, r1, err);
-    if (!st) st = nd_h5_write_float(h, "train_truth", d->train_truth, 3, r0, err);
-    if (!st) st = nd_h5_write_float(h, "valid_truth", d->valid_truth, 3, r1, err);
+    size_t e0[3] = {(size_t)d->split[ND_TRAIN].n, (size_t)d->T, (size_t)d->N}, e1[3] = {(size_t)d->split[ND_VALID].n, (size_t)d->T, (size_t)d->N};
+    size_t r0[3] = {(size_t)d->split[ND_TRAIN].n, (size_t)d->Tr, (size_t)d->Nr}, r1[3] = {(size_t)d->split[ND_VALID].n, (size_t)d->Tr, (size_t)d->Nr};
+    nd_status st = nd_h5_write_float(h, "train_encod_data", d->split[ND_TRAIN].counts, 3, e0, err);
+    if (!st) st = nd_h5_write_float(h, "valid_encod_data", d->split[ND_VALID].counts, 3, e1, err);
+    if (!st) st = nd_h5_write_float(h, "train_recon_data", d->split[ND_TRAIN].recon, 3, r0, err);
+    if (!st) st = nd_h5_write_float(h, "valid_recon_data", d->split[ND_VALID].recon, 3, r1, err);
+    if (!st) st = nd_h5_write_float(h, "train_truth", d->split[ND_TRAIN].truth, 3, r0, err);
+    if (!st) st = nd_h5_write_float(h, "valid_truth", d->split[ND_VALID].truth, 3, r1, err);
     if (!st) st = nd_h5_write_attr_double(h, "/", "bin_ms", 20, err);
     nd_status cs = nd_h5_close(h, st == ND_OK, err);
     return st || cs ? -1 : 0;

@@ -692,7 +692,7 @@ static void test_assign_and_write(nd_test_ctx *ctx) {
     /* the LFADS reader takes it: held-out neurons and forward bins in recon_data */
     nd_lfads_data d;
     st = nd_lfads_data_read(p, 0, 0.2, &d, &err);
-    CHECK(ctx, st == ND_OK && d.N == 3 && d.Nr == 5 && d.T == 4 && d.Tr == 6 && d.n_train == 7 && d.n_valid == 2,
+    CHECK(ctx, st == ND_OK && d.N == 3 && d.Nr == 5 && d.T == 4 && d.Tr == 6 && d.split[ND_TRAIN].n == 7 && d.split[ND_VALID].n == 2,
           "nd_lfads_data_read: %s", err.msg);
     if (!st) nd_lfads_data_free(&d);
     /* atomic: a failed write leaves no file */
@@ -849,7 +849,7 @@ static void test_real_rat_lever(nd_test_ctx *ctx) {
     CHECK(ctx, st == ND_OK, "%s", err.msg);
     nd_lfads_data d;
     if (!st && nd_lfads_data_read(out, 0, 0.2, &d, &err) == ND_OK) {
-        CHECK(ctx, d.N == 22 && d.Nr == 30 && d.T == 100 && d.n_train + d.n_valid == 1266, "N %d Nr %d", d.N, d.Nr);
+        CHECK(ctx, d.N == 22 && d.Nr == 30 && d.T == 100 && d.split[ND_TRAIN].n + d.split[ND_VALID].n == 1266, "N %d Nr %d", d.N, d.Nr);
         nd_lfads_data_free(&d);
     } else CHECK(ctx, 0, "read back: %s", err.msg);
     if (!st) nd_assignment_free(&a);

@@ -25,8 +25,8 @@ static void small_init(small_data *s) {
     for (int i = 0; i < 3; i++) s->vi[i] = 6 + i;
     nd_lfads_data *d = &s->d;
     snprintf(d->path, sizeof d->path, "/some/where/session one.h5");
-    d->n_train = 6; d->n_valid = 3; d->T = 4; d->N = 3; d->Nr = 3; d->Tr = 4;
-    d->train = s->tr; d->valid = s->va; d->train_inds = s->ti; d->valid_inds = s->vi;
+    d->split[ND_TRAIN].n = 6; d->split[ND_VALID].n = 3; d->T = 4; d->N = 3; d->Nr = 3; d->Tr = 4;
+    d->split[ND_TRAIN].counts = s->tr; d->split[ND_VALID].counts = s->va; d->split[ND_TRAIN].inds = s->ti; d->split[ND_VALID].inds = s->vi;
 }
 
 static void test_text_roundtrip(nd_test_ctx *ctx) {
@@ -74,11 +74,11 @@ static void test_differences(nd_test_ctx *ctx) {
     CHECK(ctx, nd_data_fp_differs(&a, &b, 0, what, sizeof what) && strstr(what, "split indices"), "'%s'", what);
     s.vi[0] = 6;
     /* fewer trials: a difference, allowed with allow_mismatch */
-    s.d.n_valid = 2;
+    s.d.split[ND_VALID].n = 2;
     nd_data_fp_of(&s.d, &b, &err);
     CHECK(ctx, nd_data_fp_differs(&a, &b, 0, what, sizeof what) && strstr(what, "trials"), "'%s'", what);
     CHECK(ctx, !nd_data_fp_differs(&a, &b, 1, what, sizeof what), "allowed: '%s'", what);
-    s.d.n_valid = 3;
+    s.d.split[ND_VALID].n = 3;
     /* fewer neurons: never allowed */
     s.d.N = s.d.Nr = 2;
     nd_data_fp_of(&s.d, &b, &err);
@@ -165,7 +165,7 @@ static void test_checkpoints(nd_test_ctx *ctx) {
     char what[512];
     CHECK(ctx, !nd_data_fp_differs(&fp, &mine, 0, what, sizeof what), "%s", what);
     CHECK(ctx, nd_lfads_check_data(ck, 0, 1, &s.data, 0, NULL, &err) == ND_OK, "%s", err.msg);
-    s.data.valid[0] += 1;
+    s.data.split[ND_VALID].counts[0] += 1;
     st = nd_lfads_check_data(ck, 0, 1, &s.data, 0, NULL, &err);
     CHECK(ctx, st == ND_ERR_ARG && strstr(err.msg, "encoder data") && strstr(err.msg, ck), "status %d: %s", st, err.msg);
     CHECK(ctx, nd_lfads_check_data(ck, 0, 1, &s.data, 1, NULL, &err) == ND_OK, "allowed: %s", err.msg);

@@ -24,10 +24,10 @@ static void test_heldout_and_forward(nd_test_ctx *ctx) {
     const int Nin = 18, Tin = 30, Nr = full->N, Tr = full->T;
     nd_lfads_data d = *full; /* encoder sees 18 of 24 neurons and 30 of 36 bins */
     d.N = Nin; d.T = Tin; d.Nr = Nr; d.Tr = Tr;
-    d.train = block(full->train, full->n_train, Tr, Nr, 0, Tin, 0, Nin);
-    d.valid = block(full->valid, full->n_valid, Tr, Nr, 0, Tin, 0, Nin);
-    d.train_recon = full->train;
-    d.valid_recon = full->valid;
+    d.split[ND_TRAIN].counts = block(full->split[ND_TRAIN].counts, full->split[ND_TRAIN].n, Tr, Nr, 0, Tin, 0, Nin);
+    d.split[ND_VALID].counts = block(full->split[ND_VALID].counts, full->split[ND_VALID].n, Tr, Nr, 0, Tin, 0, Nin);
+    d.split[ND_TRAIN].recon = full->split[ND_TRAIN].counts;
+    d.split[ND_VALID].recon = full->split[ND_VALID].counts;
     nd_lfads_config c;
     nd_lfads_config_default(&c);
     c.gen_dim = 32; c.ic_enc_dim = 32; c.ic_dim = 16; c.fac_dim = 10; c.co_dim = 0; c.batch_size = 32;
@@ -45,13 +45,13 @@ static void test_heldout_and_forward(nd_test_ctx *ctx) {
     CHECK(ctx, m.N == Nin && m.Nr == Nr && m.T == Tin && m.Tr == Tr, "model dims %d %d %d %d", m.N, m.Nr, m.T, m.Tr);
     nd_infer_opts io = {20, 2, 0, 0, NULL, 0};
     nd_lfads_result r;
-    CHECK(ctx, nd_lfads_infer_split2(&m, d.valid, NULL, d.n_valid, Tin, Tr, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
+    CHECK(ctx, nd_lfads_infer_split2(&m, d.split[ND_VALID].counts, NULL, d.split[ND_VALID].n, Tin, Tr, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
     CHECK(ctx, r.N == Nr && r.T == Tr, "output dims");
-    int nv = d.n_valid;
+    int nv = d.split[ND_VALID].n;
     /* held-out neurons over the observed bins, and all neurons over the forward bins */
-    float *p_ho = block(r.rates, nv, Tr, Nr, 0, Tin, Nin, Nr - Nin), *t_ho = block(full->valid_truth, nv, Tr, Nr, 0, Tin, Nin, Nr - Nin);
-    float *p_fp = block(r.rates, nv, Tr, Nr, Tin, Tr - Tin, 0, Nr), *t_fp = block(full->valid_truth, nv, Tr, Nr, Tin, Tr - Tin, 0, Nr);
-    float *p_in = block(r.rates, nv, Tr, Nr, 0, Tin, 0, Nin), *t_in = block(full->valid_truth, nv, Tr, Nr, 0, Tin, 0, Nin);
+    float *p_ho = block(r.rates, nv, Tr, Nr, 0, Tin, Nin, Nr - Nin), *t_ho = block(full->split[ND_VALID].truth, nv, Tr, Nr, 0, Tin, Nin, Nr - Nin);
+    float *p_fp = block(r.rates, nv, Tr, Nr, Tin, Tr - Tin, 0, Nr), *t_fp = block(full->split[ND_VALID].truth, nv, Tr, Nr, Tin, Tr - Tin, 0, Nr);
+    float *p_in = block(r.rates, nv, Tr, Nr, 0, Tin, 0, Nin), *t_in = block(full->split[ND_VALID].truth, nv, Tr, Nr, 0, Tin, 0, Nin);
     double r2_ho = nd_r2_score_3d(p_ho, t_ho, nv, Tin, Nr - Nin);
     double r2_fp = nd_r2_score_3d(p_fp, t_fp, nv, Tr - Tin, Nr);
     double r2_in = nd_r2_score_3d(p_in, t_in, nv, Tin, Nin);
@@ -60,7 +60,7 @@ static void test_heldout_and_forward(nd_test_ctx *ctx) {
     CHECK(ctx, r2_ho > 0.5, "held-out neurons R^2 %.3f", r2_ho);
     CHECK(ctx, r2_fp > 0.3, "forward-prediction R^2 %.3f", r2_fp);
     nd_free(p_ho); nd_free(t_ho); nd_free(p_fp); nd_free(t_fp); nd_free(p_in); nd_free(t_in);
-    nd_free(d.train); nd_free(d.valid);
+    nd_free(d.split[ND_TRAIN].counts); nd_free(d.split[ND_VALID].counts);
     nd_lfads_result_free(&r);
     nd_lfads_free(&m);
     nd_synth_free(&s);

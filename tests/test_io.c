@@ -224,18 +224,18 @@ static void test_lfads_full(nd_test_ctx *ctx) {
     nd_lfads_data d;
     nd_error err = {0};
     CHECK(ctx, nd_lfads_data_read(p, 1, 0.2, &d, &err) == ND_OK, "%s", err.msg);
-    CHECK(ctx, d.n_train == nt && d.n_valid == nv && d.T == T && d.N == N && d.E == E, "dims");
+    CHECK(ctx, d.split[ND_TRAIN].n == nt && d.split[ND_VALID].n == nv && d.T == T && d.N == N && d.E == E, "dims");
     CHECK(ctx, d.valid_from_file == 1 && d.conversion_factor == 2.0, "flags");
     float *ref = pattern(nt, T, N, 0);
-    CHECK(ctx, d.train && memcmp(d.train, ref, sizeof(float) * nt * T * N) == 0, "train data");
+    CHECK(ctx, d.split[ND_TRAIN].counts && memcmp(d.split[ND_TRAIN].counts, ref, sizeof(float) * nt * T * N) == 0, "train data");
     nd_free(ref);
-    CHECK(ctx, d.train_truth && d.train_truth[7] == 1.5f && d.valid_truth && d.valid_truth[0] == 0.75f,
+    CHECK(ctx, d.split[ND_TRAIN].truth && d.split[ND_TRAIN].truth[7] == 1.5f && d.split[ND_VALID].truth && d.split[ND_VALID].truth[0] == 0.75f,
           "truth divided by conversion_factor");
-    CHECK(ctx, d.train_ext && d.train_ext[3] == -0.5f && d.valid_ext && d.valid_ext[0] == 0.25f, "ext");
-    CHECK(ctx, d.train_inds && d.train_inds[5] == 105 && d.valid_inds && d.valid_inds[2] == 202, "inds");
+    CHECK(ctx, d.split[ND_TRAIN].ext && d.split[ND_TRAIN].ext[3] == -0.5f && d.split[ND_VALID].ext && d.split[ND_VALID].ext[0] == 0.25f, "ext");
+    CHECK(ctx, d.split[ND_TRAIN].inds && d.split[ND_TRAIN].inds[5] == 105 && d.split[ND_VALID].inds && d.split[ND_VALID].inds[2] == 202, "inds");
     CHECK(ctx, strcmp(d.path, p) == 0, "path");
     nd_lfads_data_free(&d);
-    CHECK(ctx, d.train == NULL && d.n_train == 0, "free zeroes");
+    CHECK(ctx, d.split[ND_TRAIN].counts == NULL && d.split[ND_TRAIN].n == 0, "free zeroes");
     nd_lfads_data_free(&d); /* twice is harmless */
 }
 
@@ -259,46 +259,46 @@ static void test_lfads_split(nd_test_ctx *ctx) {
     CHECK(ctx, nd_lfads_data_read(p, 7, 0.2, &a, &err) == ND_OK, "%s", err.msg);
     CHECK(ctx, nd_lfads_data_read(p, 7, 0.2, &b, &err) == ND_OK, "%s", err.msg);
     CHECK(ctx, nd_lfads_data_read(p, 8, 0.2, &c, &err) == ND_OK, "%s", err.msg);
-    CHECK(ctx, a.n_train == 40 && a.n_valid == 10 && a.valid_from_file == 0, "sizes %d %d", a.n_train, a.n_valid);
-    CHECK(ctx, a.train_truth && a.valid_truth && a.train_ext && a.valid_ext && a.E == 1, "truth/ext split too");
-    if (!a.train_inds || !a.valid_inds || !b.valid_inds || !c.valid_inds) {
+    CHECK(ctx, a.split[ND_TRAIN].n == 40 && a.split[ND_VALID].n == 10 && a.valid_from_file == 0, "sizes %d %d", a.split[ND_TRAIN].n, a.split[ND_VALID].n);
+    CHECK(ctx, a.split[ND_TRAIN].truth && a.split[ND_VALID].truth && a.split[ND_TRAIN].ext && a.split[ND_VALID].ext && a.E == 1, "truth/ext split too");
+    if (!a.split[ND_TRAIN].inds || !a.split[ND_VALID].inds || !b.split[ND_VALID].inds || !c.split[ND_VALID].inds) {
         CHECK(ctx, 0, "inds missing");
         goto out;
     }
-    CHECK(ctx, memcmp(a.valid_inds, b.valid_inds, 10 * sizeof(int)) == 0 &&
-                   memcmp(a.train_inds, b.train_inds, 40 * sizeof(int)) == 0,
+    CHECK(ctx, memcmp(a.split[ND_VALID].inds, b.split[ND_VALID].inds, 10 * sizeof(int)) == 0 &&
+                   memcmp(a.split[ND_TRAIN].inds, b.split[ND_TRAIN].inds, 40 * sizeof(int)) == 0,
           "same seed, same split");
-    CHECK(ctx, memcmp(a.valid_inds, c.valid_inds, 10 * sizeof(int)) != 0, "different seed, different split");
+    CHECK(ctx, memcmp(a.split[ND_VALID].inds, c.split[ND_VALID].inds, 10 * sizeof(int)) != 0, "different seed, different split");
     int seen[50] = {0};
     for (int i = 0; i < 40; i++) {
-        int o = a.train_inds[i] - 1000; /* file's train_inds mapped through */
-        CHECK(ctx, o >= 0 && o < 50, "train ind %d", a.train_inds[i]);
+        int o = a.split[ND_TRAIN].inds[i] - 1000; /* file's train_inds mapped through */
+        CHECK(ctx, o >= 0 && o < 50, "train ind %d", a.split[ND_TRAIN].inds[i]);
         if (o < 0 || o >= 50) continue;
         seen[o]++;
-        CHECK(ctx, a.train[(size_t)i * T * N] == (float)o && a.train_truth[(size_t)i * T * N] == (float)o &&
-                       a.train_ext[(size_t)i * T] == (float)o,
+        CHECK(ctx, a.split[ND_TRAIN].counts[(size_t)i * T * N] == (float)o && a.split[ND_TRAIN].truth[(size_t)i * T * N] == (float)o &&
+                       a.split[ND_TRAIN].ext[(size_t)i * T] == (float)o,
               "train row %d is not original trial %d", i, o);
-        if (i) CHECK(ctx, a.train_inds[i] > a.train_inds[i - 1], "train kept in original order");
+        if (i) CHECK(ctx, a.split[ND_TRAIN].inds[i] > a.split[ND_TRAIN].inds[i - 1], "train kept in original order");
     }
     for (int i = 0; i < 10; i++) {
-        int o = a.valid_inds[i] - 1000;
-        CHECK(ctx, o >= 0 && o < 50, "valid ind %d", a.valid_inds[i]);
+        int o = a.split[ND_VALID].inds[i] - 1000;
+        CHECK(ctx, o >= 0 && o < 50, "valid ind %d", a.split[ND_VALID].inds[i]);
         if (o < 0 || o >= 50) continue;
         seen[o]++;
-        CHECK(ctx, a.valid[(size_t)i * T * N] == (float)o && a.valid_truth[(size_t)i * T * N] == (float)o &&
-                       a.valid_ext[(size_t)i * T] == (float)o,
+        CHECK(ctx, a.split[ND_VALID].counts[(size_t)i * T * N] == (float)o && a.split[ND_VALID].truth[(size_t)i * T * N] == (float)o &&
+                       a.split[ND_VALID].ext[(size_t)i * T] == (float)o,
               "valid row %d is not original trial %d", i, o);
     }
     for (int i = 0; i < 50; i++) CHECK(ctx, seen[i] == 1, "trial %d appears %d times (must be exactly once)", i, seen[i]);
     /* the exposed split function agrees */
     unsigned char m[50];
-    CHECK(ctx, nd_lfads_split(50, 7, 0.2, m) == 10, "split count");
+    CHECK(ctx, nd_lfads_valid_mask(50, 7, 0.2, m) == 10, "split count");
     for (int i = 0, k = 0; i < 50; i++)
-        if (m[i]) CHECK(ctx, a.valid_inds[k++] == 1000 + i, "split mask");
-    CHECK(ctx, nd_lfads_split(1, 7, 0.2, m) == -1 && nd_lfads_split(10, 7, 0.0, m) == -1 &&
-                   nd_lfads_split(10, 7, 1.0, m) == -1,
+        if (m[i]) CHECK(ctx, a.split[ND_VALID].inds[k++] == 1000 + i, "split mask");
+    CHECK(ctx, nd_lfads_valid_mask(1, 7, 0.2, m) == -1 && nd_lfads_valid_mask(10, 7, 0.0, m) == -1 &&
+                   nd_lfads_valid_mask(10, 7, 1.0, m) == -1,
           "split bad args");
-    CHECK(ctx, nd_lfads_split(2, 7, 0.01, m) == 1 && nd_lfads_split(2, 7, 0.99, m) == 1, "split clamps to [1, n-1]");
+    CHECK(ctx, nd_lfads_valid_mask(2, 7, 0.01, m) == 1 && nd_lfads_valid_mask(2, 7, 0.99, m) == 1, "split clamps to [1, n-1]");
 out:
     nd_lfads_data_free(&a);
     nd_lfads_data_free(&b);
@@ -316,7 +316,7 @@ static void test_lfads_torch_names(nd_test_ctx *ctx) {
     nd_lfads_data d;
     nd_error err = {0};
     CHECK(ctx, nd_lfads_data_read(p, 0, 0.2, &d, &err) == ND_OK, "%s", err.msg);
-    CHECK(ctx, d.n_train == 8 && d.n_valid == 2 && d.valid_from_file && d.N == 3 && d.T == 4, "torch dims");
+    CHECK(ctx, d.split[ND_TRAIN].n == 8 && d.split[ND_VALID].n == 2 && d.valid_from_file && d.N == 3 && d.T == 4, "torch dims");
     nd_lfads_data_free(&d);
 
     /* held-out neurons and forward-prediction bins: recon has more neurons and bins than encod */
@@ -326,14 +326,14 @@ static void test_lfads_torch_names(nd_test_ctx *ctx) {
     put_const3(f, "train_truth", 8, 6, 5, 0.5f);
     H5Fclose(f);
     CHECK(ctx, nd_lfads_data_read(p, 0, 0.25, &d, &err) == ND_OK, "held-out: %s", err.msg);
-    CHECK(ctx, d.N == 3 && d.T == 4 && d.Nr == 5 && d.Tr == 6 && d.train_recon && d.valid_recon &&
-                   d.n_train == 6 && d.n_valid == 2 && d.valid_truth,
+    CHECK(ctx, d.N == 3 && d.T == 4 && d.Nr == 5 && d.Tr == 6 && d.split[ND_TRAIN].recon && d.split[ND_VALID].recon &&
+                   d.split[ND_TRAIN].n == 6 && d.split[ND_VALID].n == 2 && d.split[ND_VALID].truth,
           "held-out dims N %d T %d Nr %d Tr %d", d.N, d.T, d.Nr, d.Tr);
-    if (d.train_recon && d.train_inds) {
+    if (d.split[ND_TRAIN].recon && d.split[ND_TRAIN].inds) {
         /* the split keeps recon rows with their encoder rows: element (i, 5, 4) of the original file */
-        int orig = d.train_inds[1];
-        CHECK(ctx, d.train_recon[((size_t)1 * 6 + 5) * 5 + 4] == (float)((orig + 5 + 8) % 4), "recon gathered");
-        CHECK(ctx, nd_lfads_recon(&d, 0) == d.train_recon && nd_lfads_recon(&d, 1) == d.valid_recon, "accessor");
+        int orig = d.split[ND_TRAIN].inds[1];
+        CHECK(ctx, d.split[ND_TRAIN].recon[((size_t)1 * 6 + 5) * 5 + 4] == (float)((orig + 5 + 8) % 4), "recon gathered");
+        CHECK(ctx, nd_lfads_recon(&d, 0) == d.split[ND_TRAIN].recon && nd_lfads_recon(&d, 1) == d.split[ND_VALID].recon, "accessor");
     }
     nd_lfads_data_free(&d);
     /* recon whose held-in part is not the encoder data */
@@ -365,7 +365,7 @@ static void test_lfads_torch_names(nd_test_ctx *ctx) {
     f = tf_create("torch_split.h5", p, sizeof p);
     put_counts(f, "train_encod_data", 10, 4, 3, -1, 0);
     H5Fclose(f);
-    CHECK(ctx, nd_lfads_data_read(p, 0, 0.3, &d, &err) == ND_OK && d.n_valid == 3 && d.n_train == 7, "%s", err.msg);
+    CHECK(ctx, nd_lfads_data_read(p, 0, 0.3, &d, &err) == ND_OK && d.split[ND_VALID].n == 3 && d.split[ND_TRAIN].n == 7, "%s", err.msg);
     nd_lfads_data_free(&d);
 }
 
@@ -381,7 +381,7 @@ static void test_lfads_int_counts(nd_test_ctx *ctx) {
     nd_lfads_data d;
     nd_error err = {0};
     CHECK(ctx, nd_lfads_data_read(p, 0, 0.2, &d, &err) == ND_OK, "%s", err.msg);
-    CHECK(ctx, d.train && d.train[4] == 255.0f && d.valid[11] == 11.0f, "uint8 counts");
+    CHECK(ctx, d.split[ND_TRAIN].counts && d.split[ND_TRAIN].counts[4] == 255.0f && d.split[ND_VALID].counts[11] == 11.0f, "uint8 counts");
     nd_lfads_data_free(&d);
 }
 
@@ -513,6 +513,65 @@ static void b_orphan_valid_truth(hid_t f) {
     put_const3(f, "valid_truth", 1, 5, 6, 1.0f);
 }
 static void b_one_trial(hid_t f) { put_counts(f, "train_data", 1, 5, 6, -1, 0); }
+/* lfads-torch files: the test split, behaviour and condition ids */
+static void torch_base(hid_t f) {
+    put_counts(f, "train_encod_data", 4, 5, 6, -1, 0);
+    put_counts(f, "valid_encod_data", 2, 5, 6, -1, 0);
+}
+static void b_test_bins(hid_t f) {
+    torch_base(f);
+    put_counts(f, "test_encod_data", 3, 4, 6, -1, 0);
+}
+static void b_test_recon_differs(hid_t f) {
+    torch_base(f);
+    put_counts(f, "test_encod_data", 3, 5, 6, -1, 0);
+    put_const3(f, "test_recon_data", 3, 5, 6, 9.0f);
+}
+static void b_test_ext_orphan(hid_t f) {
+    torch_base(f);
+    put_counts(f, "test_encod_data", 3, 5, 6, -1, 0);
+    put_const3(f, "test_ext_input", 3, 5, 2, 0.0f);
+}
+static void b_test_ext_missing(hid_t f) {
+    torch_base(f);
+    put_counts(f, "test_encod_data", 3, 5, 6, -1, 0);
+    put_const3(f, "train_ext_input", 4, 5, 2, 0.0f);
+    put_const3(f, "valid_ext_input", 2, 5, 2, 0.0f);
+}
+static void b_test_truth_trials(hid_t f) {
+    torch_base(f);
+    put_counts(f, "test_encod_data", 3, 5, 6, -1, 0);
+    put_const3(f, "test_truth", 2, 5, 6, 1.0f);
+}
+static void b_beh_valid_missing(hid_t f) {
+    torch_base(f);
+    put_const3(f, "train_behavior", 4, 5, 2, 0.0f);
+}
+static void b_beh_no_train(hid_t f) {
+    torch_base(f);
+    put_const3(f, "valid_behavior", 2, 5, 2, 0.0f);
+}
+static void b_beh_dims(hid_t f) {
+    torch_base(f);
+    put_const3(f, "train_behavior", 4, 5, 2, 0.0f);
+    put_const3(f, "valid_behavior", 2, 5, 3, 0.0f);
+}
+static void b_test_beh_nan(hid_t f) {
+    torch_base(f);
+    put_counts(f, "test_encod_data", 3, 5, 6, -1, 0);
+    put_const3(f, "train_behavior", 4, 5, 2, 0.0f);
+    put_const3(f, "valid_behavior", 2, 5, 2, 0.0f);
+    put_const3(f, "test_behavior", 3, 5, 2, NAN);
+}
+static void b_cond_len(hid_t f) {
+    torch_base(f);
+    put_range(f, "train_condition", 3, 0);
+}
+static void b_test_cond_len(hid_t f) {
+    torch_base(f);
+    put_counts(f, "test_encod_data", 3, 5, 6, -1, 0);
+    put_range(f, "test_condition", 4, 0);
+}
 
 typedef struct {
     const char *label, *dataset, *phrase;
@@ -555,6 +614,20 @@ static void test_lfads_bad_inputs(nd_test_ctx *ctx) {
         {"valid_truth without valid_data", "valid_truth", "'valid_data' is missing", b_orphan_valid_truth,
          ND_ERR_FORMAT},
         {"one trial, no valid", "train_data", "only 1 trial", b_one_trial, ND_ERR_FORMAT},
+        {"test bins differ", "test_encod_data", "in bins", b_test_bins, ND_ERR_FORMAT},
+        {"test targets differ", "test_recon_data", "differs from 'test_encod_data'", b_test_recon_differs,
+         ND_ERR_FORMAT},
+        {"test inputs, no train inputs", "test_ext_input", "'train_ext_input' is missing", b_test_ext_orphan,
+         ND_ERR_FORMAT},
+        {"test inputs missing", "test_ext_input", "missing although 'train_ext_input'", b_test_ext_missing,
+         ND_ERR_FORMAT},
+        {"test truth trials", "test_truth", "in trials", b_test_truth_trials, ND_ERR_FORMAT},
+        {"valid behaviour missing", "valid_behavior", "missing", b_beh_valid_missing, ND_ERR_FORMAT},
+        {"behaviour without train's", "valid_behavior", "'train_behavior' is missing", b_beh_no_train, ND_ERR_FORMAT},
+        {"behaviour dims differ", "valid_behavior", "does not match the train split", b_beh_dims, ND_ERR_FORMAT},
+        {"test behaviour NaN", "test_behavior", "NaN", b_test_beh_nan, ND_ERR_FORMAT},
+        {"condition length", "train_condition", "length 3", b_cond_len, ND_ERR_FORMAT},
+        {"test condition length", "test_condition", "length 4", b_test_cond_len, ND_ERR_FORMAT},
     };
     int verbose = getenv("ND_TEST_VERBOSE") != NULL;
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -572,7 +645,12 @@ static void test_lfads_bad_inputs(nd_test_ctx *ctx) {
         CHECK(ctx, st == c->code && strncmp(err.msg, p, strlen(p)) == 0 && strstr(err.msg, dq) &&
                        strstr(err.msg, c->phrase) && !strchr(err.msg, '\n'),
               "%s: status %d, message '%s' (want %s, %s)", c->label, st, err.msg, dq, c->phrase);
-        CHECK(ctx, d.train == NULL && d.valid == NULL && d.train_truth == NULL, "%s: output not cleared", c->label);
+        int cleared = 1;
+        for (int s = 0; s < ND_NSPLITS; s++) {
+            const nd_lfads_split *x = &d.split[s];
+            cleared &= !x->n && !x->counts && !x->recon && !x->truth && !x->ext && !x->beh && !x->inds && !x->cond;
+        }
+        CHECK(ctx, cleared, "%s: output not cleared", c->label);
         if (verbose) printf("    %-32s -> %s\n", c->label, err.msg);
     }
 

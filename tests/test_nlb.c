@@ -219,19 +219,19 @@ static void test_lfads_data_nlb_fields(nd_test_ctx *c) {
     nd_status st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
     CHECK(c, st == ND_OK, "%s", e.msg);
     if (st == ND_OK) {
-        CHECK(c, d.n_train + d.n_valid == LN && d.n_test == LNT && d.Tr == LTR && d.Nr == LNR, "shapes");
-        CHECK(c, d.test_recon && d.test_recon[LTR * LNR + 1] == (float)(((LTR * LNR + 1) * 3) % 4), "test targets");
-        CHECK(c, d.B == LB && d.Tb == LT && d.train_beh && d.valid_beh && d.test_beh, "behaviour read");
-        CHECK(c, d.train_cond && d.valid_cond && !d.test_cond, "conditions read");
+        CHECK(c, d.split[ND_TRAIN].n + d.split[ND_VALID].n == LN && d.split[ND_TEST].n == LNT && d.Tr == LTR && d.Nr == LNR, "shapes");
+        CHECK(c, d.split[ND_TEST].recon && d.split[ND_TEST].recon[LTR * LNR + 1] == (float)(((LTR * LNR + 1) * 3) % 4), "test targets");
+        CHECK(c, d.B == LB && d.Tb == LT && d.split[ND_TRAIN].beh && d.split[ND_VALID].beh && d.split[ND_TEST].beh, "behaviour read");
+        CHECK(c, d.split[ND_TRAIN].cond && d.split[ND_VALID].cond && !d.split[ND_TEST].cond, "conditions read");
         int okc = 1, okb = 1;
-        for (int k = 0; k < d.n_valid; k++) {
-            int i = d.valid_inds[k];
-            okc &= d.valid_cond[k] == 100 + i;
-            okb &= d.valid_beh[(size_t)k * LT * LB + 3] == (float)(i * LT * LB + 3) / 8;
+        for (int k = 0; k < d.split[ND_VALID].n; k++) {
+            int i = d.split[ND_VALID].inds[k];
+            okc &= d.split[ND_VALID].cond[k] == 100 + i;
+            okb &= d.split[ND_VALID].beh[(size_t)k * LT * LB + 3] == (float)(i * LT * LB + 3) / 8;
         }
-        for (int k = 0; k < d.n_train; k++) okc &= d.train_cond[k] == 100 + d.train_inds[k];
+        for (int k = 0; k < d.split[ND_TRAIN].n; k++) okc &= d.split[ND_TRAIN].cond[k] == 100 + d.split[ND_TRAIN].inds[k];
         CHECK(c, okc && okb, "conditions and behaviour follow the seeded split");
-        CHECK(c, nd_lfads_recon(&d, 2) == d.test_recon, "nd_lfads_recon(test)");
+        CHECK(c, nd_lfads_recon(&d, 2) == d.split[ND_TEST].recon, "nd_lfads_recon(test)");
         nd_lfads_data_free(&d);
     }
     write_file(path, 1);
@@ -249,7 +249,7 @@ static void test_lfads_data_nlb_fields(nd_test_ctx *c) {
     st = nd_lfads_data_read(path, 7, 0.3, &d, &e);
     CHECK(c, st == ND_OK, "hidden test behaviour refused: %s", e.msg);
     if (st == ND_OK) {
-        CHECK(c, d.train_beh && d.valid_beh && !d.test_beh && d.B == LB && d.n_test == LNT, "behaviour of train/valid");
+        CHECK(c, d.split[ND_TRAIN].beh && d.split[ND_VALID].beh && !d.split[ND_TEST].beh && d.B == LB && d.split[ND_TEST].n == LNT, "behaviour of train/valid");
         nd_lfads_data_free(&d);
     }
     unlink(path);

@@ -60,7 +60,7 @@ static void test_reader_values(nd_test_ctx *ctx) {
           strstr(err.msg, "element (1, 0, 1) = 0.5 is not an integer (spike counts must be whole numbers)") &&
           !strchr(err.msg, '\n'), "counts: %s", err.msg);
     CHECK(ctx, nd_lfads_data_read_values(p, 0, 0.2, ND_DATA_COUNTS, &d, &err) == ND_ERR_FORMAT, "counts explicit");
-    CHECK(ctx, nd_lfads_data_read_values(p, 0, 0.2, ND_DATA_NONNEG, &d, &err) == ND_OK && d.train[7] == 0.5f,
+    CHECK(ctx, nd_lfads_data_read_values(p, 0, 0.2, ND_DATA_NONNEG, &d, &err) == ND_OK && d.split[ND_TRAIN].counts[7] == 0.5f,
           "non-negative: %s", err.msg);
     nd_lfads_data_free(&d);
     CHECK(ctx, write_one(p, -0.25f, &err), "%s", err.msg);
@@ -92,18 +92,18 @@ static void test_calcium_sim(nd_test_ctx *ctx) {
           err.msg);
     CHECK(ctx, nd_synth_lorenz(&lo, &sp, &err) == ND_OK, "%s", err.msg);
     const nd_lfads_data *d = &a.data;
-    size_t n = (size_t)d->n_train * d->T * d->N, zeros = 0, below = 0;
+    size_t n = (size_t)d->split[ND_TRAIN].n * d->T * d->N, zeros = 0, below = 0;
     double sx = 0, ss = 0;
     for (size_t i = 0; i < n; i++) {
-        float x = d->train[i];
+        float x = d->split[ND_TRAIN].counts[i];
         zeros += x == 0;
         below += x < 0 || (x > 0 && x < co.threshold);
         sx += x;
         ss += a.train_spikes[i];
     }
-    CHECK(ctx, memcmp(a.data.train, b.data.train, sizeof(float) * n) == 0, "not deterministic with the seed");
-    CHECK(ctx, memcmp(a.train_spikes, sp.data.train, sizeof(float) * n) == 0, "the spikes are not the plain set's");
-    CHECK(ctx, memcmp(a.data.train_truth, sp.data.train_truth, sizeof(float) * n) == 0, "truth changed");
+    CHECK(ctx, memcmp(a.data.split[ND_TRAIN].counts, b.data.split[ND_TRAIN].counts, sizeof(float) * n) == 0, "not deterministic with the seed");
+    CHECK(ctx, memcmp(a.train_spikes, sp.data.split[ND_TRAIN].counts, sizeof(float) * n) == 0, "the spikes are not the plain set's");
+    CHECK(ctx, memcmp(a.data.split[ND_TRAIN].truth, sp.data.split[ND_TRAIN].truth, sizeof(float) * n) == 0, "truth changed");
     CHECK(ctx, below == 0, "%zu values negative or in (0, threshold)", below);
     CHECK(ctx, zeros > n / 5 && zeros < n * 4 / 5, "%zu of %zu zeros", zeros, n);
     /* mean of the deconvolved trace ~ amplitude * spikes (noise thresholding adds a little) */
@@ -158,10 +158,10 @@ static void test_calcium_recovery(nd_test_ctx *ctx) {
     CHECK(ctx, nd_lfads_load(ck, &m, dims, &err) == ND_OK && m.cfg.recon == ND_RECON_ZIG, "%s", err.msg);
     nd_infer_opts io = {10, 2, 0, 0, NULL, 0};
     nd_lfads_result r;
-    CHECK(ctx, nd_lfads_infer_split(&m, d->valid, NULL, d->n_valid, d->T, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
+    CHECK(ctx, nd_lfads_infer_split(&m, d->split[ND_VALID].counts, NULL, d->split[ND_VALID].n, d->T, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
     CHECK(ctx, r.P == 3 && r.recon_params, "no recon params");
-    double r2 = nd_r2_affine_3d(r.rates, d->valid_truth, d->n_valid, d->T, d->N);
-    double sm = best_smoothing_affine(d->valid, d->valid_truth, d->n_valid, d->T, d->N);
+    double r2 = nd_r2_affine_3d(r.rates, d->split[ND_VALID].truth, d->split[ND_VALID].n, d->T, d->N);
+    double sm = best_smoothing_affine(d->split[ND_VALID].counts, d->split[ND_VALID].truth, d->split[ND_VALID].n, d->T, d->N);
     printf("    valid rate R^2 (affine): LFADS zig %.3f, best Gaussian smoothing of the traces %.3f (%d epochs)\n", r2,
            sm, res.epochs_run);
     CHECK(ctx, r2 > sm + 0.1, "zig R^2 %.3f does not beat smoothing %.3f by 0.1", r2, sm);

@@ -29,14 +29,14 @@ static void test_small_lorenz_recovery(nd_test_ctx *ctx) {
     CHECK(ctx, nd_lfads_load(ck, &m, dims, &err) == ND_OK, "%s", err.msg);
     nd_infer_opts io = {20, 2, 0, 0, NULL, 0};
     nd_lfads_result r;
-    CHECK(ctx, nd_lfads_infer_split(&m, d->valid, NULL, d->n_valid, d->T, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
-    double r2 = nd_r2_score_3d(r.rates, d->valid_truth, d->n_valid, d->T, d->N);
-    size_t n = (size_t)d->n_valid * d->T * d->N;
+    CHECK(ctx, nd_lfads_infer_split(&m, d->split[ND_VALID].counts, NULL, d->split[ND_VALID].n, d->T, &io, 1, &r, &err) == ND_OK, "%s", err.msg);
+    double r2 = nd_r2_score_3d(r.rates, d->split[ND_VALID].truth, d->split[ND_VALID].n, d->T, d->N);
+    size_t n = (size_t)d->split[ND_VALID].n * d->T * d->N;
     float *sm = malloc(sizeof(float) * n);
     double best_smooth = -1e9;
     for (double sig = 1; sig <= 4; sig += 0.5) { /* the best smoothing kernel, chosen with the truth */
-        nd_smooth_gaussian(sm, d->valid, d->n_valid, d->T, d->N, sig);
-        double v = nd_r2_score_3d(sm, d->valid_truth, d->n_valid, d->T, d->N);
+        nd_smooth_gaussian(sm, d->split[ND_VALID].counts, d->split[ND_VALID].n, d->T, d->N, sig);
+        double v = nd_r2_score_3d(sm, d->split[ND_VALID].truth, d->split[ND_VALID].n, d->T, d->N);
         if (v > best_smooth) best_smooth = v;
     }
     printf("    valid rate R^2: LFADS %.3f, best Gaussian smoothing %.3f (%d epochs, best %d)\n", r2, best_smooth,

@@ -38,22 +38,22 @@ static void test_lorenz(nd_test_ctx *ctx) {
     CHECK(ctx, nd_synth_lorenz(&o, &s, &err) == ND_OK, "%s", err.msg);
     if (err.code) return;
     const nd_lfads_data *d = &s.data;
-    CHECK(ctx, d->n_train == 64 && d->n_valid == 16 && d->T == 40 && d->N == 20 && d->E == 0, "shape %d %d %d %d",
-          d->n_train, d->n_valid, d->T, d->N);
+    CHECK(ctx, d->split[ND_TRAIN].n == 64 && d->split[ND_VALID].n == 16 && d->T == 40 && d->N == 20 && d->E == 0, "shape %d %d %d %d",
+          d->split[ND_TRAIN].n, d->split[ND_VALID].n, d->T, d->N);
     CHECK(ctx, s.L == 3 && s.U == 0 && !s.train_inputs && s.kind == ND_SYNTH_LORENZ && s.bin_ms == 20, "meta");
-    size_t nt = numel(d->n_train, d->T, d->N), nv = numel(d->n_valid, d->T, d->N);
+    size_t nt = numel(d->split[ND_TRAIN].n, d->T, d->N), nv = numel(d->split[ND_VALID].n, d->T, d->N);
     double sum_x = 0, sum_r = 0;
     int pos = 1, integral = 1;
     for (size_t i = 0; i < nt; i++) {
-        pos &= d->train_truth[i] > 0;
-        integral &= d->train[i] >= 0 && d->train[i] == floorf(d->train[i]);
-        sum_x += d->train[i];
-        sum_r += d->train_truth[i];
+        pos &= d->split[ND_TRAIN].truth[i] > 0;
+        integral &= d->split[ND_TRAIN].counts[i] >= 0 && d->split[ND_TRAIN].counts[i] == floorf(d->split[ND_TRAIN].counts[i]);
+        sum_x += d->split[ND_TRAIN].counts[i];
+        sum_r += d->split[ND_TRAIN].truth[i];
     }
     for (size_t i = 0; i < nv; i++) {
-        pos &= d->valid_truth[i] > 0;
-        sum_x += d->valid[i];
-        sum_r += d->valid_truth[i];
+        pos &= d->split[ND_VALID].truth[i] > 0;
+        sum_x += d->split[ND_VALID].counts[i];
+        sum_r += d->split[ND_VALID].truth[i];
     }
     CHECK(ctx, pos, "truth rates must be positive");
     CHECK(ctx, integral, "counts must be non-negative integers");
@@ -63,7 +63,7 @@ static void test_lorenz(nd_test_ctx *ctx) {
     double mean_hz = nd_synth_mean_rate_hz(&s);
     CHECK(ctx, mean_hz > 5 && mean_hz < 200, "mean rate %g Hz", mean_hz);
     /* latents: each condition's trajectory is centred with max |z| = 1 */
-    for (int i = 0; i < d->n_train; i++) {
+    for (int i = 0; i < d->split[ND_TRAIN].n; i++) {
         const float *z = s.train_latents + (size_t)i * d->T * 3;
         double mx = 0, mean0 = 0;
         for (int t = 0; t < d->T; t++) {
@@ -76,18 +76,18 @@ static void test_lorenz(nd_test_ctx *ctx) {
     /* trials of a condition share truth, conditions differ, spikes differ between trials */
     CHECK(ctx, s.train_condition[0] == 0 && s.train_condition[1] == 0, "conditions");
     size_t tn = (size_t)d->T * d->N;
-    CHECK(ctx, same_f(d->train_truth, d->train_truth + tn, tn), "same condition, same truth");
-    CHECK(ctx, memcmp(d->train, d->train + tn, tn * sizeof(float)) != 0, "trials' spikes must differ");
-    CHECK(ctx, s.train_condition[d->n_train - 1] == 7 &&
-                   !same_f(d->train_truth, d->train_truth + (size_t)(d->n_train - 1) * tn, tn),
+    CHECK(ctx, same_f(d->split[ND_TRAIN].truth, d->split[ND_TRAIN].truth + tn, tn), "same condition, same truth");
+    CHECK(ctx, memcmp(d->split[ND_TRAIN].counts, d->split[ND_TRAIN].counts + tn, tn * sizeof(float)) != 0, "trials' spikes must differ");
+    CHECK(ctx, s.train_condition[d->split[ND_TRAIN].n - 1] == 7 &&
+                   !same_f(d->split[ND_TRAIN].truth, d->split[ND_TRAIN].truth + (size_t)(d->split[ND_TRAIN].n - 1) * tn, tn),
           "different conditions differ");
     /* per-condition split: 2 valid of 10 per condition, inds complete and disjoint */
     int seen[80] = {0}, per_cond[8] = {0};
-    for (int i = 0; i < d->n_train; i++) seen[d->train_inds[i]]++;
-    for (int i = 0; i < d->n_valid; i++) {
-        seen[d->valid_inds[i]]++;
+    for (int i = 0; i < d->split[ND_TRAIN].n; i++) seen[d->split[ND_TRAIN].inds[i]]++;
+    for (int i = 0; i < d->split[ND_VALID].n; i++) {
+        seen[d->split[ND_VALID].inds[i]]++;
         per_cond[s.valid_condition[i]]++;
-        CHECK(ctx, s.valid_condition[i] == d->valid_inds[i] / 10, "condition of valid trial");
+        CHECK(ctx, s.valid_condition[i] == d->split[ND_VALID].inds[i] / 10, "condition of valid trial");
     }
     for (int i = 0; i < 80; i++) CHECK(ctx, seen[i] == 1, "trial %d seen %d times", i, seen[i]);
     for (int c = 0; c < 8; c++) CHECK(ctx, per_cond[c] == 2, "condition %d has %d valid trials", c, per_cond[c]);
@@ -95,19 +95,19 @@ static void test_lorenz(nd_test_ctx *ctx) {
     /* determinism */
     nd_synth s2, s3;
     CHECK(ctx, nd_synth_lorenz(&o, &s2, &err) == ND_OK, "%s", err.msg);
-    CHECK(ctx, same_f(d->train, s2.data.train, nt) && same_f(d->valid, s2.data.valid, nv) &&
-                   same_f(d->train_truth, s2.data.train_truth, nt) &&
-                   same_f(s.train_latents, s2.train_latents, (size_t)d->n_train * d->T * 3) &&
-                   memcmp(d->valid_inds, s2.data.valid_inds, (size_t)d->n_valid * sizeof(int)) == 0,
+    CHECK(ctx, same_f(d->split[ND_TRAIN].counts, s2.data.split[ND_TRAIN].counts, nt) && same_f(d->split[ND_VALID].counts, s2.data.split[ND_VALID].counts, nv) &&
+                   same_f(d->split[ND_TRAIN].truth, s2.data.split[ND_TRAIN].truth, nt) &&
+                   same_f(s.train_latents, s2.train_latents, (size_t)d->split[ND_TRAIN].n * d->T * 3) &&
+                   memcmp(d->split[ND_VALID].inds, s2.data.split[ND_VALID].inds, (size_t)d->split[ND_VALID].n * sizeof(int)) == 0,
           "same seed must give identical arrays");
     o.seed = 1;
     CHECK(ctx, nd_synth_lorenz(&o, &s3, &err) == ND_OK, "%s", err.msg);
-    CHECK(ctx, !same_f(d->train, s3.data.train, nt) && !same_f(d->train_truth, s3.data.train_truth, nt),
+    CHECK(ctx, !same_f(d->split[ND_TRAIN].counts, s3.data.split[ND_TRAIN].counts, nt) && !same_f(d->split[ND_TRAIN].truth, s3.data.split[ND_TRAIN].truth, nt),
           "different seed must differ");
     nd_synth_free(&s);
     nd_synth_free(&s2);
     nd_synth_free(&s3);
-    CHECK(ctx, s.data.train == NULL && s.train_latents == NULL, "free zeroes");
+    CHECK(ctx, s.data.split[ND_TRAIN].counts == NULL && s.train_latents == NULL, "free zeroes");
 }
 
 static void test_lorenz_bad_options(nd_test_ctx *ctx) {
@@ -129,7 +129,7 @@ static void test_lorenz_bad_options(nd_test_ctx *ctx) {
     small_lorenz(&o);
     o.bin_ms = 0;
     CHECK(ctx, nd_synth_lorenz(&o, &s, &err) == ND_ERR_ARG && strstr(err.msg, "bin_ms"), "%s", err.msg);
-    CHECK(ctx, s.data.train == NULL, "zeroed on failure");
+    CHECK(ctx, s.data.split[ND_TRAIN].counts == NULL, "zeroed on failure");
 }
 
 static void test_crnn(nd_test_ctx *ctx) {
@@ -140,25 +140,25 @@ static void test_crnn(nd_test_ctx *ctx) {
     CHECK(ctx, nd_synth_chaotic_rnn(&o, &s, &err) == ND_OK, "%s", err.msg);
     if (err.code) return;
     const nd_lfads_data *d = &s.data;
-    CHECK(ctx, d->n_train == 48 && d->n_valid == 12 && d->T == 60 && d->N == 30, "shape");
+    CHECK(ctx, d->split[ND_TRAIN].n == 48 && d->split[ND_VALID].n == 12 && d->T == 60 && d->N == 30, "shape");
     CHECK(ctx, s.L == 30 && s.U == 0 && !s.train_inputs && fabs(s.bin_ms - 10) < 1e-12, "meta");
     const float top = (float)(o.max_rate_hz * o.dt_s);
-    size_t nt = numel(d->n_train, d->T, d->N), nv = numel(d->n_valid, d->T, d->N);
+    size_t nt = numel(d->split[ND_TRAIN].n, d->T, d->N), nv = numel(d->split[ND_VALID].n, d->T, d->N);
     float mn = 1e30f, mx = -1e30f;
     double sum_x = 0, sum_r = 0;
     int lat_ok = 1;
     for (size_t i = 0; i < nt; i++) {
-        mn = fminf(mn, d->train_truth[i]);
-        mx = fmaxf(mx, d->train_truth[i]);
-        sum_x += d->train[i];
-        sum_r += d->train_truth[i];
+        mn = fminf(mn, d->split[ND_TRAIN].truth[i]);
+        mx = fmaxf(mx, d->split[ND_TRAIN].truth[i]);
+        sum_x += d->split[ND_TRAIN].counts[i];
+        sum_r += d->split[ND_TRAIN].truth[i];
         lat_ok &= fabsf(s.train_latents[i]) <= 1.0f;
     }
     for (size_t i = 0; i < nv; i++) {
-        mn = fminf(mn, d->valid_truth[i]);
-        mx = fmaxf(mx, d->valid_truth[i]);
-        sum_x += d->valid[i];
-        sum_r += d->valid_truth[i];
+        mn = fminf(mn, d->split[ND_VALID].truth[i]);
+        mx = fmaxf(mx, d->split[ND_VALID].truth[i]);
+        sum_x += d->split[ND_VALID].counts[i];
+        sum_r += d->split[ND_VALID].truth[i];
     }
     CHECK(ctx, mn >= 0 && mx <= top * (1 + 1e-6f), "rates in [0, %g]: got [%g, %g]", top, mn, mx);
     CHECK(ctx, mn < 1e-6f && mx > top * (1 - 1e-6f), "min-max normalised over the dataset: [%g, %g]", mn, mx);
@@ -171,13 +171,13 @@ static void test_crnn(nd_test_ctx *ctx) {
     double worst = 0;
     for (size_t i = 0; i < nt; i++) {
         double want = ((double)s.train_latents[i] - lmn) / ((double)lmx - lmn) * top;
-        worst = fmax(worst, fabs(want - d->train_truth[i]));
+        worst = fmax(worst, fabs(want - d->split[ND_TRAIN].truth[i]));
     }
     CHECK(ctx, worst < 1e-6, "truth is not the min-max normalised latents (max error %g)", worst);
     /* same seed identical */
     nd_synth s2;
     CHECK(ctx, nd_synth_chaotic_rnn(&o, &s2, &err) == ND_OK, "%s", err.msg);
-    CHECK(ctx, same_f(d->train, s2.data.train, nt) && same_f(s.valid_latents, s2.valid_latents, nv), "deterministic");
+    CHECK(ctx, same_f(d->split[ND_TRAIN].counts, s2.data.split[ND_TRAIN].counts, nt) && same_f(s.valid_latents, s2.valid_latents, nv), "deterministic");
     nd_synth_free(&s2);
     nd_synth_free(&s);
 }
@@ -195,8 +195,8 @@ static void test_crnn_pulses(nd_test_ctx *ctx) {
     CHECK(ctx, s.U == 1 && s.train_inputs && s.valid_inputs, "inputs present");
     if (!s.train_inputs) return;
     int lo = T, hi = -1, distinct = 0, prev = -1;
-    for (int i = 0; i < d->n_train + d->n_valid; i++) {
-        const float *u = i < d->n_train ? s.train_inputs + (size_t)i * T : s.valid_inputs + (size_t)(i - d->n_train) * T;
+    for (int i = 0; i < d->split[ND_TRAIN].n + d->split[ND_VALID].n; i++) {
+        const float *u = i < d->split[ND_TRAIN].n ? s.train_inputs + (size_t)i * T : s.valid_inputs + (size_t)(i - d->split[ND_TRAIN].n) * T;
         int nz = 0, at = -1;
         for (int t = 0; t < T; t++)
             if (u[t] != 0) {
@@ -229,7 +229,7 @@ static void test_crnn_pulses(nd_test_ctx *ctx) {
                           (size_t)d->N * sizeof(float)) != 0,
               "differ at the pulse");
     float mx = 0;
-    for (size_t i = 0; i < (size_t)d->n_train * tn; i++) mx = fmaxf(mx, d->train_truth[i]);
+    for (size_t i = 0; i < (size_t)d->split[ND_TRAIN].n * tn; i++) mx = fmaxf(mx, d->split[ND_TRAIN].truth[i]);
     CHECK(ctx, mx <= (float)(o.max_rate_hz * o.dt_s) * (1 + 1e-6f), "max rate %g", mx);
     nd_synth_free(&s);
 
@@ -259,29 +259,29 @@ static void check_roundtrip(nd_test_ctx *ctx, const nd_synth *s, const char *p, 
     CHECK(ctx, nd_lfads_data_read(p, 99, 0.5, &r, &err) == ND_OK, "%s", err.msg);
     if (err.code) return;
     const nd_lfads_data *d = &s->data;
-    size_t nt = numel(d->n_train, d->T, d->N), nv = numel(d->n_valid, d->T, d->N);
-    CHECK(ctx, r.n_train == d->n_train && r.n_valid == d->n_valid && r.T == d->T && r.N == d->N && r.E == 0 &&
+    size_t nt = numel(d->split[ND_TRAIN].n, d->T, d->N), nv = numel(d->split[ND_VALID].n, d->T, d->N);
+    CHECK(ctx, r.split[ND_TRAIN].n == d->split[ND_TRAIN].n && r.split[ND_VALID].n == d->split[ND_VALID].n && r.T == d->T && r.N == d->N && r.E == 0 &&
                    r.valid_from_file && r.conversion_factor == 1.0,
           "dims");
-    CHECK(ctx, same_f(r.train, d->train, nt) && same_f(r.valid, d->valid, nv), "counts");
-    CHECK(ctx, same_f(r.train_truth, d->train_truth, nt) && same_f(r.valid_truth, d->valid_truth, nv), "truth");
-    CHECK(ctx, r.train_inds && r.valid_inds &&
-                   memcmp(r.train_inds, d->train_inds, (size_t)d->n_train * sizeof(int)) == 0 &&
-                   memcmp(r.valid_inds, d->valid_inds, (size_t)d->n_valid * sizeof(int)) == 0,
+    CHECK(ctx, same_f(r.split[ND_TRAIN].counts, d->split[ND_TRAIN].counts, nt) && same_f(r.split[ND_VALID].counts, d->split[ND_VALID].counts, nv), "counts");
+    CHECK(ctx, same_f(r.split[ND_TRAIN].truth, d->split[ND_TRAIN].truth, nt) && same_f(r.split[ND_VALID].truth, d->split[ND_VALID].truth, nv), "truth");
+    CHECK(ctx, r.split[ND_TRAIN].inds && r.split[ND_VALID].inds &&
+                   memcmp(r.split[ND_TRAIN].inds, d->split[ND_TRAIN].inds, (size_t)d->split[ND_TRAIN].n * sizeof(int)) == 0 &&
+                   memcmp(r.split[ND_VALID].inds, d->split[ND_VALID].inds, (size_t)d->split[ND_VALID].n * sizeof(int)) == 0,
           "inds");
     nd_lfads_data_free(&r);
-    file_same_f(ctx, p, "train_latents", s->train_latents, (size_t)d->n_train * d->T * s->L);
-    file_same_f(ctx, p, "valid_latents", s->valid_latents, (size_t)d->n_valid * d->T * s->L);
+    file_same_f(ctx, p, "train_latents", s->train_latents, (size_t)d->split[ND_TRAIN].n * d->T * s->L);
+    file_same_f(ctx, p, "valid_latents", s->valid_latents, (size_t)d->split[ND_VALID].n * d->T * s->L);
     if (s->U) {
-        file_same_f(ctx, p, "train_inputs", s->train_inputs, (size_t)d->n_train * d->T);
-        file_same_f(ctx, p, "valid_inputs", s->valid_inputs, (size_t)d->n_valid * d->T);
+        file_same_f(ctx, p, "train_inputs", s->train_inputs, (size_t)d->split[ND_TRAIN].n * d->T);
+        file_same_f(ctx, p, "valid_inputs", s->valid_inputs, (size_t)d->split[ND_VALID].n * d->T);
     } else {
         CHECK(ctx, !nd_h5_exists(p, "train_inputs"), "no inputs without pulses");
     }
     int *c = NULL, rank;
     size_t dims[ND_H5_MAX_RANK];
     CHECK(ctx, nd_h5_read_int(p, "valid_condition", &c, &rank, dims, &err) == ND_OK && rank == 1 &&
-                   dims[0] == (size_t)d->n_valid && memcmp(c, s->valid_condition, dims[0] * sizeof(int)) == 0,
+                   dims[0] == (size_t)d->split[ND_VALID].n && memcmp(c, s->valid_condition, dims[0] * sizeof(int)) == 0,
           "conditions %s", err.msg);
     nd_free(c);
     char g[64] = "";

@@ -28,26 +28,26 @@ static int same_i(const int *a, const int *b, size_t n) { return a && b && memcm
 /* every array of two sessions bit for bit */
 static int same_session(const nd_synth *a, const nd_synth *b) {
     const nd_lfads_data *x = &a->data, *y = &b->data;
-    if (x->n_train != y->n_train || x->n_valid != y->n_valid || x->T != y->T || x->N != y->N) return 0;
-    size_t nt = (size_t)x->n_train * x->T * x->N, nv = (size_t)x->n_valid * x->T * x->N;
-    size_t lt = (size_t)x->n_train * x->T * 3, lv = (size_t)x->n_valid * x->T * 3;
-    return same_f(x->train, y->train, nt) && same_f(x->valid, y->valid, nv) &&
-           same_f(x->train_truth, y->train_truth, nt) && same_f(x->valid_truth, y->valid_truth, nv) &&
+    if (x->split[ND_TRAIN].n != y->split[ND_TRAIN].n || x->split[ND_VALID].n != y->split[ND_VALID].n || x->T != y->T || x->N != y->N) return 0;
+    size_t nt = (size_t)x->split[ND_TRAIN].n * x->T * x->N, nv = (size_t)x->split[ND_VALID].n * x->T * x->N;
+    size_t lt = (size_t)x->split[ND_TRAIN].n * x->T * 3, lv = (size_t)x->split[ND_VALID].n * x->T * 3;
+    return same_f(x->split[ND_TRAIN].counts, y->split[ND_TRAIN].counts, nt) && same_f(x->split[ND_VALID].counts, y->split[ND_VALID].counts, nv) &&
+           same_f(x->split[ND_TRAIN].truth, y->split[ND_TRAIN].truth, nt) && same_f(x->split[ND_VALID].truth, y->split[ND_VALID].truth, nv) &&
            same_f(a->train_latents, b->train_latents, lt) && same_f(a->valid_latents, b->valid_latents, lv) &&
-           same_i(x->train_inds, y->train_inds, (size_t)x->n_train) &&
-           same_i(x->valid_inds, y->valid_inds, (size_t)x->n_valid) &&
-           same_i(a->train_condition, b->train_condition, (size_t)x->n_train) &&
-           same_i(a->valid_condition, b->valid_condition, (size_t)x->n_valid) &&
+           same_i(x->split[ND_TRAIN].inds, y->split[ND_TRAIN].inds, (size_t)x->split[ND_TRAIN].n) &&
+           same_i(x->split[ND_VALID].inds, y->split[ND_VALID].inds, (size_t)x->split[ND_VALID].n) &&
+           same_i(a->train_condition, b->train_condition, (size_t)x->split[ND_TRAIN].n) &&
+           same_i(a->valid_condition, b->valid_condition, (size_t)x->split[ND_VALID].n) &&
            same_f(a->readout, b->readout, (size_t)x->N * 3);
 }
 
 /* latent trajectory [T][3] and truth [T][N] of the trial with global index g, wherever it was split */
 static const float *latent_of(const nd_synth *s, int g) {
     const nd_lfads_data *d = &s->data;
-    for (int i = 0; i < d->n_train; i++)
-        if (d->train_inds[i] == g) return s->train_latents + (size_t)i * d->T * 3;
-    for (int i = 0; i < d->n_valid; i++)
-        if (d->valid_inds[i] == g) return s->valid_latents + (size_t)i * d->T * 3;
+    for (int i = 0; i < d->split[ND_TRAIN].n; i++)
+        if (d->split[ND_TRAIN].inds[i] == g) return s->train_latents + (size_t)i * d->T * 3;
+    for (int i = 0; i < d->split[ND_VALID].n; i++)
+        if (d->split[ND_VALID].inds[i] == g) return s->valid_latents + (size_t)i * d->T * 3;
     return NULL;
 }
 
@@ -71,7 +71,7 @@ static void test_sessions(nd_test_ctx *ctx) {
         CHECK(ctx, s->data.Nr == s->data.N && s->lorenz.neurons == s->data.N, "session %d: neuron fields", k + 1);
         CHECK(ctx, s->session == k + 1 && s->sessions == 5 && s->neurons_min == NMIN && s->neurons_max == NMAX,
               "session %d: metadata %d/%d [%d, %d]", k + 1, s->session, s->sessions, s->neurons_min, s->neurons_max);
-        CHECK(ctx, s->data.T == T && s->data.n_train + s->data.n_valid == C * K && s->n_conditions == C && s->L == 3,
+        CHECK(ctx, s->data.T == T && s->data.split[ND_TRAIN].n + s->data.split[ND_VALID].n == C * K && s->n_conditions == C && s->L == 3,
               "session %d: shape", k + 1);
         if (s->data.N != five[0].data.N) all_equal = 0;
     }
@@ -100,12 +100,12 @@ static void test_sessions(nd_test_ctx *ctx) {
     for (int k = 0; k < 5; k++) {
         const nd_synth *s = &five[k];
         int per_valid[64] = {0}, per_train[64] = {0}, ok = 1;
-        for (int i = 0; i < s->data.n_train; i++) {
-            ok &= s->train_condition[i] == s->data.train_inds[i] / K;
+        for (int i = 0; i < s->data.split[ND_TRAIN].n; i++) {
+            ok &= s->train_condition[i] == s->data.split[ND_TRAIN].inds[i] / K;
             per_train[s->train_condition[i]]++;
         }
-        for (int i = 0; i < s->data.n_valid; i++) {
-            ok &= s->valid_condition[i] == s->data.valid_inds[i] / K;
+        for (int i = 0; i < s->data.split[ND_VALID].n; i++) {
+            ok &= s->valid_condition[i] == s->data.split[ND_VALID].inds[i] / K;
             per_valid[s->valid_condition[i]]++;
         }
         for (int c = 0; c < C; c++) ok &= per_valid[c] == 2 && per_train[c] == K - 2;
@@ -122,13 +122,13 @@ static void test_sessions(nd_test_ctx *ctx) {
         for (int i = 0; i < N * 3; i++) mag_ok &= fabsf(s->readout[i]) >= 1.0f && fabsf(s->readout[i]) <= 2.0f;
         CHECK(ctx, mag_ok, "session %d: read-out magnitudes outside [1, 2]", k + 1);
         double worst = 0;
-        for (int i = 0; i < s->data.n_train; i++)
+        for (int i = 0; i < s->data.split[ND_TRAIN].n; i++)
             for (int t = 0; t < T; t++) {
                 const float *z = s->train_latents + ((size_t)i * T + t) * 3;
                 for (int n = 0; n < N; n++) {
                     const float *w = s->readout + n * 3;
                     double lr = (double)w[0] * z[0] + (double)w[1] * z[1] + (double)w[2] * z[2] + logbase;
-                    double tr = s->data.train_truth[((size_t)i * T + t) * N + n];
+                    double tr = s->data.split[ND_TRAIN].truth[((size_t)i * T + t) * N + n];
                     worst = fmax(worst, fabs(log(tr) - lr));
                 }
             }
@@ -145,13 +145,13 @@ static void test_sessions(nd_test_ctx *ctx) {
     /* own splits and spikes: not every session has the same validation trials; counts match rates */
     int split_differs = 0;
     for (int k = 1; k < 5; k++)
-        if (!same_i(five[k].data.valid_inds, five[0].data.valid_inds, (size_t)five[0].data.n_valid)) split_differs = 1;
+        if (!same_i(five[k].data.split[ND_VALID].inds, five[0].data.split[ND_VALID].inds, (size_t)five[0].data.split[ND_VALID].n)) split_differs = 1;
     CHECK(ctx, split_differs, "all sessions have the same train/valid split");
     for (int k = 0; k < 5; k++) {
         const nd_lfads_data *d = &five[k].data;
-        size_t nt = (size_t)d->n_train * T * d->N;
+        size_t nt = (size_t)d->split[ND_TRAIN].n * T * d->N;
         double sx = 0, sr = 0;
-        for (size_t i = 0; i < nt; i++) sx += d->train[i], sr += d->train_truth[i];
+        for (size_t i = 0; i < nt; i++) sx += d->split[ND_TRAIN].counts[i], sr += d->split[ND_TRAIN].truth[i];
         CHECK(ctx, fabs(sx - sr) < 5 * sqrt(sr), "session %d: spikes %g vs rate %g", k + 1, sx, sr);
     }
 
@@ -186,7 +186,7 @@ static void test_bad_options(nd_test_ctx *ctx) {
     o.conditions = 0;
     CHECK(ctx, nd_synth_lorenz_sessions(&o, 3, NMIN, NMAX, s, &err) == ND_ERR_ARG && strstr(err.msg, "conditions"),
           "%s", err.msg);
-    CHECK(ctx, s[0].data.train == NULL && s[2].readout == NULL, "zeroed on failure");
+    CHECK(ctx, s[0].data.split[ND_TRAIN].counts == NULL && s[2].readout == NULL, "zeroed on failure");
 }
 
 static void test_write_read(nd_test_ctx *ctx) {
@@ -204,14 +204,14 @@ static void test_write_read(nd_test_ctx *ctx) {
         CHECK(ctx, nd_lfads_data_read(p, 0, 0.5, &r, &err) == ND_OK, "%s", err.msg);
         if (err.code) continue;
         const nd_lfads_data *d = &s[k].data;
-        size_t nt = (size_t)d->n_train * d->T * d->N;
-        CHECK(ctx, r.n_train == d->n_train && r.n_valid == d->n_valid && r.N == d->N && r.T == d->T &&
+        size_t nt = (size_t)d->split[ND_TRAIN].n * d->T * d->N;
+        CHECK(ctx, r.split[ND_TRAIN].n == d->split[ND_TRAIN].n && r.split[ND_VALID].n == d->split[ND_VALID].n && r.N == d->N && r.T == d->T &&
                        r.valid_from_file,
               "session %d: dims", k + 1);
-        CHECK(ctx, same_f(r.train, d->train, nt) && same_f(r.train_truth, d->train_truth, nt), "session %d: data",
+        CHECK(ctx, same_f(r.split[ND_TRAIN].counts, d->split[ND_TRAIN].counts, nt) && same_f(r.split[ND_TRAIN].truth, d->split[ND_TRAIN].truth, nt), "session %d: data",
               k + 1);
-        CHECK(ctx, same_i(r.train_cond, s[k].train_condition, (size_t)d->n_train) &&
-                       same_i(r.valid_cond, s[k].valid_condition, (size_t)d->n_valid),
+        CHECK(ctx, same_i(r.split[ND_TRAIN].cond, s[k].train_condition, (size_t)d->split[ND_TRAIN].n) &&
+                       same_i(r.split[ND_VALID].cond, s[k].valid_condition, (size_t)d->split[ND_VALID].n),
               "session %d: condition ids read back", k + 1);
         nd_lfads_data_free(&r);
         float *w = NULL;

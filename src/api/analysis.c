@@ -401,7 +401,9 @@ ND_API nd_status nd_ablate(nd_context *ctx, const nd_model *model, const nd_data
         return api_fail(ctx, ND_ERR_ARG, "%s: model was trained with %d input neurons (%d reconstructed), %d forward bins "
                         "and %d external inputs; %s has %d, %d, %d and %d", model->ckpt, m->N, m->Nr, m->Tr - m->T,
                         model->E, nd_data_path(data), d->N, d->Nr, d->Tr - d->T, d->E);
-    const int sp = o.split == ND_SPLIT_VALID, n = sp ? d->n_valid : d->n_train;
+    const int sp = o.split == ND_SPLIT_VALID;
+    const nd_lfads_split *s = &d->split[sp ? ND_VALID : ND_TRAIN];
+    const int n = s->n;
     if (n < 1) return api_fail(ctx, ND_ERR_ARG, "%s: the %s split has no trials", nd_data_path(data), sp ? "valid" : "train");
     nd_ablate_opts ao;
     nd_ablate_opts_default(&ao);
@@ -412,8 +414,8 @@ ND_API nd_status nd_ablate(nd_context *ctx, const nd_model *model, const nd_data
     nd_ablate_result ar;
     memset(&ar, 0, sizeof ar);
     nd_result *r = NULL;
-    nd_status st = nd_ablate_lfads(m, sp ? d->valid : d->train, sp ? d->valid_ext : d->train_ext, nd_lfads_recon(d, sp),
-                                   sp ? d->valid_truth : d->train_truth, n, d->T, d->Tr, sp, &ao, &ar, &ctx->err);
+    nd_status st = nd_ablate_lfads(m, s->counts, s->ext, nd_lfads_recon(d, sp ? ND_VALID : ND_TRAIN), s->truth, n, d->T,
+                                   d->Tr, sp, &ao, &ar, &ctx->err);
     if (st) {
         char pre[4200];
         snprintf(pre, sizeof pre, "%s", model->ckpt);

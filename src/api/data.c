@@ -32,11 +32,13 @@ ND_API void nd_data_free(nd_data *data) {
     free(data);
 }
 
+/* the public nd_split values index nd_lfads_data.split */
+_Static_assert((int)ND_SPLIT_TRAIN == ND_TRAIN && (int)ND_SPLIT_VALID == ND_VALID && (int)ND_SPLIT_TEST == ND_TEST,
+               "nd_split and the split[] index differ");
+
 ND_API int nd_data_trials(const nd_data *data, nd_split split) {
-    if (!data) return 0;
-    const nd_lfads_data *d = api_lfd(data);
-    return split == ND_SPLIT_TRAIN ? d->n_train : split == ND_SPLIT_VALID ? d->n_valid
-                                                : split == ND_SPLIT_TEST ? d->n_test : 0;
+    if (!data || (int)split < 0 || (int)split >= ND_NSPLITS) return 0;
+    return api_lfd(data)->split[split].n;
 }
 ND_API int nd_data_bins(const nd_data *data) { return data ? api_lfd(data)->T : 0; }
 ND_API int nd_data_neurons(const nd_data *data) { return data ? api_lfd(data)->N : 0; }
@@ -50,8 +52,7 @@ ND_API int nd_data_ext_dims(const nd_data *data) { return data ? api_lfd(data)->
 
 ND_API const float *nd_data_counts(const nd_data *data, nd_split split) {
     if (!data || nd_data_trials(data, split) <= 0) return NULL;
-    const nd_lfads_data *d = api_lfd(data);
-    return split == ND_SPLIT_TRAIN ? d->train : split == ND_SPLIT_VALID ? d->valid : d->test;
+    return api_lfd(data)->split[split].counts;
 }
 
 ND_API void nd_lorenz_options_default(nd_lorenz_options *opts) {

@@ -55,7 +55,7 @@ nd_status api_eval_rates(nd_context *ctx, const nd_data *data, const float *trai
     in.cond[1] = data->synth ? data->synth->valid_condition : NULL;
     in.rates[0] = train_rates;
     in.rates[1] = valid_rates;
-    in.rates[2] = opts->use_test && d->n_test > 0 && d->test_recon ? test_rates : NULL;
+    in.rates[2] = opts->use_test && d->split[ND_TEST].n > 0 && d->split[ND_TEST].recon ? test_rates : NULL;
     if (!in.rates[1] && !in.rates[2])
         return api_fail(ctx, ND_ERR_ARG, "nd_eval: no eval trials (no valid rates, no scorable test rates)");
     nd_eval_opts o;
@@ -92,11 +92,12 @@ ND_API nd_status nd_eval(nd_context *ctx, const nd_data *data, const nd_outputs 
     const nd_lfads_data *d = api_lfd(data);
     const int Tr = d->Tr > 0 ? d->Tr : d->T, Nr = d->Nr > 0 ? d->Nr : d->N;
     const float *rv, *rt, *rs = NULL;
-    nd_status st = rates_of(ctx, outputs, "valid_output_params", d->n_valid, Tr, Nr, &rv);
+    const nd_lfads_split *te = &d->split[ND_TEST];
+    nd_status st = rates_of(ctx, outputs, "valid_output_params", d->split[ND_VALID].n, Tr, Nr, &rv);
     if (!st && !rv) st = api_fail(ctx, ND_ERR_FORMAT, "nd_eval: the outputs have no valid_output_params");
-    if (!st) st = rates_of(ctx, outputs, "train_output_params", d->n_train, Tr, Nr, &rt);
-    if (!st && opts->use_test && d->n_test > 0 && d->test_recon)
-        st = rates_of(ctx, outputs, "test_output_params", d->n_test, Tr, Nr, &rs);
+    if (!st) st = rates_of(ctx, outputs, "train_output_params", d->split[ND_TRAIN].n, Tr, Nr, &rt);
+    if (!st && opts->use_test && te->n > 0 && te->recon)
+        st = rates_of(ctx, outputs, "test_output_params", te->n, Tr, Nr, &rs);
     if (!st) st = api_eval_rates(ctx, data, rt, rv, rs, opts, metrics);
     return st ? st : api_end(ctx, ND_OK);
 }

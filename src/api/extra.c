@@ -53,32 +53,30 @@ ND_API nd_status nd_data_from_arrays(nd_context *ctx, const float *train, int n_
     unsigned char *isv = NULL;
     nd_status st = copy_counts(ctx, train, n_train, TN, "train", &all);
     if (!st && n_valid > 0) {
-        st = copy_counts(ctx, valid, n_valid, TN, "valid", &l->valid);
+        st = copy_counts(ctx, valid, n_valid, TN, "valid", &l->split[ND_VALID].counts);
         if (!st) {
-            l->train = all, all = NULL;
-            l->n_train = n_train, l->n_valid = n_valid, l->valid_from_file = 1;
+            l->split[ND_TRAIN].counts = all, all = NULL;
+            l->split[ND_TRAIN].n = n_train, l->split[ND_VALID].n = n_valid, l->valid_from_file = 1;
         }
     } else if (!st) { /* the seeded split of nd_lfads_data_read */
         isv = nd_alloc((size_t)n_train);
-        int nv = isv ? nd_lfads_split(n_train, (uint64_t)split_seed, valid_fraction, isv) : -1;
+        int nv = isv ? nd_lfads_valid_mask(n_train, (uint64_t)split_seed, valid_fraction, isv) : -1;
         if (nv < 1) st = api_fail(ctx, isv ? ND_ERR_ARG : ND_ERR_NOMEM, "nd_data_from_arrays: cannot split %d trials",
                                   n_train);
         else {
-            l->n_valid = nv, l->n_train = n_train - nv;
-            l->train = nd_alloc(sizeof(float) * ((size_t)l->n_train * TN + 1));
-            l->valid = nd_alloc(sizeof(float) * ((size_t)nv * TN + 1));
-            l->train_inds = nd_alloc(sizeof(int) * ((size_t)l->n_train + 1));
-            l->valid_inds = nd_alloc(sizeof(int) * ((size_t)nv + 1));
-            if (!l->train || !l->valid || !l->train_inds || !l->valid_inds)
-                st = api_fail(ctx, ND_ERR_NOMEM, "nd_data_from_arrays: out of memory");
-            for (int i = 0, a = 0, b = 0; !st && i < n_train; i++) {
-                if (isv[i]) {
-                    memcpy(l->valid + (size_t)b * TN, all + (size_t)i * TN, sizeof(float) * TN);
-                    l->valid_inds[b++] = i;
-                } else {
-                    memcpy(l->train + (size_t)a * TN, all + (size_t)i * TN, sizeof(float) * TN);
-                    l->train_inds[a++] = i;
-                }
+            l->split[ND_VALID].n = nv, l->split[ND_TRAIN].n = n_train - nv;
+            for (int s = ND_TRAIN; s <= ND_VALID && !st; s++) {
+                nd_lfads_split *sp = &l->split[s];
+                sp->counts = nd_alloc(sizeof(float) * ((size_t)sp->n * TN + 1));
+                sp->inds = nd_alloc(sizeof(int) * ((size_t)sp->n + 1));
+                if (!sp->counts || !sp->inds) st = api_fail(ctx, ND_ERR_NOMEM, "nd_data_from_arrays: out of memory");
+            }
+            int k[2] = {0, 0}; /* trials placed in train, valid */
+            for (int i = 0; !st && i < n_train; i++) {
+                nd_lfads_split *sp = &l->split[isv[i] ? ND_VALID : ND_TRAIN];
+                int *at = &k[isv[i] ? 1 : 0];
+                memcpy(sp->counts + (size_t)*at * TN, all + (size_t)i * TN, sizeof(float) * TN);
+                sp->inds[(*at)++] = i;
             }
         }
     }
@@ -110,8 +108,7 @@ ND_API double nd_data_bin_ms(const nd_data *data) {
 
 ND_API const int *nd_data_trial_inds(const nd_data *data, nd_split split) {
     if (!data || nd_data_trials(data, split) <= 0) return NULL;
-    const nd_lfads_data *d = api_lfd(data);
-    return split == ND_SPLIT_TRAIN ? d->train_inds : split == ND_SPLIT_VALID ? d->valid_inds : d->test_inds;
+    return api_lfd(data)->split[split].inds;
 }
 
 ND_API nd_status nd_data_neuron_ids(nd_context *ctx, const nd_data *data, int *ids, int cap) {

@@ -55,15 +55,12 @@ static nd_status copy_meta(nd_outputs *o, const nd_data *data) {
     const nd_lfads_data *d = api_lfd(data);
     nd_lfads_data *m = &o->meta;
     memcpy(m->path, d->path, sizeof m->path);
-    m->n_train = d->n_train, m->n_valid = d->n_valid, m->n_test = d->n_test;
     m->T = d->T, m->N = d->N, m->E = d->E, m->Tr = d->Tr, m->Nr = d->Nr;
-    const int *src[3] = {d->train_inds, d->valid_inds, d->test_inds};
-    int **dst[3] = {&m->train_inds, &m->valid_inds, &m->test_inds};
-    const int n[3] = {d->n_train, d->n_valid, d->n_test};
-    for (int k = 0; k < 3; k++) {
-        if (!src[k] || n[k] <= 0) continue;
-        if (!(*dst[k] = nd_alloc(sizeof(int) * (size_t)n[k]))) return ND_ERR_NOMEM;
-        memcpy(*dst[k], src[k], sizeof(int) * (size_t)n[k]);
+    for (int k = 0; k < ND_NSPLITS; k++) {
+        const int n = m->split[k].n = d->split[k].n;
+        if (!d->split[k].inds || n <= 0) continue;
+        if (!(m->split[k].inds = nd_alloc(sizeof(int) * (size_t)n))) return ND_ERR_NOMEM;
+        memcpy(m->split[k].inds, d->split[k].inds, sizeof(int) * (size_t)n);
     }
     o->split_seed = data->split_seed;
     o->valid_fraction = data->valid_fraction;
@@ -74,9 +71,7 @@ ND_API void nd_outputs_free(nd_outputs *outputs) {
     if (!outputs) return;
     if (outputs->kind == API_OUT_LFADS) nd_lfads_infer_out_free(&outputs->lf);
     if (outputs->kind == API_OUT_BASELINE) nd_baseline_result_free(&outputs->bl);
-    nd_free(outputs->meta.train_inds);
-    nd_free(outputs->meta.valid_inds);
-    nd_free(outputs->meta.test_inds);
+    for (int k = 0; k < ND_NSPLITS; k++) nd_free(outputs->meta.split[k].inds);
     free(outputs);
 }
 

@@ -227,7 +227,6 @@ static nd_status lf_out_read(const char *path, const nd_lfads_data *d, lf_out *o
                          want.file, what);
     }
     static const char *names[3] = {"train_output_params", "valid_output_params", "test_output_params"};
-    const int n[3] = {d->n_train, d->n_valid, d->n_test};
     const int Tr = d->Tr > 0 ? d->Tr : d->T, Nr = d->Nr > 0 ? d->Nr : d->N;
     for (int k = 0; k < 3 && !st; k++) {
         size_t dims[3];
@@ -235,9 +234,10 @@ static nd_status lf_out_read(const char *path, const nd_lfads_data *d, lf_out *o
         if (read3(r, names[k], &a, dims, err, &st)) {
             o->own[k] = a;
             o->rates[k] = a;
-            if ((int)dims[0] != n[k] || (int)dims[1] != Tr || (int)dims[2] != Nr) {
+            const int n = d->split[k].n;
+            if ((int)dims[0] != n || (int)dims[1] != Tr || (int)dims[2] != Nr) {
                 st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s' [%zu x %zu x %zu] does not match the data's "
-                             "targets (%d, %d, %d)", path, names[k], dims[0], dims[1], dims[2], n[k], Tr, Nr);
+                             "targets (%d, %d, %d)", path, names[k], dims[0], dims[1], dims[2], n, Tr, Nr);
                 break;
             }
         }
@@ -271,15 +271,11 @@ typedef struct {
     const nd_lfads_config *cfg;
 } lf_ctx;
 
-static const float *recon_of(const nd_lfads_data *d, int split) {
-    return split == 2 ? d->test_recon : nd_lfads_recon(d, split);
-}
-
 /* up to max distinct condition ids of the valid split, ascending; when there are more, evenly spaced over them (the
  * first and the last included); returns how many */
 static int top_conditions(const lf_ctx *c, int *ids, int max) {
     const int *vc = c->cond[1];
-    int nv = c->d->n_valid, nid = 0;
+    int nv = c->d->split[ND_VALID].n, nid = 0;
     if (!vc || max <= 0) return 0;
     int *all = malloc(sizeof(int) * (size_t)(nv + 1));
     if (!all) return 0;
@@ -306,9 +302,9 @@ static int example_trials(const lf_ctx *c, int k, int *ids) {
     if (k < 1) k = 1;
     int nconds = top_conditions(c, conds, k);
     for (int q = 0; q < nconds && nex < k; q++)
-        for (int i = 0; i < d->n_valid; i++)
+        for (int i = 0; i < d->split[ND_VALID].n; i++)
             if (c->cond[1][i] == conds[q]) { ids[nex++] = i; break; }
-    for (int i = 0; i < d->n_valid && nex < k; i++) {
+    for (int i = 0; i < d->split[ND_VALID].n && nex < k; i++) {
         int used = 0;
         for (int q = 0; q < nex; q++) used |= ids[q] == i;
         if (!used) ids[nex++] = i;
@@ -424,8 +420,8 @@ static int cmp_d(const void *a, const void *b) {
 /* ---- figure 2: example trials, inferred rates above spike rasters ---- */
 static void fig_trials(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
     const nd_lfads_data *d = c->d;
-    const float *spk = recon_of(d, 1), *rates = o->rates[1];
-    if (!rates || d->n_valid == 0) return;
+    const float *spk = nd_lfads_recon(d, ND_VALID), *rates = o->rates[1];
+    if (!rates || d->split[ND_VALID].n == 0) return;
     int ids[8], nex = example_trials(c, k_ex, ids);
     const int Tr = c->Tr, Nr = c->Nr;
     const size_t TN = (size_t)Tr * Nr;
@@ -653,7 +649,7 @@ static void fig_inputs(FILE *f, const lf_ctx *c, const lf_out *o, int k_ex) {
     }
     const int n = (int)o->codims[0], Tc = (int)o->codims[1], C = (int)o->codims[2];
     int show = C < 4 ? C : 4, ex[8];
-    if (n != c->d->n_valid) return;
+    if (n != c->d->split[ND_VALID].n) return;
     k_ex = example_trials(c, k_ex, ex);
     const int W = 940, H = 40 + show * 150 + 40;
     rep_fig_begin(f, W, H);
@@ -708,17 +704,17 @@ static void fig_psth(FILE *f, const lf_ctx *c, const lf_out *o, double kernel_ms
     int ids[4], nc = top_conditions(c, ids, 4), all = nc == 0;
     if (all) { nc = 1; ids[0] = 0; }
     /* trials: train + valid (all trials with model rates) */
-    const int nt = o->rates[0] ? d->n_train : 0, nv = d->n_valid, n = nt + nv;
+    const int nt = o->rates[0] ? d->split[ND_TRAIN].n : 0, nv = d->split[ND_VALID].n, n = nt + nv;
     float *spk = nd_alloc(sizeof(float) * (size_t)n * TN + 8), *rt = nd_alloc(sizeof(float) * (size_t)n * TN + 8);
     int *cond = calloc((size_t)n + 1, sizeof(int));
     double *ps = nd_alloc(sizeof(double) * (size_t)nc * TN * 2 + 8);
     float *sm = nd_alloc(sizeof(float) * (size_t)n * TN + 8);
     if (!spk || !rt || !cond || !ps || !sm) goto done;
     if (nt) {
-        memcpy(spk, recon_of(d, 0), sizeof(float) * (size_t)nt * TN);
+        memcpy(spk, nd_lfads_recon(d, ND_TRAIN), sizeof(float) * (size_t)nt * TN);
         memcpy(rt, o->rates[0], sizeof(float) * (size_t)nt * TN);
     }
-    memcpy(spk + (size_t)nt * TN, recon_of(d, 1), sizeof(float) * (size_t)nv * TN);
+    memcpy(spk + (size_t)nt * TN, nd_lfads_recon(d, ND_VALID), sizeof(float) * (size_t)nv * TN);
     memcpy(rt + (size_t)nt * TN, o->rates[1], sizeof(float) * (size_t)nv * TN);
     for (int i = 0; i < n; i++)
         cond[i] = all ? 0 : (i < nt ? (c->cond[0] ? c->cond[0][i] : -1) : c->cond[1][i - nt]);
@@ -831,7 +827,7 @@ static void eval_row(FILE *f, const char *name, const nd_metrics *m, const char 
  * rates, else valid */
 static nd_status eval_of(nd_context *ctx, const nd_data *data, const lf_out *o, nd_metrics *m, int *used_test) {
     const nd_lfads_data *d = api_lfd(data);
-    int test = d->n_test > 0 && d->test_recon && o->rates[2];
+    int test = d->split[ND_TEST].n > 0 && d->split[ND_TEST].recon && o->rates[2];
     *used_test = test;
     return api_eval_rates(ctx, data, o->rates[0], test ? NULL : o->rates[1], test ? o->rates[2] : NULL, NULL, m);
 }
@@ -1051,8 +1047,8 @@ static nd_status report_lfads(nd_context *ctx, const char *run, const nd_report_
         if ((st = lf_out_read(opts->outputs, d, &lo, 1, err))) goto done;
     } else {
         if (ctx->progress)
-            fprintf(stderr, "report: inferring posterior means of %d train + %d valid%s trials\n", d->n_train,
-                    d->n_valid, d->n_test ? " + test" : "");
+            fprintf(stderr, "report: inferring posterior means of %d train + %d valid%s trials\n",
+                    d->split[ND_TRAIN].n, d->split[ND_VALID].n, d->split[ND_TEST].n ? " + test" : "");
         nd_infer_options io;
         nd_infer_options_default(&io);
         io.samples = 0;
@@ -1066,7 +1062,7 @@ static nd_status report_lfads(nd_context *ctx, const char *run, const nd_report_
     lf_ctx c;
     memset(&c, 0, sizeof c);
     c.d = d;
-    c.cond[0] = d->train_cond; c.cond[1] = d->valid_cond; c.cond[2] = d->test_cond;
+    for (int s = 0; s < ND_NSPLITS; s++) c.cond[s] = d->split[s].cond;
     c.T = d->T, c.N = d->N, c.Tr = d->Tr > 0 ? d->Tr : d->T, c.Nr = d->Nr > 0 ? d->Nr : d->N;
     c.bin_ms = 0;
     if (nd_h5_read_attr_double(d->path, "/", "bin_ms", &c.bin_ms, NULL) != ND_OK || !(c.bin_ms > 0) || !isfinite(c.bin_ms))
@@ -1083,7 +1079,8 @@ static nd_status report_lfads(nd_context *ctx, const char *run, const nd_report_
     fputs("<table>\n", f);
     rep_kv_row(f, "run", run);
     rep_kv_row(f, "data", opts->data);
-    snprintf(buf, sizeof buf, "%d train, %d valid, %d test", d->n_train, d->n_valid, d->n_test);
+    snprintf(buf, sizeof buf, "%d train, %d valid, %d test", d->split[ND_TRAIN].n, d->split[ND_VALID].n,
+             d->split[ND_TEST].n);
     rep_kv_row(f, "trials", buf);
     snprintf(buf, sizeof buf, "%d observed%s of %g ms", c.T, c.Tr > c.T ? " + forward-prediction bins" : " bins",
              c.bin_ms);

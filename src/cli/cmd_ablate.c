@@ -98,10 +98,11 @@ int cmd_ablate(int argc, char **argv) {
         goto done;
     }
     int sp = strcmp(split, "train") ? 1 : 0;
-    int n = sp ? d.n_valid : d.n_train;
+    const nd_lfads_split *s = &d.split[sp ? ND_VALID : ND_TRAIN];
+    int n = s->n;
     if (n < 1) { fprintf(stderr, "neurodyn ablate: %s: the %s split has no trials\n", data, split); goto done; }
-    const float *x = sp ? d.valid : d.train, *ext = sp ? d.valid_ext : d.train_ext;
-    const float *truth = sp ? d.valid_truth : d.train_truth, *counts = nd_lfads_recon(&d, sp);
+    const float *x = s->counts, *ext = s->ext, *truth = s->truth;
+    const float *counts = nd_lfads_recon(&d, sp ? ND_VALID : ND_TRAIN);
     omp_set_num_threads((int)threads);
     nd_blas_set_threads((int)threads);
     ao.threads = (int)threads;

@@ -137,7 +137,8 @@ int cmd_baseline(int argc, char **argv) {
     }
     if (!quiet)
         printf("%s baseline on %s: %d train / %d valid trials, %d held-in + %d held-out neurons, %d + %d forward "
-               "bins of %g ms\n", method, data, d.n_train, d.n_valid, d.N, d.Nr - d.N, d.T, d.Tr - d.T, bin_ms);
+               "bins of %g ms\n", method, data, d.split[ND_TRAIN].n, d.split[ND_VALID].n, d.N, d.Nr - d.N, d.T,
+               d.Tr - d.T, bin_ms);
     nd_baseline_result r;
     nd_status st = gpfa ? nd_baseline_gpfa(&d, &o, &r, &err) : nd_baseline_smoothing(&d, &o, &r, &err);
     if (!st) {

@@ -156,7 +156,8 @@ int cmd_simulate(int argc, char **argv) {
     const nd_lfads_data *d = &s.data;
     printf("neurodyn simulate: %s: %d trials (%d train, %d valid) x %d bins of %g ms x %d neurons, "
            "mean rate %.2f Hz%s%s -> wrote %s\n",
-           lorenz ? "lorenz" : "chaotic-rnn", d->n_train + d->n_valid, d->n_train, d->n_valid, d->T, s.bin_ms, d->N,
+           lorenz ? "lorenz" : "chaotic-rnn", d->split[ND_TRAIN].n + d->split[ND_VALID].n, d->split[ND_TRAIN].n,
+           d->split[ND_VALID].n, d->T, s.bin_ms, d->N,
            nd_synth_mean_rate_hz(&s), s.U ? ", with input pulses" : "", s.calcium ? ", as calcium traces" : "", out);
     nd_synth_free(&s);
     return 0;

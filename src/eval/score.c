@@ -154,17 +154,19 @@ static nd_status vel(const ev *e, nd_eval_result *r, nd_error *err) {
     if (d->B == 0) snprintf(why, sizeof why, "no behaviour (*_behavior) in the data");
     else if (!e->in->rates[0])
         snprintf(why, sizeof why, "the outputs have no train_output_params (the decoder is fit on the train trials)");
-    else if (e->ns && !d->test_beh) snprintf(why, sizeof why, "the data file has no test_behavior (hidden test targets)");
-    else if (e->nv && !d->valid_beh) snprintf(why, sizeof why, "the data file has no valid_behavior");
+    else if (e->ns && !d->split[ND_TEST].beh)
+        snprintf(why, sizeof why, "the data file has no test_behavior (hidden test targets)");
+    else if (e->nv && !d->split[ND_VALID].beh) snprintf(why, sizeof why, "the data file has no valid_behavior");
     else if (fabs(shift - lag) > 1e-6)
         snprintf(why, sizeof why, "--behaviour-lag-ms %g is not the file's lag (%g ms) plus a whole number of %g-ms "
                  "bins; convert with --behavior-lag-ms for that lag", lag_ms, e->in->file_lag_ms, r->bin_ms);
-    else if (!(beh = cat_f(d->valid_beh, (size_t)e->nv, d->test_beh, (size_t)e->ns, (size_t)d->Tb * d->B)))
+    else if (!(beh = cat_f(d->split[ND_VALID].beh, (size_t)e->nv, d->split[ND_TEST].beh, (size_t)e->ns,
+                           (size_t)d->Tb * d->B)))
         snprintf(why, sizeof why, "out of memory");
     else {
         nd_nlb_ridge rr;
-        nd_status st = nd_nlb_vel_r2(e->in->rates[0], d->train_beh, d->n_train, e->rates, beh, e->ne, e->Tr, d->Tb,
-                                     e->T, e->Nr, d->B, lag, o->vel_avg, &rr, err);
+        nd_status st = nd_nlb_vel_r2(e->in->rates[0], d->split[ND_TRAIN].beh, d->split[ND_TRAIN].n, e->rates, beh,
+                                     e->ne, e->Tr, d->Tb, e->T, e->Nr, d->B, lag, o->vel_avg, &rr, err);
         nd_free(beh);
         if (st == ND_ERR_ARG) copy_str(why, sizeof why, err->msg);
         else if (st) return nd_fail_prefix(err, st, "vel_r2");
@@ -182,11 +184,12 @@ static nd_status vel(const ev *e, nd_eval_result *r, nd_error *err) {
 
 static nd_status psth(const ev *e, nd_eval_result *r, nd_error *err) {
     const nd_lfads_data *d = e->d;
-    const int *tc = e->in->cond[0] ? e->in->cond[0] : d->train_cond, *vc = e->in->cond[1] ? e->in->cond[1] : d->valid_cond,
-              *sc = e->in->cond[2] ? e->in->cond[2] : d->test_cond;
+    const nd_lfads_split *tr = &d->split[ND_TRAIN], *va = &d->split[ND_VALID], *te = &d->split[ND_TEST];
+    const int *tc = e->in->cond[0] ? e->in->cond[0] : tr->cond, *vc = e->in->cond[1] ? e->in->cond[1] : va->cond,
+              *sc = e->in->cond[2] ? e->in->cond[2] : te->cond;
     const size_t TrNr = (size_t)e->Tr * e->Nr;
     /* PSTH trials: every trial with targets and a condition id (train, valid, test with targets) */
-    const int nt = d->test_recon && sc ? d->n_test : 0, nps = d->n_train + d->n_valid + nt;
+    const int nt = te->recon && sc ? te->n : 0, nps = tr->n + va->n + nt;
     const char *why = NULL;
     int *ev_cond = NULL, *ps_cond = NULL;
     float *spk = NULL;
@@ -195,12 +198,12 @@ static nd_status psth(const ev *e, nd_eval_result *r, nd_error *err) {
     else if (!(ev_cond = cat_i(vc, (size_t)e->nv, sc, (size_t)e->ns, NULL, 0)))
         why = "an eval split has no condition ids (*_condition)";
     else if (!tc || !vc) why = "train_condition and valid_condition are both needed";
-    else if (!(ps_cond = cat_i(tc, (size_t)d->n_train, vc, (size_t)d->n_valid, sc, (size_t)nt))) why = "out of memory";
+    else if (!(ps_cond = cat_i(tc, (size_t)tr->n, vc, (size_t)va->n, sc, (size_t)nt))) why = "out of memory";
     else if (!(spk = nd_alloc((size_t)nps * TrNr * sizeof(float) + sizeof(float)))) why = "out of memory";
     else {
-        memcpy(spk, nd_lfads_recon(d, 0), (size_t)d->n_train * TrNr * sizeof(float));
-        memcpy(spk + (size_t)d->n_train * TrNr, nd_lfads_recon(d, 1), (size_t)d->n_valid * TrNr * sizeof(float));
-        if (nt) memcpy(spk + (size_t)(d->n_train + d->n_valid) * TrNr, d->test_recon, (size_t)nt * TrNr * sizeof(float));
+        const int np[ND_NSPLITS] = {tr->n, va->n, nt};
+        for (int s = 0, off = 0; s < ND_NSPLITS; off += np[s], s++)
+            if (np[s] > 0) memcpy(spk + (size_t)off * TrNr, nd_lfads_recon(d, s), (size_t)np[s] * TrNr * sizeof(float));
         double r2;
         int ncond;
         st = nd_nlb_psth_r2(e->rates, ev_cond, e->ne, e->Tr, spk, ps_cond, nps, e->Tr, e->T, e->Nr,
@@ -224,12 +227,13 @@ static nd_status psth(const ev *e, nd_eval_result *r, nd_error *err) {
 static nd_status truth(const ev *e, nd_eval_result *r, nd_error *err) {
     const nd_lfads_data *d = e->d;
     const int ne = e->ne, T = e->T, N = e->N, Tr = e->Tr, Nr = e->Nr;
-    if ((e->nv && !d->valid_truth) || (e->ns && !d->test_truth)) {
+    if ((e->nv && !d->split[ND_VALID].truth) || (e->ns && !d->split[ND_TEST].truth)) {
         set_no(&r->rate_r2, "the data file has no true rates (*_truth) for the eval trials", "no *_truth in the data");
         return ND_OK;
     }
     size_t n = (size_t)ne * T * N;
-    float *tr = cat_f(d->valid_truth, (size_t)e->nv, d->test_truth, (size_t)e->ns, (size_t)Tr * Nr);
+    float *tr = cat_f(d->split[ND_VALID].truth, (size_t)e->nv, d->split[ND_TEST].truth, (size_t)e->ns,
+                      (size_t)Tr * Nr);
     float *sm = nd_alloc(sizeof(float) * n + sizeof(float)), *tin = nd_alloc(sizeof(float) * n + sizeof(float));
     if (!tr || !sm || !tin) {
         nd_free(tr); nd_free(sm); nd_free(tin);
@@ -268,8 +272,8 @@ static void latents_and_pulses(const ev *e, nd_eval_result *r) {
         else set_no(&r->latent_r2, st ? err.msg : "R^2 undefined", NULL);
     } else set_no(&r->latent_r2, "needs train/valid factors and *_latents of matching shape", NULL);
     if (in->inputs && in->co_means && in->U > 0 && in->K > 0)
-        r->pulse_trials = nd_pulse_timing(in->inputs, in->U, in->co_means, in->K, e->d->n_valid, e->Tr, 2, 5,
-                                          &r->pulse_median, &r->pulse_frac, &r->pulse_mean);
+        r->pulse_trials = nd_pulse_timing(in->inputs, in->U, in->co_means, in->K, e->d->split[ND_VALID].n, e->Tr, 2,
+                                          5, &r->pulse_median, &r->pulse_frac, &r->pulse_mean);
 }
 
 /* which splits: by default test when the data hold its targets, else valid (which chose best.ckpt) */
@@ -278,16 +282,17 @@ static nd_status pick_splits(const nd_lfads_data *d, const nd_eval_inputs *in, c
     int given = o->split != ND_EVAL_SPLIT_DEFAULT;
     *use_valid = o->split != ND_EVAL_SPLIT_TEST;
     *use_test = o->split != ND_EVAL_SPLIT_VALID;
+    const nd_lfads_split *te = &d->split[ND_TEST];
     if (!given) {
-        *use_valid = !(d->n_test > 0 && d->test_recon);
+        *use_valid = !(te->n > 0 && te->recon);
         *use_test = !*use_valid;
         snprintf(r->split_reason, sizeof r->split_reason, "%s", *use_test ? "default: the data hold the test targets"
                  : "default: the data hold no test targets");
     }
     if (!*use_test) return ND_OK;
     const char *why = NULL;
-    if (d->n_test == 0) why = "the data file has no test split";
-    else if (!d->test_recon) why = "the data file has no test targets (test_recon_data / test_recon_data_eval)";
+    if (te->n == 0) why = "the data file has no test split";
+    else if (!te->recon) why = "the data file has no test targets (test_recon_data / test_recon_data_eval)";
     else if (!in->rates[2]) why = "the outputs have no test_output_params";
     if (!why) return ND_OK;
     if (o->split == ND_EVAL_SPLIT_TEST) return nd_fail(err, ND_ERR_ARG, "--split test: %s", why);
@@ -295,7 +300,7 @@ static nd_status pick_splits(const nd_lfads_data *d, const nd_eval_inputs *in, c
         *use_valid = 1;
         snprintf(r->split_reason, sizeof r->split_reason, "%s", why);
     }
-    if (d->n_test > 0) snprintf(r->test_not_scored, sizeof r->test_not_scored, "%s", why);
+    if (te->n > 0) snprintf(r->test_not_scored, sizeof r->test_not_scored, "%s", why);
     *use_test = 0;
     return ND_OK;
 }
@@ -317,15 +322,15 @@ nd_status nd_eval_score(const nd_lfads_data *d, const nd_eval_inputs *in, const 
     int use_valid, use_test;
     nd_status st = pick_splits(d, in, o, &use_valid, &use_test, r, err);
     if (st) return st;
-    ev e = {d, in, o, d->T, d->N, d->Tr, d->Nr, use_valid ? d->n_valid : 0, use_test ? d->n_test : 0, 0, NULL, NULL,
-            NULL};
+    const int nv = use_valid ? d->split[ND_VALID].n : 0, ns = use_test ? d->split[ND_TEST].n : 0;
+    ev e = {d, in, o, d->T, d->N, d->Tr, d->Nr, nv, ns, 0, NULL, NULL, NULL};
     e.ne = e.nv + e.ns;
     r->nv = e.nv, r->ns = e.ns, r->ne = e.ne;
     r->splits = e.nv && e.ns ? "valid+test" : e.nv ? "valid" : "test";
     const size_t TrNr = (size_t)e.Tr * e.Nr;
     e.rates = cat_f(in->rates[1], (size_t)e.nv, in->rates[2], (size_t)e.ns, TrNr);
-    e.recon = cat_f(nd_lfads_recon(d, 1), (size_t)e.nv, d->test_recon, (size_t)e.ns, TrNr);
-    e.enc = cat_f(d->valid, (size_t)e.nv, d->test, (size_t)e.ns, (size_t)e.T * e.N);
+    e.recon = cat_f(nd_lfads_recon(d, ND_VALID), (size_t)e.nv, nd_lfads_recon(d, ND_TEST), (size_t)e.ns, TrNr);
+    e.enc = cat_f(d->split[ND_VALID].counts, (size_t)e.nv, d->split[ND_TEST].counts, (size_t)e.ns, (size_t)e.T * e.N);
     if (!e.rates || !e.recon || !e.enc) st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
     if (!st) st = nlb_bps(&e, r, err);
     if (!st) st = ll_other(&e, r, err);
@@ -438,13 +443,14 @@ nd_status nd_eval_file(const char *out, const char *data, const nd_eval_opts *o_
     if ((st = check_fp(ro, data, &d, o.allow_mismatch, r, err))) goto done;
     char note[sizeof r->note];
     memcpy(note, r->note, sizeof note);
-    if ((st = read_split(ro, "valid", "output_params", d.n_valid, Tr, Nr, 0, &rv, err))) goto done;
+    const int ntr = d.split[ND_TRAIN].n, nva = d.split[ND_VALID].n, nte = d.split[ND_TEST].n;
+    if ((st = read_split(ro, "valid", "output_params", nva, Tr, Nr, 0, &rv, err))) goto done;
     if (!rv.a) { st = nd_fail(err, ND_ERR_FORMAT, "%s: dataset 'valid_output_params': missing", out); goto done; }
-    if ((st = read_split(ro, "train", "output_params", d.n_train, Tr, Nr, 0, &rt, err))) goto done;
-    if (d.n_test > 0 && d.test_recon && (st = read_split(ro, "test", "output_params", d.n_test, Tr, Nr, 0, &rs, err)))
+    if ((st = read_split(ro, "train", "output_params", ntr, Tr, Nr, 0, &rt, err))) goto done;
+    if (nte > 0 && d.split[ND_TEST].recon && (st = read_split(ro, "test", "output_params", nte, Tr, Nr, 0, &rs, err)))
         goto done;
-    if (P && (st = read_split(ro, "valid", "recon_params", d.n_valid, Tr, Nr, P, &pv, err))) goto done;
-    if (P && rs.a && (st = read_split(ro, "test", "recon_params", d.n_test, Tr, Nr, P, &ps, err))) goto done;
+    if (P && (st = read_split(ro, "valid", "recon_params", nva, Tr, Nr, P, &pv, err))) goto done;
+    if (P && rs.a && (st = read_split(ro, "test", "recon_params", nte, Tr, Nr, P, &ps, err))) goto done;
     in.rates[0] = rt.a, in.rates[1] = rv.a, in.rates[2] = rs.a;
     in.params[0] = pv.a, in.params[1] = ps.a;
     /* latent recovery and input pulses: best effort (absent or unreadable: not computed) */
@@ -458,7 +464,7 @@ nd_status nd_eval_file(const char *out, const char *data, const nd_eval_opts *o_
         in.F = (int)f0.dims[2], in.L = (int)l0.dims[2];
     }
     if (!read_opt(rd, "valid_inputs", &u, &e2) && !read_opt(ro, "valid_co_means", &co, &e2) && u.a && co.a &&
-        u.rank == 3 && co.rank == 3 && (int)u.dims[0] == d.n_valid && (int)co.dims[0] == d.n_valid &&
+        u.rank == 3 && co.rank == 3 && (int)u.dims[0] == nva && (int)co.dims[0] == nva &&
         (int)u.dims[1] == Tr && (int)co.dims[1] == Tr) {
         in.inputs = u.a, in.co_means = co.a, in.U = (int)u.dims[2], in.K = (int)co.dims[2];
     }

@@ -51,9 +51,9 @@ nd_status nd_data_fp_of(const nd_lfads_data *d, nd_data_fp *fp, nd_error *err) {
     for (char *c = fp->file; *c; c++)
         if (*c == ' ' || *c == '=' || *c == '\t' || *c == '\n') *c = '_';
     if (!fp->file[0]) snprintf(fp->file, sizeof fp->file, "-");
-    fp->n_train = d->n_train;
-    fp->n_valid = d->n_valid;
-    fp->n_test = d->n_test;
+    fp->n_train = d->split[ND_TRAIN].n;
+    fp->n_valid = d->split[ND_VALID].n;
+    fp->n_test = d->split[ND_TEST].n;
     fp->T = d->T;
     fp->N = d->N;
     fp->E = d->E;
@@ -62,17 +62,13 @@ nd_status nd_data_fp_of(const nd_lfads_data *d, nd_data_fp *fp, nd_error *err) {
     nd_status st = ids_hash(d->path, "heldin_neurons", &fp->heldin, err);
     if (!st) st = ids_hash(d->path, "heldout_neurons", &fp->heldout, err);
     if (st) return st;
-    uint64_t h = FNV_OFFSET;
-    h = fnv_block(h, d->train_inds, (size_t)d->n_train, sizeof(int));
-    h = fnv_block(h, d->valid_inds, (size_t)d->n_valid, sizeof(int));
-    h = fnv_block(h, d->n_test > 0 ? d->test_inds : NULL, (size_t)d->n_test, sizeof(int));
-    fp->split = h;
     size_t TN = (size_t)d->T * d->N;
-    h = FNV_OFFSET;
-    h = fnv_block(h, d->train, (size_t)d->n_train * TN, sizeof(float));
-    h = fnv_block(h, d->valid, (size_t)d->n_valid * TN, sizeof(float));
-    h = fnv_block(h, d->n_test > 0 ? d->test : NULL, (size_t)d->n_test * TN, sizeof(float));
-    fp->encod = h;
+    fp->split = fp->encod = FNV_OFFSET;
+    for (int s = 0; s < ND_NSPLITS; s++) {
+        const nd_lfads_split *sp = &d->split[s];
+        fp->split = fnv_block(fp->split, sp->n > 0 ? sp->inds : NULL, (size_t)sp->n, sizeof(int));
+        fp->encod = fnv_block(fp->encod, sp->n > 0 ? sp->counts : NULL, (size_t)sp->n * TN, sizeof(float));
+    }
     return ND_OK;
 }
 

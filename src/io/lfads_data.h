@@ -9,15 +9,17 @@
  * (see Nr, Tr below). They may also have a test split (test_encod_data, its targets in
  * test_recon_data or neurodyn convert's test_recon_data_eval, test_truth, test_ext_input,
  * test_inds), behaviour ({split}_behavior [n][T or Tr][B], finite; test_behavior may be absent: hidden test
- * targets, as in a benchmark's test phase; then test_beh is NULL) and condition ids
+ * targets, as in a benchmark's test phase; then split[ND_TEST].beh is NULL) and condition ids
  * ({split}_condition, 1-D integers; negative = no condition).
  *
  * Truth is returned in counts per bin: stored truth / conversion_factor (the original
  * LFADS convention: model rates * conversion_factor are comparable to the stored truth,
  * e.g. chaotic-RNN truth in [0, 1] with conversion_factor = 1 / (max_rate * dt)).
  *
- * Optional datasets may be present for one split only: e.g. valid_truth is NULL when the
+ * Optional datasets may be present for one split only: e.g. split[ND_VALID].truth is NULL when the
  * file has train_truth but no valid_truth (ext inputs, however, must be in both or neither).
+ *
+ * The file is opened once (one nd_h5r handle, h5x.h) and every dataset is read through it.
  *
  * Every validation failure is ND_ERR_FORMAT (ND_ERR_IO for a missing/unreadable file)
  * with one line "<file>: dataset '<name>': <problem>". */
@@ -26,30 +28,37 @@
 #include <stdint.h>
 #include "../core/status.h"
 
+/* The three splits, in this order everywhere: index of nd_lfads_data.split and nd_lfads_recon's split. */
+enum { ND_TRAIN = 0, ND_VALID = 1, ND_TEST = 2, ND_NSPLITS = 3 };
+
+/* One split's trials. Every array belongs to the nd_lfads_data that holds it (nd_lfads_data_free frees it);
+ * an absent one is NULL. The shapes use the sizes of nd_lfads_data below. */
+typedef struct {
+    int n;         /* trials; 0 for a test split the file does not have (train and valid always have >= 1) */
+    float *counts; /* the encoder's data [n][T][N] (spike counts, or the values ND_DATA_* allowed) */
+    float *recon;  /* reconstruction targets [n][Tr][Nr]. train/valid: NULL when Tr == T and Nr == N (the targets
+                    * are then `counts`; nd_lfads_recon hides the difference). test: always a separate copy when the
+                    * file has targets, NULL when it has none */
+    float *truth;  /* true rates in counts/bin [n][Tr][Nr], or NULL */
+    float *ext;    /* external inputs [n][Tr][E], or NULL (always NULL when E = 0) */
+    float *beh;    /* behaviour [n][Tb][B], or NULL (test: NULL when the targets are hidden) */
+    int *inds;     /* original trial indices [n], or NULL */
+    int *cond;     /* condition ids [n] (negative = no condition), or NULL */
+} nd_lfads_split;
+
 typedef struct {
     char path[1024];
-    int n_train, n_valid, T, N, E;    /* E = external input dims, 0 if none */
-    float *train, *valid;             /* counts [n][T][N] */
-    float *train_truth, *valid_truth; /* true rates in counts/bin, or NULL */
-    float *train_ext, *valid_ext;     /* [n][T][E] or NULL */
-    int *train_inds, *valid_inds;     /* original trial indices, or NULL */
-    int valid_from_file;              /* 1 if valid_data was in the file */
+    int T, N, E;                /* observed bins, encoder neurons, external input dims (0 if none) */
     /* lfads-torch layout: what the model reconstructs may have more neurons (held-out, appended after the
      * N held-in ones) and more bins (forward prediction, after the T observed ones) than what the encoder
-     * sees. Nr >= N, Tr >= T. When equal, train_recon/valid_recon are NULL: the targets are train/valid.
-     * Truth, when present, has the reconstruction's shape; external inputs span Tr bins. */
+     * sees. Nr >= N, Tr >= T. Truth, when present, has the reconstruction's shape; external inputs span Tr bins. */
     int Nr, Tr;
-    float *train_recon, *valid_recon; /* [n][Tr][Nr] or NULL */
-    double conversion_factor;         /* 1 if absent */
-    /* lfads-torch test split (never split off train): n_test = 0 when the file has none. test_recon holds the
-     * targets [n_test][Tr][Nr] when the file has them (always a separate copy), else NULL. */
-    int n_test;
-    float *test, *test_recon, *test_truth, *test_ext;
-    int *test_inds;
-    /* behaviour [n][Tb][B] (Tb = T or Tr) and condition ids, per split; NULL / B = 0 when absent */
-    int B, Tb;
-    float *train_beh, *valid_beh, *test_beh;
-    int *train_cond, *valid_cond, *test_cond;
+    int B, Tb;                  /* behaviour dims and bins (Tb = T or Tr); 0 when no split has behaviour */
+    double conversion_factor;   /* 1 if absent */
+    int valid_from_file;        /* 1 if valid_data was in the file (else split[ND_VALID] was split off train) */
+    /* split[ND_TRAIN], split[ND_VALID] and split[ND_TEST]. The lfads-torch test split is never split off
+     * train: split[ND_TEST].n = 0 when the file has none. */
+    nd_lfads_split split[ND_NSPLITS];
     int value_kind; /* internal: which values the data datasets were checked for (see nd_lfads_data_read_values) */
 } nd_lfads_data;
 
@@ -60,7 +69,7 @@ enum { ND_DATA_COUNTS = 0, ND_DATA_NONNEG = 1, ND_DATA_REAL = 2 };
 
 /* Read and validate. When the file has no validation split, trials are split with
  * nd_rng seeded by split_seed: round(n * valid_fraction) trials (at least 1, at most
- * n - 1) go to valid; both sides keep ascending original order; train_inds/valid_inds
+ * n - 1) go to valid; both sides keep ascending original order; split[ND_TRAIN/ND_VALID].inds
  * then hold the original indices (mapped through the file's train_inds if present).
  * valid_fraction must be in (0, 1) when a split is needed (else ND_ERR_ARG).
  * On failure *d is left zeroed (nothing to free). */
@@ -70,13 +79,13 @@ nd_status nd_lfads_data_read(const char *path, uint64_t split_seed, double valid
 nd_status nd_lfads_data_read_values(const char *path, uint64_t split_seed, double valid_fraction, int values,
                                     nd_lfads_data *d, nd_error *err);
 void nd_lfads_data_free(nd_lfads_data *d);
-/* reconstruction targets of a split (0 train, 1 valid, 2 test): [n][Tr][Nr]; NULL for a test split
- * without targets */
+/* reconstruction targets of a split (ND_TRAIN, ND_VALID, ND_TEST): [n][Tr][Nr]; NULL for a test split
+ * without targets (or a split index outside 0..2) */
 const float *nd_lfads_recon(const nd_lfads_data *d, int split);
 
 /* The split used when valid_data is absent, exposed for tests and tools: fills
  * is_valid[0..n-1] with 0/1. Returns the number of validation trials, or -1 if n < 2
  * or valid_fraction is not in (0, 1). */
-int nd_lfads_split(int n, uint64_t seed, double valid_fraction, unsigned char *is_valid);
+int nd_lfads_valid_mask(int n, uint64_t seed, double valid_fraction, unsigned char *is_valid);
 
 #endif

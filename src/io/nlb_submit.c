@@ -11,7 +11,7 @@
  * shape; *r NULL when the file has none */
 static nd_status read_rates(nd_h5r *h, const nd_lfads_data *d, int k, float **r, nd_error *err) {
     static const char *const names[3] = {"train_output_params", "valid_output_params", "test_output_params"};
-    const int n[3] = {d->n_train, d->n_valid, d->n_test};
+    const int n = d->split[k].n;
     const int Tr = d->Tr > 0 ? d->Tr : d->T, Nr = d->Nr > 0 ? d->Nr : d->N;
     *r = NULL;
     if (!h || nd_h5r_kind(h, names[k]) != ND_H5R_DATASET) return ND_OK;
@@ -19,11 +19,11 @@ static nd_status read_rates(nd_h5r *h, const nd_lfads_data *d, int k, float **r,
     size_t dims[ND_H5R_MAX_RANK];
     nd_status st = nd_h5r_read_float(h, names[k], r, &rank, dims, err);
     if (st) return st;
-    if (rank != 3 || (int)dims[0] != n[k] || (int)dims[1] != Tr || (int)dims[2] != Nr) {
+    if (rank != 3 || (int)dims[0] != n || (int)dims[1] != Tr || (int)dims[2] != Nr) {
         nd_free(*r);
         *r = NULL;
         return nd_fail(err, ND_ERR_FORMAT, "%s: dataset '%s': shape does not match the data %s [%d x %d x %d]",
-                       nd_h5r_file(h), names[k], d->path, n[k], Tr, Nr);
+                       nd_h5r_file(h), names[k], d->path, n, Tr, Nr);
     }
     return ND_OK;
 }
@@ -78,35 +78,36 @@ nd_status nd_nlb_submission_write(const nd_lfads_data *d, const char *outputs_pa
     for (int k = 0; k < 3 && !st; k++) st = read_rates(h, d, k, &r[k], err);
     nd_h5r_close(h);
     if (st) goto done;
-    if (eval_split == 0) eval_split = r[2] && d->n_test > 0 ? 2 : 1;
+    const nd_lfads_split *tr = &d->split[ND_TRAIN], *va = &d->split[ND_VALID];
+    if (eval_split == 0) eval_split = r[2] && d->split[ND_TEST].n > 0 ? 2 : 1;
     if (!r[eval_split]) {
         st = nd_fail(err, ND_ERR_FORMAT, "%s: no %s_output_params (the eval split of the submission)", outputs_path,
                      eval_split == 2 ? "test" : "valid");
         goto done;
     }
-    if (!r[0] || (eval_split == 2 && d->n_valid > 0 && !r[1])) {
+    if (!r[0] || (eval_split == 2 && va->n > 0 && !r[1])) {
         st = nd_fail(err, ND_ERR_FORMAT, "%s: no %s_output_params (the submission's train rates)", outputs_path,
                      !r[0] ? "train" : "valid");
         goto done;
     }
     /* train rates: train trials, plus the valid ones in the test phase, in original trial order */
-    int ntr = d->n_train + (eval_split == 2 ? d->n_valid : 0);
+    int ntr = tr->n + (eval_split == 2 ? va->n : 0);
     train = nd_alloc(sizeof(float) * ((size_t)ntr * TN + 1));
     ord = nd_alloc(sizeof(ind_pos) * ((size_t)ntr + 1));
     if (!train || !ord) { st = nd_fail(err, ND_ERR_NOMEM, "out of memory for the NLB submission"); goto done; }
     for (int i = 0; i < ntr; i++) {
-        const int *inds = i < d->n_train ? d->train_inds : d->valid_inds;
-        int li = i < d->n_train ? i : i - d->n_train;
+        const int *inds = i < tr->n ? tr->inds : va->inds;
+        int li = i < tr->n ? i : i - tr->n;
         ord[i].ind = inds ? inds[li] : i;
         ord[i].pos = i;
     }
     qsort(ord, (size_t)ntr, sizeof *ord, by_ind);
     for (int i = 0; i < ntr; i++) {
         int p = ord[i].pos;
-        const float *src = p < d->n_train ? r[0] + (size_t)p * TN : r[1] + (size_t)(p - d->n_train) * TN;
+        const float *src = p < tr->n ? r[0] + (size_t)p * TN : r[1] + (size_t)(p - tr->n) * TN;
         memcpy(train + (size_t)i * TN, src, sizeof(float) * TN);
     }
-    const int ne = eval_split == 2 ? d->n_test : d->n_valid;
+    const int ne = d->split[eval_split].n;
     if ((st = nd_h5_create(&f, out_path, err))) goto done;
     if (!(st = put_block(f, dataset, "train_rates_heldin", train, ntr, Tr, Nr, 0, T, 0, N, err)) &&
         !(st = put_block(f, dataset, "train_rates_heldout", train, ntr, Tr, Nr, 0, T, N, Nr, err)) &&

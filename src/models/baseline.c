@@ -76,7 +76,7 @@ nd_status nd_smooth_nlb(float *out, const float *counts, int n, int T, int N, do
 static nd_status alloc_rates(const nd_lfads_data *d, nd_baseline_result *r, const char *method, nd_error *err) {
     memset(r, 0, sizeof *r);
     r->method = method;
-    r->n[0] = d->n_train; r->n[1] = d->n_valid; r->n[2] = d->n_test;
+    for (int s = 0; s < ND_NSPLITS; s++) r->n[s] = d->split[s].n;
     r->T = d->T; r->N = d->N;
     r->Tr = d->Tr > 0 ? d->Tr : d->T;
     r->Nr = d->Nr > 0 ? d->Nr : d->N;
@@ -85,7 +85,7 @@ static nd_status alloc_rates(const nd_lfads_data *d, nd_baseline_result *r, cons
     return st;
 }
 
-static const float *split_counts(const nd_lfads_data *d, int s) { return s == 0 ? d->train : s == 1 ? d->valid : d->test; }
+static const float *split_counts(const nd_lfads_data *d, int s) { return d->split[s].counts; }
 
 /* The train trials' observed bins: regressors X0 [n0][Tx][p] (bins t < T) into Xf [n0*T][p], held-out counts into
  * Yf [n0*T][H]. */
@@ -379,7 +379,7 @@ static nd_status gpfa_latents(const nd_lfads_data *d, const nd_baseline_opts *o,
     nd_status st = ND_ALLOC(Y, (size_t)nmax * T * q + 1, "GPFA data", err);
     if (st) return st;
     for (size_t i = 0; i < (size_t)r->n[0] * T; i++)
-        for (int k = 0; k < q; k++) Y[i * q + k] = sqrt(d->train[i * N + act[k]]);
+        for (int k = 0; k < q; k++) Y[i * q + k] = sqrt(d->split[ND_TRAIN].counts[i * N + act[k]]);
     st = nd_gpfa_fit(Y, r->n[0], T, q, &go, m, ll, em_iters, err);
     if (st) goto done;
     const int p = m->p;
@@ -494,7 +494,8 @@ nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd
     /* neurons that spike in some train trial */
     for (int k = 0; k < N; k++) {
         int any = 0;
-        for (size_t i = 0; i < (size_t)r->n[0] * T && !any; i++) any = d->train[i * N + k] != d->train[k];
+        const float *x = d->split[ND_TRAIN].counts;
+        for (size_t i = 0; i < (size_t)r->n[0] * T && !any; i++) any = x[i * N + k] != x[k];
         if (any) act[q++] = k;
     }
     if (q == 0) { st = nd_fail(err, ND_ERR_ARG, "%s: no held-in neuron varies over the train trials", d->path); goto done; }
@@ -538,7 +539,7 @@ nd_status nd_baseline_gpfa(const nd_lfads_data *d, const nd_baseline_opts *o, nd
         if (!st) {
             for (int b = 0; b < r->n[0]; b++)
                 memcpy(Xf + (size_t)b * T * p, X[0] + (size_t)b * Tr * p, sizeof(double) * T * p);
-            st = linreg(Xf, d->train, N, rows, p, N, W, bb, err);
+            st = linreg(Xf, d->split[ND_TRAIN].counts, N, rows, p, N, W, bb, err);
         }
         nd_free(Xf);
         if (st) goto done;
@@ -588,9 +589,11 @@ nd_status nd_baseline_write(const char *path, const nd_lfads_data *d, const nd_b
             st = nd_h5_write_float(h, name, r->factors[s], 3, d3, err);
         }
     }
-    if (!st && d->train_inds) { size_t n1 = (size_t)d->n_train; st = nd_h5_write_int(h, "train_inds", d->train_inds, 1, &n1, err); }
-    if (!st && d->valid_inds) { size_t n1 = (size_t)d->n_valid; st = nd_h5_write_int(h, "valid_inds", d->valid_inds, 1, &n1, err); }
-    if (!st && d->test_inds && d->n_test > 0) { size_t n1 = (size_t)d->n_test; st = nd_h5_write_int(h, "test_inds", d->test_inds, 1, &n1, err); }
+    for (int s = 0; s < ND_NSPLITS && !st; s++) {
+        static const char *const inds_name[ND_NSPLITS] = {"train_inds", "valid_inds", "test_inds"};
+        size_t n1 = (size_t)d->split[s].n;
+        if (d->split[s].inds && n1 > 0) st = nd_h5_write_int(h, inds_name[s], d->split[s].inds, 1, &n1, err);
+    }
     int gp = r->gpfa.p > 0;
     if (!st && gp) {
         const nd_gpfa_params *m = &r->gpfa;

@@ -319,7 +319,7 @@ nd_status nd_lfads_runinfo_make(nd_lfads_runinfo *si, const nd_lfads_data *d, in
         size_t flen = 1;
         for (int k = 0; k < S; k++) {
             int32_t *q = si->v + 2 + 4 * k;
-            q[0] = d[k].N; q[1] = d[k].Nr; q[2] = d[k].n_train; q[3] = d[k].n_valid;
+            q[0] = d[k].N; q[1] = d[k].Nr; q[2] = d[k].split[ND_TRAIN].n; q[3] = d[k].split[ND_VALID].n;
             flen += strlen(base_name(d[k].path)) + 1;
         }
         si->files = calloc(flen, 1);

@@ -228,13 +228,14 @@ nd_status nd_lfads_infer_model(const nd_lfads_model *m, int E, const char *ckpt_
         fprintf(o->progress, "inferring with %s: %s\n", ckpt_path,
                 o->samples > 0 ? "posterior sample-and-average" : "posterior mean");
     if (o->progress && m->S > 1) fprintf(o->progress, "  %s is session %d of %d\n", d->path, ses + 1, m->S);
-    nd_status st = nd_lfads_infer_session(m, ses, d->train, d->train_ext, d->n_train, d->T, d->Tr, o, 0,
-                                          &out->split[0], err);
-    if (!st) st = nd_lfads_infer_session(m, ses, d->valid, d->valid_ext, d->n_valid, d->T, d->Tr, o, 1,
-                                         &out->split[1], err);
-    /* lfads-torch's test split (encoder data only): its rates are what a held-out evaluation scores */
-    if (!st && d->n_test > 0)
-        st = nd_lfads_infer_session(m, ses, d->test, d->test_ext, d->n_test, d->T, d->Tr, o, 2, &out->split[2], err);
+    /* train, valid and lfads-torch's test split (encoder data only: its rates are what a held-out evaluation
+     * scores) */
+    nd_status st = ND_OK;
+    for (int s = 0; s < ND_NSPLITS && !st; s++) {
+        const nd_lfads_split *sp = &d->split[s];
+        if (s == ND_TEST && sp->n <= 0) continue;
+        st = nd_lfads_infer_session(m, ses, sp->counts, sp->ext, sp->n, d->T, d->Tr, o, s, &out->split[s], err);
+    }
     if (st) {
         nd_lfads_infer_out_free(out);
         return st;
@@ -253,18 +254,18 @@ nd_status nd_lfads_infer_model(const nd_lfads_model *m, int E, const char *ckpt_
 nd_status nd_lfads_infer_out_write(const nd_lfads_infer_out *r, const nd_lfads_data *d, const char *out_path,
                                  nd_error *err) {
     static const char *const names[3] = {"train", "valid", "test"};
-    const int *inds[3] = {d->train_inds, d->valid_inds, d->test_inds};
-    const int ns[3] = {d->n_train, d->n_valid, d->n_test};
+    const int has_test = d->split[ND_TEST].n > 0;
     nd_h5file *h = NULL;
     nd_status st = nd_h5_create(&h, out_path, err);
     for (int k = 0; k < 3 && !st; k++)
-        if (k < 2 || ns[2] > 0) st = write_split(h, names[k], &r->split[k], err);
+        if (k < 2 || has_test) st = write_split(h, names[k], &r->split[k], err);
     for (int k = 0; k < 3 && !st; k++) {
-        if (!inds[k] || (k == 2 && ns[2] <= 0)) continue;
+        const nd_lfads_split *sp = &d->split[k];
+        if (!sp->inds || (k == 2 && !has_test)) continue;
         char name[32];
-        size_t n1 = (size_t)ns[k];
+        size_t n1 = (size_t)sp->n;
         snprintf(name, sizeof name, "%s_inds", names[k]);
-        st = nd_h5_write_int(h, name, inds[k], 1, &n1, err);
+        st = nd_h5_write_int(h, name, sp->inds, 1, &n1, err);
     }
     if (!st) st = nd_h5_write_attr_string(h, "/", "checkpoint", r->ckpt, err);
     if (!st) st = nd_h5_write_attr_string(h, "/", "data", d->path, err);

@@ -307,8 +307,9 @@ static void stitch_init(nd_lfads_model *m, const nd_lfads_data *d, int S, FILE *
     float *riW[ND_LFADS_MAX_SESSIONS], *rib[ND_LFADS_MAX_SESSIONS], *roW[ND_LFADS_MAX_SESSIONS];
     int have_cond = 1, ok = 1, capped = 0;
     for (int k = 0; k < S; k++) {
-        ss[k] = (nd_stitch_session){d[k].n_train, d[k].T, d[k].N, d[k].train, d[k].train_cond};
-        have_cond &= d[k].train_cond != NULL;
+        const nd_lfads_split *tr = &d[k].split[ND_TRAIN];
+        ss[k] = (nd_stitch_session){tr->n, d[k].T, d[k].N, tr->counts, tr->cond};
+        have_cond &= tr->cond != NULL;
         riW[k] = malloc(sizeof(float) * (size_t)d[k].N * D);
         rib[k] = malloc(sizeof(float) * (size_t)D);
         roW[k] = malloc(sizeof(float) * (size_t)d[k].N * D);
@@ -356,7 +357,7 @@ static nd_status check_sessions(nd_lfads_data *d, int S, nd_error *err) {
     for (int k = 0; k < S; k++) {
         if (d[k].Nr <= 0) d[k].Nr = d[k].N; /* data built by hand without the reconstruction fields */
         if (d[k].Tr <= 0) d[k].Tr = d[k].T;
-        if (d[k].n_train <= 0 || d[k].n_valid <= 0)
+        if (d[k].split[ND_TRAIN].n <= 0 || d[k].split[ND_VALID].n <= 0)
             return nd_fail(err, ND_ERR_ARG, "%s: need at least one training and one validation trial", d[k].path);
         if (k && (d[k].T != d[0].T || d[k].Tr != d[0].Tr || d[k].E != d[0].E))
             return nd_fail(err, ND_ERR_ARG, "%s: %d bins (%d reconstructed) and %d external inputs, but %s has %d (%d) "
@@ -379,10 +380,11 @@ static nd_status setup_sessions(trainer *t, const nd_lfads_data *d_in, int S, co
     t->S = S;
     t->stitched = S > 1;
     for (int k = 0; k < S; k++) {
-        t->n_train += d[k].n_train;
-        t->n_valid += d[k].n_valid;
-        t->nmax = d[k].n_train > t->nmax ? d[k].n_train : t->nmax;
-        t->nmax = d[k].n_valid > t->nmax ? d[k].n_valid : t->nmax;
+        const int ntr = d[k].split[ND_TRAIN].n, nva = d[k].split[ND_VALID].n;
+        t->n_train += ntr;
+        t->n_valid += nva;
+        t->nmax = ntr > t->nmax ? ntr : t->nmax;
+        t->nmax = nva > t->nmax ? nva : t->nmax;
         t->sN[k] = d[k].N;
         t->sNr[k] = d[k].Nr;
         t->Nmax = d[k].N > t->Nmax ? d[k].N : t->Nmax;
@@ -469,11 +471,12 @@ static nd_status setup_new_model(trainer *t, const nd_lfads_config *cfg, nd_erro
     float *mean_rate = calloc(nr_all, sizeof(float));
     if (!mean_rate) return nd_fail(err, ND_ERR_NOMEM, "out of memory");
     for (int k = 0, off = 0; k < S; off += d[k].Nr, k++) {
-        const float *rec = nd_lfads_recon(&d[k], 0);
+        const float *rec = nd_lfads_recon(&d[k], ND_TRAIN);
         float *mr = mean_rate + off;
-        for (size_t i = 0; i < (size_t)d[k].n_train * d[k].Tr; i++)
+        const size_t rows = (size_t)d[k].split[ND_TRAIN].n * d[k].Tr;
+        for (size_t i = 0; i < rows; i++)
             for (int n = 0; n < d[k].Nr; n++) mr[n] += rec[i * d[k].Nr + n];
-        for (int n = 0; n < d[k].Nr; n++) mr[n] /= (float)((size_t)d[k].n_train * d[k].Tr);
+        for (int n = 0; n < d[k].Nr; n++) mr[n] /= (float)rows;
     }
     nd_lfads_init(&t->m, (uint64_t)cfg->seed, mean_rate);
     free(mean_rate);
@@ -497,7 +500,7 @@ static nd_status setup_batches(trainer *t, nd_error *err) {
     t->m.T = T;
     t->m.Tr = Tr;
     if (Bmax > t->nmax) Bmax = t->nmax;
-    for (int k = 0; k < t->S; k++) t->nbatch += (d[k].n_train + Bmax - 1) / Bmax;
+    for (int k = 0; k < t->S; k++) t->nbatch += (d[k].split[ND_TRAIN].n + Bmax - 1) / Bmax;
     const size_t nb = (size_t)t->nbatch;
     nd_status st = nd_lfads_work_create2(&t->w, &t->m, Bmax, T, Tr, err);
     if (!st) st = ND_ALLOC(t->grad, t->m.n_params, "gradients", err);
@@ -509,17 +512,20 @@ static nd_status setup_batches(trainer *t, nd_error *err) {
     if (!st && !((t->bses = malloc(sizeof(int) * nb)) && (t->bstart = malloc(sizeof(int) * nb)) &&
                  (t->bsize = malloc(sizeof(int) * nb)) && (t->order = malloc(sizeof(int) * nb))))
         st = nd_fail(err, ND_ERR_NOMEM, "out of memory");
-    for (int ses = 0, off = 0, k = 0; ses < t->S && !st; off += d[ses].n_train, ses++)
-        for (int start = 0; start < d[ses].n_train; start += Bmax, k++) {
+    for (int ses = 0, off = 0, k = 0; ses < t->S && !st; off += d[ses].split[ND_TRAIN].n, ses++) {
+        const int n = d[ses].split[ND_TRAIN].n;
+        for (int start = 0; start < n; start += Bmax, k++) {
             t->bses[k] = ses;
             t->bstart[k] = off + start;
-            t->bsize[k] = d[ses].n_train - start < Bmax ? d[ses].n_train - start : Bmax;
+            t->bsize[k] = n - start < Bmax ? n - start : Bmax;
         }
+    }
     for (int k = 0; k < t->S && !st; k++) {
-        t->tr[k] = (split_view){d[k].n_train, T, d[k].N, E, Tr, d[k].Nr, d[k].train, d[k].train_ext,
-                                nd_lfads_recon(&d[k], 0), NULL};
-        t->va[k] = (split_view){d[k].n_valid, T, d[k].N, E, Tr, d[k].Nr, d[k].valid, d[k].valid_ext,
-                                nd_lfads_recon(&d[k], 1), NULL};
+        const nd_lfads_split *tr = &d[k].split[ND_TRAIN], *va = &d[k].split[ND_VALID];
+        t->tr[k] = (split_view){tr->n, T, d[k].N, E, Tr, d[k].Nr, tr->counts, tr->ext, nd_lfads_recon(&d[k], ND_TRAIN),
+                                NULL};
+        t->va[k] = (split_view){va->n, T, d[k].N, E, Tr, d[k].Nr, va->counts, va->ext, nd_lfads_recon(&d[k], ND_VALID),
+                                NULL};
         st = make_sv(&t->tr[k].sv, &t->tr[k], c, 2 * k, err);
         if (!st) st = make_sv(&t->va[k].sv, &t->va[k], c, 2 * k + 1, err);
     }
@@ -539,7 +545,7 @@ static void print_header(const trainer *t) {
     if (!t->stitched)
         fprintf(f, "%s LFADS: %d params | %d train + %d valid trials x %d bins x %d neurons%s%s | "
                    "controller %s | %d thread%s\n", t->resuming ? "resuming" : "training", (int)t->m.n_params,
-                d->n_train, d->n_valid, T, d->N, E ? " + inputs" : "",
+                d->split[ND_TRAIN].n, d->split[ND_VALID].n, T, d->N, E ? " + inputs" : "",
                 d->Nr > d->N || Tr > T ? " (reconstructing more: see below)" : "", t->m.ctrl ? "on" : "off", threads,
                 threads > 1 ? "s" : "");
     else {
@@ -549,7 +555,7 @@ static void print_header(const trainer *t) {
                 threads, threads > 1 ? "s" : "");
         for (int k = 0; k < t->S; k++)
             fprintf(f, "  session %d: %s, %d train + %d valid trials x %d neurons%s\n", k + 1, d[k].path,
-                    d[k].n_train, d[k].n_valid, d[k].N, d[k].Nr > d[k].N ? " (+ held-out)" : "");
+                    d[k].split[ND_TRAIN].n, d[k].split[ND_VALID].n, d[k].N, d[k].Nr > d[k].N ? " (+ held-out)" : "");
     }
     if (d->Nr > d->N || Tr > T)
         fprintf(f, "  the read-out predicts %d neurons (%d held out) over %d bins (%d forward-prediction)\n",
@@ -584,12 +590,12 @@ static nd_status train_setup(trainer *t, const nd_lfads_data *d_in, int S, const
 static void epoch_order(trainer *t, int e) {
     const nd_lfads_config *c = &t->m.cfg;
     nd_rng r;
-    for (int ses = 0, off = 0; ses < t->S; off += t->d[ses].n_train, ses++) {
+    for (int ses = 0, off = 0; ses < t->S; off += t->d[ses].split[ND_TRAIN].n, ses++) {
         if (ses == 0) nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SHUFFLE, (uint64_t)e);
         else nd_rng_stream(&r, (uint64_t)c->seed, STREAM_SESSION_SHUFFLE, (uint64_t)e * ND_LFADS_MAX_SESSIONS + ses);
-        int *idx = t->idx + off;
-        for (int i = 0; i < t->d[ses].n_train; i++) idx[i] = i;
-        nd_rng_shuffle(&r, idx, t->d[ses].n_train);
+        int *idx = t->idx + off, n = t->d[ses].split[ND_TRAIN].n;
+        for (int i = 0; i < n; i++) idx[i] = i;
+        nd_rng_shuffle(&r, idx, n);
     }
     const int nb = t->nbatch;
     int *order = t->order;

@@ -290,8 +290,8 @@ static nd_status state_write(const search_opts *o, const search_state *S, const 
     cJSON_AddNumberToObject(r, "patience", o->patience);
     cJSON_AddItemToObject(r, "min_improvement", num_or_null(o->min_improvement));
     cJSON *dd = cJSON_AddObjectToObject(r, "data");
-    cJSON_AddNumberToObject(dd, "train_trials", d->n_train);
-    cJSON_AddNumberToObject(dd, "valid_trials", d->n_valid);
+    cJSON_AddNumberToObject(dd, "train_trials", d->split[ND_TRAIN].n);
+    cJSON_AddNumberToObject(dd, "valid_trials", d->split[ND_VALID].n);
     cJSON_AddNumberToObject(dd, "bins", d->T);
     cJSON_AddNumberToObject(dd, "neurons", d->N);
     cJSON_AddNumberToObject(dd, "recon_bins", d->Tr);
@@ -392,7 +392,8 @@ static nd_status state_read(const search_opts *o, search_state *S, const nd_lfad
     if (jnum(r, "burn_in", &ok) != o->burn_in) DIFFER("--burn-in");
     if (jnum(r, "seed", &ok) != (double)o->base.seed) DIFFER("--seed");
     const cJSON *dd = cJSON_GetObjectItemCaseSensitive(r, "data");
-    if (!cJSON_IsObject(dd) || jnum(dd, "train_trials", &ok) != d->n_train || jnum(dd, "valid_trials", &ok) != d->n_valid ||
+    if (!cJSON_IsObject(dd) || jnum(dd, "train_trials", &ok) != d->split[ND_TRAIN].n ||
+        jnum(dd, "valid_trials", &ok) != d->split[ND_VALID].n ||
         jnum(dd, "bins", &ok) != d->T || jnum(dd, "neurons", &ok) != d->N || jnum(dd, "recon_bins", &ok) != d->Tr ||
         jnum(dd, "recon_neurons", &ok) != d->Nr || jnum(dd, "ext_inputs", &ok) != d->E)
         DIFFER("the data's shape");
@@ -709,7 +710,8 @@ static int coordinate(const search_opts *o, const transport *tp, nd_pbt_search_r
         if (!d.valid_from_file) snprintf(spl, sizeof spl, "; seeded split, one seed for all workers");
         fprintf(stderr, "PBT search: %d workers, %d epochs per generation%s, at most %d generations | %s: %d train + %d "
                         "valid trials x %d bins x %d neurons%s | %s\n", W, o->epg,
-                o->burn_in ? " (+ burn-in)" : "", maxg, o->data, d.n_train, d.n_valid, d.T, d.N, spl,
+                o->burn_in ? " (+ burn-in)" : "", maxg, o->data, d.split[ND_TRAIN].n, d.split[ND_VALID].n, d.T, d.N,
+                spl,
                 tp->mpi ? "MPI" : "local processes");
         if (tp->mpi) fprintf(stderr, "  %d MPI ranks, %d job%s at a time each, %d thread%s per job\n", tp->size,
                              o->parallel, o->parallel > 1 ? "s" : "", o->threads, o->threads > 1 ? "s" : "");

@@ -87,15 +87,16 @@ nd_status nd_synth_calcium(nd_synth *s, const nd_calcium_opts *o, uint64_t seed,
         !isfinite(o->amplitude) || !isfinite(o->noise) || !isfinite(o->threshold))
         return nd_fail(err, ND_ERR_ARG, "calcium: tau_ms and amplitude must be > 0, noise and threshold >= 0");
     nd_lfads_data *d = &s->data;
-    size_t nt = (size_t)d->n_train * d->T * d->N, nv = (size_t)d->n_valid * d->T * d->N;
+    nd_lfads_split *tr = &d->split[ND_TRAIN], *va = &d->split[ND_VALID];
+    size_t nt = (size_t)tr->n * d->T * d->N, nv = (size_t)va->n * d->T * d->N;
     s->train_spikes = nd_alloc(sizeof(float) * (nt ? nt : 1));
     s->valid_spikes = nd_alloc(sizeof(float) * (nv ? nv : 1));
     if (!s->train_spikes || !s->valid_spikes) return nd_fail(err, ND_ERR_NOMEM, "calcium: out of memory");
-    memcpy(s->train_spikes, d->train, sizeof(float) * nt);
-    memcpy(s->valid_spikes, d->valid, sizeof(float) * nv);
+    memcpy(s->train_spikes, tr->counts, sizeof(float) * nt);
+    memcpy(s->valid_spikes, va->counts, sizeof(float) * nv);
     double bin_ms = s->bin_ms > 0 ? s->bin_ms : 20, g = exp(-bin_ms / o->tau_ms);
-    calcium_trials(d->train, d->train_inds, d->n_train, d->T, d->N, g, o, seed);
-    calcium_trials(d->valid, d->valid_inds, d->n_valid, d->T, d->N, g, o, seed);
+    calcium_trials(tr->counts, tr->inds, tr->n, d->T, d->N, g, o, seed);
+    calcium_trials(va->counts, va->inds, va->n, d->T, d->N, g, o, seed);
     s->calcium = 1;
     s->ca = *o;
     return ND_OK;
@@ -159,8 +160,9 @@ static nd_status make_layout(const char *gen, layout *L, int C, int K, int T, in
     }
     free(perm);
     nd_lfads_data *d = &s->data;
-    d->n_train = nt;
-    d->n_valid = nv;
+    nd_lfads_split *tr = &d->split[ND_TRAIN], *va = &d->split[ND_VALID];
+    tr->n = nt;
+    va->n = nv;
     d->T = T;
     d->N = N;
     d->Nr = N;
@@ -172,9 +174,9 @@ static nd_status make_layout(const char *gen, layout *L, int C, int K, int T, in
     s->L = latent_dims;
     s->U = input_dims;
     size_t tn = (size_t)T * N, tl = (size_t)T * latent_dims, tu = (size_t)T * input_dims;
-    int ok = !ND_ALLOC(d->train, nt * tn, "", NULL) && !ND_ALLOC(d->valid, nv * tn, "", NULL) &&
-             !ND_ALLOC(d->train_truth, nt * tn, "", NULL) && !ND_ALLOC(d->valid_truth, nv * tn, "", NULL) &&
-             !ND_ALLOC(d->train_inds, nt, "", NULL) && !ND_ALLOC(d->valid_inds, nv, "", NULL) &&
+    int ok = !ND_ALLOC(tr->counts, nt * tn, "", NULL) && !ND_ALLOC(va->counts, nv * tn, "", NULL) &&
+             !ND_ALLOC(tr->truth, nt * tn, "", NULL) && !ND_ALLOC(va->truth, nv * tn, "", NULL) &&
+             !ND_ALLOC(tr->inds, nt, "", NULL) && !ND_ALLOC(va->inds, nv, "", NULL) &&
              !ND_ALLOC(s->train_latents, nt * tl, "", NULL) && !ND_ALLOC(s->valid_latents, nv * tl, "", NULL) &&
              !ND_ALLOC(s->train_condition, nt, "", NULL) && !ND_ALLOC(s->valid_condition, nv, "", NULL);
     if (ok && input_dims > 0)
@@ -182,10 +184,10 @@ static nd_status make_layout(const char *gen, layout *L, int C, int K, int T, in
     if (!ok) return nd_fail(err, ND_ERR_NOMEM, "%s: out of memory for %d trials x %d bins x %d neurons", gen, L->n, T, N);
     for (int g = 0; g < L->n; g++) {
         if (L->valid[g]) {
-            d->valid_inds[L->slot[g]] = g;
+            va->inds[L->slot[g]] = g;
             s->valid_condition[L->slot[g]] = g / K;
         } else {
-            d->train_inds[L->slot[g]] = g;
+            tr->inds[L->slot[g]] = g;
             s->train_condition[L->slot[g]] = g / K;
         }
     }
@@ -205,9 +207,10 @@ static float *trial_ptr(const layout *L, float *tr, float *va, size_t inner, int
 /* Poisson spikes for every trial from its truth; stream (seed, RS_SPIKES, g) */
 static void draw_spikes(const layout *L, nd_synth *s, uint64_t seed) {
     size_t tn = (size_t)L->T * L->N;
+    nd_lfads_split *tr = &s->data.split[ND_TRAIN], *va = &s->data.split[ND_VALID];
     for (int g = 0; g < L->n; g++) {
-        const float *rate = trial_ptr(L, s->data.train_truth, s->data.valid_truth, tn, g);
-        float *x = trial_ptr(L, s->data.train, s->data.valid, tn, g);
+        const float *rate = trial_ptr(L, tr->truth, va->truth, tn, g);
+        float *x = trial_ptr(L, tr->counts, va->counts, tn, g);
         nd_rng r;
         nd_rng_stream(&r, seed, RS_SPIKES, (uint64_t)g);
         for (size_t i = 0; i < tn; i++) x[i] = (float)nd_rng_poisson(&r, rate[i]);
@@ -295,7 +298,8 @@ static nd_status lorenz_build(const nd_lorenz_opts *o, uint64_t own_seed, nd_syn
         for (int k = 0; k < K; k++) {
             int g = c * K + k;
             float *lat = trial_ptr(&L, s->train_latents, s->valid_latents, (size_t)T * 3, g);
-            float *rate = trial_ptr(&L, s->data.train_truth, s->data.valid_truth, (size_t)T * N, g);
+            float *rate = trial_ptr(&L, s->data.split[ND_TRAIN].truth, s->data.split[ND_VALID].truth, (size_t)T * N,
+                                    g);
             for (int t = 0; t < T; t++) {
                 for (int j = 0; j < 3; j++) lat[t * 3 + j] = (float)z[t * 3 + j];
                 for (int n = 0; n < N; n++) {
@@ -455,7 +459,8 @@ nd_status nd_synth_chaotic_rnn(const nd_crnn_opts *o, nd_synth *s, nd_error *err
         }
     }
     /* min-max over the whole dataset, then scale to counts per bin */
-    size_t ntr = (size_t)s->data.n_train * T * N, nva = (size_t)s->data.n_valid * T * N;
+    nd_lfads_split *tr = &s->data.split[ND_TRAIN], *va = &s->data.split[ND_VALID];
+    size_t ntr = (size_t)tr->n * T * N, nva = (size_t)va->n * T * N;
     float mn = INFINITY, mx = -INFINITY;
     for (size_t i = 0; i < ntr; i++) {
         mn = fminf(mn, s->train_latents[i]);
@@ -467,9 +472,9 @@ nd_status nd_synth_chaotic_rnn(const nd_crnn_opts *o, nd_synth *s, nd_error *err
     }
     const double scale = o->max_rate_hz * o->dt_s, range = (double)mx - (double)mn;
     for (size_t i = 0; i < ntr; i++)
-        s->data.train_truth[i] = range > 0 ? (float)(((double)s->train_latents[i] - mn) / range * scale) : 0.0f;
+        tr->truth[i] = range > 0 ? (float)(((double)s->train_latents[i] - mn) / range * scale) : 0.0f;
     for (size_t i = 0; i < nva; i++)
-        s->data.valid_truth[i] = range > 0 ? (float)(((double)s->valid_latents[i] - mn) / range * scale) : 0.0f;
+        va->truth[i] = range > 0 ? (float)(((double)s->valid_latents[i] - mn) / range * scale) : 0.0f;
     draw_spikes(&L, s, o->seed);
 out:
     free(W);
@@ -486,8 +491,9 @@ out:
 
 double nd_synth_mean_rate_hz(const nd_synth *s) {
     const nd_lfads_data *d = &s->data;
-    size_t tn = (size_t)d->T * d->N, ntr = (size_t)d->n_train * tn, nva = (size_t)d->n_valid * tn;
-    const float *tr = s->calcium ? s->train_spikes : d->train, *va = s->calcium ? s->valid_spikes : d->valid;
+    size_t tn = (size_t)d->T * d->N, ntr = (size_t)d->split[ND_TRAIN].n * tn, nva = (size_t)d->split[ND_VALID].n * tn;
+    const float *tr = s->calcium ? s->train_spikes : d->split[ND_TRAIN].counts;
+    const float *va = s->calcium ? s->valid_spikes : d->split[ND_VALID].counts;
     double sum = 0;
     for (size_t i = 0; i < ntr; i++) sum += tr[i];
     for (size_t i = 0; i < nva; i++) sum += va[i];
@@ -508,13 +514,15 @@ static nd_status write_counts(nd_h5file *f, const char *name, const float *x, in
 }
 
 nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err) {
-    if (!s || !s->data.train || !s->data.valid) return nd_fail(err, ND_ERR_ARG, "nd_synth_write: nothing generated");
+    if (!s || !s->data.split[ND_TRAIN].counts || !s->data.split[ND_VALID].counts)
+        return nd_fail(err, ND_ERR_ARG, "nd_synth_write: nothing generated");
     const nd_lfads_data *d = &s->data;
+    const nd_lfads_split *tr = &d->split[ND_TRAIN], *va = &d->split[ND_VALID];
     nd_h5file *f = NULL;
     nd_status st = nd_h5_create(&f, path, err);
     if (st) return st;
     const int T = d->T, N = d->N;
-    size_t dt[3] = {(size_t)d->n_train, (size_t)T, (size_t)N}, dv[3] = {(size_t)d->n_valid, (size_t)T, (size_t)N};
+    size_t dt[3] = {(size_t)tr->n, (size_t)T, (size_t)N}, dv[3] = {(size_t)va->n, (size_t)T, (size_t)N};
     size_t lt[3] = {dt[0], dt[1], (size_t)s->L}, lv[3] = {dv[0], dv[1], (size_t)s->L};
     size_t ut[3] = {dt[0], dt[1], (size_t)s->U}, uv[3] = {dv[0], dv[1], (size_t)s->U};
     double one = 1.0;
@@ -523,10 +531,10 @@ nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err) {
         if ((st = (call)) != ND_OK) goto fail;                                                                         \
     } while (0)
     if (s->calcium) {
-        TRY(nd_h5_write_float(f, "train_data", d->train, 3, dt, err));
-        TRY(nd_h5_write_float(f, "valid_data", d->valid, 3, dv, err));
-        TRY(write_counts(f, "train_spikes", s->train_spikes, d->n_train, T, N, err));
-        TRY(write_counts(f, "valid_spikes", s->valid_spikes, d->n_valid, T, N, err));
+        TRY(nd_h5_write_float(f, "train_data", tr->counts, 3, dt, err));
+        TRY(nd_h5_write_float(f, "valid_data", va->counts, 3, dv, err));
+        TRY(write_counts(f, "train_spikes", s->train_spikes, tr->n, T, N, err));
+        TRY(write_counts(f, "valid_spikes", s->valid_spikes, va->n, T, N, err));
         TRY(nd_h5_write_attr_int(f, "/", "calcium", (long long)(1), err));
         TRY(nd_h5_write_attr_double(f, "/", "calcium_tau_ms", s->ca.tau_ms, err));
         TRY(nd_h5_write_attr_double(f, "/", "calcium_amplitude", s->ca.amplitude, err));
@@ -536,13 +544,13 @@ nd_status nd_synth_write(const nd_synth *s, const char *path, nd_error *err) {
                                     "deconvolved fluorescence (non-negative); *_truth are spike rates in counts per bin",
                                     err));
     } else {
-        TRY(write_counts(f, "train_data", d->train, d->n_train, T, N, err));
-        TRY(write_counts(f, "valid_data", d->valid, d->n_valid, T, N, err));
+        TRY(write_counts(f, "train_data", tr->counts, tr->n, T, N, err));
+        TRY(write_counts(f, "valid_data", va->counts, va->n, T, N, err));
     }
-    TRY(nd_h5_write_float(f, "train_truth", d->train_truth, 3, dt, err));
-    TRY(nd_h5_write_float(f, "valid_truth", d->valid_truth, 3, dv, err));
-    TRY(nd_h5_write_int(f, "train_inds", d->train_inds, 1, dt, err));
-    TRY(nd_h5_write_int(f, "valid_inds", d->valid_inds, 1, dv, err));
+    TRY(nd_h5_write_float(f, "train_truth", tr->truth, 3, dt, err));
+    TRY(nd_h5_write_float(f, "valid_truth", va->truth, 3, dv, err));
+    TRY(nd_h5_write_int(f, "train_inds", tr->inds, 1, dt, err));
+    TRY(nd_h5_write_int(f, "valid_inds", va->inds, 1, dv, err));
     TRY(nd_h5_write_int(f, "train_condition", s->train_condition, 1, dt, err));
     TRY(nd_h5_write_int(f, "valid_condition", s->valid_condition, 1, dv, err));
     TRY(nd_h5_write_float(f, "train_latents", s->train_latents, 3, lt, err));

@@ -34,7 +34,8 @@ nd_status nd_synth_lorenz_sessions_write(const nd_lorenz_opts *o, int sessions, 
             const nd_lfads_data *d = &s.data;
             fprintf(progress, "neurodyn simulate: lorenz session %d/%d: %d neurons, %d trials (%d train, %d valid) x %d "
                               "bins of %g ms, mean rate %.2f Hz -> wrote %s\n",
-                    k, sessions, d->N, d->n_train + d->n_valid, d->n_train, d->n_valid, d->T, s.bin_ms,
+                    k, sessions, d->N, d->split[ND_TRAIN].n + d->split[ND_VALID].n, d->split[ND_TRAIN].n,
+                    d->split[ND_VALID].n, d->T, s.bin_ms,
                     nd_synth_mean_rate_hz(&s), path);
             fflush(progress);
         }
