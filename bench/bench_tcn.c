@@ -14,6 +14,7 @@
 #include "../src/models/neuron_sim.h"
 #include "../src/core/blas.h"
 #include "../src/core/rng.h"
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,7 @@ static int cmd_train(char **a) {
     nd_tcn_config c = {syn, atoi(a[4]), atoi(a[5]), atoi(a[6]), atoi(a[7])};
     int threads = atoi(a[8]), steps = atoi(a[9]);
     nd_blas_set_threads(threads);
+    omp_set_num_threads(threads);
     unsigned char *x = malloc((size_t)B * T * syn);
     FILE *f = fopen(a[0], "rb");
     if (!f || fread(x, 1, (size_t)B * T * syn, f) != (size_t)B * T * syn) { fprintf(stderr, "cannot read %s\n", a[0]); return 1; }
@@ -116,6 +118,7 @@ static int cmd_infer(char **a) {
     int syn = atoi(a[0]), T = (int)(atof(a[1]) * 1000);
     nd_tcn_config c = {syn, atoi(a[2]), atoi(a[3]), atoi(a[4]), atoi(a[5])};
     nd_blas_set_threads(atoi(a[6]));
+    omp_set_num_threads(atoi(a[6]));
     unsigned char *x = random_input(syn, T, 1, atof(a[7]), 3);
     int *bufs[3];
     nd_spike_events ev = events_of(x, syn, T, 1, bufs);

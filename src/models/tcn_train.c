@@ -7,6 +7,7 @@
 #include "../io/checkpoint.h"
 #include "../io/h5.h"
 #include <errno.h>
+#include <omp.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,6 +404,7 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
         clear_run(o->run_dir);
     }
     nd_blas_set_threads(o->threads);
+    omp_set_num_threads(o->threads); /* the layers' own passes (src/nn/tcn.c) */
     nd_tcn_model m = {0};
     real *am = NULL, *av = NULL, *g = NULL;
     fit_state fs;
