@@ -73,7 +73,7 @@ static int cmd_train(char **a) {
     int syn = atoi(a[1]), T = atoi(a[2]), B = atoi(a[3]);
     nd_tcn_config c = {syn, atoi(a[4]), atoi(a[5]), atoi(a[6]), atoi(a[7])};
     int threads = atoi(a[8]), steps = atoi(a[9]);
-    nd_blas_set_threads(threads);
+    nd_blas_set_threads(1); /* as neuron fit: the layers split their products over OpenMP threads */
     omp_set_num_threads(threads);
     unsigned char *x = malloc((size_t)B * T * syn);
     FILE *f = fopen(a[0], "rb");
@@ -117,7 +117,7 @@ static int cmd_train(char **a) {
 static int cmd_infer(char **a) {
     int syn = atoi(a[0]), T = (int)(atof(a[1]) * 1000);
     nd_tcn_config c = {syn, atoi(a[2]), atoi(a[3]), atoi(a[4]), atoi(a[5])};
-    nd_blas_set_threads(atoi(a[6]));
+    nd_blas_set_threads(1);
     omp_set_num_threads(atoi(a[6]));
     unsigned char *x = random_input(syn, T, 1, atof(a[7]), 3);
     int *bufs[3];

@@ -6,6 +6,7 @@
 #include "../src/nn/tcn.h"
 #include "../src/models/tcn.h"
 #include "../src/core/rng.h"
+#include <omp.h>
 
 #define H 1e-6
 #define TOL 1e-7
@@ -265,11 +266,91 @@ static void test_model(nd_test_ctx *ctx) {
     nd_tcn_free(&m);
 }
 
+
+/* The layers split rows and channel slices over OpenMP threads when the arrays are large: 1 and 2 threads give the
+ * same results (within rounding of the split products) on arrays above the threshold */
+typedef struct { real *Y, *dX, *dW, *db, *Z, *Hn, *mean, *rstd, *dA, *dg, *dbeta, *S, *dWs; } layer_out;
+
+static void run_layers(int threads, const real *X, const real *W, const real *b, const real *U, const real *g,
+                       const real *beta, const nd_spike_events *ev, real *Ws, int T, int B, int C, int K, int K0,
+                       int Cs, layer_out *o) {
+    omp_set_num_threads(threads);
+    size_t n = (size_t)T * B * C;
+    conv1d_forward(o->Y, X, W, b, T, B, C, C, K);
+    memset(o->dX, 0, sizeof(real) * n);
+    memset(o->dW, 0, sizeof(real) * (size_t)K * C * C);
+    memset(o->db, 0, sizeof(real) * C);
+    conv1d_backward(o->dX, o->dW, o->db, U, X, W, T, B, C, C, K);
+    relu_forward(o->Z, o->Y, n);
+    batchnorm_forward_train(o->Hn, o->mean, o->rstd, o->Z, g, beta, (size_t)T * B, C);
+    memset(o->dA, 0, sizeof(real) * n);
+    memset(o->dg, 0, sizeof(real) * C);
+    memset(o->dbeta, 0, sizeof(real) * C);
+    batchnorm_backward(o->dA, o->dg, o->dbeta, U, o->Z, o->mean, o->rstd, g, (size_t)T * B, C);
+    relu_backward(o->dA, U, o->Z, n);
+    spikeconv_forward(o->S, ev, Ws, b, T, B, Cs, C, K0);
+    memset(o->dWs, 0, sizeof(real) * (size_t)K0 * Cs * C);
+    spikeconv_backward(o->dWs, NULL, U, ev, T, B, Cs, C, K0);
+}
+
+static double maxdiff(const real *a, const real *b, size_t n) {
+    double e = 0;
+    for (size_t i = 0; i < n; i++) e = fmax(e, fabs((double)a[i] - b[i]) / fmax(1.0, fabs((double)a[i])));
+    return e;
+}
+
+static void test_threads(nd_test_ctx *ctx) {
+    enum { T = 64, B = 8, C = 64, K = 3, K0 = 9, Cs = 50 };
+    const size_t n = (size_t)T * B * C;
+    nd_rng r;
+    nd_rng_seed(&r, 11);
+    real *X = rnd(&r, n, 1), *W = rnd(&r, (size_t)K * C * C, 0.2), *b = rnd(&r, C, 1), *U = rnd(&r, n, 1);
+    real *g = rnd(&r, C, 1), *beta = rnd(&r, C, 1), *Ws = rnd(&r, (size_t)K0 * Cs * C, 1);
+    enum { NE = 4000 };
+    int *et = malloc(sizeof(int) * NE), *eb = malloc(sizeof(int) * NE), *ec = malloc(sizeof(int) * NE);
+    for (int e = 0; e < NE; e++) {
+        et[e] = (int)(nd_rng_uniform(&r) * (T + K0)) - K0;
+        eb[e] = (int)(nd_rng_uniform(&r) * B);
+        ec[e] = (int)(nd_rng_uniform(&r) * Cs);
+    }
+    nd_spike_events ev = {et, eb, ec, NE};
+    layer_out o[2];
+    for (int k = 0; k < 2; k++) {
+        real **f[] = {&o[k].Y, &o[k].dX, &o[k].Z, &o[k].Hn, &o[k].dA, &o[k].S};
+        for (int i = 0; i < 6; i++) *f[i] = calloc(n, sizeof(real));
+        o[k].dW = calloc((size_t)K * C * C, sizeof(real));
+        o[k].dWs = calloc((size_t)K0 * Cs * C, sizeof(real));
+        real **v[] = {&o[k].db, &o[k].mean, &o[k].rstd, &o[k].dg, &o[k].dbeta};
+        for (int i = 0; i < 5; i++) *v[i] = calloc(C, sizeof(real));
+        run_layers(k + 1, X, W, b, U, g, beta, &ev, Ws, T, B, C, K, K0, Cs, &o[k]);
+    }
+    omp_set_num_threads(2);
+    double e = 0;
+    e = fmax(e, maxdiff(o[0].Y, o[1].Y, n));
+    e = fmax(e, maxdiff(o[0].dX, o[1].dX, n));
+    e = fmax(e, maxdiff(o[0].dW, o[1].dW, (size_t)K * C * C));
+    e = fmax(e, maxdiff(o[0].db, o[1].db, C));
+    e = fmax(e, maxdiff(o[0].Hn, o[1].Hn, n));
+    e = fmax(e, maxdiff(o[0].dA, o[1].dA, n));
+    e = fmax(e, maxdiff(o[0].dg, o[1].dg, C));
+    e = fmax(e, maxdiff(o[0].S, o[1].S, n));
+    e = fmax(e, maxdiff(o[0].dWs, o[1].dWs, (size_t)K0 * Cs * C));
+    printf("    conv, ReLU, batch norm, sparse conv on [%d x %d][%d], 1 vs 2 threads: max rel diff %.1e\n", T, B, C, e);
+    CHECK(ctx, e < 1e-12, "1 vs 2 threads differ: %.3g", e);
+    for (int k = 0; k < 2; k++) {
+        real *f[] = {o[k].Y, o[k].dX, o[k].Z, o[k].Hn, o[k].dA, o[k].S, o[k].dW, o[k].dWs, o[k].db, o[k].mean,
+                     o[k].rstd, o[k].dg, o[k].dbeta};
+        for (int i = 0; i < 13; i++) free(f[i]);
+    }
+    free(X); free(W); free(b); free(U); free(g); free(beta); free(Ws); free(et); free(eb); free(ec);
+}
+
 int main(void) {
     RUN(test_conv1d);
     RUN(test_spikeconv_equals_dense);
     RUN(test_batchnorm_relu);
     RUN(test_losses);
     RUN(test_model);
+    RUN(test_threads);
     TEST_MAIN_END();
 }

@@ -154,6 +154,7 @@ nd_status nd_tcn_predict(const nd_tcn_run *r, const nd_neuron_data *d, int k0, i
     if (d->syn != r->m.cfg.syn)
         return nd_fail(err, ND_ERR_ARG, "the data have %d synapses but the network was fitted on %d", d->syn, r->m.cfg.syn);
     const int T = d->ms, B = PREDICT_CHUNK;
+    nd_blas_set_threads(1); /* the layers split their products over OpenMP threads themselves (src/nn/tcn.c) */
     nd_tcn_work *w;
     nd_status st = nd_tcn_work_create(&w, &r->m, T, B, err);
     if (st) return st;
@@ -403,8 +404,8 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
                            o->run_dir);
         clear_run(o->run_dir);
     }
-    nd_blas_set_threads(o->threads);
-    omp_set_num_threads(o->threads); /* the layers' own passes (src/nn/tcn.c) */
+    nd_blas_set_threads(1); /* the layers split their products over OpenMP threads themselves (src/nn/tcn.c) */
+    omp_set_num_threads(o->threads);
     nd_tcn_model m = {0};
     real *am = NULL, *av = NULL, *g = NULL;
     fit_state fs;

@@ -23,6 +23,18 @@ static void thread_channels(int C, int *c0, int *c1) {
     *c1 = (int)(b < C ? b : C);
 }
 
+/* the rows [*r0, *r1) of n that the calling OpenMP thread owns */
+static void thread_rows(size_t n, size_t *r0, size_t *r1) {
+#ifdef _OPENMP
+    size_t nt = (size_t)omp_get_num_threads(), id = (size_t)omp_get_thread_num();
+#else
+    size_t nt = 1, id = 0;
+#endif
+    size_t per = (n + nt - 1) / nt, a = id * per;
+    *r0 = a < n ? a : n;
+    *r1 = a + per < n ? a + per : n;
+}
+
 static void fill_bias(real *Y, const real *b, size_t rows, int C) {
     #pragma omp parallel for schedule(static) if (rows * C >= PAR_MIN)
     for (size_t r = 0; r < rows; r++) {
@@ -42,20 +54,44 @@ static void add_colsum(real *db, const real *dY, size_t rows, int C) {
     }
 }
 
+/* Threads take blocks of rows of Y (and of dX), and slices of output channels of dW; each calls a single-threaded
+ * GEMM per tap on its block (the callers set OpenBLAS to one thread), so OpenBLAS's and OpenMP's thread pools do
+ * not compete for the cores. With one thread the calls are the whole-matrix products. */
 void conv1d_forward(real *Y, const real *X, const real *W, const real *b, int T, int B, int Cin, int Cout, int K) {
-    fill_bias(Y, b, (size_t)T * B, Cout);
-    for (int k = 0; k < K && k < T; k++) /* tap k: steps k..T-1 of Y from steps 0..T-1-k of X, one GEMM */
-        nd_gemm(0, 0, (T - k) * B, Cout, Cin, 1, X, Cin, W + (size_t)k * Cin * Cout, Cout, 1,
-                Y + (size_t)k * B * Cout, Cout);
+    const size_t rows = (size_t)T * B;
+    fill_bias(Y, b, rows, Cout);
+    #pragma omp parallel if (rows * Cout >= PAR_MIN)
+    {
+        size_t r0, r1;
+        thread_rows(rows, &r0, &r1);
+        for (int k = 0; k < K && k < T; k++) { /* tap k: rows t >= k of Y from rows t - k of X */
+            size_t shift = (size_t)k * B, lo = r0 > shift ? r0 : shift;
+            if (lo < r1)
+                nd_gemm(0, 0, (int)(r1 - lo), Cout, Cin, 1, X + (lo - shift) * Cin, Cin, W + (size_t)k * Cin * Cout,
+                        Cout, 1, Y + lo * Cout, Cout);
+        }
+    }
 }
 
 void conv1d_backward(real *dX, real *dW, real *db, const real *dY, const real *X, const real *W, int T, int B,
                      int Cin, int Cout, int K) {
-    if (db) add_colsum(db, dY, (size_t)T * B, Cout);
-    for (int k = 0; k < K && k < T; k++) {
-        const real *dYk = dY + (size_t)k * B * Cout;
-        nd_gemm(1, 0, Cin, Cout, (T - k) * B, 1, X, Cin, dYk, Cout, 1, dW + (size_t)k * Cin * Cout, Cout);
-        if (dX) nd_gemm(0, 1, (T - k) * B, Cin, Cout, 1, dYk, Cout, W + (size_t)k * Cin * Cout, Cout, 1, dX, Cin);
+    const size_t rows = (size_t)T * B;
+    if (db) add_colsum(db, dY, rows, Cout);
+    #pragma omp parallel if (rows * Cout >= PAR_MIN)
+    {
+        int c0, c1;
+        size_t r0, r1;
+        thread_channels(Cout, &c0, &c1);
+        thread_rows(rows, &r0, &r1);
+        for (int k = 0; k < K && k < T; k++) {
+            const size_t shift = (size_t)k * B, m = rows - shift; /* rows of dY_k = rows t >= k of dY */
+            const real *dYk = dY + shift * Cout, *Wk = W + (size_t)k * Cin * Cout;
+            if (c0 < c1)
+                nd_gemm(1, 0, Cin, c1 - c0, (int)m, 1, X, Cin, dYk + c0, Cout, 1, dW + (size_t)k * Cin * Cout + c0, Cout);
+            size_t hi = r1 < m ? r1 : m;
+            if (dX && r0 < hi)
+                nd_gemm(0, 1, (int)(hi - r0), Cin, Cout, 1, dYk + r0 * Cout, Cout, Wk, Cout, 1, dX + r0 * Cin, Cin);
+        }
     }
 }
 
