@@ -126,6 +126,11 @@ nd_status nd_l5pc_simulate(const nd_l5pc_opts *o, nd_l5pc_result *res, nd_error 
         close(fd[0]);
         close(fd[1]);
         setenv("NEURON_MODULE_OPTIONS", "-nogui", 1);
+        /* nrnivmodl builds the mechanisms with make: when neurodyn itself runs under make (its tests, make asan),
+         * the parent's command-line variables (CFLAGS=-fsanitize=...) would reach that build through these */
+        unsetenv("MAKEFLAGS");
+        unsetenv("MFLAGS");
+        unsetenv("MAKELEVEL");
         execv(py, argv);
         _exit(127);
     }
