@@ -39,23 +39,25 @@ static void num(rep *r, const char *key, double v) {
     cJSON_DeleteItemFromObject(r->summary, key);
     cJSON_AddNumberToObject(r->summary, key, v);
 }
+/* one formatted line appended to a report's warnings or errors */
+static void add_line(cJSON *to, const char *fmt, va_list ap) {
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    cJSON_AddItemToArray(to, cJSON_CreateString(buf));
+}
 static void warn(rep *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(rep *r, const char *fmt, ...) {
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    add_line(r->warnings, fmt, ap);
     va_end(ap);
-    cJSON_AddItemToArray(r->warnings, cJSON_CreateString(buf));
 }
 static void error(rep *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void error(rep *r, const char *fmt, ...) {
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    add_line(r->errors, fmt, ap);
     va_end(ap);
-    cJSON_AddItemToArray(r->errors, cJSON_CreateString(buf));
 }
 
 static int cmp_d(const void *a, const void *b) {
