@@ -11,6 +11,7 @@
  *   bench_tcn sim CELL SECONDS                    the simulator (iaf / branched / branched-ampa, one thread):
  *                                                 ms of compute per simulated s */
 #include "../src/models/tcn.h"
+#include "../src/models/tcn_train.h"
 #include "../src/models/neuron_sim.h"
 #include "../src/core/blas.h"
 #include "../src/core/rng.h"
@@ -99,11 +100,7 @@ static int cmd_train(char **a) {
         nd_tcn_forward(&m, w, &ev, B, 1, &tg, &L, NULL, NULL);
         memset(g, 0, sizeof(real) * m.n_params);
         nd_tcn_backward(&m, w, g);
-        for (size_t i = 0; i < m.n_params; i++) { /* Adam, as the trainer's */
-            am[i] = 0.9f * am[i] + 0.1f * g[i];
-            av[i] = 0.999f * av[i] + 0.001f * g[i] * g[i];
-            m.params[i] -= 1e-3f * am[i] / (sqrtf(av[i]) + 1e-8f);
-        }
+        nd_tcn_adam(m.params, am, av, g, m.n_params, 1e-3, s + 1); /* the trainer's Adam */
         dt[s] = now() - t0;
     }
     printf("RESULT ms_per_step=%.3f events=%zu params=%zu\n", 1e3 * median(dt + 1, steps), ev.n, m.n_params);

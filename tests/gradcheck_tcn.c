@@ -345,6 +345,39 @@ static void test_threads(nd_test_ctx *ctx) {
     free(X); free(W); free(b); free(U); free(g); free(beta); free(Ws); free(et); free(eb); free(ec);
 }
 
+/* The fused ReLU + batch norm passes the model uses give the same values as the separate layers above (which the
+ * finite differences check), at 1 and 2 threads, on an array large enough to be split over threads */
+static void test_fused_relu_batchnorm(nd_test_ctx *ctx) {
+    enum { T = 64, B = 8, C = 64 };
+    const size_t rows = (size_t)T * B, n = rows * C;
+    nd_rng r;
+    nd_rng_seed(&r, 12);
+    real *Zin = rnd(&r, n, 1), *g = rnd(&r, C, 1), *beta = rnd(&r, C, 1), *U = rnd(&r, n, 1);
+    real *buf = calloc(10 * n + 12 * (size_t)C, sizeof(real));
+    double e = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        real *A = buf, *Y = A + n, *dA = Y + n, *dZ = dA + n, *A2 = dZ + n, *Y2 = A2 + n, *dZ2 = Y2 + n;
+        real *st = buf + 10 * n, *mean = st, *rstd = st + C, *dg = st + 2 * C, *dbeta = st + 3 * C;
+        real *mean2 = st + 4 * C, *rstd2 = st + 5 * C, *dg2 = st + 6 * C, *dbeta2 = st + 7 * C;
+        memset(buf, 0, sizeof(real) * (10 * n + 12 * (size_t)C));
+        relu_forward(A, Zin, n);
+        batchnorm_forward_train(Y, mean, rstd, A, g, beta, rows, C);
+        batchnorm_backward(dA, dg, dbeta, U, A, mean, rstd, g, rows, C);
+        relu_backward(dZ, dA, A, n);
+        for (size_t i = 0; i < n; i++) dZ2[i] = 7; /* overwritten */
+        relu_batchnorm_forward_train(A2, Y2, mean2, rstd2, Zin, g, beta, rows, C);
+        batchnorm_relu_backward(dZ2, dg2, dbeta2, U, A2, mean2, rstd2, g, rows, C);
+        const real *a[] = {A, Y, dZ, mean, rstd, dg, dbeta}, *b[] = {A2, Y2, dZ2, mean2, rstd2, dg2, dbeta2};
+        for (int k = 0; k < 7; k++)
+            for (size_t i = 0; i < (k < 3 ? n : (size_t)C); i++) e = fmax(e, fabs((double)a[k][i] - b[k][i]));
+    }
+    omp_set_num_threads(2);
+    printf("    fused relu + batch norm vs the two layers, [%d x %d][%d], 1 and 2 threads: max diff %.1g\n", T, B, C, e);
+    CHECK(ctx, e == 0, "fused layers differ from the separate ones by %.3g", e);
+    free(Zin); free(g); free(beta); free(U); free(buf);
+}
+
 int main(void) {
     RUN(test_conv1d);
     RUN(test_spikeconv_equals_dense);
@@ -352,5 +385,6 @@ int main(void) {
     RUN(test_losses);
     RUN(test_model);
     RUN(test_threads);
+    RUN(test_fused_relu_batchnorm);
     TEST_MAIN_END();
 }

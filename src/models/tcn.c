@@ -92,7 +92,7 @@ struct nd_tcn_work {
     real *Z[ND_TCN_MAX_DEPTH], *A[ND_TCN_MAX_DEPTH], *H[ND_TCN_MAX_DEPTH]; /* conv out, relu, norm out [T][B][W] */
     real *mean[ND_TCN_MAX_DEPTH], *rstd[ND_TCN_MAX_DEPTH];               /* batch statistics [W] */
     real *logit, *volt, *dlogit, *dvolt;                                  /* [T][B] */
-    real *dH, *dA, *dZ;                                                   /* [T][B][W] scratch */
+    real *dH, *dZ;                                                        /* [T][B][W] scratch */
     const nd_spike_events *ev;
     nd_tcn_targets tg;
     double wsum;
@@ -105,7 +105,7 @@ nd_status nd_tcn_work_create(nd_tcn_work **out, const nd_tcn_model *m, int T, in
     if (!w) return nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory");
     const int D = m->cfg.depth, W = m->cfg.width;
     const size_t big = (size_t)T * Bmax * W, small = (size_t)T * Bmax;
-    size_t total = (3 * (size_t)D + 3) * big + (2 * (size_t)D + 4) * small;
+    size_t total = (3 * (size_t)D + 2) * big + (2 * (size_t)D + 4) * small;
     w->buf = nd_alloc(sizeof(real) * total);
     if (!w->buf) { free(w); return nd_fail(err, ND_ERR_NOMEM, "TCN: out of memory for activations of %d x %d", T, Bmax); }
     real *p = w->buf;
@@ -117,7 +117,6 @@ nd_status nd_tcn_work_create(nd_tcn_work **out, const nd_tcn_model *m, int T, in
         w->rstd[l] = p; p += small;
     }
     w->dH = p; p += big;
-    w->dA = p; p += big;
     w->dZ = p; p += big;
     w->logit = p; p += small;
     w->volt = p; p += small;
@@ -153,13 +152,14 @@ void nd_tcn_forward(nd_tcn_model *m, nd_tcn_work *w, const nd_spike_events *ev, 
     for (int l = 0; l < c->depth; l++) {
         if (l == 0) spikeconv_forward(w->Z[0], ev, m->L[0].W, m->L[0].b, T, B, c->syn, W, c->first_kernel);
         else conv1d_forward(w->Z[l], w->H[l - 1], m->L[l].W, m->L[l].b, T, B, W, W, c->kernel);
-        relu_forward(w->A[l], w->Z[l], rows * W);
         real *run_mean = m->bn_stats + (size_t)2 * l * W, *run_var = run_mean + W;
         if (!train) {
+            relu_forward(w->A[l], w->Z[l], rows * W);
             batchnorm_forward_eval(w->H[l], w->A[l], m->L[l].g, m->L[l].beta, run_mean, run_var, rows, W);
             continue;
         }
-        batchnorm_forward_train(w->H[l], w->mean[l], w->rstd[l], w->A[l], m->L[l].g, m->L[l].beta, rows, W);
+        relu_batchnorm_forward_train(w->A[l], w->H[l], w->mean[l], w->rstd[l], w->Z[l], m->L[l].g, m->L[l].beta,
+                                     rows, W);
         const real mom = (real)ND_TCN_BN_MOMENTUM;
         for (int j = 0; j < W; j++) {
             real var = 1 / (w->rstd[l][j] * w->rstd[l][j]) - (real)ND_BATCHNORM_EPS;
@@ -204,10 +204,7 @@ void nd_tcn_backward(const nd_tcn_model *m, nd_tcn_work *w, real *grads) {
     nd_gemm(0, 1, (int)rows, W, 1, 1, w->dlogit, 1, m->w_spike, 1, 0, w->dH, W);
     nd_gemm(0, 1, (int)rows, W, 1, 1, w->dvolt, 1, m->w_volt, 1, 1, w->dH, W);
     for (int l = c->depth - 1; l >= 0; l--) {
-        memset(w->dA, 0, sizeof(real) * n);
-        batchnorm_backward(w->dA, G[l].g, G[l].beta, w->dH, w->A[l], w->mean[l], w->rstd[l], m->L[l].g, rows, W);
-        memset(w->dZ, 0, sizeof(real) * n);
-        relu_backward(w->dZ, w->dA, w->A[l], n);
+        batchnorm_relu_backward(w->dZ, G[l].g, G[l].beta, w->dH, w->A[l], w->mean[l], w->rstd[l], m->L[l].g, rows, W);
         if (l == 0) {
             spikeconv_backward(G[0].W, G[0].b, w->dZ, w->ev, T, B, c->syn, W, c->first_kernel);
         } else {

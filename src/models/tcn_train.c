@@ -349,9 +349,10 @@ static void volt_stats(const nd_neuron_data *d, int n_train, double *mean, doubl
     *sd = var > 1e-12 ? sqrt(var) : 1;
 }
 
-static void adam(real *p, real *m, real *v, const real *g, size_t n, double lr, int64_t step) {
+void nd_tcn_adam(real *p, real *m, real *v, const real *g, size_t n, double lr, int64_t step) {
     const double b1 = 0.9, b2 = 0.999, eps = 1e-8;
     double bc1 = 1 - pow(b1, (double)step), bc2 = 1 - pow(b2, (double)step);
+    #pragma omp parallel for schedule(static) if (n >= 1 << 16) /* element-wise: the same bits for any thread count */
     for (size_t i = 0; i < n; i++) {
         m[i] = (real)(b1 * m[i] + (1 - b1) * g[i]);
         v[i] = (real)(b2 * v[i] + (1 - b2) * (double)g[i] * g[i]);
@@ -496,7 +497,7 @@ nd_status nd_tcn_fit(const nd_neuron_data *d, const char *data_path, const nd_tc
             if (!isfinite(L.total)) { st = nd_fail(err, ND_ERR_NUMERIC, "neuron fit: the loss diverged at epoch %d; "
                                                    "lower --lr", ep + 1); break; }
             fs.step++;
-            adam(m.params, am, av, g, m.n_params, lr, (int64_t)fs.step);
+            nd_tcn_adam(m.params, am, av, g, m.n_params, lr, (int64_t)fs.step);
             tl += L.total; tb += L.bce; tm += L.mse;
         }
         if (st) break;

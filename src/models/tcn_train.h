@@ -22,6 +22,10 @@ typedef struct {
 nd_status nd_neuron_data_read(const char *path, nd_neuron_data *d, nd_error *err);
 void nd_neuron_data_free(nd_neuron_data *d);
 
+/* One Adam step (betas 0.9 / 0.999, eps 1e-8, bias-corrected; step counts from 1) over n parameters, moments m, v
+ * updated in place; threads split the elements (same bits for any thread count). */
+void nd_tcn_adam(real *p, real *m, real *v, const real *g, size_t n, double lr, int64_t step);
+
 typedef struct {
     const char *run_dir;
     nd_tcn_config net;     /* syn is taken from the data */

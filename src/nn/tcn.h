@@ -42,6 +42,13 @@ void batchnorm_forward_eval(real *Y, const real *X, const real *g, const real *b
                             const real *run_var, size_t rows, int C);
 void batchnorm_backward(real *dX, real *dg, real *dbeta, const real *dY, const real *X, const real *mean,
                         const real *rstd, const real *g, size_t rows, int C);
+/* The layer's ReLU and batch norm in one pass each way (the same bits as the two functions in turn, fewer passes
+ * over memory): forward A = relu(Z) (saved for the backward), Y = batch norm of A; backward dZ = [A > 0] times
+ * batch norm's dA, which OVERWRITES dZ (dg, dbeta accumulate). */
+void relu_batchnorm_forward_train(real *A, real *Y, real *mean, real *rstd, const real *Z, const real *g,
+                                  const real *beta, size_t rows, int C);
+void batchnorm_relu_backward(real *dZ, real *dg, real *dbeta, const real *dY, const real *A, const real *mean,
+                             const real *rstd, const real *g, size_t rows, int C);
 
 /* ---------- losses, summed with per-entry weights w (NULL = 1) ----------
  * binary cross-entropy on logits z: sum w (softplus(z) - y z); dz += scale w (sigmoid(z) - y)
